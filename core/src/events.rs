@@ -1,0 +1,247 @@
+//! What goes into the supervisor, what comes out, and what can be observed.
+//!
+//! Owns the vocabulary shared by the core and both drivers (`os-adapter`,
+//! `sim`): time, pids, service ids, the input events, the output commands and
+//! the status of a service. It holds no behaviour beyond formatting.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::service::{ServiceDef, Target, Tty};
+
+/// A point in monotonic time, in milliseconds since the driver started.
+///
+/// The core never reads a clock: every input carries the time it happened.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Millis(pub u64);
+
+impl Millis {
+    pub const ZERO: Millis = Millis(0);
+
+    pub fn saturating_add(self, ms: u64) -> Millis {
+        Millis(self.0.saturating_add(ms))
+    }
+
+    pub fn saturating_sub(self, earlier: Millis) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl fmt::Display for Millis {
+    /// `12.345s`, the fixed-width time column of traces.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:03}s", self.0 / 1000, self.0 % 1000)
+    }
+}
+
+/// A process id, as the driver reported it. The core never makes one up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Pid(pub i32);
+
+impl fmt::Display for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A service's identity inside one supervisor. Ids are handed out in load
+/// order, survive reloads for services that keep their enabled name, and are
+/// never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ServiceId(pub u32);
+
+/// How a reaped process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExitStatus {
+    /// It called exit with this code.
+    Exited(i32),
+    /// A signal (by number) killed it.
+    Signaled(i32),
+}
+
+impl ExitStatus {
+    pub fn success(self) -> bool {
+        self == ExitStatus::Exited(0)
+    }
+}
+
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitStatus::Exited(code) => write!(f, "{code}"),
+            ExitStatus::Signaled(sig) => write!(f, "signal {sig}"),
+        }
+    }
+}
+
+/// The signals the core asks to send. Only these two: stopping is TERM, and
+/// KILL is the last resort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Signal {
+    Term,
+    Kill,
+}
+
+impl Signal {
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Term => "TERM",
+            Signal::Kill => "KILL",
+        }
+    }
+}
+
+/// Why a spawn failed, as the driver saw it. The errno name is kept so that
+/// traces read the same on every machine.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SpawnError {
+    /// The errno name, e.g. `EAGAIN`, `ENOMEM`, `ENOENT`.
+    pub errno: String,
+    /// Human text for the console and status.
+    pub message: String,
+}
+
+/// How the machine ends once the last target is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PowerAction {
+    PowerOff,
+    Reboot,
+}
+
+/// An input to the supervisor. Every one comes with the time it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Start the `boot` target. Sent once, first.
+    Boot,
+    /// The driver started the process the core asked for.
+    Spawned { service: ServiceId, pid: Pid },
+    /// The driver could not start it (fork or exec setup failed).
+    SpawnFailed {
+        service: ServiceId,
+        error: SpawnError,
+    },
+    /// A child was reaped. Any pid, orphans included: the core decides
+    /// whether it belonged to a service.
+    Exited { pid: Pid, status: ExitStatus },
+    /// SIGTERM or a control request: run the `shutdown` target, power off.
+    Shutdown,
+    /// SIGINT (Ctrl-Alt-Del) or a control request: run `reboot`, reboot.
+    Reboot,
+    /// SIGHUP or a control request: take this new configuration.
+    Reload { services: Vec<ServiceDef> },
+    /// Admin start: from done, failed or stopped, with the run count reset.
+    Start(ServiceId),
+    /// Admin stop: TERM, and never restarted until started again.
+    Stop(ServiceId),
+    /// Admin restart: stop, then start once it has exited.
+    Restart(ServiceId),
+}
+
+/// A command from the supervisor, drained with `poll_output` in order.
+/// The sequence of outputs is the trace of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Start the service's process: run `exec` lines in order (stopping at
+    /// the first failure), with stdio on `tty` if set. Answer with
+    /// `Spawned` or `SpawnFailed`.
+    Spawn {
+        service: ServiceId,
+        exec: Vec<Vec<String>>,
+        tty: Option<Tty>,
+    },
+    /// Send `signal` to this service's process.
+    Signal {
+        service: ServiceId,
+        pid: Pid,
+        signal: Signal,
+    },
+    /// Send `signal` to every process but init (the final safety net).
+    KillAll { signal: Signal },
+    /// A line for the console, in the original's style.
+    Report { service: ServiceId, report: Report },
+    /// Every service of `target` is satisfied.
+    TargetComplete { target: Target },
+    /// Flush file systems (before power-off or reboot).
+    Sync,
+    /// The end: exactly one of these per run, after which nothing follows.
+    Power { action: PowerAction },
+}
+
+/// What the console says about a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Report {
+    /// `[ OK ]`: a wait or once service exited 0 (or a milestone was reached).
+    Ok,
+    /// `[FAIL]`: it exited non-zero, was killed, could not spawn, or hit its
+    /// respawn limit.
+    Fail,
+    /// `[ UP ]`: a respawn service was started.
+    Up,
+}
+
+/// The lifecycle state of one service, as `status` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceState {
+    /// Known, but its target has not run (or it was added by a reload to a
+    /// target that already ran).
+    Inactive,
+    /// Its target runs; it waits for its predecessors.
+    Waiting,
+    /// A spawn was asked for and not yet answered.
+    Starting,
+    /// A live process.
+    Running,
+    /// Waiting out the minimum delay before a respawn.
+    Restarting,
+    /// TERM was sent; waiting for the exit.
+    Stopping,
+    /// Ran to completion (wait/once), or a milestone reached.
+    Done,
+    /// Given up on: spawn failure, respawn limit.
+    Failed,
+    /// Stopped by the admin; not restarted.
+    Stopped,
+}
+
+impl ServiceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceState::Inactive => "inactive",
+            ServiceState::Waiting => "waiting",
+            ServiceState::Starting => "starting",
+            ServiceState::Running => "running",
+            ServiceState::Restarting => "restarting",
+            ServiceState::Stopping => "stopping",
+            ServiceState::Done => "done",
+            ServiceState::Failed => "failed",
+            ServiceState::Stopped => "stopped",
+        }
+    }
+}
+
+/// Everything `status` can tell about one service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceStatus {
+    pub id: ServiceId,
+    /// The definition the service runs with (the old one while a reload
+    /// waits for a restart).
+    pub def: ServiceDef,
+    pub state: ServiceState,
+    pub pid: Option<Pid>,
+    pub exit_status: Option<ExitStatus>,
+    /// Runs in a row; reset by an admin start.
+    pub runs: u32,
+    pub queued_at: Option<Millis>,
+    pub spawned_at: Option<Millis>,
+    pub exited_at: Option<Millis>,
+}

@@ -1,0 +1,27 @@
+//! The brain of the init: everything that decides, and nothing that acts.
+//!
+//! This crate does no I/O at all. It reads no files, spawns no processes,
+//! opens no sockets, reads no clock and no environment. It takes text and
+//! events in and hands values and commands out; `os-adapter` and `sim` carry
+//! the commands out, one against the kernel and one in virtual time.
+//!
+//! Read it top-down:
+//! - [`name`]: enabled service names such as `agetty@tty1`;
+//! - [`service`]: the parsed form of one service file;
+//! - [`diag`]: `FILE:LINE: message` diagnostics;
+//! - [`parse`]: the service-file language;
+//! - [`resolve`]: dependency order per target;
+//! - [`events`]: the inputs and outputs of the supervisor;
+//! - [`supervisor`]: the state machine that runs the targets.
+
+pub mod diag;
+pub mod events;
+pub mod name;
+pub mod parse;
+pub mod resolve;
+pub mod service;
+pub mod supervisor;
+
+pub use diag::{Diagnostic, Severity};
+pub use name::{EnabledName, NameError};
+pub use service::{ServiceDef, ServiceType, Target, Tty};

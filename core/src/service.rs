@@ -1,0 +1,115 @@
+//! The parsed form of one service file, as the rest of the system sees it.
+//!
+//! Owns the vocabulary (types, targets, the tty setting) and nothing else:
+//! no parsing, no ordering, no runtime state.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// `type wait|once|respawn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceType {
+    /// Run to completion; services after it wait for the exit.
+    Wait,
+    /// Start and go on; run once.
+    Once,
+    /// Start and restart whenever it exits.
+    Respawn,
+}
+
+/// `target boot|reboot|shutdown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Boot,
+    Reboot,
+    Shutdown,
+}
+
+impl Target {
+    /// Every target, in the order `list` shows them.
+    pub const ALL: [Target; 3] = [Target::Boot, Target::Reboot, Target::Shutdown];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Boot => "boot",
+            Target::Reboot => "reboot",
+            Target::Shutdown => "shutdown",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl ServiceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::Wait => "wait",
+            ServiceType::Once => "once",
+            ServiceType::Respawn => "respawn",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<ServiceType> {
+        [ServiceType::Wait, ServiceType::Once, ServiceType::Respawn]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for ServiceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `tty [truncate] PATH`: where the service's stdin, stdout and stderr go.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Tty {
+    pub path: String,
+    pub truncate: bool,
+}
+
+/// One service, parsed and with `%N` already substituted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ServiceDef {
+    /// The name as enabled, e.g. `agetty@tty1`.
+    pub name: String,
+    /// The canonical name, e.g. `agetty`; dependencies refer to this.
+    pub base: String,
+    /// The argument after `@`, which `%0` stood for.
+    pub arg: Option<String>,
+    /// `description`; empty when the file has none.
+    pub description: String,
+    /// `type`; `once` when the file has none, as in the original.
+    pub kind: ServiceType,
+    /// `type respawn limit N`: at most N runs in a row.
+    pub respawn_limit: Option<u32>,
+    /// `target`; `boot` when the file has none, as in the original.
+    pub target: Target,
+    pub tty: Option<Tty>,
+    /// Canonical names this service starts after, in file order.
+    pub after: Vec<String>,
+    /// Canonical names this service starts before, in file order.
+    pub before: Vec<String>,
+    /// The commands, one argv each, run in order. Empty for a milestone.
+    pub exec: Vec<Vec<String>>,
+}
+
+impl ServiceDef {
+    /// A service with no `exec` only orders others: it is satisfied as soon
+    /// as its own predecessors are.
+    pub fn is_milestone(&self) -> bool {
+        self.exec.is_empty()
+    }
+}
