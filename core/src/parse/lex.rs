@@ -249,6 +249,7 @@ impl Lexer<'_> {
                  (enable it as {name}@ARG)",
                 name = self.name
             ),
+            1 => format!("`%{index}` is out of range: `{}` passes only %0", self.name),
             count => format!(
                 "`%{index}` is out of range: `{}` passes only %0 to %{}",
                 self.name,
