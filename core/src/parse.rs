@@ -161,15 +161,16 @@ impl FileParser<'_> {
         }
         // The original zero-initialises these, which means `once` and
         // `boot`; we keep that, but say so, since a forgotten `type wait`
-        // silently changes the boot order.
-        if self.draft.kind.is_none() {
+        // silently changes the boot order. A line that was there but wrong
+        // has its own error; "not given" would mislead.
+        if !self.first_lines.contains_key("type") {
             self.diagnostics.push(Diagnostic::warning(
                 self.file,
                 0,
                 "no `type` given; using `once`",
             ));
         }
-        if self.draft.target.is_none() {
+        if !self.first_lines.contains_key("target") {
             self.diagnostics.push(Diagnostic::warning(
                 self.file,
                 0,

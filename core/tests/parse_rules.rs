@@ -478,3 +478,17 @@ fn a_broken_exec_brace_line_still_opens_its_block() {
         ["svc:1:8: unterminated quote: no closing `\"`"]
     );
 }
+
+#[test]
+fn a_wrong_type_or_target_is_not_also_missing() {
+    let enabled = EnabledName::parse("svc").expect("a valid enabled name");
+    let parsed = parse_service("svc", b"type sometimes\ntarget halt\nexec x\n", &enabled);
+    let rendered: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        rendered,
+        [
+            format!("svc:1:6: unknown type `sometimes`: expected {TYPE_EXPECTED}"),
+            "svc:2:8: unknown target `halt`: expected one of boot, reboot, shutdown".to_string(),
+        ]
+    );
+}
