@@ -8,6 +8,7 @@
 
 mod keywords;
 mod lex;
+mod suggest;
 
 use std::collections::BTreeMap;
 
@@ -15,8 +16,9 @@ use crate::diag::Diagnostic;
 use crate::name::EnabledName;
 use crate::service::{ServiceDef, ServiceType, Target};
 
-use keywords::{command, find_keyword, nearest_keyword, opens_block, Draft, Line, Repeat};
+use keywords::{command, find_keyword, opens_block, Draft, Line, Repeat, KEYWORDS};
 use lex::{lex_line, LexedLine, LineError};
+use suggest::did_you_mean;
 
 /// The result of parsing one file: the service if there was no error, and
 /// every diagnostic (errors and warnings) in line order.
@@ -84,13 +86,9 @@ impl FileParser<'_> {
             let message = if keyword_token.is_bare("}") {
                 "stray `}`: no `exec {` block is open".to_string()
             } else {
-                match nearest_keyword(&keyword_token.text) {
-                    Some(near) => format!(
-                        "unknown keyword `{}` (did you mean `{near}`?)",
-                        keyword_token.text
-                    ),
-                    None => format!("unknown keyword `{}`", keyword_token.text),
-                }
+                let names = KEYWORDS.iter().map(|keyword| keyword.name);
+                let hint = did_you_mean(&keyword_token.text, names).unwrap_or_default();
+                format!("unknown keyword `{}`{hint}", keyword_token.text)
             };
             self.error(number, LineError::new(keyword_token.column, message));
             return;

@@ -274,7 +274,11 @@ const ESCAPES: &str = r#"(known: \a \b \f \n \t \\ \" \% \xHH \0ooo)"#;
 // type
 #[case::type_without_value("type", &format!("svc:1:6: `type` expects {TYPE_EXPECTED}"))]
 #[case::unknown_type("type sometimes", &format!("svc:1:6: unknown type `sometimes`: expected {TYPE_EXPECTED}"))]
-#[case::type_is_case_sensitive("type Wait", &format!("svc:1:6: unknown type `Wait`: expected {TYPE_EXPECTED}"))]
+#[case::type_is_case_sensitive("type Wait", "svc:1:6: unknown type `Wait` (did you mean `wait`?)")]
+#[case::misspelt_type(
+    "type respwan",
+    "svc:1:6: unknown type `respwan` (did you mean `respawn`?)"
+)]
 #[case::limit_without_respawn(
     "type wait limit 3",
     "svc:1:11: `limit` only goes with `type respawn`, not `type wait`"
@@ -305,6 +309,10 @@ const ESCAPES: &str = r#"(known: \a \b \f \n \t \\ \" \% \xHH \0ooo)"#;
 #[case::unknown_target(
     "target sometime",
     "svc:1:8: unknown target `sometime`: expected one of boot, reboot, shutdown"
+)]
+#[case::misspelt_target(
+    "target shutdwon",
+    "svc:1:8: unknown target `shutdwon` (did you mean `shutdown`?)"
 )]
 #[case::two_targets(
     "target boot reboot",

@@ -8,6 +8,7 @@ use crate::name::is_base_char;
 use crate::service::{ServiceType, Target, Tty};
 
 use super::lex::{LineError, Token};
+use super::suggest::did_you_mean;
 
 /// The service as read so far. `None` means "not given yet".
 #[derive(Debug, Default)]
@@ -148,10 +149,11 @@ fn service_type(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>)
         return;
     };
     let Some(kind) = ServiceType::from_name(&first.text) else {
-        errors.push(LineError::new(
-            first.column,
-            format!("unknown type `{}`: expected {TYPE_EXPECTED}", first.text),
-        ));
+        let message = match did_you_mean(&first.text, ["wait", "once", "respawn"]) {
+            Some(hint) => format!("unknown type `{}`{hint}", first.text),
+            None => format!("unknown type `{}`: expected {TYPE_EXPECTED}", first.text),
+        };
+        errors.push(LineError::new(first.column, message));
         return;
     };
     let Some(second) = line.args.get(1) else {
@@ -221,13 +223,17 @@ fn target(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
     }
     match Target::from_name(&first.text) {
         Some(target) => draft.target = Some(target),
-        None => errors.push(LineError::new(
-            first.column,
-            format!(
-                "unknown target `{}`: expected {TARGET_EXPECTED}",
-                first.text
-            ),
-        )),
+        None => {
+            let names = Target::ALL.map(Target::as_str);
+            let message = match did_you_mean(&first.text, names) {
+                Some(hint) => format!("unknown target `{}`{hint}", first.text),
+                None => format!(
+                    "unknown target `{}`: expected {TARGET_EXPECTED}",
+                    first.text
+                ),
+            };
+            errors.push(LineError::new(first.column, message));
+        }
     }
 }
 
@@ -339,62 +345,9 @@ pub(crate) fn command(tokens: &[Token]) -> Result<Vec<String>, LineError> {
     Ok(tokens.iter().map(|t| t.text.clone()).collect())
 }
 
-/// The keyword closest to a misspelt one, if one is close enough to be a
-/// likely typo (`exce`, `Type`, `tagret`).
-pub(crate) fn nearest_keyword(word: &str) -> Option<&'static str> {
-    KEYWORDS
-        .iter()
-        .map(|keyword| (edit_distance(word, keyword.name), keyword.name))
-        .filter(|(distance, name)| *distance <= (name.len() / 3).max(1))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, name)| name)
-}
-
-/// Edit distance counting a swap of two neighbours as one edit (optimal
-/// string alignment), since swapped letters are the commonest typo.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // Long words are never near a keyword; skip the quadratic table.
-    if a.len() > b.len() + 3 {
-        return usize::MAX;
-    }
-    let width = b.len() + 1;
-    let mut table = vec![0usize; (a.len() + 1) * width];
-    for i in 0..=a.len() {
-        for j in 0..=b.len() {
-            table[i * width + j] = if i == 0 {
-                j
-            } else if j == 0 {
-                i
-            } else {
-                let substitution = usize::from(a[i - 1] != b[j - 1]);
-                let mut best = (table[(i - 1) * width + j] + 1)
-                    .min(table[i * width + j - 1] + 1)
-                    .min(table[(i - 1) * width + j - 1] + substitution);
-                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                    best = best.min(table[(i - 2) * width + j - 2] + 1);
-                }
-                best
-            };
-        }
-    }
-    table[a.len() * width + b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_only_close_keywords() {
-        assert_eq!(nearest_keyword("exce"), Some("exec"));
-        assert_eq!(nearest_keyword("Type"), Some("type"));
-        assert_eq!(nearest_keyword("tagret"), Some("target"));
-        assert_eq!(nearest_keyword("descripton"), Some("description"));
-        assert_eq!(nearest_keyword("respawn"), None);
-        assert_eq!(nearest_keyword("x"), None);
-    }
 
     #[test]
     fn limits_are_plain_positive_decimals() {
