@@ -1,10 +1,8 @@
-//! The service-file language of the original Pygos init.
+//! The service-file language of the original Pygos init (`docs/services.md`).
 //!
-//! Owns turning the text of one file (plus its enabled name, for `%N`) into
-//! a [`ServiceDef`] or `FILE:LINE: message` diagnostics. It reads no files:
-//! the caller hands it bytes. Splitting a line is in `lex`, what each
-//! keyword means is in `keywords`; this file walks the lines and tracks
-//! `exec { ... }` blocks. The language is documented in `docs/services.md`.
+//! Owns walking the lines of one file, tracking `exec { ... }` blocks and
+//! filling in the defaults; `lex` splits a line and `keywords` gives each
+//! keyword its meaning. Reads no files: the caller hands it bytes.
 
 mod keywords;
 mod lex;
