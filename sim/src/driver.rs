@@ -387,7 +387,11 @@ impl Sim {
         self.checker.on_input(self.now, &event, &self.supervisor);
         let is_reload = matches!(event, Event::Reload { .. });
         let now = self.now;
+        let kept = matches!(event, Event::Stop(_)).then(|| event.clone());
         self.call_core(move |s| s.handle_event(now, event));
+        if let Some(event) = kept {
+            self.checker.after_input(&event, &self.supervisor);
+        }
         if is_reload {
             self.refresh_names();
             let notes = self.checker.refresh(&self.supervisor);

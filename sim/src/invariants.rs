@@ -105,10 +105,15 @@ pub struct Checker {
     /// Spawns since the start of the run or the last admin start.
     spawns_in_a_row: BTreeMap<ServiceId, u32>,
     last_spawn_at: BTreeMap<ServiceId, Millis>,
+    /// The respawn limit each service had at its last spawn.
+    limits_seen: BTreeMap<ServiceId, Option<u32>>,
     /// Services an admin has started, stopped or restarted: their spawns
     /// follow the admin, not the order.
     admin_touched: BTreeSet<ServiceId>,
     admin_stopped: BTreeSet<ServiceId>,
+    /// The enabled names of the configuration last loaded: a service a
+    /// reload removed may still run, but orders nothing any more.
+    configured: BTreeSet<String>,
     live: BTreeMap<ServiceId, Pid>,
     owner: BTreeMap<Pid, ServiceId>,
     reaped: BTreeSet<Pid>,
@@ -127,8 +132,10 @@ impl Checker {
             predecessors: BTreeMap::new(),
             spawns_in_a_row: BTreeMap::new(),
             last_spawn_at: BTreeMap::new(),
+            limits_seen: BTreeMap::new(),
             admin_touched: BTreeSet::new(),
             admin_stopped: BTreeSet::new(),
+            configured: supervisor.services().map(|s| s.def.name.clone()).collect(),
             live: BTreeMap::new(),
             owner: BTreeMap::new(),
             reaped: BTreeSet::new(),
@@ -169,6 +176,9 @@ impl Checker {
         let mut ids = Vec::new();
         let mut defs: Vec<ServiceDef> = Vec::new();
         for status in supervisor.services() {
+            if !self.configured.contains(&status.def.name) {
+                continue;
+            }
             ids.push(status.id);
             defs.push(status.def.clone());
             self.known.insert(
@@ -247,6 +257,11 @@ impl Checker {
                         .count() as u64;
                     let deadline = now.saturating_add(self.power_bound_ms(members));
                     self.end_request = Some((now, action, deadline));
+                    // The final target starts its services afresh: runs
+                    // made during boot (by an admin) do not count.
+                    for status in supervisor.services().filter(|s| s.def.target == target) {
+                        self.spawns_in_a_row.insert(status.id, 0);
+                    }
                 }
             }
             Event::Start(id) | Event::Restart(id) => {
@@ -256,9 +271,29 @@ impl Checker {
             }
             Event::Stop(id) => {
                 self.admin_touched.insert(*id);
+            }
+            Event::Reload { services } => {
+                if self.power.is_none() && self.end_request.is_none() {
+                    self.configured = services.iter().map(|s| s.name.clone()).collect();
+                }
+            }
+            Event::Boot | Event::SpawnFailed { .. } => {}
+        }
+    }
+
+    /// Called with every input, after the core handled it (before its
+    /// outputs are drained).
+    pub fn after_input(&mut self, event: &Event, supervisor: &Supervisor) {
+        if let Event::Stop(id) = event {
+            // A stop sticks only where the core took it: Done and Failed
+            // services are left alone, and a stop during shutdown may be
+            // overtaken by the final target.
+            let taken = supervisor
+                .service(*id)
+                .is_some_and(|s| matches!(s.state, ServiceState::Stopped | ServiceState::Stopping));
+            if taken {
                 self.admin_stopped.insert(*id);
             }
-            Event::Boot | Event::SpawnFailed { .. } | Event::Reload { .. } => {}
         }
     }
 
@@ -331,8 +366,18 @@ impl Checker {
         if first_spawn && !self.admin_touched.contains(&service) {
             self.check_order(now, service, &name, supervisor);
         }
-        let runs = self.spawns_in_a_row.get(&service).copied().unwrap_or(0) + 1;
         let def = supervisor.service(service).map(|s| &s.def);
+        // A reload that changes the limit starts the count afresh: which
+        // runs the new limit covers is the core's choice.
+        let limit = def.and_then(|d| d.respawn_limit);
+        if self
+            .limits_seen
+            .insert(service, limit)
+            .is_some_and(|old| old != limit)
+        {
+            self.spawns_in_a_row.insert(service, 0);
+        }
+        let runs = self.spawns_in_a_row.get(&service).copied().unwrap_or(0) + 1;
         if let Some(def) = def.filter(|d| d.kind == ServiceType::Respawn) {
             if let Some(limit) = def.respawn_limit {
                 if runs > limit {
@@ -362,7 +407,8 @@ impl Checker {
     }
 
     /// A predecessor is surely unsatisfied while it has not started, or
-    /// while it is a `wait` service that is still running.
+    /// while it is a `wait` service that is still running. One an admin
+    /// has acted on is left out: its state follows the admin, not the order.
     fn check_order(
         &mut self,
         now: Millis,
@@ -375,6 +421,9 @@ impl Checker {
         };
         let mut late = Vec::new();
         for &pred in preds {
+            if self.admin_touched.contains(&pred) {
+                continue;
+            }
             let Some(status) = supervisor.service(pred) else {
                 continue;
             };
