@@ -6,8 +6,9 @@
 //! directory is the loader's job and running them is the driver's.
 //!
 //! The model is deliberately simple: every command takes no time except
-//! `sleep X`, and `once`/`respawn` services are daemons that keep running
-//! once their commands are done.
+//! `sleep X` and the programs the caller gives a duration, and
+//! `once`/`respawn` services are daemons that keep running once their
+//! commands are done.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,7 @@ use serde::Serialize;
 
 use crate::driver::{RunLimits, ServiceTimes, Sim};
 use crate::invariants::Violation;
-use crate::model::ProcessModel;
+use crate::model::{CommandSettings, ProcessModel};
 
 /// How long a what-if boot may run in virtual time before it is called
 /// stuck: a day.
@@ -54,14 +55,37 @@ pub struct ChainLink {
     pub ready_ms: u64,
 }
 
+/// What to assume about the machine.
+#[derive(Debug, Clone, Default)]
+pub struct Assumptions {
+    /// One service at a time, as the original.
+    pub sequential: bool,
+    /// How long a program takes (by `argv[0]` or its last component),
+    /// beyond the default of no time at all.
+    pub command_ms: BTreeMap<String, u64>,
+}
+
 /// Simulates the boot of `services` and reads the critical chain.
-pub fn predict_boot(services: Vec<ServiceDef>, sequential: bool) -> BootPrediction {
+pub fn predict_boot(services: Vec<ServiceDef>, assumptions: &Assumptions) -> BootPrediction {
+    let sequential = assumptions.sequential;
     let count = services.len();
     let options = Options {
         sequential,
         ..Options::default()
     };
+    let commands = assumptions
+        .command_ms
+        .iter()
+        .map(|(program, &ms)| {
+            let settings = CommandSettings {
+                takes_ms: Some(ms),
+                ..CommandSettings::default()
+            };
+            (program.clone(), settings)
+        })
+        .collect();
     let model = ProcessModel {
+        commands,
         daemons_run_forever: true,
         ..ProcessModel::default()
     };
