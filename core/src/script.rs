@@ -174,4 +174,21 @@ mod tests {
         assert_eq!(shell_split("$x"), None);
         assert_eq!(shell_split(" a"), None);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn quote_then_split_gives_the_argument_back(arg in "[^\\x00]*") {
+            let quoted = shell_quote(&arg);
+            proptest::prop_assert_eq!(shell_split(&quoted), Some(vec![arg]));
+        }
+
+        #[test]
+        fn join_then_split_gives_the_argv_back(
+            argv in proptest::collection::vec("[^\\x00]*|[ -~]{0,4}|['\\\\ ]{0,3}", 0..8)
+        ) {
+            proptest::prop_assert_eq!(shell_split(&shell_join(&argv)), Some(argv));
+        }
+    }
 }
