@@ -121,8 +121,8 @@ pub fn load_files(paths: &[PathBuf]) -> Loaded {
             Err(error) => {
                 loaded.files_seen += 1;
                 let message = format!(
-                    "the file name {file_name:?} is not a service name ({error}); \
-                     name it NAME or NAME@ARG"
+                    "{file_name:?} is not a service name: {error}; \
+                     name the file NAME or NAME@ARG"
                 );
                 loaded
                     .diagnostics
@@ -353,7 +353,7 @@ mod tests {
         let messages = rendered(&loaded, &dir);
         assert_eq!(messages.len(), 1);
         assert!(
-            messages[0].starts_with("sshd.in: the file name \"sshd.in\" is not a service name"),
+            messages[0].starts_with("sshd.in: \"sshd.in\" is not a service name"),
             "{messages:?}"
         );
     }
