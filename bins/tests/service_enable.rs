@@ -7,7 +7,8 @@ use std::fs;
 
 use service_support::{service_text, Sandbox};
 
-const AGETTY: &str = "description agetty on %0\ntype respawn\nexec agetty %0 linux\ntty /dev/%0\n";
+const AGETTY: &str =
+    "description agetty on %0\ntype respawn\ntarget boot\nexec agetty %0 linux\ntty /dev/%0\n";
 
 #[test]
 fn enable_links_the_template_and_disable_removes_the_link() {
@@ -98,11 +99,14 @@ fn enable_refuses_what_is_already_there() {
 #[test]
 fn enable_refuses_a_template_with_errors_and_warns_on_warnings() {
     let sandbox = Sandbox::new("template-errors");
-    sandbox.template("broken", "description broken\nexce true\n");
+    sandbox.template(
+        "broken",
+        "description broken\ntype once\ntarget boot\nexce true\n",
+    );
     let run = sandbox.service(&["enable", "broken"]);
     assert_eq!(run.code, 1);
     assert!(
-        run.stderr.starts_with("templates/broken:2:"),
+        run.stderr.starts_with("templates/broken:4:"),
         "{}",
         run.stderr
     );

@@ -55,7 +55,10 @@ fn a_broken_config_reports_every_problem() {
     );
     sandbox.config_file("halt", &service_text("wait", "shutdown", "halt"));
     // Errors in files: a parse error and a dangling symlink.
-    sandbox.config_file("typo", "description typo\nexce true\n");
+    sandbox.config_file(
+        "typo",
+        "description typo\ntype once\ntarget boot\nexce true\n",
+    );
     sandbox.config_link("dangling", "../templates/gone");
     // The same file twice under two names.
     sandbox.template("getty", &service_text("respawn", "boot", "getty"));

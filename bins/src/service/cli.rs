@@ -40,16 +40,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Enable a service: link CONFIG_DIR/NAME[@ARG] to TEMPLATE_DIR/NAME.
+    #[command(about = "Enable a service: link CONFIG_DIR/NAME[@ARG] to TEMPLATE_DIR/NAME")]
     Enable {
-        /// The template name (`agetty`); `agetty@tty1` is accepted too.
+        /// The template name (agetty); agetty@tty1 is accepted too.
         name: String,
-        /// The argument `%0` stands for (`tty1`).
+        /// The argument %0 stands for (tty1).
         arg: Option<String>,
     },
-    /// Disable a service: remove the symlink CONFIG_DIR/NAME[@ARG].
+    #[command(about = "Disable a service: remove the symlink CONFIG_DIR/NAME[@ARG]")]
     Disable {
-        /// The template name (`agetty`); `agetty@tty1` is accepted too.
+        /// The template name (agetty); agetty@tty1 is accepted too.
         name: String,
         /// The argument it was enabled with.
         arg: Option<String>,
@@ -65,7 +65,7 @@ pub enum Command {
     },
     /// Show one service as parsed (enabled, else from its template).
     Show {
-        /// `NAME` or `NAME@ARG`.
+        /// NAME or NAME@ARG.
         name: String,
         /// Print one JSON object instead of one field per line.
         #[arg(long)]
@@ -73,9 +73,9 @@ pub enum Command {
     },
     /// Print a shell script that runs the service's commands like the init.
     Dumpscript {
-        /// The service name (`agetty`); `agetty@tty1` is accepted too.
+        /// The service name (agetty); agetty@tty1 is accepted too.
         name: String,
-        /// The argument `%0` stands for.
+        /// The argument %0 stands for.
         arg: Option<String>,
     },
     /// Check the files given (as one configuration), or the config dir.

@@ -1,6 +1,6 @@
 //! `service enable` and `service disable`: the symlinks in the config dir.
 //!
-//! Owns creating and removing CONFIG_DIR/NAME[@ARG] -> TEMPLATE_DIR/NAME,
+//! Owns creating and removing `CONFIG_DIR/NAME[@ARG] -> TEMPLATE_DIR/NAME`,
 //! refusing anything it did not make. It never edits a file and never
 //! removes anything that is not a symlink.
 
