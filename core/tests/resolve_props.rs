@@ -194,8 +194,80 @@ fn dag_with_cycle() -> impl Strategy<Value = (Vec<ServiceDef>, Vec<usize>)> {
     })
 }
 
+/// Instances of templates (`agetty@tty1`, `agetty@tty2`) in one target:
+/// services share canonical names, and an edge names a template, so it
+/// orders every instance. Returns the services and the template edges.
+fn instances() -> impl Strategy<Value = (Vec<ServiceDef>, Vec<(usize, usize)>)> {
+    (1..10usize, 1..30usize).prop_flat_map(|(templates, n)| {
+        (
+            Just((0..templates).collect::<Vec<usize>>()).prop_shuffle(),
+            prop::collection::vec(0..templates, n),
+            prop::collection::vec(
+                (0..templates, 0..templates, any::<bool>()),
+                0..templates * 2,
+            ),
+        )
+            .prop_map(|(permutation, template_of, edges)| {
+                let mut position = vec![0; permutation.len()];
+                for (p, &t) in permutation.iter().enumerate() {
+                    position[t] = p;
+                }
+                let mut services: Vec<ServiceDef> = template_of
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &t)| ServiceDef {
+                        name: format!("{}@{i}", name(t)),
+                        base: name(t),
+                        arg: Some(i.to_string()),
+                        ..service(i, Target::Boot)
+                    })
+                    .collect();
+                let mut template_edges = Vec::new();
+                for (a, b, as_after) in edges {
+                    if a == b {
+                        continue;
+                    }
+                    let (u, v) = if position[a] < position[b] {
+                        (a, b)
+                    } else {
+                        (b, a)
+                    };
+                    template_edges.push((u, v));
+                    // Written in one instance of the template, as a file
+                    // would be; instances of the same template share it.
+                    for service in services.iter_mut() {
+                        if as_after && service.base == name(v) {
+                            service.after.push(name(u));
+                        } else if !as_after && service.base == name(u) {
+                            service.before.push(name(v));
+                        }
+                    }
+                }
+                (services, template_edges)
+            })
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn an_edge_to_a_template_orders_every_instance((services, template_edges) in instances()) {
+        let order = resolve(&services, Target::Boot);
+        check_shape(&services, Target::Boot, &order);
+        prop_assert!(order.cycles.is_empty());
+        let positions = positions(&order);
+        for (u, v) in template_edges {
+            for (x, first) in services.iter().enumerate().filter(|(_, s)| s.base == name(u)) {
+                for (y, then) in services.iter().enumerate().filter(|(_, s)| s.base == name(v)) {
+                    prop_assert!(
+                        positions[&x] < positions[&y],
+                        "{} must start before {}: {:?}", first.name, then.name, order.order
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_dag_resolves_with_every_edge_honoured(services in dag()) {
