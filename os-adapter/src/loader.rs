@@ -38,6 +38,9 @@ pub struct Source {
     pub path: String,
     /// The file that was actually read, after following symlinks.
     pub file_id: FileId,
+    /// Where the entry points when it is a symlink (as written in the
+    /// link), to notice a template enabled under another name.
+    pub link_target: Option<PathBuf>,
 }
 
 /// The identity of a file on disk, to notice the same file enabled twice.
@@ -153,6 +156,9 @@ fn load_one(loaded: &mut Loaded, path: &Path, name: &EnabledName) {
                 loaded.sources.push(Source {
                     path: place,
                     file_id,
+                    // Only a symlink has a target; for a plain file this
+                    // fails at once (EINVAL), which costs next to nothing.
+                    link_target: fs::read_link(path).ok(),
                 });
             }
         }
@@ -264,6 +270,7 @@ mod tests {
             loaded.sources[1].path,
             dir.0.join("alpha").display().to_string()
         );
+        assert_eq!(loaded.sources[1].link_target, None);
     }
 
     #[test]
@@ -300,6 +307,7 @@ mod tests {
         assert_eq!(tty1.exec, [["agetty", "tty1", "linux"]]);
         // Both names read the same file.
         assert_eq!(loaded.sources[0].file_id, loaded.sources[1].file_id);
+        assert_eq!(loaded.sources[0].link_target.as_ref(), Some(&template));
     }
 
     #[test]

@@ -29,3 +29,8 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
 pub fn print_error(message: &str) {
     let _ = writeln!(io::stderr().lock(), "service: {message}");
 }
+
+/// A line of information on stderr, such as the summary of `verify`.
+pub fn print_note(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "{message}");
+}

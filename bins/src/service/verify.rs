@@ -12,7 +12,7 @@ use init_core::{Diagnostic, Target};
 use init_os_adapter::loader::{load_dir, load_files, Loaded};
 
 use crate::cli::Cli;
-use crate::report::print_stdout;
+use crate::report::{print_note, print_stdout};
 
 /// What `verify` found; the caller turns it into the exit status.
 pub struct Verdict {
@@ -27,6 +27,7 @@ pub fn verify(cli: &Cli, files: &[PathBuf]) -> Verdict {
     };
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.extend(duplicate_diagnostics(&loaded));
+    diagnostics.extend(renamed_template_diagnostics(&loaded));
     for target in Target::ALL {
         let order = resolve(&loaded.services, target);
         diagnostics.extend(cycle_diagnostics(&loaded, target, &order));
@@ -41,12 +42,12 @@ pub fn verify(cli: &Cli, files: &[PathBuf]) -> Verdict {
     print_stdout(&text);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
-    eprintln!(
+    print_note(&format!(
         "{}, {}, {}",
         counted(loaded.files_seen, "service"),
         counted(errors, "error"),
         counted(warnings, "warning")
-    );
+    ));
     Verdict { errors }
 }
 
@@ -121,6 +122,35 @@ fn missing_diagnostics(
             )
         })
         .collect()
+}
+
+/// A symlink whose name is not the name of its template: `ssh -> sshd`.
+/// The service is known by its link name, so `after sshd` elsewhere finds
+/// nothing; usually a hand-made link with a typo.
+fn renamed_template_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (service, source) in loaded.services.iter().zip(&loaded.sources) {
+        let Some(target) = &source.link_target else {
+            continue;
+        };
+        let Some(template) = target.file_name().and_then(|name| name.to_str()) else {
+            continue;
+        };
+        if template != service.base {
+            diagnostics.push(Diagnostic::warning(
+                &source.path,
+                0,
+                format!(
+                    "links to the template {template} ({}) but is enabled as {}; \
+                     other services know it as {}, not {template}",
+                    target.display(),
+                    service.name,
+                    service.base
+                ),
+            ));
+        }
+    }
+    diagnostics
 }
 
 /// The same enabled name twice (only possible with `verify FILES`) is an
