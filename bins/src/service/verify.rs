@@ -1,15 +1,16 @@
 //! `service verify`: every problem of a configuration, with its place.
 //!
 //! Owns the checks that span files: cycles, dependencies on services that
-//! are not enabled, the same file enabled twice. Per-file checks are the
-//! parser's and the loader's; this only adds to their diagnostics.
+//! are not enabled, the same file or name enabled twice, templates linked
+//! under another name. Per-file checks are the parser's and the loader's;
+//! this only adds to their diagnostics.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use init_core::resolve::{resolve, TargetOrder};
-use init_core::{Diagnostic, Target};
-use init_os_adapter::loader::{load_dir, load_files, Loaded};
+use init_core::{Diagnostic, ServiceDef, Target};
+use init_os_adapter::loader::{load_dir, load_files, FileId, Loaded};
 
 use crate::cli::Cli;
 use crate::report::{print_note, print_stdout};
@@ -28,10 +29,14 @@ pub fn verify(cli: &Cli, files: &[PathBuf]) -> Verdict {
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.extend(duplicate_diagnostics(&loaded));
     diagnostics.extend(renamed_template_diagnostics(&loaded));
+    let mut by_base: BTreeMap<&str, Vec<&ServiceDef>> = BTreeMap::new();
+    for service in &loaded.services {
+        by_base.entry(&service.base).or_default().push(service);
+    }
     for target in Target::ALL {
         let order = resolve(&loaded.services, target);
         diagnostics.extend(cycle_diagnostics(&loaded, target, &order));
-        diagnostics.extend(missing_diagnostics(cli, &loaded, target, &order));
+        diagnostics.extend(missing_diagnostics(cli, &loaded, &by_base, target, &order));
     }
 
     let mut text = String::new();
@@ -87,6 +92,7 @@ pub fn cycle_diagnostics(loaded: &Loaded, target: Target, order: &TargetOrder) -
 fn missing_diagnostics(
     cli: &Cli,
     loaded: &Loaded,
+    by_base: &BTreeMap<&str, Vec<&ServiceDef>>,
     target: Target,
     order: &TargetOrder,
 ) -> Vec<Diagnostic> {
@@ -100,10 +106,11 @@ fn missing_diagnostics(
             } else {
                 "before"
             };
-            let elsewhere: Vec<String> = loaded
-                .services
-                .iter()
-                .filter(|other| other.base == *missing && other.target != target)
+            let elsewhere: Vec<String> = by_base
+                .get(missing.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|other| other.target != target)
                 .map(|other| format!("{} is in target {}", other.name, other.target))
                 .collect();
             let hint = if !elsewhere.is_empty() {
@@ -154,12 +161,12 @@ fn renamed_template_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
 }
 
 /// The same enabled name twice (only possible with `verify FILES`) is an
-/// error: the init would keep one. The same file under two names with the
+/// error: one config dir can hold only one of the two files. The same file under two names with the
 /// same argument runs the same thing twice, which is rarely meant.
 fn duplicate_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let mut first_by_name: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut first_by_file = BTreeMap::new();
+    let mut first_by_file: BTreeMap<(FileId, Option<&str>), usize> = BTreeMap::new();
     for (index, service) in loaded.services.iter().enumerate() {
         let source = &loaded.sources[index];
         if let Some(&first) = first_by_name.get(service.name.as_str()) {
@@ -176,7 +183,7 @@ fn duplicate_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
         first_by_name.insert(&service.name, index);
         let key = (source.file_id, service.arg.as_deref());
         if let Some(&first) = first_by_file.get(&key) {
-            let other: &init_core::ServiceDef = &loaded.services[first];
+            let other = &loaded.services[first];
             diagnostics.push(Diagnostic::warning(
                 &source.path,
                 0,
