@@ -213,3 +213,18 @@ fn the_tty_is_appended_to_unless_truncated() {
     run_script(&sandbox, &script);
     assert_eq!(fs::read(Path::new(&log)).unwrap(), b"1\0truncates\0");
 }
+
+#[test]
+fn a_milestone_is_a_script_that_runs_nothing() {
+    let sandbox = Sandbox::new("dumpscript-milestone");
+    sandbox.config_file(
+        "network",
+        "description network is up\ntype wait\ntarget boot\nafter sysinit\n",
+    );
+    let script = sandbox.ok(&["dumpscript", "network"]).stdout;
+    assert_eq!(
+        script,
+        "#!/bin/sh\n# network: network is up\n# type wait, target boot\nset -e\n# a milestone: nothing to run\n"
+    );
+    assert_eq!(run_script(&sandbox, &script), (0, Vec::new()));
+}

@@ -239,3 +239,38 @@ fn the_corpus_parses_resolves_and_honours_every_edge() {
     let table = sandbox.ok(&["list"]).stdout;
     insta::assert_snapshot!("corpus_list", table);
 }
+
+#[test]
+fn list_with_a_cycle_still_lists_everything_and_says_so() {
+    let sandbox = Sandbox::new("list-cycle");
+    sandbox.config_file(
+        "ping",
+        "description ping\ntype wait\ntarget boot\nafter pong\nexec ping\n",
+    );
+    sandbox.config_file(
+        "pong",
+        "description pong\ntype wait\ntarget boot\nafter ping\nexec pong\n",
+    );
+    let run = sandbox.ok(&["list", "--json"]);
+    assert_eq!(json(&run.stdout).as_array().unwrap().len(), 2);
+    assert_eq!(
+        run.stderr,
+        "config/ping: cycle in target boot: ping -> pong -> ping\n"
+    );
+}
+
+#[test]
+fn show_of_a_broken_file_prints_its_errors_and_fails() {
+    let sandbox = Sandbox::new("show-broken");
+    sandbox.config_file(
+        "typo",
+        "description typo\ntype wiat\ntarget boot\nexec true\n",
+    );
+    let run = sandbox.service(&["show", "typo"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert!(lines[0].starts_with("config/typo:2"), "{}", run.stderr);
+    assert_eq!(lines[1], "service: typo: config/typo has errors");
+}
