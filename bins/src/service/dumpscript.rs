@@ -10,7 +10,7 @@ use init_core::ServiceDef;
 
 use crate::cli::Cli;
 use crate::names::{enabled_name, load_service};
-use crate::report::print_stdout;
+use crate::report::{one_line, print_stdout};
 
 pub fn dumpscript(cli: &Cli, name: &str, arg: Option<&str>) -> Result<(), String> {
     let name = enabled_name(name, arg)?;
@@ -55,11 +55,4 @@ pub fn script(service: &ServiceDef) -> String {
         text.push('\n');
     }
     text
-}
-
-/// A description can hold escaped newlines; a comment must stay one line.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }

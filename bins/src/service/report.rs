@@ -34,3 +34,12 @@ pub fn print_error(message: &str) {
 pub fn print_note(message: &str) {
     let _ = writeln!(io::stderr().lock(), "{message}");
 }
+
+/// Text that must stay on one line (a table cell, a script comment), with
+/// each control character a description may hold through escapes turned
+/// into a space.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::cli::Cli;
 use crate::names::{enabled_name, load_service};
-use crate::report::{print_diagnostics, print_stdout};
+use crate::report::{one_line, print_diagnostics, print_stdout};
 use crate::verify::cycle_diagnostics;
 
 /// One service as `list --json` and `show --json` print it. Field names and
@@ -111,9 +111,11 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, String> {
 /// `TARGET NAME TYPE DESCRIPTION`, columns as wide as their widest cell.
 fn table(services: &[&ServiceDef]) -> String {
     let header = ["TARGET", "NAME", "TYPE", "DESCRIPTION"];
+    let descriptions: Vec<String> = services.iter().map(|s| one_line(&s.description)).collect();
     let rows: Vec<[&str; 4]> = services
         .iter()
-        .map(|s| [s.target.as_str(), &s.name, s.kind.as_str(), &s.description])
+        .zip(&descriptions)
+        .map(|(s, description)| [s.target.as_str(), &s.name, s.kind.as_str(), description])
         .collect();
     let mut widths = header.map(str::len);
     for row in &rows {
@@ -149,7 +151,7 @@ fn fields(service: &ServiceDef) -> String {
     };
     let mut lines: Vec<(&str, String)> = vec![
         ("name", service.name.clone()),
-        ("description", or_none(service.description.clone())),
+        ("description", or_none(one_line(&service.description))),
         ("type", service.kind.to_string()),
         (
             "respawn_limit",
