@@ -53,9 +53,11 @@ pub struct FileId {
 /// Loads every enabled service of `dir`.
 ///
 /// Entries that are not regular files or symlinks, or whose names are not
-/// valid enabled names (`README`, `foo.bak`, `.hidden`), are skipped
-/// silently. The rest are read in sorted name order, following symlinks.
-/// A missing or unreadable directory is one error diagnostic.
+/// valid enabled names (`foo.bak`, `.hidden`, `x-y`), are skipped silently.
+/// The rest are read in sorted name order, following symlinks. A name that
+/// is valid is a service whatever it looks like: a `README` is read, and
+/// its parse errors reported, as the original does. A missing or
+/// unreadable directory is one error diagnostic.
 pub fn load_dir(dir: &Path) -> Loaded {
     let mut loaded = Loaded::default();
     let entries = match fs::read_dir(dir) {
