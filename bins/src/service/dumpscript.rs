@@ -25,7 +25,9 @@ pub fn dumpscript(cli: &Cli, name: &str, arg: Option<&str>) -> Result<(), String
 ///
 /// With a `tty`, stdin is opened read-write (as the init opens the tty) and
 /// stdout and stderr append to it; `tty truncate` empties the file once,
-/// before the first command, not before each.
+/// before the first command, not before each. (The original writes through
+/// its one read-write descriptor from the start of the file, overwriting a
+/// log in place; appending is the behaviour a reader of the script expects.)
 pub fn script(service: &ServiceDef) -> String {
     let mut text = String::from("#!/bin/sh\n");
     let _ = writeln!(
@@ -40,15 +42,17 @@ pub fn script(service: &ServiceDef) -> String {
     }
     let _ = writeln!(text, ", target {}", service.target);
     text.push_str("set -e\n");
+    if service.exec.is_empty() {
+        // Like the original, a milestone does not even open its tty.
+        text.push_str("# a milestone: nothing to run\n");
+        return text;
+    }
     if let Some(tty) = &service.tty {
         let path = shell_quote(&tty.path);
         if tty.truncate {
             let _ = writeln!(text, ": >{path}");
         }
         let _ = writeln!(text, "exec 0<>{path} 1>>{path} 2>&1");
-    }
-    if service.exec.is_empty() {
-        text.push_str("# a milestone: nothing to run\n");
     }
     for command in &service.exec {
         text.push_str(&shell_join(command));
