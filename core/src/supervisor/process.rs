@@ -162,6 +162,8 @@ impl Supervisor {
                 if entry.given_up {
                     entry.status.state = ServiceState::Failed;
                 } else if entry.restart_after_exit && !going_down {
+                    // Not alive any more, so that the spawn below may go out.
+                    entry.status.state = ServiceState::Stopped;
                     restart = true;
                 } else {
                     entry.status.state = ServiceState::Stopped;
@@ -182,6 +184,7 @@ impl Supervisor {
                     report = Some(Report::Fail);
                 }
                 (ServiceType::Respawn, _) => {
+                    entry.status.state = ServiceState::Restarting;
                     respawn = true;
                     if status.is_none() && entry.status.runs == 1 {
                         report = Some(Report::Fail);
