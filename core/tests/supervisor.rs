@@ -851,3 +851,50 @@ fn the_whole_state_survives_a_serde_round_trip() {
     assert_eq!(serde_json::to_string(&restored).ok(), Some(json));
     assert_eq!(restored.poll_timeout(), Some(Millis(100)));
 }
+
+#[test]
+fn a_respawn_service_reports_up_once_it_finally_starts() {
+    let mut d = Driver::new(vec![svc("late", Respawn, Boot)]);
+    d.answer("late", Answer::Fail);
+    d.boot();
+    d.advance_to(250);
+    d.answer("late", Answer::Spawn);
+    d.advance_to(300);
+    assert_eq!(d.state("late"), "running");
+    // One Fail for the run of failures, one Up when it came up.
+    assert_eq!(reports(&d, "late"), [Report::Fail, Report::Up]);
+    d.answer("late", Answer::Fail);
+    d.exit("late", 1);
+    d.advance_to(1000);
+    assert_eq!(
+        reports(&d, "late"),
+        [Report::Fail, Report::Up, Report::Fail]
+    );
+}
+
+#[test]
+fn a_wait_service_started_by_hand_before_boot_still_blocks_its_successors() {
+    let mut d = Driver::new(vec![
+        svc("fsck", Wait, Boot),
+        svc("mount", Once, Boot).after(&["fsck"]),
+    ]);
+    d.start("fsck");
+    d.boot();
+    assert_eq!(d.spawned_names(), ["fsck"]);
+    d.exit("fsck", 0);
+    assert_eq!(d.spawned_names(), ["fsck", "mount"]);
+}
+
+#[test]
+fn a_final_service_started_before_the_switch_is_bounded_too() {
+    let mut d = Driver::new(vec![svc("halt", Wait, Shutdown)]);
+    d.boot();
+    d.advance_to(1000);
+    d.start("halt");
+    d.event(Event::Shutdown);
+    assert_eq!(d.spawns("halt"), 1, "it runs already");
+    d.advance_to(31_000);
+    assert_eq!(reports(&d, "halt"), [Report::Fail]);
+    d.advance_to(36_000);
+    assert_eq!(d.powers(), 1);
+}

@@ -25,6 +25,13 @@ pub(super) struct Entry {
     /// The final-service timeout fired: the exit that follows was already
     /// reported and ends in Failed.
     pub given_up: bool,
+    /// `Up` was reported for this series of runs (reset when the run
+    /// count is).
+    pub up_reported: bool,
+    /// A failed spawn of this respawn service was reported and no spawn
+    /// has succeeded since: a missing binary says FAIL once, not every
+    /// respawn delay.
+    pub spawn_failure_reported: bool,
     /// When the last Spawn was asked for; the respawn delay counts from it.
     pub last_spawn_at: Option<Millis>,
 }
@@ -38,6 +45,8 @@ impl Entry {
             satisfied: false,
             restart_after_exit: false,
             given_up: false,
+            up_reported: false,
+            spawn_failure_reported: false,
             last_spawn_at: None,
         }
     }

@@ -34,6 +34,9 @@ impl Supervisor {
         entry.status.state = ServiceState::Starting;
         entry.status.pid = None;
         entry.status.runs = entry.status.runs.saturating_add(1);
+        if entry.status.runs == 1 {
+            entry.up_reported = false;
+        }
         entry.last_spawn_at = Some(now);
         let exec = entry.status.def.exec.clone();
         let tty = entry.status.def.tty.clone();
@@ -75,7 +78,9 @@ impl Supervisor {
                 if entry.kind() != ServiceType::Wait {
                     entry.satisfied = true;
                 }
-                if entry.kind() == ServiceType::Respawn && entry.status.runs == 1 {
+                entry.spawn_failure_reported = false;
+                if entry.kind() == ServiceType::Respawn && !entry.up_reported {
+                    entry.up_reported = true;
                     report = Some(Report::Up);
                 }
                 if in_kill_grace {
@@ -186,7 +191,8 @@ impl Supervisor {
                 (ServiceType::Respawn, _) => {
                     entry.status.state = ServiceState::Restarting;
                     respawn = true;
-                    if status.is_none() && entry.status.runs == 1 {
+                    if status.is_none() && !entry.spawn_failure_reported {
+                        entry.spawn_failure_reported = true;
                         report = Some(Report::Fail);
                     }
                 }

@@ -126,6 +126,8 @@ impl Supervisor {
             self.targets_run.push(target);
         }
         let steps = self.resolve_steps(target);
+        let in_final_target = matches!(self.phase, Phase::FinalTarget(_));
+        let final_deadline = now.saturating_add(self.options.final_service_timeout_ms);
         for step in &steps {
             let Some(entry) = self.entry_mut(step.id) else {
                 continue;
@@ -142,12 +144,18 @@ impl Supervisor {
                     entry.given_up = false;
                 }
                 // Stopped by the admin: it stays so, and blocks nothing.
-                // Alive already (an admin start): it is started.
-                ServiceState::Stopped
-                | ServiceState::Starting
-                | ServiceState::Running
-                | ServiceState::Restarting
-                | ServiceState::Stopping => entry.satisfied = true,
+                ServiceState::Stopped | ServiceState::Stopping | ServiceState::Restarting => {
+                    entry.satisfied = true
+                }
+                // Alive already (an admin start): it counts as started, and
+                // a `wait` one still has to exit.
+                ServiceState::Running => entry.satisfied = entry.kind() != ServiceType::Wait,
+                ServiceState::Starting => entry.satisfied = false,
+            }
+            if in_final_target && entry.is_live() && !entry.satisfied {
+                // Spawned before the switch, so no timer bounds it yet.
+                let id = entry.status.id;
+                self.timers.set(TimerKind::FinalService(id), final_deadline);
             }
         }
         self.run = Some(TargetRun {
