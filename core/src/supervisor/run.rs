@@ -46,11 +46,11 @@ impl Supervisor {
         let order = resolve(&defs, target);
 
         let mut steps: Vec<Step> = Vec::new();
-        let mut placed: Vec<usize> = Vec::new();
-        let push_step = |index: usize, steps: &mut Vec<Step>, placed: &mut Vec<usize>| {
+        let mut placed = vec![false; defs.len()];
+        let push_step = |index: usize, steps: &mut Vec<Step>, placed: &mut Vec<bool>| {
             let Some(&id) = ids.get(index) else { return };
             let belongs = defs.get(index).is_some_and(|d| d.target == target);
-            if !belongs || placed.contains(&index) {
+            if !belongs || placed.get(index).copied().unwrap_or(true) {
                 return;
             }
             let after: Vec<ServiceId> = if self.options.sequential {
@@ -63,14 +63,16 @@ impl Supervisor {
                     .get(index)
                     .map(|p| {
                         p.iter()
-                            .filter(|j| placed.contains(j))
+                            .filter(|&&j| placed.get(j).copied().unwrap_or(false))
                             .filter_map(|&j| ids.get(j).copied())
                             .collect()
                     })
                     .unwrap_or_default()
             };
             steps.push(Step { id, after });
-            placed.push(index);
+            if let Some(flag) = placed.get_mut(index) {
+                *flag = true;
+            }
         };
         for &index in &order.order {
             push_step(index, &mut steps, &mut placed);
@@ -102,17 +104,8 @@ impl Supervisor {
                 entry.status.state = ServiceState::Stopped;
             }
         }
-        let restarting: Vec<ServiceId> = self
-            .timers
-            .iter()
-            .filter_map(|t| match t.kind {
-                TimerKind::Respawn(id) => Some(id),
-                _ => None,
-            })
-            .collect();
-        for id in restarting {
-            self.timers.cancel(TimerKind::Respawn(id));
-        }
+        self.timers
+            .retain(|kind| !matches!(kind, TimerKind::Respawn(_)));
         let target = match action {
             PowerAction::PowerOff => Target::Shutdown,
             PowerAction::Reboot => Target::Reboot,
@@ -143,7 +136,9 @@ impl Supervisor {
                     entry.satisfied = false;
                     entry.given_up = false;
                 }
-                // Stopped by the admin: it stays so, and blocks nothing.
+                // Stopped (or being stopped) by the admin: it stays so and
+                // blocks nothing. Restarting: an admin start made it run
+                // before its target did; it counts as started.
                 ServiceState::Stopped | ServiceState::Stopping | ServiceState::Restarting => {
                     entry.satisfied = true
                 }
@@ -225,15 +220,8 @@ impl Supervisor {
     /// soon as every tracked process is gone.
     fn begin_kill_grace(&mut self, now: Millis, action: PowerAction) {
         self.phase = Phase::KillGrace(action);
-        let final_timers: Vec<TimerKind> = self
-            .timers
-            .iter()
-            .map(|t| t.kind)
-            .filter(|k| matches!(k, TimerKind::FinalService(_)))
-            .collect();
-        for kind in final_timers {
-            self.timers.cancel(kind);
-        }
+        self.timers
+            .retain(|kind| !matches!(kind, TimerKind::FinalService(_)));
         self.emit(Output::KillAll {
             signal: Signal::Term,
         });

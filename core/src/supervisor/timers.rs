@@ -65,6 +65,11 @@ impl Timers {
         self.armed.retain(|t| t.kind.service() != Some(service));
     }
 
+    /// Keeps only the timers whose kind `keep` accepts.
+    pub fn retain(&mut self, keep: impl Fn(TimerKind) -> bool) {
+        self.armed.retain(|t| keep(t.kind));
+    }
+
     pub fn clear(&mut self) {
         self.armed.clear();
     }
