@@ -142,7 +142,10 @@ impl Driver {
     }
 
     fn line(&mut self, dir: char, who: &str, what: &str, rest: String) {
-        let line = format!("{} {dir} {who:<10} {what:<8}{rest}", self.now);
+        let line = format!(
+            "{:>8} {dir} {who:<20} {what:<8} {rest}",
+            self.now.to_string()
+        );
         self.trace.push(line.trim_end().to_string());
     }
 
