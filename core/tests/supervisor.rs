@@ -898,3 +898,98 @@ fn a_final_service_started_before_the_switch_is_bounded_too() {
     d.advance_to(36_000);
     assert_eq!(d.powers(), 1);
 }
+
+#[test]
+fn a_removed_service_waiting_to_respawn_is_dropped_with_its_timer() {
+    let mut d = Driver::new(vec![
+        svc("getty", Respawn, Boot),
+        svc("sshd", Respawn, Boot),
+    ]);
+    d.boot();
+    d.exit("getty", 1);
+    assert_eq!(d.state("getty"), "restarting");
+    d.event(Event::Reload {
+        services: vec![svc("sshd", Respawn, Boot)],
+    });
+    assert_eq!(d.state("getty"), "gone");
+    assert_eq!(d.sup.poll_timeout(), None);
+    d.advance_to(10_000);
+    assert_eq!(d.spawned_names(), ["getty", "sshd"]);
+}
+
+#[test]
+fn a_removed_service_whose_spawn_is_unanswered_is_dropped_after_it_ends() {
+    let mut d = Driver::new(vec![svc("slow", Once, Boot)]);
+    d.answer("slow", Answer::Never);
+    d.boot();
+    let id = d.id("slow");
+    d.event(Event::Reload { services: vec![] });
+    assert_eq!(d.state("slow"), "starting", "alive, so it stays");
+    d.event(Event::Spawned {
+        service: id,
+        pid: Pid(50),
+    });
+    assert_eq!(d.state("slow"), "running");
+    d.exit("slow", 0);
+    assert_eq!(d.state("slow"), "gone");
+    assert_eq!(d.count(|o| matches!(o, Output::Report { .. })), 0);
+}
+
+#[test]
+fn reload_is_ignored_once_the_machine_is_going_down() {
+    let mut d = Driver::new(vec![svc("halt", Wait, Shutdown)]);
+    d.boot();
+    d.event(Event::Shutdown);
+    d.event(Event::Reload {
+        services: vec![svc("other", Wait, Shutdown)],
+    });
+    assert_eq!(d.state("halt"), "running");
+    assert!(d.sup.service_by_name("other").is_none());
+}
+
+#[test]
+fn during_shutdown_stop_works_but_start_and_restart_are_ignored() {
+    let mut d = Driver::new(vec![
+        svc("sshd", Respawn, Boot),
+        svc("fsck", Wait, Boot),
+        svc("hang", Wait, Shutdown),
+    ]);
+    d.boot();
+    d.exit("fsck", 0);
+    d.event(Event::Shutdown);
+    let spawns = d.spawned_names();
+    d.start("fsck");
+    d.restart("sshd");
+    assert_eq!(d.spawned_names(), spawns);
+    assert_eq!(d.state("sshd"), "running");
+    // Stopping the hanging service lets the shutdown go on at once.
+    d.stop("hang");
+    assert_eq!(completions(&d, Shutdown), 1);
+}
+
+#[test]
+fn a_spawn_answered_during_the_kill_grace_gets_its_own_term() {
+    let mut d = Driver::new(vec![svc("late", Respawn, Boot), svc("x", Once, Boot)]);
+    d.answer("late", Answer::Never);
+    d.boot();
+    d.event(Event::Shutdown);
+    let late = d.id("late");
+    d.advance_to(100);
+    d.event(Event::Spawned {
+        service: late,
+        pid: Pid(77),
+    });
+    assert_eq!(
+        d.outputs.last().map(|(_, o)| o.clone()),
+        Some(Output::Signal {
+            service: late,
+            pid: Pid(77),
+            signal: Signal::Term
+        })
+    );
+    // x (pid 100) still runs, so the grace goes on.
+    d.exit("late", 0);
+    assert_eq!(d.powers(), 0);
+    d.exit("x", 0);
+    assert_eq!(d.powers(), 1);
+}
