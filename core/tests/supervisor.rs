@@ -517,9 +517,37 @@ fn a_spawn_that_is_never_answered_in_shutdown_is_bounded() {
     d.answer("stuck", Answer::Never);
     d.boot();
     d.event(Event::Shutdown);
-    d.advance_to(100_000);
+    d.advance_to(30_000);
     assert_eq!(reports(&d, "stuck"), [Report::Fail]);
+    assert_eq!(d.state("stuck"), "failed");
     assert_eq!(final_outputs(&d)[1..], SAFETY_NET_OFF);
+}
+
+#[test]
+fn a_process_that_turns_up_after_its_spawn_was_given_up_on_gets_term() {
+    let mut d = Driver::new(vec![
+        svc("stuck", Once, Shutdown),
+        svc("after", Wait, Shutdown).after(&["stuck"]),
+    ]);
+    d.answer("stuck", Answer::Never);
+    d.boot();
+    d.event(Event::Shutdown);
+    d.advance_to(30_000);
+    assert_eq!(d.state("stuck"), "failed");
+    assert_eq!(d.spawned_names(), ["stuck", "after"]);
+    let stuck = d.id("stuck");
+    d.event(Event::Spawned {
+        service: stuck,
+        pid: Pid(66),
+    });
+    assert_eq!(d.state("stuck"), "stopping");
+    d.exit("after", 0);
+    // The grace waits for the late process too.
+    assert_eq!(d.powers(), 0);
+    d.exit("stuck", 0);
+    assert_eq!(d.state("stuck"), "failed");
+    assert_eq!(d.powers(), 1);
+    assert_eq!(reports(&d, "stuck"), [Report::Fail]);
 }
 
 #[test]

@@ -32,6 +32,10 @@ pub(super) struct Entry {
     /// has succeeded since: a missing binary says FAIL once, not every
     /// respawn delay.
     pub spawn_failure_reported: bool,
+    /// A spawn was given up on unanswered (Failed by the final-service
+    /// timeout); if the answer still comes, the process is taken in only to
+    /// be stopped.
+    pub spawn_abandoned: bool,
     /// When the last Spawn was asked for; the respawn delay counts from it.
     pub last_spawn_at: Option<Millis>,
 }
@@ -45,6 +49,7 @@ impl Entry {
             satisfied: false,
             restart_after_exit: false,
             given_up: false,
+            spawn_abandoned: false,
             up_reported: false,
             spawn_failure_reported: false,
             last_spawn_at: None,

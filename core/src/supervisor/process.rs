@@ -26,6 +26,7 @@ impl Supervisor {
         }
         entry.apply_pending_def();
         entry.given_up = false;
+        entry.spawn_abandoned = false;
         if entry.status.def.is_milestone() {
             entry.status.state = ServiceState::Done;
             entry.satisfied = true;
@@ -65,6 +66,21 @@ impl Supervisor {
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
+        if entry.spawn_abandoned {
+            // Given up on, but a process exists now: track it until it is
+            // gone, so that the kill grace waits for it.
+            entry.spawn_abandoned = false;
+            entry.status.pid = Some(pid);
+            entry.status.spawned_at = Some(now);
+            entry.status.state = ServiceState::Stopping;
+            entry.given_up = true;
+            self.emit(Output::Signal {
+                service: id,
+                pid,
+                signal: Signal::Term,
+            });
+            return;
+        }
         if !entry.awaits_spawn_answer() {
             return;
         }
@@ -113,6 +129,10 @@ impl Supervisor {
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
+        if entry.spawn_abandoned {
+            entry.spawn_abandoned = false;
+            return;
+        }
         if !entry.awaits_spawn_answer() {
             return;
         }

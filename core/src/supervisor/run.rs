@@ -272,7 +272,11 @@ impl Supervisor {
                 entry.given_up = true;
                 Some(pid)
             }
-            (ServiceState::Starting, _) => None,
+            (ServiceState::Starting, _) => {
+                entry.status.state = ServiceState::Failed;
+                entry.spawn_abandoned = true;
+                None
+            }
             _ => return,
         };
         entry.satisfied = true;
