@@ -82,6 +82,8 @@ enum Step {
     ExitLive(usize, i32),
     /// Time passes, then the timers are handled (possibly early).
     Advance(u64),
+    /// A driver bug: time goes backwards, then the timers are handled.
+    Rewind(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -117,6 +119,7 @@ fn step_strategy() -> impl Strategy<Value = Step> {
         1 => (0usize..4).prop_map(Step::FailSpawn),
         3 => (0usize..4, -1i32..3).prop_map(|(k, c)| Step::ExitLive(k, c)),
         3 => prop_oneof![0u64..50, 50u64..500, 500u64..40_000].prop_map(Step::Advance),
+        1 => (0u64..1000).prop_map(Step::Rewind),
     ]
 }
 
@@ -316,6 +319,10 @@ impl Checker {
             }
             Step::Advance(ms) => {
                 self.now = self.now.saturating_add(ms);
+                self.timeout()
+            }
+            Step::Rewind(ms) => {
+                self.now = Millis(self.now.0.saturating_sub(ms));
                 self.timeout()
             }
         }
