@@ -29,6 +29,8 @@
 //! not) or its spawn fails; `once` and `respawn` when `Spawned` (or the spawn
 //! failed); a milestone (no `exec`) is Done as soon as its predecessors are.
 //! An admin-stopped service counts as satisfied, so nothing blocks forever.
+//! A service an admin started before its target ran counts as started, but
+//! a `wait` one still has to exit.
 //! With [`Options::sequential`], each service's only predecessor is the one
 //! before it in resolved order: the original's one-at-a-time behaviour.
 //! Only predecessors that come earlier in the resolved order are honoured,
@@ -37,8 +39,8 @@
 //! Respawn. A `respawn` service that exits is spawned again, never sooner
 //! than [`Options::respawn_delay_ms`] after its last spawn (state
 //! Restarting meanwhile). With `limit N` it gives up (Failed) after an exit
-//! or spawn failure once N runs in a row have been made. An admin start
-//! resets the count.
+//! or spawn failure once N runs in a row have been made. An admin start,
+//! and its target's run queueing it, reset the count.
 //!
 //! Admin requests. Stop: TERM to a live process (Stopping, then Stopped on
 //! exit, never restarted); a pending respawn, a Waiting or an Inactive
@@ -76,10 +78,10 @@
 //!
 //! Console reports. `Ok`: a `wait` or `once` process exited 0. `Fail`: a
 //! `wait` or `once` process exited non-zero or by a signal; a spawn failed
-//! (for a respawn service only the first failure in a row, so a missing
-//! binary does not flood the console); a respawn service was given up; a
-//! final-target service timed out. `Up`: a respawn service was started
-//! for the first time in a row. No report for milestones, for exits of
+//! (for a respawn service only the first one since it last started, so a
+//! missing binary does not flood the console); a respawn service was given
+//! up; a final-target service timed out. `Up`: a respawn service started
+//! for the first time since its run count was reset. No report for milestones, for exits of
 //! services being stopped or removed, for respawn exits that restart, or
 //! for anything once the final safety net has begun.
 //!
