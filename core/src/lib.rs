@@ -12,13 +12,15 @@
 //! - [`parse`]: the service-file language;
 //! - [`resolve`]: dependency order per target;
 //! - [`events`]: the inputs and outputs of the supervisor;
-//! - [`supervisor`]: the state machine that runs the targets.
+//! - [`supervisor`]: the state machine that runs the targets;
+//! - [`script`]: shell quoting for `service dumpscript`.
 
 pub mod diag;
 pub mod events;
 pub mod name;
 pub mod parse;
 pub mod resolve;
+pub mod script;
 pub mod service;
 pub mod supervisor;
 
