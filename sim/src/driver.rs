@@ -134,8 +134,7 @@ impl Sim {
     /// A simulation of `scenario`. `seed` only shuffles the order of
     /// process exits that fall on the same millisecond.
     pub fn from_scenario(scenario: &Scenario, seed: Option<u64>) -> Sim {
-        let mut options = scenario.options.core.clone();
-        apply_final_timeout(&mut options, scenario.options.final_service_timeout_ms);
+        let options = scenario.options.core.clone();
         let until = Millis(scenario.options.until_ms.unwrap_or(DEFAULT_UNTIL_MS));
         let mut sim = Sim::new(
             scenario.services.clone(),
@@ -168,7 +167,7 @@ impl Sim {
         let bounds = Bounds {
             respawn_delay_ms: options.respawn_delay_ms,
             kill_grace_ms: options.kill_grace_ms,
-            final_service_timeout_ms: final_timeout_of(&options),
+            final_service_timeout_ms: options.final_service_timeout_ms,
         };
         let supervisor = Supervisor::new(services, options);
         let checker = Checker::new(bounds, &supervisor);
@@ -831,15 +830,4 @@ enum StepResult {
     Went,
     Quiet,
     Stopped,
-}
-
-/// The core's bound on each shutdown service, where the core has one.
-fn final_timeout_of(options: &Options) -> u64 {
-    let _ = options;
-    30_000
-}
-
-/// Sets `option final-service-timeout` on a core that knows it.
-fn apply_final_timeout(options: &mut Options, timeout_ms: Option<u64>) {
-    let _ = (options, timeout_ms);
 }

@@ -19,7 +19,7 @@ use crate::rng::SplitMix64;
 use crate::scenario::Scenario;
 
 /// Default number of services per generated scenario.
-pub const DEFAULT_SERVICES: usize = 12;
+pub const DEFAULT_SERVICES: usize = 16;
 
 /// The probabilities one seed draws (percentages).
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ impl Knobs {
             exit_nonzero: p(40),
             crash: p(25),
             sleep: p(70),
-            events: p(20),
+            events: p(40),
             event_weights: [p(4), p(4), p(4), p(4), p(4), p(2), p(2)],
             end_with_power: 0,
         };

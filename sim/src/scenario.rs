@@ -61,8 +61,6 @@ pub struct Scenario {
 pub struct ScenarioOptions {
     /// The core's options, as `option` lines set them.
     pub core: Options,
-    /// `option final-service-timeout D`, for a core that knows it.
-    pub final_service_timeout_ms: Option<u64>,
     /// `option until D`: stop the run at this virtual time at the latest.
     pub until_ms: Option<u64>,
     /// False with `option no-boot`: the timeline must say `at T boot`.
@@ -73,7 +71,6 @@ impl Default for ScenarioOptions {
     fn default() -> Self {
         ScenarioOptions {
             core: Options::default(),
-            final_service_timeout_ms: None,
             until_ms: None,
             boot_at_start: true,
         }
@@ -376,7 +373,7 @@ impl Reader {
             ["respawn-delay", d] => self.options.core.respawn_delay_ms = duration(self, d)?,
             ["kill-grace", d] => self.options.core.kill_grace_ms = duration(self, d)?,
             ["final-service-timeout", d] => {
-                self.options.final_service_timeout_ms = Some(duration(self, d)?)
+                self.options.core.final_service_timeout_ms = duration(self, d)?
             }
             ["until", d] => self.options.until_ms = Some(duration(self, d)?),
             _ => {

@@ -49,6 +49,10 @@ enum Command {
         /// One service at a time, as the original init.
         #[arg(long)]
         sequential: bool,
+        /// Assume PROGRAM takes DURATION (e.g. `--takes ssh-keygen=2s`);
+        /// every other command takes no time except `sleep X`. Repeatable.
+        #[arg(long, value_name = "PROGRAM=DURATION", value_parser = parse_takes)]
+        takes: Vec<(String, u64)>,
     },
     /// Run seeded random scenarios against the invariants; write a shrunk
     /// reproducer for every failing seed.
@@ -75,7 +79,14 @@ fn main() -> ExitCode {
             config_dir,
             json,
             sequential,
-        } => boot(&config_dir, json, sequential),
+            takes,
+        } => {
+            let assumptions = whatif::Assumptions {
+                sequential,
+                command_ms: takes.into_iter().collect(),
+            };
+            boot(&config_dir, json, &assumptions)
+        }
         Command::Fuzz {
             seeds,
             start,
@@ -120,12 +131,20 @@ fn run(file: &Path, seed: Option<u64>, json: bool) -> ExitCode {
     }
 }
 
-fn boot(config_dir: &Path, json: bool, sequential: bool) -> ExitCode {
-    let (services, diagnostics) = load_dir(config_dir);
-    for diagnostic in &diagnostics {
+fn parse_takes(text: &str) -> Result<(String, u64), String> {
+    let (program, duration) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not PROGRAM=DURATION"))?;
+    let ms = init_sim::duration::parse_duration_ms(duration)?;
+    Ok((program.to_string(), ms))
+}
+
+fn boot(config_dir: &Path, json: bool, assumptions: &whatif::Assumptions) -> ExitCode {
+    let loaded = init_os_adapter::loader::load_dir(config_dir);
+    for diagnostic in &loaded.diagnostics {
         eprintln!("init-sim: {diagnostic}");
     }
-    let prediction = whatif::predict_boot(services, sequential);
+    let prediction = whatif::predict_boot(loaded.services, assumptions);
     if json {
         match serde_json::to_string(&prediction) {
             Ok(text) => println!("{text}"),
@@ -171,37 +190,4 @@ fn fuzz_seeds(start: u64, seeds: u64, services: usize, out: &Path) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
-}
-
-/// TEMPORARY until `init_os_adapter::loader::load_dir` lands on main: the
-/// same contract (sorted entries, names that are not services skipped,
-/// symlinks followed, one bad file never stops the others).
-fn load_dir(dir: &Path) -> (Vec<init_core::ServiceDef>, Vec<String>) {
-    let mut services = Vec::new();
-    let mut diagnostics = Vec::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => return (services, vec![format!("{}: {e}", dir.display())]),
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    for file_name in names {
-        let Ok(name) = init_core::EnabledName::parse(&file_name) else {
-            continue;
-        };
-        let path = dir.join(&file_name);
-        let shown = path.display().to_string();
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let parsed = init_core::parse::parse_service(&shown, &bytes, &name);
-                diagnostics.extend(parsed.diagnostics.iter().map(|d| d.to_string()));
-                services.extend(parsed.service);
-            }
-            Err(e) => diagnostics.push(format!("{shown}: {e}")),
-        }
-    }
-    (services, diagnostics)
 }
