@@ -272,7 +272,7 @@ impl Sim {
         if self.power.is_some() {
             return StepResult::Stopped;
         }
-        if let (Some(target), true) = (self.stop_at_target, self.power.is_none()) {
+        if let Some(target) = self.stop_at_target {
             if self.target_complete.contains_key(&target) {
                 return StepResult::Stopped;
             }
@@ -295,7 +295,7 @@ impl Sim {
             None => self.limits.until,
         };
         if at > until {
-            self.now = self.now.max(self.limits.until.min(until));
+            self.now = self.now.max(until);
             return StepResult::Stopped;
         }
         if at == self.now {

@@ -204,6 +204,8 @@ struct Reader {
     warnings: Vec<String>,
     /// Where each template was defined, for "defined twice".
     defined_at: BTreeMap<String, u32>,
+    /// `process NAME` lines, checked against the services at the end.
+    process_lines: Vec<(String, u32)>,
 }
 
 impl Reader {
@@ -221,6 +223,7 @@ impl Reader {
             initial: None,
             warnings: Vec::new(),
             defined_at: BTreeMap::new(),
+            process_lines: Vec::new(),
         }
     }
 
@@ -290,6 +293,12 @@ impl Reader {
                 "boot is implicit at 0s; add 'option no-boot' to place it",
             ));
         }
+        for (name, line) in &self.process_lines {
+            let base = name.split('@').next().unwrap_or(name);
+            if !self.defined_at.contains_key(base) {
+                return Err(self.error(*line, format!("no service '{name}' in this scenario")));
+            }
+        }
         let services = self.initial.take().unwrap_or_default();
         Ok(Scenario {
             file: self.file,
@@ -344,6 +353,7 @@ impl Reader {
             }
             ["process", name, settings @ ..] => {
                 let name = self.enabled_name(line, name)?.to_string();
+                self.process_lines.push((name.clone(), line));
                 let mut current = self.model.services.remove(&name).unwrap_or_default();
                 self.process_settings(line, settings, &mut current)?;
                 self.model.services.insert(name, current);
