@@ -89,9 +89,11 @@ pub fn predict_boot(services: Vec<ServiceDef>, assumptions: &Assumptions) -> Boo
         daemons_run_forever: true,
         ..ProcessModel::default()
     };
+    // A boot that never completes while something respawns in a loop
+    // must still end: a generous cap on steps.
     let limits = RunLimits {
         until: Millis(WHATIF_UNTIL_MS),
-        max_steps: u64::MAX,
+        max_steps: 1_000_000 + 100 * count as u64,
     };
     let mut sim = Sim::new(services, options, model, limits)
         .without_trace()
