@@ -132,9 +132,15 @@ pub fn generate(seed: u64, services: usize) -> String {
     let mut next_new = services;
     let mut at_ms: u64 = 0;
     let events = rng.below(knobs.events + 1);
-    for _ in 0..events {
+    // Now and then the boot is placed in the timeline (possibly after a
+    // shutdown request, or never): shutdown must work before boot too.
+    let boot_at_step = rng.chance(10).then(|| rng.below(events + 2));
+    for step in 0..events {
         at_ms += rng.below(4000);
         let at = format_duration_ms(at_ms);
+        if boot_at_step == Some(step) {
+            let _ = writeln!(text, "at {at} boot");
+        }
         let kind = weighted(&mut rng, &knobs.event_weights);
         let name = rng.pick(&all_names).clone();
         match kind {
@@ -174,9 +180,15 @@ pub fn generate(seed: u64, services: usize) -> String {
     }
 
     let mut header = String::new();
-    let _ = writeln!(header, "# init-sim fuzz seed {seed}, {services} services");
+    let _ = writeln!(
+        header,
+        "# init-sim fuzz seed {seed}, {services} services: init-sim run --seed {seed} FILE"
+    );
     if sequential {
         header.push_str("option sequential\n");
+    }
+    if boot_at_step.is_some() {
+        header.push_str("option no-boot\n");
     }
     let _ = writeln!(
         header,
@@ -373,12 +385,13 @@ fn write_edit(text: &mut String, at: &str, base: &str, body: Vec<String>) {
     text.push_str("end\n");
 }
 
-/// Runs a scenario text without a trace: the first violation, if any.
-/// A text that does not parse counts as passing (the shrinker must not
-/// "keep" a deletion that merely broke the scenario).
-pub fn first_violation(text: &str) -> Option<Violation> {
+/// Runs a scenario text without a trace, with `tie_seed` as `--seed`: the
+/// first violation, if any. A text that does not parse counts as passing
+/// (the shrinker must not "keep" a deletion that merely broke the
+/// scenario).
+pub fn first_violation(text: &str, tie_seed: Option<u64>) -> Option<Violation> {
     let scenario = Scenario::parse("fuzz.scn", text).ok()?;
-    let mut sim = Sim::from_scenario(&scenario, None).without_trace();
+    let mut sim = Sim::from_scenario(&scenario, tie_seed).without_trace();
     sim.run().violations.into_iter().next()
 }
 
@@ -387,20 +400,21 @@ pub fn first_violation(text: &str) -> Option<Violation> {
 pub struct Failure {
     pub seed: u64,
     pub violation: Violation,
-    /// The shrunk scenario: run it with `init-sim run`.
+    /// The shrunk scenario: run it with `init-sim run --seed SEED`.
     pub reproducer: String,
     pub steps_before: usize,
     pub steps_after: usize,
 }
 
-/// Generates and runs one seed; on a violation, shrinks it.
+/// Generates and runs one seed (the seed also orders simultaneous exits,
+/// as `init-sim run --seed SEED`); on a violation, shrinks it.
 pub fn run_seed(seed: u64, services: usize) -> Result<(), Box<Failure>> {
     let text = generate(seed, services);
-    let Some(violation) = first_violation(&text) else {
+    let Some(violation) = first_violation(&text, Some(seed)) else {
         return Ok(());
     };
-    let (reproducer, steps_before, steps_after) = shrink(&text, violation.invariant);
-    let violation = first_violation(&reproducer).unwrap_or(violation);
+    let (reproducer, steps_before, steps_after) = shrink(&text, violation.invariant, Some(seed));
+    let violation = first_violation(&reproducer, Some(seed)).unwrap_or(violation);
     Err(Box::new(Failure {
         seed,
         violation,
@@ -413,14 +427,15 @@ pub fn run_seed(seed: u64, services: usize) -> Result<(), Box<Failure>> {
 /// Deletes timeline steps one at a time while the scenario still breaks
 /// the same invariant, until no single deletion keeps it failing. Returns
 /// the text and the step counts before and after.
-pub fn shrink(text: &str, invariant: Invariant) -> (String, usize, usize) {
+pub fn shrink(text: &str, invariant: Invariant, tie_seed: Option<u64>) -> (String, usize, usize) {
     let Ok(scenario) = Scenario::parse("fuzz.scn", text) else {
         return (text.to_string(), 0, 0);
     };
     let mut keep: Vec<usize> = (0..scenario.timeline.len()).collect();
     let before = keep.len();
     let fails = |keep: &[usize]| {
-        first_violation(&scenario.render_with(keep)).is_some_and(|v| v.invariant == invariant)
+        first_violation(&scenario.render_with(keep), tie_seed)
+            .is_some_and(|v| v.invariant == invariant)
     };
     let mut progress = true;
     while progress {

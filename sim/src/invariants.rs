@@ -121,6 +121,7 @@ pub struct Checker {
     /// which Power must have come.
     end_request: Option<(Millis, PowerAction, Millis)>,
     power: Option<(Millis, PowerAction)>,
+    booted: bool,
     violations: Vec<Violation>,
 }
 
@@ -141,6 +142,7 @@ impl Checker {
             reaped: BTreeSet::new(),
             end_request: None,
             power: None,
+            booted: false,
             violations: Vec::new(),
         };
         checker.refresh(supervisor);
@@ -179,8 +181,13 @@ impl Checker {
             if !self.configured.contains(&status.def.name) {
                 continue;
             }
+            // A live process keeps its old definition, but the order is
+            // the new configuration's.
+            let def = supervisor
+                .pending_definition(status.id)
+                .unwrap_or(&status.def);
             ids.push(status.id);
-            defs.push(status.def.clone());
+            defs.push(def.clone());
             self.known.insert(
                 status.id,
                 Known {
@@ -257,8 +264,7 @@ impl Checker {
                         .count() as u64;
                     let deadline = now.saturating_add(self.power_bound_ms(members));
                     self.end_request = Some((now, action, deadline));
-                    // The final target starts its services afresh: runs
-                    // made during boot (by an admin) do not count.
+                    // The final target starts its services afresh too.
                     for status in supervisor.services().filter(|s| s.def.target == target) {
                         self.spawns_in_a_row.insert(status.id, 0);
                     }
@@ -277,7 +283,20 @@ impl Checker {
                     self.configured = services.iter().map(|s| s.name.clone()).collect();
                 }
             }
-            Event::Boot | Event::SpawnFailed { .. } => {}
+            Event::Boot => {
+                // A target run starts its services afresh: runs an admin
+                // made before it do not count.
+                if !self.booted {
+                    self.booted = true;
+                    for status in supervisor
+                        .services()
+                        .filter(|s| s.def.target == Target::Boot)
+                    {
+                        self.spawns_in_a_row.insert(status.id, 0);
+                    }
+                }
+            }
+            Event::SpawnFailed { .. } => {}
         }
     }
 

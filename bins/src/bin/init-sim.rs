@@ -178,7 +178,7 @@ fn fuzz_seeds(start: u64, seeds: u64, services: usize, out: &Path) -> ExitCode {
                 failure.violation, failure.steps_before, failure.steps_after
             );
             match written {
-                Ok(()) => println!("  reproduce: init-sim run {}", path.display()),
+                Ok(()) => println!("  reproduce: init-sim run --seed {seed} {}", path.display()),
                 Err(e) => eprintln!("init-sim: {}: {e}", path.display()),
             }
         }
