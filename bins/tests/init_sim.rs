@@ -53,8 +53,22 @@ fn json_lines_carry_time_service_and_event() {
             assert!(value["target"].is_string(), "{line}");
         }
     }
-    for expected in ["boot", "spawn", "spawned", "exit", "report", "timeout", "target-complete", "kill-all", "sync", "power"] {
-        assert!(events.iter().any(|e| e == expected), "no {expected} in {events:?}");
+    for expected in [
+        "boot",
+        "spawn",
+        "spawned",
+        "exit",
+        "report",
+        "timeout",
+        "target-complete",
+        "kill-all",
+        "sync",
+        "power",
+    ] {
+        assert!(
+            events.iter().any(|e| e == expected),
+            "no {expected} in {events:?}"
+        );
     }
 }
 
@@ -70,11 +84,18 @@ fn the_same_seed_gives_the_same_bytes() {
 fn a_scenario_error_names_its_file_and_line() {
     let dir = temp_dir("broken");
     let path = dir.join("broken.scn");
-    std::fs::write(&path, "service web\n  type respawn\n  exec httpd\nend\n\nat 1s crash\n").expect("write");
+    std::fs::write(
+        &path,
+        "service web\n  type respawn\n  exec httpd\nend\n\nat 1s crash\n",
+    )
+    .expect("write");
     let out = init_sim(&["run", path.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(2));
     let message = stderr(&out);
-    assert!(message.contains("broken.scn:6: unknown event 'crash'"), "{message}");
+    assert!(
+        message.contains("broken.scn:6: unknown event 'crash'"),
+        "{message}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -83,18 +104,35 @@ fn boot_predicts_a_directory() {
     let dir = temp_dir("boot");
     let files = [
         ("mounts", "type wait\ntarget boot\nexec mount -a\n"),
-        ("keys", "type wait\ntarget boot\nafter mounts\nexec ssh-keygen -A\n"),
-        ("sshd", "type respawn\ntarget boot\nafter keys\nexec sshd -D\n"),
+        (
+            "keys",
+            "type wait\ntarget boot\nafter mounts\nexec ssh-keygen -A\n",
+        ),
+        (
+            "sshd",
+            "type respawn\ntarget boot\nafter keys\nexec sshd -D\n",
+        ),
         ("README", "not a service\n"),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("write");
     }
     let config_dir = dir.to_str().expect("utf-8 path");
-    let out = init_sim(&["boot", "--config-dir", config_dir, "--takes", "ssh-keygen=2s", "--takes", "mount=0.5s"]);
+    let out = init_sim(&[
+        "boot",
+        "--config-dir",
+        config_dir,
+        "--takes",
+        "ssh-keygen=2s",
+        "--takes",
+        "mount=0.5s",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.starts_with("boot complete at 2.500s (3 services, parallel)\n"), "{text}");
+    assert!(
+        text.starts_with("boot complete at 2.500s (3 services, parallel)\n"),
+        "{text}"
+    );
     assert!(text.contains("keys"), "{text}");
 
     let out = init_sim(&["boot", "--config-dir", config_dir, "--json", "--sequential"]);
@@ -108,7 +146,15 @@ fn boot_predicts_a_directory() {
 #[test]
 fn fuzz_reports_its_seeds() {
     let dir = temp_dir("fuzz");
-    let out = init_sim(&["fuzz", "--seeds", "20", "--start", "100", "--out", dir.to_str().expect("utf-8 path")]);
+    let out = init_sim(&[
+        "fuzz",
+        "--seeds",
+        "20",
+        "--start",
+        "100",
+        "--out",
+        dir.to_str().expect("utf-8 path"),
+    ]);
     let text = stdout(&out);
     assert!(text.contains("20 seeds from 100: "), "{text}");
     // Every failure names its seed and leaves a reproducer.
