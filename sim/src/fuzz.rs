@@ -79,6 +79,7 @@ impl Knobs {
 
 /// The scenario text for `seed`, with `services` services.
 pub fn generate(seed: u64, services: usize) -> String {
+    let services = services.max(1);
     let mut rng = SplitMix64::new(seed);
     let knobs = Knobs::draw(&mut rng);
     let sequential = rng.chance(30);
@@ -133,7 +134,8 @@ pub fn generate(seed: u64, services: usize) -> String {
     let mut at_ms: u64 = 0;
     let events = rng.below(knobs.events + 1);
     // Now and then the boot is placed in the timeline (possibly after a
-    // shutdown request, or never): shutdown must work before boot too.
+    // shutdown request, or never, for `events + 1`): shutdown must work
+    // before boot too.
     let boot_at_step = rng.chance(10).then(|| rng.below(events + 2));
     for step in 0..events {
         at_ms += rng.below(4000);
@@ -172,6 +174,9 @@ pub fn generate(seed: u64, services: usize) -> String {
                 let _ = writeln!(text, "at {at} signal INT");
             }
         }
+    }
+    if boot_at_step == Some(events) {
+        let _ = writeln!(text, "at {} boot", format_duration_ms(at_ms));
     }
     if rng.chance(knobs.end_with_power) {
         at_ms += rng.below(5000);
@@ -424,19 +429,30 @@ pub fn run_seed(seed: u64, services: usize) -> Result<(), Box<Failure>> {
     }))
 }
 
-/// Deletes timeline steps one at a time while the scenario still breaks
-/// the same invariant, until no single deletion keeps it failing. Returns
-/// the text and the step counts before and after.
+/// Deletes timeline steps, then declarations (options, service blocks,
+/// `enable` and `process` lines), one at a time while the scenario still
+/// breaks the same invariant, until no single deletion keeps it failing.
+/// A deletion that leaves a scenario that does not parse (an `enable` of a
+/// deleted template) is simply not kept. Returns the text and the step
+/// counts before and after.
 pub fn shrink(text: &str, invariant: Invariant, tie_seed: Option<u64>) -> (String, usize, usize) {
     let Ok(scenario) = Scenario::parse("fuzz.scn", text) else {
         return (text.to_string(), 0, 0);
     };
+    let mut units = declaration_units(&scenario.preamble);
     let mut keep: Vec<usize> = (0..scenario.timeline.len()).collect();
     let before = keep.len();
-    let fails = |keep: &[usize]| {
-        first_violation(&scenario.render_with(keep), tie_seed)
-            .is_some_and(|v| v.invariant == invariant)
+    let render = |units: &[String], keep: &[usize]| {
+        let mut text: String = units.concat();
+        for &i in keep {
+            if let Some(step) = scenario.timeline.get(i) {
+                text.push_str(&step.source);
+            }
+        }
+        text
     };
+    let fails =
+        |text: &str| first_violation(text, tie_seed).is_some_and(|v| v.invariant == invariant);
     let mut progress = true;
     while progress {
         progress = false;
@@ -445,12 +461,50 @@ pub fn shrink(text: &str, invariant: Invariant, tie_seed: Option<u64>) -> (Strin
             i -= 1;
             let mut candidate = keep.clone();
             candidate.remove(i);
-            if fails(&candidate) {
+            if fails(&render(&units, &candidate)) {
                 keep = candidate;
+                progress = true;
+            }
+        }
+        let mut i = units.len();
+        while i > 0 {
+            i -= 1;
+            if units[i].starts_with('#') {
+                continue;
+            }
+            let mut candidate = units.clone();
+            candidate.remove(i);
+            if fails(&render(&candidate, &keep)) {
+                units = candidate;
                 progress = true;
             }
         }
     }
     let after = keep.len();
-    (scenario.render_with(&keep), before, after)
+    (render(&units, &keep), before, after)
+}
+
+/// The preamble cut into what can be deleted on its own: one line, or a
+/// whole `service`/`template` block.
+fn declaration_units(preamble: &str) -> Vec<String> {
+    let mut units = Vec::new();
+    let mut block: Option<String> = None;
+    for line in preamble.lines() {
+        let with_newline = format!("{line}\n");
+        if let Some(open) = block.as_mut() {
+            open.push_str(&with_newline);
+            if line.trim() == "end" {
+                units.extend(block.take());
+            }
+            continue;
+        }
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first == "service" || first == "template" {
+            block = Some(with_newline);
+        } else {
+            units.push(with_newline);
+        }
+    }
+    units.extend(block);
+    units
 }
