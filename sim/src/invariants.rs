@@ -90,9 +90,6 @@ pub struct Bounds {
 #[derive(Debug, Clone)]
 struct Known {
     name: String,
-    kind: ServiceType,
-    milestone: bool,
-    target: Target,
 }
 
 /// The checker. Feed it every input before the core sees it and every
@@ -192,9 +189,6 @@ impl Checker {
                 status.id,
                 Known {
                     name: status.def.name.clone(),
-                    kind: status.def.kind,
-                    milestone: status.def.is_milestone(),
-                    target: status.def.target,
                 },
             );
         }
@@ -304,9 +298,8 @@ impl Checker {
     /// outputs are drained).
     pub fn after_input(&mut self, event: &Event, supervisor: &Supervisor) {
         if let Event::Stop(id) = event {
-            // A stop sticks only where the core took it: Done and Failed
-            // services are left alone, and a stop during shutdown may be
-            // overtaken by the final target.
+            // A stop sticks only where the core took it: it leaves Done
+            // and Failed services alone.
             let taken = supervisor
                 .service(*id)
                 .is_some_and(|s| matches!(s.state, ServiceState::Stopped | ServiceState::Stopping));
@@ -511,23 +504,5 @@ impl Checker {
                 );
             }
         }
-    }
-
-    /// The kind of a known service (for the process model).
-    pub fn kind_of(&self, id: ServiceId) -> Option<ServiceType> {
-        self.known.get(&id).map(|k| k.kind)
-    }
-
-    /// Whether a known service is a milestone of `target` (for what-if).
-    pub fn is_milestone(&self, id: ServiceId) -> bool {
-        self.known.get(&id).is_some_and(|k| k.milestone)
-    }
-
-    pub fn target_of(&self, id: ServiceId) -> Option<Target> {
-        self.known.get(&id).map(|k| k.target)
-    }
-
-    pub fn predecessors_of(&self, id: ServiceId) -> &[ServiceId] {
-        self.predecessors.get(&id).map_or(&[], Vec::as_slice)
     }
 }
