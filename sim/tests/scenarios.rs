@@ -81,3 +81,25 @@ fn replays_are_byte_for_byte_under_every_seed() {
         }
     }
 }
+
+#[test]
+fn a_seed_only_reorders_exits_that_fall_on_the_same_instant() {
+    // At 5s the final TERM ends getty and syslog at once: their exits tie.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/ordering.scn");
+    let scenario = load(&path);
+    let unseeded = trace::render_text(&Sim::from_scenario(&scenario, None).run().trace);
+    let mut sorted_unseeded: Vec<&str> = unseeded.lines().collect();
+    sorted_unseeded.sort_unstable();
+    let mut reordered = false;
+    for seed in 0..16 {
+        let seeded = trace::render_text(&Sim::from_scenario(&scenario, Some(seed)).run().trace);
+        let mut sorted: Vec<&str> = seeded.lines().collect();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted, sorted_unseeded,
+            "seed {seed} changed more than an order"
+        );
+        reordered |= seeded != unseeded;
+    }
+    assert!(reordered, "some seed puts syslog's exit before getty's");
+}
