@@ -172,8 +172,7 @@ impl Checker {
     /// Re-reads the services and their orders: at the start and after a
     /// reload. Returns the resolver's findings as notes for the trace.
     pub fn refresh(&mut self, supervisor: &Supervisor) -> Vec<String> {
-        let mut ids = Vec::new();
-        let mut defs: Vec<ServiceDef> = Vec::new();
+        let mut members: Vec<(&ServiceDef, ServiceId)> = Vec::new();
         for status in supervisor.services() {
             if !self.configured.contains(&status.def.name) {
                 continue;
@@ -183,8 +182,7 @@ impl Checker {
             let def = supervisor
                 .pending_definition(status.id)
                 .unwrap_or(&status.def);
-            ids.push(status.id);
-            defs.push(def.clone());
+            members.push((def, status.id));
             self.known.insert(
                 status.id,
                 Known {
@@ -192,6 +190,11 @@ impl Checker {
                 },
             );
         }
+        // In loader order (sorted by name), as a directory is read: with a
+        // cycle, which edge breaks depends on the order.
+        members.sort_by(|a, b| a.0.name.cmp(&b.0.name).then(a.1.cmp(&b.1)));
+        let ids: Vec<ServiceId> = members.iter().map(|(_, id)| *id).collect();
+        let defs: Vec<ServiceDef> = members.iter().map(|(d, _)| (*d).clone()).collect();
         self.predecessors.clear();
         let mut notes = Vec::new();
         for target in Target::ALL {
