@@ -112,6 +112,10 @@ pub struct Checker {
     /// reload removed may still run, but orders nothing any more.
     configured: BTreeSet<String>,
     live: BTreeMap<ServiceId, Pid>,
+    /// Services that were satisfied once (started, for once and respawn;
+    /// exited or failed to spawn, for any): satisfaction is not taken back
+    /// when a reload later turns one into a `wait` service.
+    satisfied_once: BTreeSet<ServiceId>,
     owner: BTreeMap<Pid, ServiceId>,
     reaped: BTreeSet<Pid>,
     /// The first accepted shutdown or reboot: when, which, and the time by
@@ -135,6 +139,7 @@ impl Checker {
             admin_stopped: BTreeSet::new(),
             configured: supervisor.services().map(|s| s.def.name.clone()).collect(),
             live: BTreeMap::new(),
+            satisfied_once: BTreeSet::new(),
             owner: BTreeMap::new(),
             reaped: BTreeSet::new(),
             end_request: None,
@@ -240,12 +245,19 @@ impl Checker {
             Event::Spawned { service, pid } => {
                 self.live.insert(*service, *pid);
                 self.owner.insert(*pid, *service);
+                let waits_for_exit = supervisor
+                    .service(*service)
+                    .is_some_and(|s| s.def.kind == ServiceType::Wait);
+                if !waits_for_exit {
+                    self.satisfied_once.insert(*service);
+                }
             }
             Event::Exited { pid, .. } => {
                 if let Some(service) = self.owner.remove(pid) {
                     if self.live.get(&service) == Some(pid) {
                         self.live.remove(&service);
                     }
+                    self.satisfied_once.insert(service);
                 }
                 self.reaped.insert(*pid);
             }
@@ -293,7 +305,9 @@ impl Checker {
                     }
                 }
             }
-            Event::SpawnFailed { .. } => {}
+            Event::SpawnFailed { service, .. } => {
+                self.satisfied_once.insert(*service);
+            }
         }
     }
 
@@ -436,7 +450,7 @@ impl Checker {
         };
         let mut late = Vec::new();
         for &pred in preds {
-            if self.admin_touched.contains(&pred) {
+            if self.admin_touched.contains(&pred) || self.satisfied_once.contains(&pred) {
                 continue;
             }
             let Some(status) = supervisor.service(pred) else {
