@@ -12,12 +12,16 @@
 //! - [`parse`]: the service-file language;
 //! - [`resolve`]: dependency order per target;
 //! - [`events`]: the inputs and outputs of the supervisor;
-//! - [`supervisor`]: the state machine that runs the targets.
+//! - [`supervisor`]: the state machine that runs the targets;
+//! - [`protocol`]: the control protocol's requests and replies;
+//! - [`envfile`]: the `KEY=VALUE` environment file services get.
 
 pub mod diag;
+pub mod envfile;
 pub mod events;
 pub mod name;
 pub mod parse;
+pub mod protocol;
 pub mod resolve;
 pub mod service;
 pub mod supervisor;
