@@ -1,0 +1,154 @@
+//! The console: status lines in the original's style, never blocking init.
+//!
+//! Owns formatting the `[ OK ]`/`[FAIL]`/`[ UP ]` lines and getting them
+//! out. A PID 1 that writes straight to a slow serial console can stall, so
+//! lines go into a bounded buffer that is written only as far as the
+//! console takes without blocking; when it is full, new lines are dropped
+//! and a count of them is printed once there is room again (as dinit does).
+//!
+//! Non-blocking without touching the file description services inherit:
+//! setting O_NONBLOCK on fd 1 would make their writes fail with EAGAIN. So
+//! the console is reopened through `/proc/self/fd/1` (a description of its
+//! own) when that works; before /proc is mounted, fd 1 is used with a
+//! zero-timeout poll before each small write instead.
+
+use std::collections::VecDeque;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use init_core::events::Report;
+use nix::fcntl::{open, OFlag};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::stat::Mode;
+
+/// How much unwritten console text is kept before lines are dropped.
+pub const CONSOLE_BUFFER_BYTES: usize = 64 * 1024;
+
+/// The most written per write(2) on the shared, blocking fd: small enough
+/// that a console that polled writable takes it whole.
+const SHARED_FD_CHUNK_BYTES: usize = 256;
+
+enum Sink {
+    /// A description of its own, opened O_NONBLOCK.
+    Own(OwnedFd),
+    /// Init's fd 1, shared with services: poll before each write.
+    Shared,
+}
+
+pub struct Console {
+    sink: Sink,
+    colour: bool,
+    pending: VecDeque<u8>,
+    dropped_lines: u64,
+}
+
+impl Console {
+    pub fn open() -> Console {
+        let colour = nix::unistd::isatty(std::io::stdout().as_raw_fd()).unwrap_or(false);
+        let mut console = Console {
+            sink: Sink::Shared,
+            colour,
+            pending: VecDeque::new(),
+            dropped_lines: 0,
+        };
+        console.reopen();
+        console
+    }
+
+    /// Tries to get a non-blocking description of the console (needs /proc).
+    pub fn reopen(&mut self) {
+        if matches!(self.sink, Sink::Own(_)) {
+            return;
+        }
+        let flags = OFlag::O_WRONLY
+            | OFlag::O_NONBLOCK
+            | OFlag::O_CLOEXEC
+            | OFlag::O_APPEND
+            | OFlag::O_NOCTTY;
+        if let Ok(fd) = open("/proc/self/fd/1", flags, Mode::empty()) {
+            // SAFETY: open just returned this fd and nothing else owns it.
+            self.sink = Sink::Own(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+        }
+    }
+
+    /// `[ OK ] description`; the name stands in for a missing description.
+    pub fn report(&mut self, report: &Report, name: &str, description: &str) {
+        let (tag, colour) = match report {
+            Report::Ok => ("[ OK ]", "\x1b[32m"),
+            Report::Fail => ("[FAIL]", "\x1b[31m"),
+            Report::Up => ("[ UP ]", "\x1b[36m"),
+        };
+        let what = if description.is_empty() {
+            name
+        } else {
+            description
+        };
+        let line = if self.colour {
+            format!("{colour}{tag}\x1b[0m {what}\n")
+        } else {
+            format!("{tag} {what}\n")
+        };
+        self.push(line.as_bytes());
+    }
+
+    /// A message from init itself: `init: TEXT`.
+    pub fn message(&mut self, text: &str) {
+        self.push(format!("init: {text}\n").as_bytes());
+    }
+
+    fn push(&mut self, line: &[u8]) {
+        if self.pending.len() + line.len() > CONSOLE_BUFFER_BYTES {
+            self.dropped_lines += 1;
+            return;
+        }
+        self.pending.extend(line);
+        self.flush();
+    }
+
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    pub fn as_fd(&self) -> BorrowedFd<'_> {
+        match &self.sink {
+            Sink::Own(fd) => fd.as_fd(),
+            // SAFETY: fd 1 stays open for init's whole life.
+            Sink::Shared => unsafe { BorrowedFd::borrow_raw(1) },
+        }
+    }
+
+    /// Writes as much as the console takes now; never blocks.
+    pub fn flush(&mut self) {
+        while !self.pending.is_empty() {
+            let limit = match self.sink {
+                Sink::Own(_) => self.pending.len(),
+                Sink::Shared => {
+                    let mut fds = [PollFd::new(self.as_fd(), PollFlags::POLLOUT)];
+                    let ready = poll(&mut fds, PollTimeout::ZERO).unwrap_or(0);
+                    if ready == 0 {
+                        return;
+                    }
+                    SHARED_FD_CHUNK_BYTES
+                }
+            };
+            let (front, _) = self.pending.as_slices();
+            let chunk = &front[..front.len().min(limit)];
+            match nix::unistd::write(self.as_fd(), chunk) {
+                Ok(written) => {
+                    self.pending.drain(..written);
+                }
+                Err(nix::errno::Errno::EINTR) => continue,
+                // EAGAIN: full for now. Anything else (a hung-up console):
+                // keep the text and try later; the bound caps the loss.
+                Err(_) => return,
+            }
+            if self.pending.is_empty() && self.dropped_lines > 0 {
+                let note = format!(
+                    "init: console overflow: {} lines dropped\n",
+                    self.dropped_lines
+                );
+                self.dropped_lines = 0;
+                self.pending.extend(note.as_bytes());
+            }
+        }
+    }
+}
