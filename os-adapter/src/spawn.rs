@@ -366,6 +366,160 @@ unsafe fn close_fds_from_3() {
 mod tests {
     use super::*;
     use init_core::envfile::parse_env_file;
+    use init_core::events::ExitStatus;
+    use std::path::PathBuf;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("init-spawn-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    fn sh(script: &str) -> Vec<String> {
+        argv(&["/bin/sh", "-c", script])
+    }
+
+    fn log_tty(path: &std::path::Path) -> Tty {
+        Tty {
+            path: path.display().to_string(),
+            truncate: true,
+        }
+    }
+
+    fn wait(pid: Pid) -> ExitStatus {
+        match nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid.0), None).unwrap() {
+            nix::sys::wait::WaitStatus::Exited(_, code) => ExitStatus::Exited(code),
+            nix::sys::wait::WaitStatus::Signaled(_, signal, _) => {
+                ExitStatus::Signaled(signal as i32)
+            }
+            other => panic!("unexpected wait status {other:?}"),
+        }
+    }
+
+    fn default_env() -> Environment {
+        Environment::from_env_file(&parse_env_file("e", b"PATH=/usr/bin:/bin\n"))
+    }
+
+    #[test]
+    fn commands_run_in_order_and_stop_at_the_first_failure() {
+        let dir = scratch("order");
+        let log = dir.join("log");
+        let exec = vec![
+            sh("echo one >> \"$0\"")
+                .into_iter()
+                .chain([log.display().to_string()])
+                .collect(),
+            argv(&["false"]),
+            sh("echo three >> \"$0\"")
+                .into_iter()
+                .chain([log.display().to_string()])
+                .collect(),
+        ];
+        let pid = spawn_service("svc", &exec, None, &default_env()).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(1));
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "one\n");
+    }
+
+    #[test]
+    fn a_stopped_runner_passes_term_on_and_starts_nothing_more() {
+        let dir = scratch("term");
+        let marker = dir.join("marker");
+        let exec = vec![
+            argv(&["sleep", "10"]),
+            argv(&["touch", &marker.display().to_string()]),
+        ];
+        let pid = spawn_service("svc", &exec, None, &default_env()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        power_signal(pid);
+        assert_eq!(wait(pid), ExitStatus::Signaled(libc::SIGTERM));
+        assert!(!marker.exists());
+    }
+
+    fn power_signal(pid: Pid) {
+        crate::power::signal_process(pid, init_core::events::Signal::Term);
+    }
+
+    #[test]
+    fn the_tty_file_is_truncated_and_takes_all_three_stdio_fds() {
+        let dir = scratch("tty");
+        let log = dir.join("out.log");
+        std::fs::write(&log, "old content that must go\n").unwrap();
+        let exec = vec![sh("echo out; echo err >&2; read line; echo \"read:$line\"")];
+        let pid = spawn_service("svc", &exec, Some(&log_tty(&log)), &default_env()).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        // stdin is the same file: `read` hits its end and gets nothing.
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "out\nerr\nread:\n");
+    }
+
+    #[test]
+    fn the_environment_holds_exactly_the_env_file() {
+        let dir = scratch("env");
+        let log = dir.join("env.log");
+        let env = Environment::from_env_file(&parse_env_file(
+            "initd.env",
+            b"# comment\nGREETING=hello world\nPATH=/usr/bin:/bin\n",
+        ));
+        let pid = spawn_service("svc", &[argv(&["env"])], Some(&log_tty(&log)), &env).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "GREETING=hello world\nPATH=/usr/bin:/bin\n"
+        );
+    }
+
+    #[test]
+    fn a_missing_program_is_named_on_stderr_with_status_127() {
+        let dir = scratch("missing");
+        let log = dir.join("err.log");
+        let exec = vec![argv(&["/nonexistent/prog", "x"])];
+        let pid = spawn_service("svc", &exec, Some(&log_tty(&log)), &default_env()).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(EXIT_CANNOT_RUN));
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "init: svc: cannot run /nonexistent/prog: No such file or directory\n"
+        );
+        let pid = spawn_service(
+            "svc",
+            &[argv(&["no-such-program"])],
+            Some(&log_tty(&log)),
+            &default_env(),
+        )
+        .unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(EXIT_CANNOT_RUN));
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "init: svc: cannot run no-such-program: No such file or directory\n"
+        );
+    }
+
+    #[test]
+    fn no_fd_above_2_leaks_into_a_service() {
+        let dir = scratch("fds");
+        let log = dir.join("fds.log");
+        // Opened without O_CLOEXEC on purpose: only close_range stops it.
+        let leaky = nix::fcntl::open(
+            &dir.join("leak"),
+            nix::fcntl::OFlag::O_CREAT | nix::fcntl::OFlag::O_WRONLY,
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        let exec = vec![sh("for fd in /proc/self/fd/*; do echo ${fd##*/}; done")];
+        let pid = spawn_service("svc", &exec, Some(&log_tty(&log)), &default_env()).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        nix::unistd::close(leaky).unwrap();
+        let fds = std::fs::read_to_string(&log).unwrap();
+        let fds: Vec<&str> = fds.lines().collect();
+        // 0-2, plus the one the shell's glob had open while listing.
+        assert!(
+            fds.len() <= 4 && fds[..3] == ["0", "1", "2"],
+            "fds: {fds:?}"
+        );
+    }
 
     #[test]
     fn the_environment_is_the_env_file_and_nothing_else() {
