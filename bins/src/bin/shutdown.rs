@@ -1,0 +1,82 @@
+//! `shutdown`, `reboot`, `poweroff`: ask init to end the machine, or end it
+//! at once with `-f`.
+//!
+//! Dispatches on the name it was called by, as the original does: `reboot`
+//! reboots, `shutdown` and `poweroff` power off, and `-r`/`-p` override.
+//! Without `-f` it only signals PID 1 (SIGTERM to power off, SIGINT to
+//! reboot); init then runs the shutdown or reboot target in order.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+use nix::sys::reboot::{reboot, RebootMode};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::{sync, Pid};
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "Power off or reboot the machine through init",
+    long_about = "Power off or reboot the machine. Without -f, PID 1 is asked to do it \
+                  (SIGTERM powers off, SIGINT reboots) and runs the matching target first. \
+                  Called as `reboot`, the default is to reboot."
+)]
+struct Args {
+    /// Power off (the default, unless called as `reboot`).
+    #[arg(short = 'p', long = "poweroff", conflicts_with = "reboot")]
+    poweroff: bool,
+    /// Reboot.
+    #[arg(short = 'r', long = "reboot")]
+    reboot: bool,
+    /// Do not ask init: sync and call reboot(2) at once.
+    #[arg(short = 'f', long = "force")]
+    force: bool,
+    /// With -f, do not sync first.
+    #[arg(short = 'n', long = "no-sync", requires = "force")]
+    no_sync: bool,
+}
+
+fn called_as() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|a| {
+            Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default()
+}
+
+fn main() -> ExitCode {
+    let name = called_as();
+    let args = Args::parse();
+    let do_reboot = args.reboot || (!args.poweroff && name == "reboot");
+
+    if args.force {
+        if !args.no_sync {
+            sync();
+        }
+        let mode = if do_reboot {
+            RebootMode::RB_AUTOBOOT
+        } else {
+            RebootMode::RB_POWER_OFF
+        };
+        // On success reboot(2) does not return.
+        let err = reboot(mode).unwrap_err();
+        eprintln!("{name}: reboot(2) failed: {err}");
+        return ExitCode::FAILURE;
+    }
+
+    let signal = if do_reboot {
+        Signal::SIGINT
+    } else {
+        Signal::SIGTERM
+    };
+    match kill(Pid::from_raw(1), signal) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{name}: cannot signal init (PID 1): {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

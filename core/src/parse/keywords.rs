@@ -1,0 +1,361 @@
+//! The keywords of the service-file language: one table entry each.
+//!
+//! Owns what each keyword accepts and how it fills the draft service. It
+//! does not split lines (that is `lex`) and does not track `exec { ... }`
+//! blocks across lines (that is the file loop in `parse`).
+
+use crate::name::is_base_char;
+use crate::service::{ServiceType, Target, Tty};
+
+use super::lex::{LineError, Token};
+use super::suggest::did_you_mean;
+
+/// The service as read so far. `None` means "not given yet".
+#[derive(Debug, Default)]
+pub(crate) struct Draft {
+    pub description: Option<String>,
+    pub kind: Option<(ServiceType, Option<u32>)>,
+    pub target: Option<Target>,
+    pub tty: Option<Tty>,
+    pub after: Vec<String>,
+    pub before: Vec<String>,
+    pub exec: Vec<Vec<String>>,
+    /// Where the `{` of an `exec {` block that is still open stands, as
+    /// (line, column): set by the `exec` keyword, cleared by a `}` line.
+    pub open_block: Option<(u32, u32)>,
+}
+
+/// One keyword line, split into its keyword and arguments.
+pub(crate) struct Line<'a> {
+    pub number: u32,
+    pub keyword: &'a Token,
+    pub args: &'a [Token],
+}
+
+/// Whether a keyword may appear more than once in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repeat {
+    /// A second line is an error ("given twice").
+    Once,
+    /// Every line adds to what the earlier ones gave.
+    Accumulates,
+}
+
+/// A keyword handler: reads the arguments into the draft, or says what is
+/// wrong with them.
+type Handler = fn(&mut Draft, &Line<'_>, &mut Vec<LineError>);
+
+pub(crate) struct Keyword {
+    pub name: &'static str,
+    pub repeat: Repeat,
+    pub handle: Handler,
+}
+
+/// Every keyword of the language. A new keyword is one more row and one more
+/// handler; nothing else in the parser has to change, and since unknown
+/// keywords are errors, no existing valid file changes meaning.
+pub(crate) const KEYWORDS: &[Keyword] = &[
+    Keyword {
+        name: "description",
+        repeat: Repeat::Once,
+        handle: description,
+    },
+    Keyword {
+        name: "type",
+        repeat: Repeat::Once,
+        handle: service_type,
+    },
+    Keyword {
+        name: "target",
+        repeat: Repeat::Once,
+        handle: target,
+    },
+    Keyword {
+        name: "tty",
+        repeat: Repeat::Once,
+        handle: tty,
+    },
+    Keyword {
+        name: "after",
+        repeat: Repeat::Accumulates,
+        handle: after,
+    },
+    Keyword {
+        name: "before",
+        repeat: Repeat::Accumulates,
+        handle: before,
+    },
+    Keyword {
+        name: "exec",
+        repeat: Repeat::Accumulates,
+        handle: exec,
+    },
+];
+
+pub(crate) fn find_keyword(name: &str) -> Option<&'static Keyword> {
+    KEYWORDS.iter().find(|keyword| keyword.name == name)
+}
+
+impl LineError {
+    pub fn new(column: u32, message: impl Into<String>) -> LineError {
+        LineError {
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+impl Line<'_> {
+    /// An error for a missing argument: points just past the keyword, where
+    /// the argument should have been.
+    fn missing(&self, what: &str) -> LineError {
+        let keyword_length = u32::try_from(self.keyword.text.chars().count()).unwrap_or(0);
+        LineError::new(
+            self.keyword
+                .column
+                .saturating_add(keyword_length)
+                .saturating_add(1),
+            format!("`{}` expects {what}", self.keyword.text),
+        )
+    }
+
+    /// Errors for every argument past the first `expected` ones.
+    fn too_many(&self, expected: usize, what: &str) -> Option<LineError> {
+        let extra = self.args.get(expected)?;
+        Some(LineError::new(
+            extra.column,
+            format!(
+                "unexpected `{}`: `{}` expects {what}",
+                extra.text, self.keyword.text
+            ),
+        ))
+    }
+}
+
+fn description(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if line.args.is_empty() {
+        errors.push(line.missing("a text, as in `description mount /proc`"));
+        return;
+    }
+    let words: Vec<&str> = line.args.iter().map(|t| t.text.as_str()).collect();
+    draft.description = Some(words.join(" "));
+}
+
+const TYPE_EXPECTED: &str = "one of wait, once, respawn, or `respawn limit N`";
+
+fn service_type(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let Some(first) = line.args.first() else {
+        errors.push(line.missing(TYPE_EXPECTED));
+        return;
+    };
+    let Some(kind) = ServiceType::from_name(&first.text) else {
+        let message = match did_you_mean(&first.text, ["wait", "once", "respawn"]) {
+            Some(hint) => format!("unknown type `{}`{hint}", first.text),
+            None => format!("unknown type `{}`: expected {TYPE_EXPECTED}", first.text),
+        };
+        errors.push(LineError::new(first.column, message));
+        return;
+    };
+    let Some(second) = line.args.get(1) else {
+        draft.kind = Some((kind, None));
+        return;
+    };
+    if second.text != "limit" {
+        errors.push(LineError::new(
+            second.column,
+            format!(
+                "unexpected `{}`: `type` expects {TYPE_EXPECTED}",
+                second.text
+            ),
+        ));
+        return;
+    }
+    if kind != ServiceType::Respawn {
+        errors.push(LineError::new(
+            second.column,
+            format!("`limit` only goes with `type respawn`, not `type {kind}`"),
+        ));
+        return;
+    }
+    let Some(count) = line.args.get(2) else {
+        errors.push(LineError::new(
+            second.column,
+            "`limit` expects a number of runs, as in `type respawn limit 5`",
+        ));
+        return;
+    };
+    if let Some(error) = line.too_many(3, "nothing after `respawn limit N`") {
+        errors.push(error);
+        return;
+    }
+    match parse_limit(&count.text) {
+        Some(limit) => draft.kind = Some((kind, Some(limit))),
+        None => errors.push(LineError::new(
+            count.column,
+            format!(
+                "`{}` is not a respawn limit: expected a whole number from 1 to {}",
+                count.text,
+                u32::MAX
+            ),
+        )),
+    }
+}
+
+/// A decimal from 1 to `u32::MAX`, digits only: `+5` or ` 5` are mistakes
+/// worth reporting, not numbers to be lenient about.
+fn parse_limit(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<u32>().ok().filter(|limit| *limit >= 1)
+}
+
+const TARGET_EXPECTED: &str = "one of boot, reboot, shutdown";
+
+fn target(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let Some(first) = line.args.first() else {
+        errors.push(line.missing(TARGET_EXPECTED));
+        return;
+    };
+    if let Some(error) = line.too_many(1, TARGET_EXPECTED) {
+        errors.push(error);
+        return;
+    }
+    match Target::from_name(&first.text) {
+        Some(target) => draft.target = Some(target),
+        None => {
+            let names = Target::ALL.map(Target::as_str);
+            let message = match did_you_mean(&first.text, names) {
+                Some(hint) => format!("unknown target `{}`{hint}", first.text),
+                None => format!(
+                    "unknown target `{}`: expected {TARGET_EXPECTED}",
+                    first.text
+                ),
+            };
+            errors.push(LineError::new(first.column, message));
+        }
+    }
+}
+
+const TTY_EXPECTED: &str = "a path, as in `tty /dev/console` or `tty truncate /var/log/x`";
+
+fn tty(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let (truncate, rest) = match line.args.split_first() {
+        None => {
+            errors.push(line.missing(TTY_EXPECTED));
+            return;
+        }
+        Some((first, rest)) if first.text == "truncate" => {
+            if rest.is_empty() {
+                errors.push(LineError::new(
+                    first.column,
+                    "`tty truncate` expects a path after `truncate`",
+                ));
+                return;
+            }
+            (true, rest)
+        }
+        Some(_) => (false, line.args),
+    };
+    let path = &rest[0];
+    if let Some(extra) = rest.get(1) {
+        errors.push(LineError::new(
+            extra.column,
+            format!("unexpected `{}`: `tty` expects {TTY_EXPECTED}", extra.text),
+        ));
+        return;
+    }
+    if path.text.is_empty() {
+        errors.push(LineError::new(path.column, "the tty path is empty"));
+        return;
+    }
+    draft.tty = Some(Tty {
+        path: path.text.clone(),
+        truncate,
+    });
+}
+
+fn after(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    add_dependencies(&mut draft.after, line, errors);
+}
+
+fn before(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    add_dependencies(&mut draft.before, line, errors);
+}
+
+/// `after`/`before` name canonical services (`agetty`, never `agetty@tty1`):
+/// ordering is between templates, whatever they were enabled with.
+fn add_dependencies(list: &mut Vec<String>, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if line.args.is_empty() {
+        errors.push(line.missing("at least one service name"));
+        return;
+    }
+    for arg in line.args {
+        if arg.text.is_empty() || !arg.text.chars().all(is_base_char) {
+            errors.push(LineError::new(
+                arg.column,
+                format!(
+                    "`{}` is not a service name: `{}` names canonical services \
+                     (only A-Z, a-z, 0-9 and _, no `@`)",
+                    arg.text, line.keyword.text
+                ),
+            ));
+        } else if !list.contains(&arg.text) {
+            list.push(arg.text.clone());
+        }
+    }
+}
+
+fn exec(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(open) = opens_block(line.args) {
+        draft.open_block = Some((line.number, open.column));
+        if let Some(extra) = line.args.get(1) {
+            errors.push(LineError::new(
+                extra.column,
+                format!(
+                    "unexpected `{}`: `exec {{` must end its line; \
+                     put the commands on the lines after it",
+                    extra.text
+                ),
+            ));
+        }
+        return;
+    }
+    if line.args.is_empty() {
+        errors.push(line.missing("a command, or `{` to start a block of commands"));
+        return;
+    }
+    match command(line.args) {
+        Ok(argv) => draft.exec.push(argv),
+        Err(error) => errors.push(error),
+    }
+}
+
+/// The `{` of `exec {`, if this is one. Only a bare `{` counts: `exec "{"`
+/// runs a program called `{`.
+pub(crate) fn opens_block(args: &[Token]) -> Option<&Token> {
+    args.first().filter(|first| first.is_bare("{"))
+}
+
+/// One command, from an `exec` line or a line of an `exec` block.
+pub(crate) fn command(tokens: &[Token]) -> Result<Vec<String>, LineError> {
+    if let Some(program) = tokens.first().filter(|t| t.text.is_empty()) {
+        return Err(LineError::new(program.column, "the command name is empty"));
+    }
+    Ok(tokens.iter().map(|t| t.text.clone()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_plain_positive_decimals() {
+        assert_eq!(parse_limit("5"), Some(5));
+        assert_eq!(parse_limit("4294967295"), Some(u32::MAX));
+        assert_eq!(parse_limit("4294967296"), None);
+        assert_eq!(parse_limit("0"), None);
+        assert_eq!(parse_limit("+5"), None);
+        assert_eq!(parse_limit(""), None);
+    }
+}

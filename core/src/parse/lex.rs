@@ -1,0 +1,342 @@
+//! Splitting one line of a service file into arguments.
+//!
+//! Owns comments, white space, quotes, escapes and `%N` substitution. It
+//! knows no keywords and no line structure: the caller hands it one line
+//! (already checked to be UTF-8 without NUL bytes) and gets tokens back.
+
+use crate::name::EnabledName;
+
+/// One argument of a line, after quotes, escapes and `%N` are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub text: String,
+    /// 1-based column, in characters, where the token starts.
+    pub column: u32,
+    /// Written as plain characters: no quote and no `%`. Only a bare `{` or
+    /// `}` opens or closes an `exec` block, so `"}"` stays an argument.
+    pub bare: bool,
+}
+
+impl Token {
+    pub fn is_bare(&self, text: &str) -> bool {
+        self.bare && self.text == text
+    }
+}
+
+/// A problem inside one line, at a column. The lexer and the keyword
+/// handlers both report these; the caller adds the file and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LineError {
+    pub column: u32,
+    pub message: String,
+}
+
+/// The tokens of one line and every problem found in it. The tokens are a
+/// best effort even when there are errors, so that the caller can still see
+/// the shape of the line (is it a `}`?).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct LexedLine {
+    pub tokens: Vec<Token>,
+    pub errors: Vec<LineError>,
+}
+
+const ESCAPES_KNOWN: &str = r#"\a \b \f \n \t \\ \" \% \xHH \0ooo"#;
+
+/// Splits one line into tokens. `name` supplies what `%0`, `%1`, ... stand
+/// for and names the service in the out-of-range message.
+pub(crate) fn lex_line(line: &str, name: &EnabledName) -> LexedLine {
+    let mut lexer = Lexer {
+        chars: line.chars().collect(),
+        position: 0,
+        args: name.args(),
+        name,
+        current: None,
+        out: LexedLine::default(),
+    };
+    lexer.run();
+    lexer.out
+}
+
+/// A token being built. Bytes, not a String: `\xHH` escapes may build a
+/// multi-byte character one byte at a time, and only the whole token has to
+/// be UTF-8.
+struct Partial {
+    bytes: Vec<u8>,
+    column: u32,
+    bare: bool,
+}
+
+struct Lexer<'a> {
+    chars: Vec<char>,
+    position: usize,
+    args: Vec<String>,
+    name: &'a EnabledName,
+    current: Option<Partial>,
+    out: LexedLine,
+}
+
+impl Lexer<'_> {
+    fn run(&mut self) {
+        while let Some(c) = self.peek(0) {
+            match c {
+                ' ' | '\t' => {
+                    self.finish_token();
+                    self.position += 1;
+                }
+                // A comment runs to the end of the line, even mid-token.
+                '#' => break,
+                '"' => {
+                    self.partial().bare = false;
+                    self.quoted();
+                }
+                '%' => {
+                    self.partial().bare = false;
+                    self.percent();
+                }
+                // Outside quotes every other character is itself, backslash
+                // included: the original has no escapes there, and paths
+                // and regular expressions keep their backslashes.
+                _ => {
+                    self.push_char(c);
+                    self.position += 1;
+                }
+            }
+        }
+        self.finish_token();
+    }
+
+    /// Reads a `"..."` group starting at the opening quote.
+    fn quoted(&mut self) {
+        let open_column = self.column();
+        self.position += 1;
+        loop {
+            match self.peek(0) {
+                None => {
+                    self.error(open_column, "unterminated quote: no closing `\"`");
+                    return;
+                }
+                Some('"') => {
+                    self.position += 1;
+                    return;
+                }
+                Some('\\') => self.escape(),
+                Some('%') => self.percent(),
+                Some(c) => {
+                    self.push_char(c);
+                    self.position += 1;
+                }
+            }
+        }
+    }
+
+    /// Reads one escape inside quotes, starting at the backslash.
+    fn escape(&mut self) {
+        let column = self.column();
+        let Some(kind) = self.peek(1) else {
+            // A backslash ending the line: the quote is unterminated, and
+            // that is the error worth reporting.
+            self.position += 1;
+            return;
+        };
+        self.position += 2;
+        let simple = match kind {
+            'a' => Some(0x07),
+            'b' => Some(0x08),
+            'f' => Some(0x0c),
+            'n' => Some(b'\n'),
+            't' => Some(b'\t'),
+            '\\' => Some(b'\\'),
+            '"' => Some(b'"'),
+            '%' => Some(b'%'),
+            _ => None,
+        };
+        if let Some(byte) = simple {
+            self.partial().bytes.push(byte);
+            return;
+        }
+        match kind {
+            'x' => self.hex_escape(column),
+            '0' => self.octal_escape(column),
+            other => self.error(
+                column,
+                format!("unknown escape `\\{other}` (known: {ESCAPES_KNOWN})"),
+            ),
+        }
+    }
+
+    /// `\xHH`: exactly two hex digits.
+    fn hex_escape(&mut self, column: u32) {
+        let digits: Option<Vec<u32>> = (0..2)
+            .map(|offset| self.peek(offset).and_then(|c| c.to_digit(16)))
+            .collect();
+        let Some(digits) = digits else {
+            self.error(column, "`\\x` needs exactly two hex digits, as in `\\x1b`");
+            return;
+        };
+        self.position += 2;
+        // Two hex digits always fit one byte.
+        let value = (digits[0] * 16 + digits[1]) as u8;
+        self.push_escaped_byte(column, value);
+    }
+
+    /// `\0ooo`: the `0` and up to three more octal digits.
+    fn octal_escape(&mut self, column: u32) {
+        let mut value = 0u32;
+        for _ in 0..3 {
+            match self.peek(0).and_then(|c| c.to_digit(8)) {
+                Some(digit) => {
+                    value = value * 8 + digit;
+                    self.position += 1;
+                }
+                None => break,
+            }
+        }
+        match u8::try_from(value) {
+            Ok(byte) => self.push_escaped_byte(column, byte),
+            Err(_) => self.error(
+                column,
+                format!("octal escape `\\0{value:o}` is larger than one byte (at most `\\0377`)"),
+            ),
+        }
+    }
+
+    fn push_escaped_byte(&mut self, column: u32, byte: u8) {
+        if byte == 0 {
+            self.error(
+                column,
+                "this escape gives a NUL byte, which no argument can hold",
+            );
+        } else {
+            self.partial().bytes.push(byte);
+        }
+    }
+
+    /// `%N`, `%%`, or a mistake, starting at the `%`.
+    fn percent(&mut self) {
+        let column = self.column();
+        match self.peek(1) {
+            Some('%') => {
+                self.partial().bytes.push(b'%');
+                self.position += 2;
+            }
+            Some(digit @ '0'..='9') => {
+                self.position += 2;
+                let index = digit as usize - '0' as usize;
+                // The substituted text is taken literally: it is not split
+                // again, so `%0` = `a b` stays one argument.
+                match self.args.get(index).cloned() {
+                    Some(arg) => self.partial().bytes.extend_from_slice(arg.as_bytes()),
+                    None => {
+                        let message = self.out_of_range(index);
+                        self.error(column, message);
+                    }
+                }
+            }
+            _ => {
+                self.position += 1;
+                self.error(
+                    column,
+                    "`%` must be followed by a digit, as in `%0` (write %% for a literal %)",
+                );
+            }
+        }
+    }
+
+    fn out_of_range(&self, index: usize) -> String {
+        match self.args.len() {
+            0 => format!(
+                "`%{index}` is out of range: `{name}` is enabled without an argument \
+                 (enable it as {name}@ARG)",
+                name = self.name
+            ),
+            1 => format!("`%{index}` is out of range: `{}` passes only %0", self.name),
+            count => format!(
+                "`%{index}` is out of range: `{}` passes only %0 to %{}",
+                self.name,
+                count - 1
+            ),
+        }
+    }
+
+    fn peek(&self, offset: usize) -> Option<char> {
+        self.chars.get(self.position + offset).copied()
+    }
+
+    fn column(&self) -> u32 {
+        u32::try_from(self.position + 1).unwrap_or(u32::MAX)
+    }
+
+    /// The token being built, started here if there is none yet.
+    fn partial(&mut self) -> &mut Partial {
+        let column = self.column();
+        self.current.get_or_insert_with(|| Partial {
+            bytes: Vec::new(),
+            column,
+            bare: true,
+        })
+    }
+
+    fn push_char(&mut self, c: char) {
+        let mut buffer = [0u8; 4];
+        let encoded = c.encode_utf8(&mut buffer).as_bytes();
+        self.partial().bytes.extend_from_slice(encoded);
+    }
+
+    fn finish_token(&mut self) {
+        let Some(partial) = self.current.take() else {
+            return;
+        };
+        let text = match String::from_utf8(partial.bytes) {
+            Ok(text) => text,
+            Err(error) => {
+                self.error(
+                    partial.column,
+                    "this argument is not valid UTF-8 (check its `\\x` and `\\0` escapes)",
+                );
+                String::from_utf8_lossy(error.as_bytes()).into_owned()
+            }
+        };
+        self.out.tokens.push(Token {
+            text,
+            column: partial.column,
+            bare: partial.bare,
+        });
+    }
+
+    fn error(&mut self, column: u32, message: impl Into<String>) {
+        self.out.errors.push(LineError {
+            column,
+            message: message.into(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(line: &str) -> Vec<String> {
+        let name = EnabledName::parse("agetty@tty1").expect("valid name");
+        let lexed = lex_line(line, &name);
+        assert_eq!(lexed.errors, vec![], "unexpected errors for {line:?}");
+        lexed.tokens.into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn quotes_group_and_mix_with_plain_text() {
+        assert_eq!(texts(r#"--opt="a b" "" x"#), ["--opt=a b", "", "x"]);
+    }
+
+    #[test]
+    fn escapes_build_multibyte_characters() {
+        assert_eq!(texts(r#""\xc3\xa9\0101""#), ["éA"]);
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let name = EnabledName::parse("x").expect("valid name");
+        let lexed = lex_line("é\t b", &name);
+        let columns: Vec<u32> = lexed.tokens.iter().map(|t| t.column).collect();
+        assert_eq!(columns, [1, 4]);
+    }
+}
