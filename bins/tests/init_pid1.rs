@@ -25,6 +25,15 @@ struct Config {
     dir: PathBuf,
 }
 
+impl Drop for Config {
+    /// Keeps the directory of a failed test for a look at its console.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 impl Config {
     fn new(test: &str) -> Config {
         let dir = std::env::temp_dir().join(format!("init-pid1-{test}-{}", std::process::id()));
@@ -236,12 +245,13 @@ impl Namespace {
         nix::sys::signal::kill(self.init_pid(), signal).unwrap();
     }
 
-    /// Waits for the namespace to end (init called reboot(2)).
-    fn wait_for_end(&mut self) {
+    /// Waits for the namespace to end (init called reboot(2)) and returns
+    /// how unshare ended.
+    fn wait_for_end(&mut self) -> std::process::ExitStatus {
         let started = Instant::now();
         loop {
-            if let Ok(Some(_)) = self.unshare.try_wait() {
-                return;
+            if let Ok(Some(status)) = self.unshare.try_wait() {
+                return status;
             }
             if started.elapsed() > PATIENCE {
                 panic!("the namespace never ended; console:\n{}", self.console());
@@ -432,11 +442,44 @@ fn sigterm_runs_the_shutdown_target_in_order_and_ends_the_namespace() {
     ns.wait_for_state(&cfg.socket(), "daemon", ServiceState::Running);
 
     ns.signal_init(nix::sys::signal::Signal::SIGTERM);
-    ns.wait_for_end();
+    let ended = ns.wait_for_end();
     assert_eq!(cfg.log_lines(), vec!["daemon", "savestate", "sigterm"]);
     let console = ns.console();
     assert!(console.contains("[ OK ] save state"), "{console}");
     assert!(console.contains("[ OK ] stop everything"), "{console}");
+    assert!(console.ends_with("init: powering off\n"), "{console}");
+    // reboot(2) in a PID namespace: power-off kills its init with SIGINT.
+    println!("unshare ended: {ended:?}");
+}
+
+#[test]
+fn sigint_runs_the_reboot_target_and_a_request_can_ask_for_it_too() {
+    let cfg = Config::new("reboot");
+    cfg.enable(
+        "sigterm@reboot",
+        "description stop everything\ntype wait\ntarget %0\n\
+         exec sh -c \"echo reboot-target >> LOG\"\n",
+    );
+    cfg.enable(
+        "sigterm@shutdown",
+        "description stop everything\ntype wait\ntarget %0\n\
+         exec sh -c \"echo shutdown-target >> LOG\"\n",
+    );
+    let Some(mut ns) = cfg.boot() else { return };
+    ns.signal_init(nix::sys::signal::Signal::SIGINT);
+    ns.wait_for_end();
+    assert_eq!(cfg.log_lines(), vec!["reboot-target"]);
+    assert!(
+        ns.console().ends_with("init: rebooting\n"),
+        "{}",
+        ns.console()
+    );
+
+    fs::remove_file(cfg.log()).unwrap();
+    let Some(mut ns) = cfg.boot() else { return };
+    assert_eq!(ns.request(&cfg.socket(), Request::Shutdown), Reply::ok());
+    ns.wait_for_end();
+    assert_eq!(cfg.log_lines(), vec!["shutdown-target"]);
 }
 
 #[test]
@@ -615,4 +658,62 @@ fn the_socket_is_bound_again_after_a_boot_service_mounts_over_its_directory() {
         cfg.log_lines() == ["rebound"]
     });
     assert!(ns.console().matches("init: listening on").count() >= 2);
+}
+
+/// `--supervise`: under another init, as a child subreaper. Needs no root.
+#[test]
+fn supervise_mode_exits_0_after_shutdown_and_leaves_no_descendant() {
+    let cfg = Config::new("supervise");
+    cfg.enable(
+        "daemon",
+        "type respawn\ntarget boot\nexec sh -c \"sleep 100 & echo $! > DIR/orphan.pid; exec sleep 100\"\n",
+    );
+    let console = fs::File::create(cfg.path("console")).unwrap();
+    let mut init = Command::new(env!("CARGO_BIN_EXE_init"))
+        .arg("--supervise")
+        .arg("--config-dir")
+        .arg(cfg.path("init.d"))
+        .arg("--env-file")
+        .arg(cfg.path("initd.env"))
+        .arg("--socket")
+        .arg(cfg.socket())
+        .stdin(Stdio::null())
+        .stdout(console.try_clone().unwrap())
+        .stderr(console)
+        .spawn()
+        .unwrap();
+    let ns = Namespace {
+        unshare: Command::new("sleep").arg("100").spawn().unwrap(),
+        console: cfg.path("console"),
+    };
+    ns.wait_until("the daemon and its background child", || {
+        cfg.path("orphan.pid").exists() && cfg.socket().exists()
+    });
+    let orphan: i32 = fs::read_to_string(cfg.path("orphan.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        client::send(&cfg.socket(), Request::Shutdown, Duration::from_secs(5)).unwrap(),
+        Reply::ok()
+    );
+    let status = init.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", ns.console());
+    // The background child was a descendant: kill-all reached it, and as
+    // the subreaper init reaped it, so it is gone entirely.
+    assert!(!Path::new(&format!("/proc/{orphan}")).exists());
+}
+
+#[test]
+fn init_refuses_to_run_unless_pid_1_or_told_to_supervise() {
+    let out = Command::new(env!("CARGO_BIN_EXE_init"))
+        .args(["--config-dir", "/nonexistent"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "init: must run as PID 1 (or pass --supervise to run under another init)\n"
+    );
 }

@@ -15,7 +15,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use init_core::events::{Event, Output, Pid, ServiceId};
+use init_core::events::{Event, Output, Pid, PowerAction, ServiceId};
 use init_core::protocol::{self, Command, Reply, ServiceEntry};
 use init_core::service::Target;
 use init_core::supervisor::{Options, Supervisor};
@@ -106,10 +106,14 @@ impl Driver {
             LAST_PANIC.with(|last| *last.borrow_mut() = Some(info.to_string()));
         }));
         if self.world.settings.mode == Mode::Pid1 {
-            if let Err(e) = power::disable_ctrl_alt_del() {
-                self.world
+            match power::disable_ctrl_alt_del() {
+                // EINVAL: PID 1 of a PID namespace, where Ctrl-Alt-Del
+                // belongs to the machine's init, not to us.
+                Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
+                Err(e) => self
+                    .world
                     .console
-                    .message(&format!("cannot route Ctrl-Alt-Del to init: {}", e.desc()));
+                    .message(&format!("cannot route Ctrl-Alt-Del to init: {}", e.desc())),
             }
         }
         self.bind_control_socket();
@@ -263,6 +267,10 @@ impl World {
             }
             Output::Sync => nix::unistd::sync(),
             Output::Power { action } => {
+                self.console.message(match action {
+                    PowerAction::PowerOff => "powering off",
+                    PowerAction::Reboot => "rebooting",
+                });
                 self.flush_console_before_the_end();
                 let why = power::power(self.settings.mode, action);
                 self.console.message(&why);
