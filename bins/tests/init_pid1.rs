@@ -455,16 +455,11 @@ fn sigterm_runs_the_shutdown_target_in_order_and_ends_the_namespace() {
 #[test]
 fn sigint_runs_the_reboot_target_and_a_request_can_ask_for_it_too() {
     let cfg = Config::new("reboot");
-    cfg.enable(
-        "sigterm@reboot",
-        "description stop everything\ntype wait\ntarget %0\n\
-         exec sh -c \"echo reboot-target >> LOG\"\n",
-    );
-    cfg.enable(
-        "sigterm@shutdown",
-        "description stop everything\ntype wait\ntarget %0\n\
-         exec sh -c \"echo shutdown-target >> LOG\"\n",
-    );
+    // One template, enabled for both targets, as Pygos does it.
+    let template = "description stop everything\ntype wait\ntarget %0\n\
+                    exec sh -c \"echo %0-target >> LOG\"\n";
+    cfg.enable("sigterm@reboot", template);
+    cfg.enable("sigterm@shutdown", template);
     let Some(mut ns) = cfg.boot() else { return };
     ns.signal_init(nix::sys::signal::Signal::SIGINT);
     ns.wait_for_end();
