@@ -107,6 +107,8 @@ impl Config {
         if !nix::unistd::geteuid().is_root() {
             return unavailable("not root");
         }
+        // A socket left by an earlier boot must not pass for this one's.
+        let _ = fs::remove_file(self.socket());
         let console = fs::File::create(self.path("console")).unwrap();
         let unshare = Command::new("unshare")
             .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
