@@ -8,6 +8,7 @@
 
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -263,6 +264,10 @@ impl Namespace {
     }
 }
 
+fn libc_signal(signal: nix::sys::signal::Signal) -> i32 {
+    signal as i32
+}
+
 fn affected(reply: Reply) -> Vec<String> {
     match reply.outcome {
         Outcome::Ok { affected, .. } => affected,
@@ -450,8 +455,12 @@ fn sigterm_runs_the_shutdown_target_in_order_and_ends_the_namespace() {
     assert!(console.contains("[ OK ] save state"), "{console}");
     assert!(console.contains("[ OK ] stop everything"), "{console}");
     assert!(console.ends_with("init: powering off\n"), "{console}");
-    // reboot(2) in a PID namespace: power-off kills its init with SIGINT.
-    println!("unshare ended: {ended:?}");
+    // reboot(2) in a PID namespace: power-off kills its init with SIGINT,
+    // and unshare passes that on.
+    assert_eq!(
+        ended.signal(),
+        Some(libc_signal(nix::sys::signal::Signal::SIGINT))
+    );
 }
 
 #[test]
@@ -464,7 +473,12 @@ fn sigint_runs_the_reboot_target_and_a_request_can_ask_for_it_too() {
     cfg.enable("sigterm@shutdown", template);
     let Some(mut ns) = cfg.boot() else { return };
     ns.signal_init(nix::sys::signal::Signal::SIGINT);
-    ns.wait_for_end();
+    // Restart kills a namespace's init with SIGHUP.
+    let ended = ns.wait_for_end();
+    assert_eq!(
+        ended.signal(),
+        Some(libc_signal(nix::sys::signal::Signal::SIGHUP))
+    );
     assert_eq!(cfg.log_lines(), vec!["reboot-target"]);
     assert!(
         ns.console().ends_with("init: rebooting\n"),
