@@ -8,9 +8,9 @@
 //!
 //! Non-blocking without touching the file description services inherit:
 //! setting O_NONBLOCK on fd 1 would make their writes fail with EAGAIN. So
-//! the console is reopened through `/proc/self/fd/1` (a description of its
-//! own) when that works; before /proc is mounted, fd 1 is used with a
-//! zero-timeout poll before each small write instead.
+//! a terminal or pipe is reopened through `/proc/self/fd/1` (a description
+//! of its own) when that works; otherwise (before /proc is mounted, or a
+//! socket) fd 1 is used with a zero-timeout poll before each small write.
 
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -55,8 +55,19 @@ impl Console {
     }
 
     /// Tries to get a non-blocking description of the console (needs /proc).
+    ///
+    /// Not for a regular file: writing one never blocks, and a second
+    /// description would have an offset of its own, so init's lines and
+    /// those of services (which share fd 1's offset) would overwrite each
+    /// other.
     pub fn reopen(&mut self) {
         if matches!(self.sink, Sink::Own(_)) {
+            return;
+        }
+        let is_regular_file = nix::sys::stat::fstat(1)
+            .map(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG)
+            .unwrap_or(false);
+        if is_regular_file {
             return;
         }
         let flags = OFlag::O_WRONLY
