@@ -6,25 +6,125 @@
 //! [`Output`]s for a driver. It never reads a clock and never panics,
 //! whatever events arrive.
 //!
-//! STUB: the real supervisor is being written; this only keeps the API
-//! stable for the drivers.
+//! # Methods
+//!
+//! Shaped like quinn-proto's `Connection`:
+//! - getters: [`Supervisor::services`], [`Supervisor::service`],
+//!   [`Supervisor::service_by_name`], [`Supervisor::current_target`],
+//!   [`Supervisor::is_target_complete`], [`Supervisor::is_finished`],
+//!   [`Supervisor::timers`], [`Supervisor::options`];
+//! - inputs: [`Supervisor::handle_event`] (boot, spawn answers, exits,
+//!   targets, reload, admin requests) and [`Supervisor::handle_timeout`];
+//! - commands: there are none beyond events; admin requests are events
+//!   (`Start`, `Stop`, `Restart`) so that a trace holds every input;
+//! - outputs: [`Supervisor::poll_output`], drained until `None` after every
+//!   input, and [`Supervisor::poll_timeout`], the next deadline at which
+//!   `handle_timeout` wants to be called.
+//!
+//! # Policy
+//!
+//! Ordering. A target run queues its services (Waiting) and starts each as
+//! soon as every predecessor the resolver gave it is satisfied; unrelated
+//! services start in parallel. `wait` is satisfied when it exits (success or
+//! not) or its spawn fails; `once` and `respawn` when `Spawned` (or the spawn
+//! failed); a milestone (no `exec`) is Done as soon as its predecessors are.
+//! An admin-stopped service counts as satisfied, so nothing blocks forever.
+//! A service an admin started before its target ran counts as started, but
+//! a `wait` one still has to exit.
+//! With [`Options::sequential`], each service's only predecessor is the one
+//! before it in resolved order: the original's one-at-a-time behaviour.
+//! Only predecessors that come earlier in the resolved order are honoured,
+//! so even a wrong order cannot deadlock a run.
+//!
+//! Respawn. A `respawn` service that exits is spawned again, never sooner
+//! than [`Options::respawn_delay_ms`] after its last spawn (state
+//! Restarting meanwhile). With `limit N` it gives up (Failed) after an exit
+//! or spawn failure once N runs in a row have been made. An admin start,
+//! and its target's run queueing it, reset the count.
+//!
+//! Admin requests. Stop: TERM to a live process (Stopping, then Stopped on
+//! exit, never restarted); a pending respawn, a Waiting or an Inactive
+//! service becomes Stopped at once; Done and Failed are left alone. Start:
+//! from Inactive, Done, Failed, Stopped or Restarting, spawn at once with the
+//! count reset, ignoring ordering; a Stopping service is started again once
+//! it exits. Restart: a live process gets TERM and is spawned again on exit;
+//! otherwise like start. Once shutdown or reboot has begun, Start and
+//! Restart are ignored (the machine is going down) but Stop still works.
+//!
+//! Shutdown and reboot. The first `Shutdown` or `Reboot` wins; later ones
+//! are ignored, as in the original. The switch drops pending boot work
+//! (Waiting boot services stay unstarted), stops respawning (pending
+//! respawns become Stopped, exits no longer restart, pending admin restarts
+//! are forgotten) and runs the final target by the same ordering rules.
+//! Every service spawned for it is bounded by
+//! [`Options::final_service_timeout_ms`]: an unanswered spawn or a `wait`
+//! process that has not exited by then is given up on and treated as
+//! satisfied (report Fail; a live `wait` process gets KILL and is Stopping
+//! until it exits; an unanswered spawn is Failed, and a process that still
+//! turns up gets TERM). When the target completes, the
+//! safety net runs: `KillAll{TERM}`, wait until every tracked process has
+//! exited or [`Options::kill_grace_ms`] passes, `KillAll{KILL}`, `Sync`, and
+//! exactly one `Power`. After `Power` nothing is ever output again.
+//! A process whose spawn is answered during the grace gets TERM at once.
+//!
+//! Reload. Services are matched by enabled name; kept services keep their
+//! id, new ones get fresh ids (never reused). A removed service that is not
+//! alive is dropped; one that is alive stays (not restarted) until it exits
+//! and is dropped then. A new service of a target that already ran (or
+//! runs) is Done without being started, as in the original; one of a target
+//! yet to run is Inactive. A live process keeps its old definition until it
+//! ends; everything else takes the new one at once. The current run is
+//! re-resolved. Reload is ignored once shutdown or reboot has begun.
+//!
+//! Console reports. `Ok`: a `wait` or `once` process exited 0. `Fail`: a
+//! `wait` or `once` process exited non-zero or by a signal; a spawn failed
+//! (for a respawn service only the first one since it last started, so a
+//! missing binary does not flood the console); a respawn service was given
+//! up; a final-target service timed out. `Up`: a respawn service started
+//! for the first time since its run count was reset. No report for milestones, for exits of
+//! services being stopped or removed, for respawn exits that restart, or
+//! for anything once the final safety net has begun.
+//!
+//! Unknown input. `Exited` for a pid no service owns (an orphan reaped by
+//! PID 1) and repeated exits are ignored; so are `Spawned`/`SpawnFailed`
+//! that answer no outstanding spawn, a `Spawned` whose pid another live
+//! service holds, unknown service ids, and a second `Boot`.
+
+mod admin;
+mod entry;
+mod process;
+mod reload;
+mod run;
+mod timers;
 
 use std::collections::VecDeque;
 
-use crate::events::{Event, Millis, Output, ServiceId, ServiceStatus};
-use crate::service::ServiceDef;
+use serde::{Deserialize, Serialize};
+
+use crate::events::{Event, Millis, Output, PowerAction, ServiceId, ServiceState, ServiceStatus};
+use crate::service::{ServiceDef, Target};
+
+use entry::Entry;
+use run::TargetRun;
+use timers::Timers;
+pub use timers::{Timer, TimerKind};
 
 /// Settings that shape policy. All times in milliseconds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Options {
     /// Reproduce the original: one service at a time in resolved order,
-    /// with `wait` blocking everything behind it.
+    /// with `wait` blocking everything behind it. Default: false (parallel).
     pub sequential: bool,
     /// A respawn never happens sooner than this after the last start.
+    /// Default: 100.
     pub respawn_delay_ms: u64,
     /// At the end of shutdown or reboot: time between TERM and KILL to
-    /// every remaining process.
+    /// every remaining process. Default: 5000.
     pub kill_grace_ms: u64,
+    /// How long a service of the shutdown or reboot target may take to be
+    /// satisfied (spawn answered, and for `wait` exited) before it is given
+    /// up on. Default: 30000.
+    pub final_service_timeout_ms: u64,
 }
 
 impl Default for Options {
@@ -33,25 +133,78 @@ impl Default for Options {
             sequential: false,
             respawn_delay_ms: 100,
             kill_grace_ms: 5000,
+            final_service_timeout_ms: 30_000,
         }
     }
 }
 
+/// Where the machine is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Phase {
+    /// Before `Boot`.
+    Idle,
+    /// The boot target runs or has completed.
+    Up,
+    /// The shutdown or reboot target runs.
+    FinalTarget(PowerAction),
+    /// The final target completed; `KillAll{TERM}` was sent and the grace
+    /// runs.
+    KillGrace(PowerAction),
+    /// `Power` was output. Nothing happens any more.
+    Finished,
+}
+
+impl Phase {
+    /// Shutdown or reboot has begun (or ended).
+    fn is_going_down(self) -> bool {
+        !matches!(self, Phase::Idle | Phase::Up)
+    }
+}
+
+/// The supervisor. See the module documentation for its methods and policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Supervisor {
     options: Options,
-    services: Vec<ServiceStatus>,
+    /// Sorted by id; ids only grow, so appending keeps the order.
+    entries: Vec<Entry>,
+    next_id: u32,
+    phase: Phase,
+    /// The run of the target that runs now (or ran last).
+    run: Option<TargetRun>,
+    /// Targets whose run has begun, for reload's "new services of targets
+    /// that already ran are Done".
+    targets_run: Vec<Target>,
+    timers: Timers,
+    /// Not part of the saved state: a driver drains it before saving.
+    #[serde(skip)]
     outputs: VecDeque<Output>,
 }
 
 impl Supervisor {
+    /// A supervisor for `services`, all Inactive, ids in the given order.
+    /// A later service with a name already seen is ignored: names identify
+    /// services across reloads, so they must be unique.
     pub fn new(services: Vec<ServiceDef>, options: Options) -> Supervisor {
-        let _ = services;
-        Supervisor {
+        let mut supervisor = Supervisor {
             options,
-            services: Vec::new(),
+            entries: Vec::new(),
+            next_id: 0,
+            phase: Phase::Idle,
+            run: None,
+            targets_run: Vec::new(),
+            timers: Timers::default(),
             outputs: VecDeque::new(),
+        };
+        for def in services {
+            if supervisor.index_by_name(&def.name).is_none() {
+                supervisor.add_entry(def, ServiceState::Inactive);
+            }
         }
+        supervisor
     }
+
+    // ---- getters ----
 
     pub fn options(&self) -> &Options {
         &self.options
@@ -59,26 +212,159 @@ impl Supervisor {
 
     /// Every known service, in id order.
     pub fn services(&self) -> impl Iterator<Item = &ServiceStatus> {
-        self.services.iter()
+        self.entries.iter().map(|e| &e.status)
     }
 
     pub fn service(&self, id: ServiceId) -> Option<&ServiceStatus> {
-        self.services.iter().find(|s| s.id == id)
+        self.index_of(id)
+            .and_then(|i| self.entries.get(i))
+            .map(|e| &e.status)
     }
 
+    /// The service enabled under `name` (e.g. `agetty@tty1`).
+    pub fn service_by_name(&self, name: &str) -> Option<&ServiceStatus> {
+        self.index_by_name(name)
+            .and_then(|i| self.entries.get(i))
+            .map(|e| &e.status)
+    }
+
+    /// The definition a reload gave `id` that waits for its process to end.
+    pub fn pending_definition(&self, id: ServiceId) -> Option<&ServiceDef> {
+        self.index_of(id)
+            .and_then(|i| self.entries.get(i))
+            .and_then(|e| e.pending_def.as_ref())
+    }
+
+    /// The target that runs now or ran last; `None` before boot.
+    pub fn current_target(&self) -> Option<Target> {
+        self.run.as_ref().map(|r| r.target)
+    }
+
+    /// Whether the current run of `target` has completed.
+    pub fn is_target_complete(&self, target: Target) -> bool {
+        self.run
+            .as_ref()
+            .is_some_and(|r| r.target == target && r.complete)
+    }
+
+    /// `Power` was output; the supervisor will output nothing more.
+    pub fn is_finished(&self) -> bool {
+        self.phase == Phase::Finished
+    }
+
+    /// The armed timers, sorted by kind.
+    pub fn timers(&self) -> impl Iterator<Item = &Timer> {
+        self.timers.iter()
+    }
+
+    // ---- inputs ----
+
+    /// Takes one input that happened at `now`.
     pub fn handle_event(&mut self, now: Millis, event: Event) {
-        let _ = (now, event);
+        if self.phase == Phase::Finished {
+            return;
+        }
+        match event {
+            Event::Boot => self.handle_boot(now),
+            Event::Spawned { service, pid } => self.handle_spawned(now, service, pid),
+            Event::SpawnFailed { service, error } => {
+                let _ = error;
+                self.handle_spawn_failed(now, service)
+            }
+            Event::Exited { pid, status } => self.handle_exited(now, pid, status),
+            Event::Shutdown => self.handle_final_target(now, PowerAction::PowerOff),
+            Event::Reboot => self.handle_final_target(now, PowerAction::Reboot),
+            Event::Reload { services } => self.handle_reload(now, services),
+            Event::Start(id) => self.handle_start(now, id),
+            Event::Stop(id) => self.handle_stop(now, id),
+            Event::Restart(id) => self.handle_restart(now, id),
+        }
     }
 
+    /// Fires every timer due at `now`. Calling it early does nothing;
+    /// calling it late fires everything overdue, earliest first.
     pub fn handle_timeout(&mut self, now: Millis) {
-        let _ = now;
+        for kind in self.timers.take_due(now) {
+            if self.phase == Phase::Finished {
+                return;
+            }
+            match kind {
+                TimerKind::Respawn(id) => self.fire_respawn(now, id),
+                TimerKind::FinalService(id) => self.fire_final_service_timeout(now, id),
+                TimerKind::KillGrace => self.finish(),
+            }
+        }
     }
 
-    pub fn poll_timeout(&self) -> Option<Millis> {
-        None
-    }
+    // ---- outputs ----
 
+    /// The next command for the driver, in order; drain until `None`.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
+    }
+
+    /// When `handle_timeout` wants to be called next.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        if self.phase == Phase::Finished {
+            return None;
+        }
+        self.timers.next_deadline()
+    }
+
+    // ---- internals shared by the submodules ----
+
+    /// Queues an output, unless `Power` was already queued: after it,
+    /// nothing is ever output.
+    fn emit(&mut self, output: Output) {
+        if self.phase == Phase::Finished {
+            return;
+        }
+        if matches!(output, Output::Power { .. }) {
+            self.phase = Phase::Finished;
+            self.timers.clear();
+        }
+        self.outputs.push_back(output);
+    }
+
+    fn index_of(&self, id: ServiceId) -> Option<usize> {
+        self.entries.binary_search_by_key(&id, |e| e.status.id).ok()
+    }
+
+    fn index_by_name(&self, name: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.status.def.name == name)
+    }
+
+    fn entry_mut(&mut self, id: ServiceId) -> Option<&mut Entry> {
+        let index = self.index_of(id)?;
+        self.entries.get_mut(index)
+    }
+
+    fn entry(&self, id: ServiceId) -> Option<&Entry> {
+        self.index_of(id).and_then(|i| self.entries.get(i))
+    }
+
+    fn add_entry(&mut self, def: ServiceDef, state: ServiceState) -> ServiceId {
+        let id = ServiceId(self.next_id);
+        // Four billion services is not a configuration; saturating keeps the
+        // core panic-free rather than meaningful there.
+        self.next_id = self.next_id.saturating_add(1);
+        self.entries.push(Entry::new(ServiceStatus {
+            id,
+            def,
+            state,
+            pid: None,
+            exit_status: None,
+            runs: 0,
+            queued_at: None,
+            spawned_at: None,
+            exited_at: None,
+        }));
+        id
+    }
+
+    /// Forgets a service (removed by a reload) with its timers.
+    fn drop_entry(&mut self, id: ServiceId) {
+        self.timers.cancel_service(id);
+        self.entries.retain(|e| e.status.id != id);
     }
 }

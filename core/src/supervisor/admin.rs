@@ -1,0 +1,105 @@
+//! Admin requests: start, stop and restart of one service.
+//!
+//! Owns what an explicit request does in each state. An admin start ignores
+//! ordering; it never starts anything once the machine is going down.
+
+use super::{Supervisor, TimerKind};
+use crate::events::{Millis, Output, ServiceId, ServiceState, Signal};
+
+impl Supervisor {
+    pub(super) fn handle_start(&mut self, now: Millis, id: ServiceId) {
+        if self.phase.is_going_down() {
+            return;
+        }
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        if entry.removed {
+            return;
+        }
+        match entry.state() {
+            ServiceState::Inactive
+            | ServiceState::Done
+            | ServiceState::Failed
+            | ServiceState::Stopped
+            | ServiceState::Restarting => {
+                entry.status.runs = 0;
+                self.timers.cancel(TimerKind::Respawn(id));
+                self.spawn(now, id);
+            }
+            // Being stopped: it comes back as soon as it is gone.
+            ServiceState::Stopping => entry.restart_after_exit = !entry.given_up,
+            // Its turn comes in order, or it is alive already.
+            ServiceState::Waiting | ServiceState::Starting | ServiceState::Running => {}
+        }
+        self.advance(now);
+    }
+
+    pub(super) fn handle_stop(&mut self, now: Millis, id: ServiceId) {
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        entry.restart_after_exit = false;
+        let mut term = None;
+        match entry.state() {
+            ServiceState::Running | ServiceState::Starting => {
+                entry.status.state = ServiceState::Stopping;
+                // Without a pid yet, the TERM goes out with the Spawned.
+                term = entry.status.pid;
+            }
+            ServiceState::Restarting | ServiceState::Waiting | ServiceState::Inactive => {
+                entry.status.state = ServiceState::Stopped;
+            }
+            ServiceState::Stopping
+            | ServiceState::Done
+            | ServiceState::Failed
+            | ServiceState::Stopped => {}
+        }
+        // A stopped service must not hold up the services after it.
+        if matches!(
+            entry.state(),
+            ServiceState::Stopping | ServiceState::Stopped
+        ) {
+            entry.satisfied = true;
+        }
+        self.timers.cancel(TimerKind::Respawn(id));
+        if let Some(pid) = term {
+            self.emit(Output::Signal {
+                service: id,
+                pid,
+                signal: Signal::Term,
+            });
+        }
+        self.advance(now);
+    }
+
+    pub(super) fn handle_restart(&mut self, now: Millis, id: ServiceId) {
+        if self.phase.is_going_down() {
+            return;
+        }
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        if entry.removed {
+            return;
+        }
+        let mut term = None;
+        match entry.state() {
+            ServiceState::Running | ServiceState::Starting => {
+                entry.status.state = ServiceState::Stopping;
+                entry.restart_after_exit = true;
+                term = entry.status.pid;
+            }
+            ServiceState::Stopping => entry.restart_after_exit = !entry.given_up,
+            _ => return self.handle_start(now, id),
+        }
+        if let Some(pid) = term {
+            self.emit(Output::Signal {
+                service: id,
+                pid,
+                signal: Signal::Term,
+            });
+        }
+        self.advance(now);
+    }
+}

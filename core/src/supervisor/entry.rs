@@ -1,0 +1,98 @@
+//! One service as the supervisor tracks it: the public status plus the
+//! bookkeeping that policy needs (ordering, pending reload, admin requests).
+//!
+//! Owns no policy; it only answers questions about one service's state.
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::{Millis, ServiceState, ServiceStatus};
+use crate::service::{ServiceDef, ServiceType, Target};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Entry {
+    pub status: ServiceStatus,
+    /// The definition from the last reload, held back while the process
+    /// that runs the old one is alive.
+    pub pending_def: Option<ServiceDef>,
+    /// Gone from the configuration but still alive: dropped on exit and
+    /// never restarted.
+    pub removed: bool,
+    /// Satisfied for the ordering of the current run of its target. Only
+    /// ever goes from false to true within one run.
+    pub satisfied: bool,
+    /// An admin restart waits for the exit to spawn again.
+    pub restart_after_exit: bool,
+    /// The final-service timeout fired: the exit that follows was already
+    /// reported and ends in Failed.
+    pub given_up: bool,
+    /// `Up` was reported for this series of runs (reset when the run
+    /// count is).
+    pub up_reported: bool,
+    /// A failed spawn of this respawn service was reported and no spawn
+    /// has succeeded since: a missing binary says FAIL once, not every
+    /// respawn delay.
+    pub spawn_failure_reported: bool,
+    /// A spawn was given up on unanswered (Failed by the final-service
+    /// timeout); if the answer still comes, the process is taken in only to
+    /// be stopped.
+    pub spawn_abandoned: bool,
+    /// When the last Spawn was asked for; the respawn delay counts from it.
+    pub last_spawn_at: Option<Millis>,
+}
+
+impl Entry {
+    pub fn new(status: ServiceStatus) -> Entry {
+        Entry {
+            status,
+            pending_def: None,
+            removed: false,
+            satisfied: false,
+            restart_after_exit: false,
+            given_up: false,
+            spawn_abandoned: false,
+            up_reported: false,
+            spawn_failure_reported: false,
+            last_spawn_at: None,
+        }
+    }
+
+    pub fn state(&self) -> ServiceState {
+        self.status.state
+    }
+
+    /// The definition the configuration wants (the pending one if a reload
+    /// is waiting for the process to end).
+    pub fn configured_def(&self) -> &ServiceDef {
+        self.pending_def.as_ref().unwrap_or(&self.status.def)
+    }
+
+    pub fn configured_target(&self) -> Target {
+        self.configured_def().target
+    }
+
+    /// The type of the process that runs (or ran) now.
+    pub fn kind(&self) -> ServiceType {
+        self.status.def.kind
+    }
+
+    /// A process exists or may exist: a spawn is outstanding, or a pid is
+    /// known and its exit not yet handled.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self.status.state,
+            ServiceState::Starting | ServiceState::Running | ServiceState::Stopping
+        )
+    }
+
+    /// Waits for a `Spawned` or `SpawnFailed` answer.
+    pub fn awaits_spawn_answer(&self) -> bool {
+        self.is_live() && self.status.pid.is_none()
+    }
+
+    /// Once the process is gone, the held-back definition takes over.
+    pub fn apply_pending_def(&mut self) {
+        if let Some(def) = self.pending_def.take() {
+            self.status.def = def;
+        }
+    }
+}

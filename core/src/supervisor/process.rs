@@ -1,0 +1,292 @@
+//! Processes: asking for a spawn, taking the driver's answer, handling an
+//! exit, and respawning.
+//!
+//! Owns the lifecycle of one service's process. It never decides when a
+//! service's turn comes (`run.rs` does) and never makes up a pid.
+
+use super::{Phase, Supervisor, TimerKind};
+use crate::events::{ExitStatus, Millis, Output, Pid, Report, ServiceId, ServiceState, Signal};
+use crate::service::ServiceType;
+
+impl Supervisor {
+    /// Asks the driver to start `id`, or marks a milestone Done. Nothing
+    /// happens for a service that is alive already or once the safety net
+    /// has begun.
+    pub(super) fn spawn(&mut self, now: Millis, id: ServiceId) {
+        if matches!(self.phase, Phase::KillGrace(_) | Phase::Finished) {
+            return;
+        }
+        let in_final_target = matches!(self.phase, Phase::FinalTarget(_));
+        let final_deadline = now.saturating_add(self.options.final_service_timeout_ms);
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        if entry.is_live() {
+            return;
+        }
+        entry.apply_pending_def();
+        entry.given_up = false;
+        entry.spawn_abandoned = false;
+        if entry.status.def.is_milestone() {
+            entry.status.state = ServiceState::Done;
+            entry.satisfied = true;
+            return;
+        }
+        entry.status.state = ServiceState::Starting;
+        entry.status.pid = None;
+        entry.status.runs = entry.status.runs.saturating_add(1);
+        if entry.status.runs == 1 {
+            entry.up_reported = false;
+        }
+        entry.last_spawn_at = Some(now);
+        let exec = entry.status.def.exec.clone();
+        let tty = entry.status.def.tty.clone();
+        self.timers.cancel(TimerKind::Respawn(id));
+        if in_final_target {
+            self.timers.set(TimerKind::FinalService(id), final_deadline);
+        }
+        self.emit(Output::Spawn {
+            service: id,
+            exec,
+            tty,
+        });
+    }
+
+    pub(super) fn handle_spawned(&mut self, now: Millis, id: ServiceId, pid: Pid) {
+        // A pid another live service holds cannot be a new process; taking
+        // it would make one exit end two services.
+        if self
+            .entries
+            .iter()
+            .any(|e| e.status.pid == Some(pid) && e.is_live())
+        {
+            return;
+        }
+        let in_kill_grace = matches!(self.phase, Phase::KillGrace(_));
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        if entry.spawn_abandoned {
+            // Given up on, but a process exists now: track it until it is
+            // gone, so that the kill grace waits for it.
+            entry.spawn_abandoned = false;
+            entry.status.pid = Some(pid);
+            entry.status.spawned_at = Some(now);
+            entry.status.state = ServiceState::Stopping;
+            entry.given_up = true;
+            self.emit(Output::Signal {
+                service: id,
+                pid,
+                signal: Signal::Term,
+            });
+            return;
+        }
+        if !entry.awaits_spawn_answer() {
+            return;
+        }
+        entry.status.pid = Some(pid);
+        entry.status.spawned_at = Some(now);
+        let mut report = None;
+        let mut term = false;
+        match entry.state() {
+            ServiceState::Starting => {
+                entry.status.state = ServiceState::Running;
+                if entry.kind() != ServiceType::Wait {
+                    entry.satisfied = true;
+                }
+                entry.spawn_failure_reported = false;
+                if entry.kind() == ServiceType::Respawn && !entry.up_reported {
+                    entry.up_reported = true;
+                    report = Some(Report::Up);
+                }
+                if in_kill_grace {
+                    // The KillAll{TERM} went out before this process
+                    // existed; it gets its own.
+                    entry.status.state = ServiceState::Stopping;
+                    term = true;
+                }
+            }
+            // Stopped (or restarted) before the answer came.
+            _ => term = true,
+        }
+        if entry.satisfied {
+            self.timers.cancel(TimerKind::FinalService(id));
+        }
+        if term {
+            self.emit(Output::Signal {
+                service: id,
+                pid,
+                signal: Signal::Term,
+            });
+        }
+        if let Some(report) = report {
+            self.report(id, report);
+        }
+        self.advance(now);
+    }
+
+    pub(super) fn handle_spawn_failed(&mut self, now: Millis, id: ServiceId) {
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        if entry.spawn_abandoned {
+            entry.spawn_abandoned = false;
+            return;
+        }
+        if !entry.awaits_spawn_answer() {
+            return;
+        }
+        entry.satisfied = true;
+        self.timers.cancel(TimerKind::FinalService(id));
+        self.after_process_end(now, id, None);
+    }
+
+    pub(super) fn handle_exited(&mut self, now: Millis, pid: Pid, status: ExitStatus) {
+        let Some(entry) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.status.pid == Some(pid) && e.is_live())
+        else {
+            return;
+        };
+        entry.status.pid = None;
+        entry.status.exit_status = Some(status);
+        entry.status.exited_at = Some(now);
+        if entry.kind() == ServiceType::Wait {
+            entry.satisfied = true;
+        }
+        let id = entry.status.id;
+        self.timers.cancel(TimerKind::FinalService(id));
+        self.after_process_end(now, id, Some(status));
+    }
+
+    /// What follows the end of a process (`status` is `None` when the spawn
+    /// failed): Done, Failed, Stopped, a respawn or an admin restart.
+    fn after_process_end(&mut self, now: Millis, id: ServiceId, status: Option<ExitStatus>) {
+        let going_down = self.phase.is_going_down();
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        if entry.removed {
+            self.drop_entry(id);
+            self.advance(now);
+            self.finish_if_all_exited();
+            return;
+        }
+        let kind = entry.kind();
+        let limit_reached = entry
+            .status
+            .def
+            .respawn_limit
+            .is_some_and(|limit| entry.status.runs >= limit);
+        let mut report = None;
+        let mut respawn = false;
+        let mut restart = false;
+        match entry.state() {
+            ServiceState::Stopping => {
+                if entry.given_up {
+                    entry.status.state = ServiceState::Failed;
+                } else if entry.restart_after_exit && !going_down {
+                    // Not alive any more, so that the spawn below may go out.
+                    entry.status.state = ServiceState::Stopped;
+                    restart = true;
+                } else {
+                    entry.status.state = ServiceState::Stopped;
+                }
+                entry.restart_after_exit = false;
+            }
+            _ => match (kind, status) {
+                // The switch to shutdown or reboot stops respawning.
+                (ServiceType::Respawn, Some(_)) if going_down => {
+                    entry.status.state = ServiceState::Stopped;
+                }
+                (ServiceType::Respawn, None) if going_down => {
+                    entry.status.state = ServiceState::Failed;
+                    report = Some(Report::Fail);
+                }
+                (ServiceType::Respawn, _) if limit_reached => {
+                    entry.status.state = ServiceState::Failed;
+                    report = Some(Report::Fail);
+                }
+                (ServiceType::Respawn, _) => {
+                    entry.status.state = ServiceState::Restarting;
+                    respawn = true;
+                    if status.is_none() && !entry.spawn_failure_reported {
+                        entry.spawn_failure_reported = true;
+                        report = Some(Report::Fail);
+                    }
+                }
+                (_, Some(status)) => {
+                    entry.status.state = ServiceState::Done;
+                    report = Some(if status.success() {
+                        Report::Ok
+                    } else {
+                        Report::Fail
+                    });
+                }
+                (_, None) => {
+                    entry.status.state = ServiceState::Failed;
+                    report = Some(Report::Fail);
+                }
+            },
+        }
+        if !respawn && !restart {
+            entry.apply_pending_def();
+        }
+        if let Some(report) = report {
+            self.report(id, report);
+        }
+        if restart {
+            if let Some(entry) = self.entry_mut(id) {
+                entry.status.runs = 0;
+            }
+            self.spawn(now, id);
+        } else if respawn {
+            self.schedule_respawn(now, id);
+        }
+        self.advance(now);
+        self.finish_if_all_exited();
+    }
+
+    /// Spawns again once `respawn_delay_ms` has passed since the last spawn:
+    /// at once if it has, else after a Restarting wait.
+    fn schedule_respawn(&mut self, now: Millis, id: ServiceId) {
+        let delay_ms = self.options.respawn_delay_ms;
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        let due = entry.last_spawn_at.unwrap_or(now).saturating_add(delay_ms);
+        if due <= now {
+            self.spawn(now, id);
+        } else {
+            entry.status.state = ServiceState::Restarting;
+            entry.apply_pending_def();
+            self.timers.set(TimerKind::Respawn(id), due);
+        }
+    }
+
+    pub(super) fn fire_respawn(&mut self, now: Millis, id: ServiceId) {
+        if self.phase.is_going_down() {
+            return;
+        }
+        if self
+            .entry(id)
+            .is_some_and(|e| e.state() == ServiceState::Restarting)
+        {
+            self.spawn(now, id);
+            self.advance(now);
+        }
+    }
+
+    /// A console line, unless the safety net has begun: by then every
+    /// process dies by design and the console should not say FAIL for each.
+    pub(super) fn report(&mut self, id: ServiceId, report: Report) {
+        if matches!(self.phase, Phase::KillGrace(_) | Phase::Finished) {
+            return;
+        }
+        self.emit(Output::Report {
+            service: id,
+            report,
+        });
+    }
+}

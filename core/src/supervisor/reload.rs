@@ -1,0 +1,84 @@
+//! Reload: taking a new configuration while services run.
+//!
+//! Owns matching old and new services by enabled name, keeping ids stable,
+//! and deciding which definition each service runs with. It starts nothing
+//! new by itself; the re-resolved run may.
+
+use super::Supervisor;
+use crate::events::{Millis, ServiceState};
+use crate::service::ServiceDef;
+
+impl Supervisor {
+    pub(super) fn handle_reload(&mut self, now: Millis, services: Vec<ServiceDef>) {
+        if self.phase.is_going_down() {
+            return;
+        }
+        // Names identify services; the first of a repeated name wins.
+        let mut incoming: Vec<Option<ServiceDef>> = Vec::new();
+        for def in services {
+            if !incoming.iter().flatten().any(|d| d.name == def.name) {
+                incoming.push(Some(def));
+            }
+        }
+
+        let mut dropped = Vec::new();
+        for entry in &mut self.entries {
+            let matched = incoming
+                .iter_mut()
+                .find(|d| d.as_ref().is_some_and(|d| d.name == entry.status.def.name))
+                .and_then(Option::take);
+            match matched {
+                Some(def) if entry.is_live() => {
+                    entry.removed = false;
+                    entry.pending_def = (def != entry.status.def).then_some(def);
+                }
+                Some(def) => {
+                    entry.removed = false;
+                    entry.pending_def = None;
+                    entry.status.def = def;
+                }
+                None if entry.is_live() => {
+                    entry.removed = true;
+                    entry.pending_def = None;
+                    entry.restart_after_exit = false;
+                }
+                None => dropped.push(entry.status.id),
+            }
+        }
+        for id in dropped {
+            self.drop_entry(id);
+        }
+        for def in incoming.into_iter().flatten() {
+            self.add_entry(def, ServiceState::Inactive);
+        }
+
+        // New services (or services moved) to a target that already ran are
+        // known and Done, not started, as in the original. Waiting services
+        // moved to a target yet to run wait for that one.
+        let targets_run = self.targets_run.clone();
+        for entry in &mut self.entries {
+            if entry.removed {
+                continue;
+            }
+            let has_run = targets_run.contains(&entry.configured_target());
+            match entry.state() {
+                ServiceState::Inactive if has_run => {
+                    entry.status.state = ServiceState::Done;
+                    entry.satisfied = true;
+                }
+                ServiceState::Waiting if !has_run => {
+                    entry.status.state = ServiceState::Inactive;
+                }
+                _ => {}
+            }
+        }
+
+        if let Some(target) = self.run.as_ref().map(|r| r.target) {
+            let steps = self.resolve_steps(target);
+            if let Some(run) = &mut self.run {
+                run.steps = steps;
+            }
+        }
+        self.advance(now);
+    }
+}

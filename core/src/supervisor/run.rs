@@ -1,0 +1,296 @@
+//! Target runs: queueing a target's services, starting each once its
+//! predecessors are satisfied, noticing completion, and the way down
+//! (shutdown/reboot, the final safety net, `Power`).
+//!
+//! Owns ordering and the end of the machine. Process bookkeeping (spawn
+//! answers, exits, respawn) lives in `process.rs`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Phase, Supervisor, TimerKind};
+use crate::events::{Millis, Output, PowerAction, Report, ServiceId, ServiceState, Signal};
+use crate::resolve::resolve;
+use crate::service::{ServiceDef, ServiceType, Target};
+
+/// One service of a run with the services that must be satisfied first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Step {
+    pub id: ServiceId,
+    pub after: Vec<ServiceId>,
+}
+
+/// The run of one target: its services in start order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct TargetRun {
+    pub target: Target,
+    pub steps: Vec<Step>,
+    /// `TargetComplete` was output; it never is twice for one run.
+    pub complete: bool,
+}
+
+impl Supervisor {
+    /// The steps of `target` for the configuration as it stands: every
+    /// service not being removed, resolved by its configured definition.
+    pub(super) fn resolve_steps(&self, target: Target) -> Vec<Step> {
+        // Sorted by name, the order the loader hands services in, so that
+        // the resolver's tie-break does not depend on reload history.
+        let mut members: Vec<(&ServiceDef, ServiceId)> = self
+            .entries
+            .iter()
+            .filter(|e| !e.removed)
+            .map(|e| (e.configured_def(), e.status.id))
+            .collect();
+        members.sort_by(|a, b| a.0.name.cmp(&b.0.name).then(a.1.cmp(&b.1)));
+        let defs: Vec<ServiceDef> = members.iter().map(|(d, _)| (*d).clone()).collect();
+        let ids: Vec<ServiceId> = members.iter().map(|(_, id)| *id).collect();
+        let order = resolve(&defs, target);
+
+        let mut steps: Vec<Step> = Vec::new();
+        let mut placed = vec![false; defs.len()];
+        let push_step = |index: usize, steps: &mut Vec<Step>, placed: &mut Vec<bool>| {
+            let Some(&id) = ids.get(index) else { return };
+            let belongs = defs.get(index).is_some_and(|d| d.target == target);
+            if !belongs || placed.get(index).copied().unwrap_or(true) {
+                return;
+            }
+            let after: Vec<ServiceId> = if self.options.sequential {
+                steps.last().map(|s| s.id).into_iter().collect()
+            } else {
+                // Only predecessors placed earlier: a wrong order from the
+                // resolver can then delay a service but never deadlock it.
+                order
+                    .predecessors
+                    .get(index)
+                    .map(|p| {
+                        p.iter()
+                            .filter(|&&j| placed.get(j).copied().unwrap_or(false))
+                            .filter_map(|&j| ids.get(j).copied())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            steps.push(Step { id, after });
+            if let Some(flag) = placed.get_mut(index) {
+                *flag = true;
+            }
+        };
+        for &index in &order.order {
+            push_step(index, &mut steps, &mut placed);
+        }
+        // A service the resolver left out still runs, last.
+        for index in 0..defs.len() {
+            push_step(index, &mut steps, &mut placed);
+        }
+        steps
+    }
+
+    pub(super) fn handle_boot(&mut self, now: Millis) {
+        if self.phase != Phase::Idle {
+            return;
+        }
+        self.phase = Phase::Up;
+        self.begin_run(now, Target::Boot);
+    }
+
+    /// `Shutdown` or `Reboot`: the first one wins.
+    pub(super) fn handle_final_target(&mut self, now: Millis, action: PowerAction) {
+        if self.phase.is_going_down() {
+            return;
+        }
+        self.phase = Phase::FinalTarget(action);
+        for entry in &mut self.entries {
+            entry.restart_after_exit = false;
+            if entry.state() == ServiceState::Restarting {
+                entry.status.state = ServiceState::Stopped;
+            }
+        }
+        self.timers
+            .retain(|kind| !matches!(kind, TimerKind::Respawn(_)));
+        let target = match action {
+            PowerAction::PowerOff => Target::Shutdown,
+            PowerAction::Reboot => Target::Reboot,
+        };
+        self.begin_run(now, target);
+    }
+
+    /// Queues every service of `target` and starts what is ready.
+    fn begin_run(&mut self, now: Millis, target: Target) {
+        if !self.targets_run.contains(&target) {
+            self.targets_run.push(target);
+        }
+        let steps = self.resolve_steps(target);
+        let in_final_target = matches!(self.phase, Phase::FinalTarget(_));
+        let final_deadline = now.saturating_add(self.options.final_service_timeout_ms);
+        for step in &steps {
+            let Some(entry) = self.entry_mut(step.id) else {
+                continue;
+            };
+            match entry.state() {
+                ServiceState::Inactive
+                | ServiceState::Done
+                | ServiceState::Failed
+                | ServiceState::Waiting => {
+                    entry.status.state = ServiceState::Waiting;
+                    entry.status.queued_at = Some(now);
+                    entry.status.runs = 0;
+                    entry.satisfied = false;
+                    entry.given_up = false;
+                }
+                // Stopped (or being stopped) by the admin: it stays so and
+                // blocks nothing. Restarting: an admin start made it run
+                // before its target did; it counts as started.
+                ServiceState::Stopped | ServiceState::Stopping | ServiceState::Restarting => {
+                    entry.satisfied = true
+                }
+                // Alive already (an admin start): it counts as started, and
+                // a `wait` one still has to exit.
+                ServiceState::Running => entry.satisfied = entry.kind() != ServiceType::Wait,
+                ServiceState::Starting => entry.satisfied = false,
+            }
+            if in_final_target && entry.is_live() && !entry.satisfied {
+                // Spawned before the switch, so no timer bounds it yet.
+                let id = entry.status.id;
+                self.timers.set(TimerKind::FinalService(id), final_deadline);
+            }
+        }
+        self.run = Some(TargetRun {
+            target,
+            steps,
+            complete: false,
+        });
+        self.advance(now);
+    }
+
+    /// Starts every Waiting service of the run whose predecessors are all
+    /// satisfied, then notices completion. Called after every change that
+    /// can satisfy a service.
+    pub(super) fn advance(&mut self, now: Millis) {
+        let Some(run) = &self.run else { return };
+        if run.complete {
+            return;
+        }
+        let steps = run.steps.clone();
+        // Predecessors come earlier in `steps`, so one pass in order sees
+        // every milestone it completes.
+        for step in &steps {
+            let Some(entry) = self.entry(step.id) else {
+                continue;
+            };
+            if entry.state() != ServiceState::Waiting {
+                continue;
+            }
+            let ready = step
+                .after
+                .iter()
+                .all(|&p| self.entry(p).map_or(true, |e| e.satisfied));
+            if !ready {
+                continue;
+            }
+            if entry.status.def.is_milestone() {
+                if let Some(entry) = self.entry_mut(step.id) {
+                    entry.status.state = ServiceState::Done;
+                    entry.satisfied = true;
+                }
+            } else {
+                self.spawn(now, step.id);
+            }
+        }
+        let complete = steps
+            .iter()
+            .all(|s| self.entry(s.id).map_or(true, |e| e.satisfied));
+        if complete {
+            self.complete_run(now);
+        }
+    }
+
+    fn complete_run(&mut self, now: Millis) {
+        let Some(run) = &mut self.run else { return };
+        if run.complete {
+            return;
+        }
+        run.complete = true;
+        let target = run.target;
+        self.emit(Output::TargetComplete { target });
+        if let Phase::FinalTarget(action) = self.phase {
+            self.begin_kill_grace(now, action);
+        }
+    }
+
+    /// The safety net: TERM to everything, then KILL after the grace or as
+    /// soon as every tracked process is gone.
+    fn begin_kill_grace(&mut self, now: Millis, action: PowerAction) {
+        self.phase = Phase::KillGrace(action);
+        self.timers
+            .retain(|kind| !matches!(kind, TimerKind::FinalService(_)));
+        self.emit(Output::KillAll {
+            signal: Signal::Term,
+        });
+        self.timers.set(
+            TimerKind::KillGrace,
+            now.saturating_add(self.options.kill_grace_ms),
+        );
+        self.finish_if_all_exited();
+    }
+
+    /// During the grace: ends early once no tracked process is left.
+    pub(super) fn finish_if_all_exited(&mut self) {
+        if !matches!(self.phase, Phase::KillGrace(_)) {
+            return;
+        }
+        if self.entries.iter().all(|e| e.status.pid.is_none()) {
+            self.finish();
+        }
+    }
+
+    /// `KillAll{KILL}`, `Sync`, `Power`: the end.
+    pub(super) fn finish(&mut self) {
+        let action = match self.phase {
+            Phase::KillGrace(action) => action,
+            _ => return,
+        };
+        self.emit(Output::KillAll {
+            signal: Signal::Kill,
+        });
+        self.emit(Output::Sync);
+        self.emit(Output::Power { action });
+    }
+
+    /// A service of the final target took too long: stop waiting for it.
+    pub(super) fn fire_final_service_timeout(&mut self, now: Millis, id: ServiceId) {
+        if !matches!(self.phase, Phase::FinalTarget(_)) {
+            return;
+        }
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        if entry.satisfied {
+            return;
+        }
+        let kill = match (entry.state(), entry.status.pid) {
+            (ServiceState::Running, Some(pid)) if entry.kind() == ServiceType::Wait => {
+                entry.status.state = ServiceState::Stopping;
+                entry.given_up = true;
+                Some(pid)
+            }
+            (ServiceState::Starting, _) => {
+                entry.status.state = ServiceState::Failed;
+                entry.spawn_abandoned = true;
+                None
+            }
+            _ => return,
+        };
+        entry.satisfied = true;
+        if let Some(pid) = kill {
+            self.emit(Output::Signal {
+                service: id,
+                pid,
+                signal: Signal::Kill,
+            });
+        }
+        self.emit(Output::Report {
+            service: id,
+            report: Report::Fail,
+        });
+        self.advance(now);
+    }
+}
