@@ -728,3 +728,38 @@ fn init_refuses_to_run_unless_pid_1_or_told_to_supervise() {
         "init: must run as PID 1 (or pass --supervise to run under another init)\n"
     );
 }
+
+#[test]
+fn sigusr1_binds_the_socket_again_and_garbage_changes_nothing() {
+    let cfg = Config::new("usr1");
+    cfg.enable(
+        "sleeper",
+        "description sleeper\ntype respawn\ntarget boot\nexec sleep 100\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let socket = cfg.socket();
+    ns.wait_for_state(&socket, "sleeper", ServiceState::Running);
+
+    for garbage in [
+        &b"\xff\xfe\n"[..],
+        b"{\"version\":1}\n",
+        &[b'x'; 10_000][..],
+    ] {
+        let mut stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+        use std::io::{Read, Write};
+        let _ = stream.write_all(garbage);
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut reply = String::new();
+        let _ = stream.read_to_string(&mut reply);
+        assert!(
+            reply.starts_with("{\"version\":1,\"result\":\"error\""),
+            "{reply}"
+        );
+    }
+    assert_eq!(ns.service(&socket, "sleeper").state, ServiceState::Running);
+
+    fs::remove_file(&socket).unwrap();
+    ns.signal_init(nix::sys::signal::Signal::SIGUSR1);
+    ns.wait_until("the socket to come back", || socket.exists());
+    assert_eq!(ns.status(&socket).len(), 1);
+}
