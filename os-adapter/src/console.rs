@@ -163,3 +163,19 @@ impl Console {
         }
     }
 }
+
+/// Makes sure fds 0, 1 and 2 are open, on `/dev/null` if need be.
+///
+/// The kernel starts PID 1 without them when it cannot open
+/// `/dev/console`. Left closed, the first fds init opens (the signalfd, the
+/// socket) would take their numbers, and services would inherit them as
+/// their stdio.
+pub fn ensure_standard_fds() {
+    for fd in 0..3 {
+        if nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFD).is_err() {
+            // open(2) takes the lowest free number: this one. Without
+            // /dev/null there is nothing better to do.
+            let _ = open("/dev/null", OFlag::O_RDWR, Mode::empty());
+        }
+    }
+}

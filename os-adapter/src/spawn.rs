@@ -191,8 +191,11 @@ pub fn spawn_service(
                 tty: tty.as_ref(),
                 fork_failure: &fork_failure,
             };
-            // SAFETY: we are the freshly forked child.
-            unsafe { child.run() }
+            // SAFETY: we are the freshly forked child. Nothing in `run`
+            // should panic, but a panic unwinding out of here would return
+            // into a second copy of init's loop: end the child instead.
+            let _ = std::panic::catch_unwind(|| unsafe { child.run() });
+            unsafe { libc::_exit(EXIT_CANNOT_RUN) }
         }
         pid => Ok(Pid(pid)),
     }

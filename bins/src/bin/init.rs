@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use init_os_adapter::clock::Clock;
+use init_os_adapter::console::ensure_standard_fds;
 use init_os_adapter::driver::{reap_forever, Driver, Settings};
 use init_os_adapter::power::Mode;
 use init_os_adapter::signals::{block_handled_signals, SignalReader};
@@ -40,6 +41,7 @@ fn main() {
     // First, before anything can fail or take time.
     let blocked = block_handled_signals();
     let clock = Clock::start();
+    ensure_standard_fds();
     let is_pid1 = std::process::id() == 1;
 
     let args = if is_pid1 {
