@@ -110,12 +110,16 @@ fn waitfile_rejects_bad_arguments() {
 
 #[test]
 fn killall5_signals_everything_but_init_and_its_parent() {
-    // PID 1 is this shell (trapping TERM, so it would notice); two sleepers
-    // must die; the shell running killall5 must survive to print "after".
+    // Two sleepers must die; PID 1 and the shell running killall5 must
+    // survive to print. The sleepers are only signalled once they run
+    // `sleep`: a child between fork and exec still holds the parent's
+    // handlers, and a TERM then would be caught and lost.
     let script = r#"
-        trap 'echo "init got TERM"' TERM
         sleep 100 & s1=$!
         sleep 100 & s2=$!
+        for p in $s1 $s2; do
+            until [ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ]; do sleep 0.01; done
+        done
         sh -c 'killall5 TERM; echo after'
         wait $s1; echo "s1 status $?"
         wait $s2; echo "s2 status $?"

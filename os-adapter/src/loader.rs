@@ -1,7 +1,387 @@
 //! Reads a configuration directory (`/etc/init.d`) into services.
 //!
 //! Owns the file-system side of loading: listing the directory, following
-//! the enable symlinks, skipping entries that are not services. It hands the
-//! bytes to `init_core::parse` and decides nothing about their meaning.
-//!
-//! STUB: the real loader is being written.
+//! the enable symlinks, skipping entries that are not services, and turning
+//! I/O failures into diagnostics. It hands the bytes to `init_core::parse`
+//! and decides nothing about their meaning (no ordering, no policy).
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use init_core::parse::parse_service;
+use init_core::{Diagnostic, EnabledName, ServiceDef};
+
+/// Everything one load produced. One bad file never stops the others: it
+/// leaves a diagnostic and no service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// The services that parsed without error, in load order (sorted by
+    /// enabled name for a directory, as given for a list of files).
+    pub services: Vec<ServiceDef>,
+    /// Where each service came from, index for index with `services`.
+    pub sources: Vec<Source>,
+    /// Errors and warnings, file by file in load order, each file's in line
+    /// order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many entries were taken for service files, whether they loaded or
+    /// not.
+    pub files_seen: usize,
+}
+
+/// Where a loaded service came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The path as the user knows it: the config dir joined with the entry
+    /// name (not the symlink's target), or the path as given.
+    pub path: String,
+    /// The file that was actually read, after following symlinks.
+    pub file_id: FileId,
+    /// Where the entry points when it is a symlink (as written in the
+    /// link), to notice a template enabled under another name.
+    pub link_target: Option<PathBuf>,
+}
+
+/// The identity of a file on disk, to notice the same file enabled twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId {
+    pub device: u64,
+    pub inode: u64,
+}
+
+/// Loads every enabled service of `dir`.
+///
+/// Entries that are not regular files or symlinks, or whose names are not
+/// valid enabled names (`foo.bak`, `.hidden`, `x-y`), are skipped silently.
+/// The rest are read in sorted name order, following symlinks. A name that
+/// is valid is a service whatever it looks like: a `README` is read, and
+/// its parse errors reported, as the original does. A missing or
+/// unreadable directory is one error diagnostic.
+pub fn load_dir(dir: &Path) -> Loaded {
+    let mut loaded = Loaded::default();
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            let message = match error.kind() {
+                io::ErrorKind::NotFound => "the config directory does not exist".to_string(),
+                _ => format!("cannot read the config directory: {}", describe(&error)),
+            };
+            let place = dir.display().to_string();
+            loaded
+                .diagnostics
+                .push(Diagnostic::error(&place, 0, message));
+            return loaded;
+        }
+    };
+
+    let mut services: Vec<(String, EnabledName)> = Vec::new();
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let place = dir.display().to_string();
+                let message = format!("cannot list the config directory: {}", describe(&error));
+                loaded
+                    .diagnostics
+                    .push(Diagnostic::error(&place, 0, message));
+                continue;
+            }
+        };
+        // A name that is not UTF-8 cannot be a valid enabled name.
+        let Ok(file_name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Ok(name) = EnabledName::parse(&file_name) else {
+            continue;
+        };
+        // `file_type` comes from the directory entry itself on most file
+        // systems, so skipping sockets, fifos and subdirectories costs no
+        // extra stat.
+        match entry.file_type() {
+            Ok(kind) if kind.is_file() || kind.is_symlink() => {}
+            _ => continue,
+        }
+        services.push((file_name, name));
+    }
+    services.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+
+    for (file_name, name) in services {
+        let path = dir.join(&file_name);
+        load_one(&mut loaded, &path, &name);
+    }
+    loaded
+}
+
+/// Loads the given files as one configuration, in the order given, each
+/// named after its file name (`verify ./agetty@tty1`). A file name that is
+/// not a valid enabled name is an error here: the user named the file.
+pub fn load_files(paths: &[PathBuf]) -> Loaded {
+    let mut loaded = Loaded::default();
+    for path in paths {
+        let place = path.display().to_string();
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        match EnabledName::parse(file_name) {
+            Ok(name) => load_one(&mut loaded, path, &name),
+            Err(error) => {
+                loaded.files_seen += 1;
+                let message = format!(
+                    "{file_name:?} is not a service name: {error}; \
+                     name the file NAME or NAME@ARG"
+                );
+                loaded
+                    .diagnostics
+                    .push(Diagnostic::error(&place, 0, message));
+            }
+        }
+    }
+    loaded
+}
+
+/// Loads one file under a name of the caller's choosing: a template read
+/// from the template dir with the argument it would be enabled with.
+pub fn load_file_as(path: &Path, name: &EnabledName) -> Loaded {
+    let mut loaded = Loaded::default();
+    load_one(&mut loaded, path, name);
+    loaded
+}
+
+fn load_one(loaded: &mut Loaded, path: &Path, name: &EnabledName) {
+    loaded.files_seen += 1;
+    let place = path.display().to_string();
+    match read_service_file(path) {
+        Ok((bytes, file_id)) => {
+            let parsed = parse_service(&place, &bytes, name);
+            loaded.diagnostics.extend(parsed.diagnostics);
+            if let Some(service) = parsed.service {
+                loaded.services.push(service);
+                loaded.sources.push(Source {
+                    path: place,
+                    file_id,
+                    // Only a symlink has a target; for a plain file this
+                    // fails at once (EINVAL), which costs next to nothing.
+                    link_target: fs::read_link(path).ok(),
+                });
+            }
+        }
+        Err(message) => loaded
+            .diagnostics
+            .push(Diagnostic::error(&place, 0, message)),
+    }
+}
+
+/// Reads the file `path` names, following symlinks: one stat, one open,
+/// one read, since this runs for every service of every boot.
+///
+/// The stat comes first so that nothing but a regular file is ever opened:
+/// opening a FIFO blocks until a writer appears, and an init blocked on a
+/// stray symlink to one would never finish booting.
+fn read_service_file(path: &Path) -> Result<(Vec<u8>, FileId), String> {
+    let metadata = fs::metadata(path).map_err(|error| match error.kind() {
+        io::ErrorKind::NotFound => match fs::read_link(path) {
+            Ok(target) => format!("broken symlink (-> {})", target.display()),
+            Err(_) => "the file does not exist".to_string(),
+        },
+        _ => format!("cannot open: {}", describe(&error)),
+    })?;
+    if !metadata.is_file() {
+        return Err("not a regular file (a symlink must point to a service file)".to_string());
+    }
+    let mut file =
+        File::open(path).map_err(|error| format!("cannot open: {}", describe(&error)))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)
+        .map_err(|error| format!("cannot read: {}", describe(&error)))?;
+    let file_id = FileId {
+        device: metadata.dev(),
+        inode: metadata.ino(),
+    };
+    Ok((bytes, file_id))
+}
+
+/// An I/O error in words, without the `(os error N)` tail that means
+/// nothing to the person fixing their config.
+fn describe(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        _ => {
+            let text = error.to_string();
+            match text.find(" (os error") {
+                Some(end) => text[..end].to_lowercase(),
+                None => text,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(test: &str) -> TempDir {
+            let path =
+                std::env::temp_dir().join(format!("init-loader-{test}-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&path);
+            fs::create_dir_all(&path).expect("create temp dir");
+            TempDir(path)
+        }
+
+        fn write(&self, name: &str, text: &str) -> PathBuf {
+            let path = self.0.join(name);
+            fs::write(&path, text).expect("write test file");
+            path
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const SIMPLE: &str = "description simple\ntype wait\ntarget boot\nexec true\n";
+
+    fn names(loaded: &Loaded) -> Vec<&str> {
+        loaded.services.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    fn rendered(loaded: &Loaded, dir: &TempDir) -> Vec<String> {
+        let prefix = format!("{}/", dir.0.display());
+        loaded
+            .diagnostics
+            .iter()
+            .map(|d| d.to_string().replace(&prefix, ""))
+            .collect()
+    }
+
+    #[test]
+    fn loads_services_in_sorted_name_order() {
+        let dir = TempDir::new("sorted");
+        dir.write("zeta", SIMPLE);
+        dir.write("alpha", SIMPLE);
+        dir.write("Mid_1", SIMPLE);
+        let loaded = load_dir(&dir.0);
+        assert_eq!(names(&loaded), ["Mid_1", "alpha", "zeta"]);
+        assert_eq!(loaded.files_seen, 3);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        assert_eq!(
+            loaded.sources[1].path,
+            dir.0.join("alpha").display().to_string()
+        );
+        assert_eq!(loaded.sources[1].link_target, None);
+    }
+
+    #[test]
+    fn skips_entries_that_are_not_services() {
+        let dir = TempDir::new("skips");
+        dir.write("sshd", SIMPLE);
+        dir.write("README", "not a service\n");
+        dir.write("sshd.bak", "junk\n");
+        dir.write(".hidden", "junk\n");
+        dir.write("x@", "junk\n");
+        fs::create_dir(dir.0.join("subdir")).unwrap();
+        let loaded = load_dir(&dir.0);
+        // README is a valid name and a regular file, so it is read (and
+        // fails); the others are not service names at all.
+        assert_eq!(names(&loaded), ["sshd"]);
+        assert_eq!(loaded.files_seen, 2);
+    }
+
+    #[test]
+    fn follows_symlinks_and_passes_the_argument() {
+        let templates = TempDir::new("follow-templates");
+        let config = TempDir::new("follow-config");
+        let template = templates.write(
+            "agetty",
+            "description agetty on %0\ntype respawn\nexec agetty %0 linux\ntty /dev/%0\n",
+        );
+        symlink(&template, config.0.join("agetty@tty1")).unwrap();
+        symlink(&template, config.0.join("agetty@tty2")).unwrap();
+        let loaded = load_dir(&config.0);
+        assert_eq!(names(&loaded), ["agetty@tty1", "agetty@tty2"]);
+        let tty1 = &loaded.services[0];
+        assert_eq!(tty1.base, "agetty");
+        assert_eq!(tty1.arg.as_deref(), Some("tty1"));
+        assert_eq!(tty1.exec, [["agetty", "tty1", "linux"]]);
+        // Both names read the same file.
+        assert_eq!(loaded.sources[0].file_id, loaded.sources[1].file_id);
+        assert_eq!(loaded.sources[0].link_target.as_ref(), Some(&template));
+    }
+
+    #[test]
+    fn one_bad_file_never_stops_the_others() {
+        let dir = TempDir::new("bad");
+        dir.write("a", SIMPLE);
+        dir.write("b", "exce true\n");
+        symlink("../nowhere/c", dir.0.join("c")).unwrap();
+        fs::create_dir(dir.0.join("dir_target")).unwrap();
+        symlink("dir_target", dir.0.join("d")).unwrap();
+        dir.write("e", SIMPLE);
+        // A FIFO is skipped as an entry, and never opened (which would
+        // block) when a symlink points to it.
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(dir.0.join("fifo"))
+            .status()
+            .expect("run mkfifo");
+        assert!(fifo.success());
+        symlink("fifo", dir.0.join("f")).unwrap();
+        let loaded = load_dir(&dir.0);
+        assert_eq!(names(&loaded), ["a", "e"]);
+        assert_eq!(loaded.files_seen, 6);
+        let messages = rendered(&loaded, &dir);
+        assert!(
+            messages.iter().any(|m| m.starts_with("b:1")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(&"c: broken symlink (-> ../nowhere/c)".to_string()),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("d: not a regular file")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("f: not a regular file")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_config_dir_is_one_error() {
+        let dir = TempDir::new("missing");
+        let loaded = load_dir(&dir.0.join("init.d"));
+        assert!(loaded.services.is_empty());
+        assert_eq!(
+            rendered(&loaded, &dir),
+            ["init.d: the config directory does not exist"]
+        );
+    }
+
+    #[test]
+    fn load_files_names_each_file_after_its_file_name() {
+        let dir = TempDir::new("files");
+        let good = dir.write("sshd", SIMPLE);
+        let bad_name = dir.write("sshd.in", SIMPLE);
+        let loaded = load_files(&[bad_name, good]);
+        assert_eq!(names(&loaded), ["sshd"]);
+        assert_eq!(loaded.files_seen, 2);
+        let messages = rendered(&loaded, &dir);
+        assert_eq!(messages.len(), 1);
+        assert!(
+            messages[0].starts_with("sshd.in: \"sshd.in\" is not a service name"),
+            "{messages:?}"
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! The command line of `service`: flags, subcommands and their help text.
+//!
+//! Owns only the shape of the command line (clap derive). It runs nothing;
+//! the other modules carry the commands out.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use init_core::Target;
+
+/// Enable, disable, inspect and check the services of the init.
+///
+/// The offline commands work on the files alone and need no running init.
+#[derive(Debug, Parser)]
+#[command(name = "service", version)]
+pub struct Cli {
+    /// Where enabled services live (symlinks to templates, or plain files).
+    #[arg(long, global = true, value_name = "DIR", default_value = "/etc/init.d")]
+    pub config_dir: PathBuf,
+    /// Where the service templates live.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/usr/share/init"
+    )]
+    pub template_dir: PathBuf,
+    /// The control socket of the running init (used by the online commands,
+    /// which come with the running init).
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        default_value = "/run/init.sock"
+    )]
+    pub socket: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    #[command(about = "Enable a service: link CONFIG_DIR/NAME[@ARG] to TEMPLATE_DIR/NAME")]
+    Enable {
+        /// The template name (agetty); agetty@tty1 is accepted too.
+        name: String,
+        /// The argument %0 stands for (tty1).
+        arg: Option<String>,
+    },
+    #[command(about = "Disable a service: remove the symlink CONFIG_DIR/NAME[@ARG]")]
+    Disable {
+        /// The template name (agetty); agetty@tty1 is accepted too.
+        name: String,
+        /// The argument it was enabled with.
+        arg: Option<String>,
+    },
+    /// List the enabled services in start order, target by target.
+    List {
+        /// Only this target.
+        #[arg(value_parser = parse_target)]
+        target: Option<Target>,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one service as parsed (enabled, else from its template).
+    Show {
+        /// NAME or NAME@ARG.
+        name: String,
+        /// Print one JSON object instead of one field per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell script that runs the service's commands like the init.
+    Dumpscript {
+        /// The service name (agetty); agetty@tty1 is accepted too.
+        name: String,
+        /// The argument %0 stands for.
+        arg: Option<String>,
+    },
+    /// Check the files given (as one configuration), or the config dir.
+    Verify {
+        /// Service files, each named NAME or NAME@ARG.
+        files: Vec<PathBuf>,
+    },
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    Target::from_name(text)
+        .ok_or_else(|| format!("unknown target {text:?}: expected one of boot, reboot, shutdown"))
+}

@@ -1,0 +1,200 @@
+//! `service verify`: every problem of a configuration, with its place.
+//!
+//! Owns the checks that span files: cycles, dependencies on services that
+//! are not enabled, the same file or name enabled twice, templates linked
+//! under another name. Per-file checks are the parser's and the loader's;
+//! this only adds to their diagnostics.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use init_core::resolve::{resolve, TargetOrder};
+use init_core::{Diagnostic, ServiceDef, Target};
+use init_os_adapter::loader::{load_dir, load_files, FileId, Loaded};
+
+use crate::cli::Cli;
+use crate::report::{print_note, print_stdout};
+
+/// What `verify` found; the caller turns it into the exit status.
+pub struct Verdict {
+    pub errors: usize,
+}
+
+pub fn verify(cli: &Cli, files: &[PathBuf]) -> Verdict {
+    let loaded = if files.is_empty() {
+        load_dir(&cli.config_dir)
+    } else {
+        load_files(files)
+    };
+    let mut diagnostics = loaded.diagnostics.clone();
+    diagnostics.extend(duplicate_diagnostics(&loaded));
+    diagnostics.extend(renamed_template_diagnostics(&loaded));
+    let mut by_base: BTreeMap<&str, Vec<&ServiceDef>> = BTreeMap::new();
+    for service in &loaded.services {
+        by_base.entry(&service.base).or_default().push(service);
+    }
+    for target in Target::ALL {
+        let order = resolve(&loaded.services, target);
+        diagnostics.extend(cycle_diagnostics(&loaded, target, &order));
+        diagnostics.extend(missing_diagnostics(cli, &loaded, &by_base, target, &order));
+    }
+
+    let mut text = String::new();
+    for diagnostic in &diagnostics {
+        text.push_str(&diagnostic.to_string());
+        text.push('\n');
+    }
+    print_stdout(&text);
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    print_note(&format!(
+        "{}, {}, {}",
+        counted(loaded.files_seen, "service"),
+        counted(errors, "error"),
+        counted(warnings, "warning")
+    ));
+    Verdict { errors }
+}
+
+fn counted(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// `cycle in target boot: a -> b -> a`, each member starting after the one
+/// before it, placed at the first member's file.
+pub fn cycle_diagnostics(loaded: &Loaded, target: Target, order: &TargetOrder) -> Vec<Diagnostic> {
+    order
+        .cycles
+        .iter()
+        .filter_map(|cycle| {
+            let first = *cycle.first()?;
+            let names: Vec<&str> = cycle
+                .iter()
+                .chain(std::iter::once(&first))
+                .map(|&index| loaded.services[index].name.as_str())
+                .collect();
+            Some(Diagnostic::error(
+                &loaded.sources[first].path,
+                0,
+                format!("cycle in target {target}: {}", names.join(" -> ")),
+            ))
+        })
+        .collect()
+}
+
+/// A dependency on a name that no service of the target has. Only a
+/// warning: the original ignores such names too, and a template may name
+/// optional services. The hint says the likely reason.
+fn missing_diagnostics(
+    cli: &Cli,
+    loaded: &Loaded,
+    by_base: &BTreeMap<&str, Vec<&ServiceDef>>,
+    target: Target,
+    order: &TargetOrder,
+) -> Vec<Diagnostic> {
+    order
+        .missing
+        .iter()
+        .map(|(index, missing)| {
+            let service = &loaded.services[*index];
+            let keyword = if service.after.contains(missing) {
+                "after"
+            } else {
+                "before"
+            };
+            let elsewhere: Vec<String> = by_base
+                .get(missing.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|other| other.target != target)
+                .map(|other| format!("{} is in target {}", other.name, other.target))
+                .collect();
+            let hint = if !elsewhere.is_empty() {
+                elsewhere.join(", ")
+            } else if Target::from_name(missing).is_some() {
+                format!("{missing} is a target, not a service, and orders nothing")
+            } else if cli.template_dir.join(missing).is_file() {
+                format!("not enabled; `service enable {missing}` would enable it")
+            } else {
+                "no such service".to_string()
+            };
+            Diagnostic::warning(
+                &loaded.sources[*index].path,
+                0,
+                format!("{keyword} {missing}: no service {missing} in target {target} ({hint})"),
+            )
+        })
+        .collect()
+}
+
+/// A symlink whose name is not the name of its template: `ssh -> sshd`.
+/// The service is known by its link name, so `after sshd` elsewhere finds
+/// nothing; usually a hand-made link with a typo.
+fn renamed_template_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (service, source) in loaded.services.iter().zip(&loaded.sources) {
+        let Some(target) = &source.link_target else {
+            continue;
+        };
+        let Some(template) = target.file_name().and_then(|name| name.to_str()) else {
+            continue;
+        };
+        if template != service.base {
+            diagnostics.push(Diagnostic::warning(
+                &source.path,
+                0,
+                format!(
+                    "links to the template {template} ({}) but is enabled as {}; \
+                     other services know it as {}, not {template}",
+                    target.display(),
+                    service.name,
+                    service.base
+                ),
+            ));
+        }
+    }
+    diagnostics
+}
+
+/// The same enabled name twice (only possible with `verify FILES`) is an
+/// error: one config dir can hold only one of the two files. The same file under two names with the
+/// same argument runs the same thing twice, which is rarely meant.
+fn duplicate_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let mut first_by_name: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut first_by_file: BTreeMap<(FileId, Option<&str>), usize> = BTreeMap::new();
+    for (index, service) in loaded.services.iter().enumerate() {
+        let source = &loaded.sources[index];
+        if let Some(&first) = first_by_name.get(service.name.as_str()) {
+            diagnostics.push(Diagnostic::error(
+                &source.path,
+                0,
+                format!(
+                    "{} is given twice (also {})",
+                    service.name, loaded.sources[first].path
+                ),
+            ));
+            continue;
+        }
+        first_by_name.insert(&service.name, index);
+        let key = (source.file_id, service.arg.as_deref());
+        if let Some(&first) = first_by_file.get(&key) {
+            let other = &loaded.services[first];
+            diagnostics.push(Diagnostic::warning(
+                &source.path,
+                0,
+                format!(
+                    "{} is the same file as {} with the same argument; it would run twice",
+                    service.name, other.name
+                ),
+            ));
+        } else {
+            first_by_file.insert(key, index);
+        }
+    }
+    diagnostics
+}

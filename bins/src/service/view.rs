@@ -1,0 +1,194 @@
+//! `service list` and `service show`: services as tables, fields and JSON.
+//!
+//! Owns the output formats, including the JSON contract documented in
+//! docs/cmdline.md. The order comes from the resolver; nothing here decides
+//! it.
+
+use std::fmt::Write as _;
+
+use init_core::resolve::resolve;
+use init_core::script::shell_join;
+use init_core::{ServiceDef, ServiceType, Target};
+use init_os_adapter::loader::load_dir;
+use serde::Serialize;
+
+use crate::cli::Cli;
+use crate::names::{enabled_name, load_service};
+use crate::report::{one_line, print_diagnostics, print_stdout};
+use crate::verify::cycle_diagnostics;
+
+/// One service as `list --json` and `show --json` print it. Field names and
+/// enum values are part of the contract: add fields, never rename them.
+#[derive(Debug, Serialize)]
+pub struct ServiceJson<'a> {
+    pub name: &'a str,
+    pub base: &'a str,
+    pub arg: Option<&'a str>,
+    pub description: &'a str,
+    #[serde(rename = "type")]
+    pub kind: ServiceType,
+    pub respawn_limit: Option<u32>,
+    pub target: Target,
+    /// The path of the tty, or null.
+    pub tty: Option<&'a str>,
+    pub truncate: bool,
+    pub after: &'a [String],
+    pub before: &'a [String],
+    pub exec: &'a [Vec<String>],
+}
+
+impl<'a> From<&'a ServiceDef> for ServiceJson<'a> {
+    fn from(service: &'a ServiceDef) -> Self {
+        ServiceJson {
+            name: &service.name,
+            base: &service.base,
+            arg: service.arg.as_deref(),
+            description: &service.description,
+            kind: service.kind,
+            respawn_limit: service.respawn_limit,
+            target: service.target,
+            tty: service.tty.as_ref().map(|tty| tty.path.as_str()),
+            truncate: service.tty.as_ref().is_some_and(|tty| tty.truncate),
+            after: &service.after,
+            before: &service.before,
+            exec: &service.exec,
+        }
+    }
+}
+
+pub fn list(cli: &Cli, only: Option<Target>, json: bool) -> Result<(), String> {
+    if !cli.config_dir.is_dir() {
+        return Err(format!(
+            "the config directory {} does not exist",
+            cli.config_dir.display()
+        ));
+    }
+    let loaded = load_dir(&cli.config_dir);
+    print_diagnostics(&loaded.diagnostics);
+
+    let targets: Vec<Target> = match only {
+        Some(target) => vec![target],
+        None => Target::ALL.to_vec(),
+    };
+    let mut in_order: Vec<&ServiceDef> = Vec::with_capacity(loaded.services.len());
+    for target in targets {
+        let order = resolve(&loaded.services, target);
+        // A cycle changes the order shown, so it is worth a word here even
+        // though `verify` is the place for checking.
+        print_diagnostics(&cycle_diagnostics(&loaded, target, &order));
+        in_order.extend(order.order.iter().map(|&index| &loaded.services[index]));
+    }
+
+    let text = if json {
+        let objects: Vec<ServiceJson> = in_order.iter().map(|s| ServiceJson::from(*s)).collect();
+        to_json(&objects)?
+    } else {
+        table(&in_order)
+    };
+    print_stdout(&text);
+    Ok(())
+}
+
+pub fn show(cli: &Cli, name: &str, json: bool) -> Result<(), String> {
+    let name = enabled_name(name, None)?;
+    let service = load_service(cli, &name)?;
+    let text = if json {
+        to_json(&ServiceJson::from(&service))?
+    } else {
+        fields(&service)
+    };
+    print_stdout(&text);
+    Ok(())
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, String> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|error| format!("cannot write JSON: {error}"))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// `TARGET NAME TYPE DESCRIPTION`, columns as wide as their widest cell.
+fn table(services: &[&ServiceDef]) -> String {
+    let header = ["TARGET", "NAME", "TYPE", "DESCRIPTION"];
+    let descriptions: Vec<String> = services.iter().map(|s| one_line(&s.description)).collect();
+    let rows: Vec<[&str; 4]> = services
+        .iter()
+        .zip(&descriptions)
+        .map(|(s, description)| [s.target.as_str(), &s.name, s.kind.as_str(), description])
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (column, cell) in row.iter().enumerate() {
+            if column + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ", width = widths[column]);
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+/// One `field: value` per line, field names as in the JSON; `-` for none.
+/// Commands are shell-quoted, one per line.
+fn fields(service: &ServiceDef) -> String {
+    let or_none = |text: String| {
+        if text.is_empty() {
+            "-".to_string()
+        } else {
+            text
+        }
+    };
+    let mut lines: Vec<(&str, String)> = vec![
+        ("name", service.name.clone()),
+        ("description", or_none(one_line(&service.description))),
+        ("type", service.kind.to_string()),
+        (
+            "respawn_limit",
+            or_none(
+                service
+                    .respawn_limit
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+            ),
+        ),
+        ("target", service.target.to_string()),
+        (
+            "tty",
+            or_none(
+                service
+                    .tty
+                    .as_ref()
+                    .map(|t| t.path.clone())
+                    .unwrap_or_default(),
+            ),
+        ),
+        (
+            "truncate",
+            service.tty.as_ref().is_some_and(|t| t.truncate).to_string(),
+        ),
+        ("after", or_none(service.after.join(" "))),
+        ("before", or_none(service.before.join(" "))),
+    ];
+    if service.exec.is_empty() {
+        lines.push(("exec", "-".to_string()));
+    }
+    for command in &service.exec {
+        lines.push(("exec", shell_join(command)));
+    }
+    let mut text = String::new();
+    for (field, value) in lines {
+        let _ = writeln!(text, "{:<15}{value}", format!("{field}:"));
+    }
+    text
+}
