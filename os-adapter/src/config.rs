@@ -45,13 +45,6 @@ pub fn load_config(config_dir: &Path, env_file: &Path) -> LoadedConfig {
 }
 
 fn load_services(config_dir: &Path) -> (Vec<ServiceDef>, Vec<Diagnostic>) {
-    let _ = config_dir;
-    (
-        Vec::new(),
-        vec![Diagnostic::error(
-            &config_dir.display().to_string(),
-            0,
-            "the configuration loader is not merged yet",
-        )],
-    )
+    let loaded = crate::loader::load_dir(config_dir);
+    (loaded.services, loaded.diagnostics)
 }
