@@ -592,12 +592,19 @@ fn client_helper_for_other_users() {
     println!("REPLY:{}", serde_json::to_string(&reply).unwrap());
 }
 
-/// Sends `request` as user nobody, through a copy of this test binary that
-/// nobody may run, and returns init's reply.
-fn request_as_nobody(cfg: &Config, request: &Request) -> Reply {
+/// A copy of this test binary that any user (and any service) may run as
+/// a client: see `client_helper_for_other_users`.
+fn install_client_helper(cfg: &Config) -> PathBuf {
     let helper = cfg.path("client-helper");
     fs::copy(std::env::current_exe().unwrap(), &helper).unwrap();
     fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    helper
+}
+
+/// Sends `request` as user nobody, through a copy of this test binary that
+/// nobody may run, and returns init's reply.
+fn request_as_nobody(cfg: &Config, request: &Request) -> Reply {
+    let helper = install_client_helper(cfg);
     let out = Command::new("setpriv")
         .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
         .arg(&helper)
@@ -762,4 +769,43 @@ fn sigusr1_binds_the_socket_again_and_garbage_changes_nothing() {
     ns.signal_init(nix::sys::signal::Signal::SIGUSR1);
     ns.wait_until("the socket to come back", || socket.exists());
     assert_eq!(ns.status(&socket).len(), 1);
+}
+
+#[test]
+fn a_boot_service_can_ask_init_for_status() {
+    let cfg = Config::new("bootstatus");
+    let helper = install_client_helper(&cfg);
+    // The service's environment is the env file: the helper's settings go
+    // there.
+    fs::write(
+        cfg.path("initd.env"),
+        format!(
+            "PATH=/usr/bin:/bin\nINIT_TEST_CLIENT_SOCKET={}\n\
+             INIT_TEST_CLIENT_REQUEST={{\"request\":\"status\",\"patterns\":[\"asker\"]}}\n",
+            cfg.socket().display()
+        ),
+    )
+    .unwrap();
+    cfg.enable(
+        "asker",
+        &format!(
+            "type wait\ntarget boot\ntty truncate DIR/asker.out\n\
+             exec {} --exact client_helper_for_other_users --nocapture\n",
+            helper.display()
+        ),
+    );
+    let Some(ns) = cfg.boot() else { return };
+    ns.wait_for_state(&cfg.socket(), "asker", ServiceState::Done);
+    let out = fs::read_to_string(cfg.path("asker.out")).unwrap();
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("REPLY:"))
+        .unwrap_or_else(|| panic!("no reply in {out}"));
+    let reply: Reply = serde_json::from_str(line).unwrap();
+    let Outcome::Ok { services, .. } = reply.outcome else {
+        panic!("{reply:?}")
+    };
+    // It saw itself, running.
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0].state, ServiceState::Running);
 }
