@@ -426,6 +426,16 @@ fn sighup_reloads_the_configuration_directory() {
     ns.wait_until("the new service to run", || {
         cfg.log_lines().contains(&"added".to_string())
     });
+
+    // A directory that cannot be read is an I/O failure, not an empty
+    // configuration: the reload is refused and every service stays.
+    fs::rename(cfg.path("init.d"), cfg.path("init.d.away")).unwrap();
+    let refused = ns.request(&socket, Request::Reload);
+    assert!(
+        matches!(&refused.outcome, Outcome::Error { message } if message.starts_with("reload skipped: cannot read")),
+        "{refused:?}"
+    );
+    assert_eq!(ns.status(&socket).len(), 2);
 }
 
 #[test]

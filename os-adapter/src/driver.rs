@@ -93,7 +93,7 @@ impl Driver {
                 clock,
                 console,
                 core,
-                environment: Environment::from_env_file(&config.env),
+                environment: Environment::from_env_file(&config.env.unwrap_or_default()),
                 last_bind_failure: None,
                 check_socket: true,
             },
@@ -164,7 +164,10 @@ impl Driver {
                 }
                 Caught::Terminate => self.world.handle(Event::Shutdown),
                 Caught::Interrupt => self.world.handle(Event::Reboot),
-                Caught::Hangup => self.world.reload(),
+                Caught::Hangup => {
+                    // Failure is on the console already; a signal has no one to answer.
+                    let _ = self.world.reload();
+                }
                 Caught::User1 => {
                     let outcome = self.control.rebind();
                     self.world.report_bind(&self.control, outcome);
@@ -290,13 +293,26 @@ impl World {
         }
     }
 
-    fn reload(&mut self) {
+    /// Loads the configuration again and hands it to the core; an error
+    /// (said on the console too) when the directory cannot be read.
+    fn reload(&mut self) -> Result<(), String> {
         let config = load_config(&self.settings.config_dir, &self.settings.env_file);
         report_diagnostics(&mut self.console, &config);
-        self.environment = Environment::from_env_file(&config.env);
+        if !config.dir_readable {
+            let why = format!(
+                "reload skipped: cannot read {}",
+                self.settings.config_dir.display()
+            );
+            self.console.message(&why);
+            return Err(why);
+        }
+        if let Some(env) = &config.env {
+            self.environment = Environment::from_env_file(env);
+        }
         self.handle(Event::Reload {
             services: config.services,
         });
+        Ok(())
     }
 
     fn report_bind(&mut self, control: &ControlSocket, outcome: BindOutcome) {
@@ -332,8 +348,10 @@ impl World {
                 );
             }
             Command::Reload => {
-                self.reload();
-                return Reply::ok();
+                return match self.reload() {
+                    Ok(()) => Reply::ok(),
+                    Err(why) => Reply::error(why),
+                };
             }
             Command::Shutdown => {
                 self.handle(Event::Shutdown);
