@@ -474,6 +474,36 @@ fn sigterm_runs_the_shutdown_target_in_order_and_ends_the_namespace() {
 }
 
 #[test]
+fn sigterm_during_a_long_wait_service_still_powers_off() {
+    // The original often hung here (a SIGTERM while a `wait` service ran).
+    let cfg = Config::new("termwait");
+    cfg.enable(
+        "slowmount",
+        "type wait\ntarget boot\nexec sh -c \"echo started >> LOG; exec sleep 100\"\n",
+    );
+    cfg.enable(
+        "after_slow",
+        "type once\ntarget boot\nafter slowmount\nexec sh -c \"echo never >> LOG\"\n",
+    );
+    cfg.enable(
+        "goodbye",
+        "type wait\ntarget shutdown\nexec sh -c \"echo goodbye >> LOG\"\n",
+    );
+    let Some(mut ns) = cfg.boot() else { return };
+    ns.wait_until("the wait service to start", || {
+        cfg.log_lines() == ["started"]
+    });
+    let asked = Instant::now();
+    ns.signal_init(nix::sys::signal::Signal::SIGTERM);
+    ns.wait_for_end();
+    assert_eq!(cfg.log_lines(), vec!["started", "goodbye"]);
+    println!(
+        "powered off {} ms after SIGTERM",
+        asked.elapsed().as_millis()
+    );
+}
+
+#[test]
 fn sigint_runs_the_reboot_target_and_a_request_can_ask_for_it_too() {
     let cfg = Config::new("reboot");
     // One template, enabled for both targets, as Pygos does it.
