@@ -152,16 +152,21 @@ impl Driver {
             let _ = poll(&mut fds, timeout);
         }
 
-        for caught in self.signals.drain() {
+        // Signals are read before reaping: a SIGCHLD that comes after the
+        // read stays pending and wakes the next poll, so no exit waits.
+        let caught = self.signals.drain();
+        // Reaped every turn, not only on SIGCHLD: one WNOHANG syscall is
+        // cheap, and no exit can then wait for a signal that merged away.
+        for (pid, status) in reap_exited() {
+            self.world.handle(Event::Exited { pid, status });
+            // A boot service may have mounted over the socket's directory:
+            // check it still leads to us.
+            self.world.check_socket = true;
+        }
+        for caught in caught {
             match caught {
-                Caught::Child => {
-                    for (pid, status) in reap_exited() {
-                        self.world.handle(Event::Exited { pid, status });
-                    }
-                    // A boot service may have mounted over the socket's
-                    // directory: check it still leads to us.
-                    self.world.check_socket = true;
-                }
+                // Reaped above; the signal only woke the poll.
+                Caught::Child => {}
                 Caught::Terminate => self.world.handle(Event::Shutdown),
                 Caught::Interrupt => self.world.handle(Event::Reboot),
                 Caught::Hangup => {
