@@ -179,3 +179,73 @@ pub fn ensure_standard_fds() {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// A console writing into a pipe nobody reads yet.
+    fn console_on_pipe() -> (Console, std::fs::File) {
+        let (read_end, write_end) = nix::unistd::pipe().unwrap();
+        nix::fcntl::fcntl(
+            write_end.as_raw_fd(),
+            nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK),
+        )
+        .unwrap();
+        let console = Console {
+            sink: Sink::Own(write_end),
+            colour: false,
+            pending: VecDeque::new(),
+            dropped_lines: 0,
+        };
+        (console, std::fs::File::from(read_end))
+    }
+
+    #[test]
+    fn lines_read_like_the_original() {
+        let (mut console, mut reader) = console_on_pipe();
+        console.report(&Report::Ok, "sshd", "OpenSSH server");
+        console.report(&Report::Fail, "flaky", "");
+        console.report(&Report::Up, "agetty@tty1", "agetty on tty1");
+        console.message("listening on /run/init.sock");
+        drop(console);
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        assert_eq!(
+            text,
+            "[ OK ] OpenSSH server\n[FAIL] flaky\n[ UP ] agetty on tty1\n\
+             init: listening on /run/init.sock\n"
+        );
+    }
+
+    #[test]
+    fn a_stuck_console_never_blocks_and_drops_lines_it_then_counts() {
+        let (mut console, mut reader) = console_on_pipe();
+        // Far more than the pipe (64 KiB) and the buffer (64 KiB) hold.
+        for n in 0..10_000 {
+            console.message(&format!("line {n:05} of a console nobody reads"));
+        }
+        assert!(console.pending.len() <= CONSOLE_BUFFER_BYTES);
+        assert!(console.dropped_lines > 0);
+
+        let mut text = Vec::new();
+        let mut chunk = vec![0u8; 1 << 16];
+        while console.has_pending() {
+            let n = reader.read(&mut chunk).unwrap();
+            text.extend_from_slice(&chunk[..n]);
+            console.flush();
+        }
+        drop(console);
+        reader.read_to_end(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.starts_with("init: line 00000 "));
+        assert!(
+            text.ends_with(" lines dropped\n"),
+            "{}",
+            &text[text.len() - 80..]
+        );
+        // Whole lines only: dropping never cuts one in the middle.
+        assert!(text.lines().all(|l| l.starts_with("init: ")));
+    }
+}
