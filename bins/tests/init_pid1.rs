@@ -105,6 +105,11 @@ impl Config {
     /// Boots `init` on this configuration. `None` when namespaces are not
     /// available here (and not under CI).
     fn boot(&self) -> Option<Namespace> {
+        self.boot_with(&[])
+    }
+
+    /// Boots with extra flags for `init`.
+    fn boot_with(&self, flags: &[&str]) -> Option<Namespace> {
         if !nix::unistd::geteuid().is_root() {
             return unavailable("not root");
         }
@@ -120,6 +125,7 @@ impl Config {
             .arg(self.path("initd.env"))
             .arg("--socket")
             .arg(self.socket())
+            .args(flags)
             .stdin(Stdio::null())
             .stdout(console.try_clone().unwrap())
             .stderr(console)
@@ -848,4 +854,26 @@ fn a_boot_service_can_ask_init_for_status() {
     // It saw itself, running.
     assert_eq!(services.len(), 1);
     assert_eq!(services[0].state, ServiceState::Running);
+}
+
+#[test]
+fn sequential_runs_one_service_at_a_time() {
+    let cfg = Config::new("sequential");
+    for name in ["one", "two", "three"] {
+        cfg.enable(name, "type wait\ntarget boot\nexec sleep 0.1\n");
+    }
+    let Some(ns) = cfg.boot_with(&["--sequential"]) else {
+        return;
+    };
+    let socket = cfg.socket();
+    ns.wait_for_state(&socket, "two", ServiceState::Done);
+    ns.wait_for_state(&socket, "three", ServiceState::Done);
+    let mut runs: Vec<(u64, u64)> = ns
+        .status(&socket)
+        .iter()
+        .map(|s| (s.spawned_at_ms.unwrap(), s.exited_at_ms.unwrap()))
+        .collect();
+    runs.sort();
+    // Each starts once the one before it has exited: no overlap.
+    assert!(runs.windows(2).all(|w| w[1].0 >= w[0].1), "{runs:?}");
 }
