@@ -11,7 +11,7 @@
 //! buffer until its deadline, never init's time.
 
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -115,6 +115,15 @@ impl ControlSocket {
             _ => {}
         }
         match std::fs::symlink_metadata(&self.path) {
+            // Someone answers there: another init (say, `--supervise` run
+            // with the default path on a machine whose PID 1 is ours).
+            // Taking its socket over would cut its admin off.
+            Ok(meta) if meta.file_type().is_socket() && someone_listens(&self.path) => {
+                return BindOutcome::Failed(format!(
+                    "another process listens on {}; not taking it over",
+                    self.path.display()
+                ));
+            }
             Ok(meta) if meta.file_type().is_socket() => {
                 if let Err(e) = std::fs::remove_file(&self.path) {
                     return BindOutcome::Failed(format!(
@@ -222,6 +231,28 @@ impl ControlSocket {
             }
             self.connections.push(connection);
         }
+    }
+}
+
+/// Whether a server accepts connections at `path`. Non-blocking: a
+/// listener with a full backlog (EAGAIN) counts as alive, and init never
+/// waits on it.
+fn someone_listens(path: &Path) -> bool {
+    use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+    let Ok(fd) = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    ) else {
+        return false;
+    };
+    let Ok(address) = UnixAddr::new(path) else {
+        return false;
+    };
+    match connect(fd.as_raw_fd(), &address) {
+        Ok(()) => true,
+        Err(e) => e == nix::errno::Errno::EAGAIN || e == nix::errno::Errno::EINPROGRESS,
     }
 }
 
@@ -349,6 +380,21 @@ mod tests {
         assert_eq!(control.ensure_bound(), BindOutcome::Bound);
         assert_eq!(control.rebind(), BindOutcome::Bound);
         assert_eq!(control.ensure_bound(), BindOutcome::Unchanged);
+    }
+
+    #[test]
+    fn never_takes_over_a_socket_someone_listens_on() {
+        let path = temp_socket("taken");
+        let mut first = ControlSocket::new(&path);
+        assert_eq!(first.ensure_bound(), BindOutcome::Bound);
+        let mut second = ControlSocket::new(&path);
+        assert!(
+            matches!(second.ensure_bound(), BindOutcome::Failed(ref why) if why.starts_with("another process listens"))
+        );
+        assert_eq!(first.ensure_bound(), BindOutcome::Unchanged);
+        // A dead socket (its listener gone) is fair game.
+        drop(first);
+        assert_eq!(second.ensure_bound(), BindOutcome::Bound);
     }
 
     #[test]
