@@ -5,7 +5,6 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use init_core::protocol::{Command, Outcome};
 use init_os_adapter::client;
@@ -32,7 +31,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match client::send(Path::new(socket), command, Duration::from_secs(5)) {
+    match client::send(Path::new(socket), command, client::DEFAULT_TIMEOUT) {
         Err(e) => {
             eprintln!("initctl: {e}");
             ExitCode::FAILURE

@@ -15,6 +15,11 @@ use init_core::protocol::{decode_reply, encode_request, Command, Reply, Request}
 /// The socket `init` binds by default.
 pub const DEFAULT_SOCKET: &str = "/run/init.sock";
 
+/// How long a client waits for each step of an exchange by default. init
+/// answers at once (it never blocks on anything), so this only ends the
+/// wait for an init that is stuck or gone.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A reply larger than this is not read to its end (a status of thousands
 /// of services is a few MiB).
 const MAX_REPLY_BYTES: u64 = 64 * 1024 * 1024;
