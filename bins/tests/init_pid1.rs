@@ -388,6 +388,18 @@ fn services_stop_and_start_over_the_socket() {
     let second = ns.wait_for_state(&socket, "sleeper", ServiceState::Running);
     assert_ne!(second.pid, first.pid);
 
+    let restarted = ns.request(
+        &socket,
+        Request::Restart {
+            patterns: vec!["sleeper".to_string()],
+        },
+    );
+    assert_eq!(affected(restarted), vec!["sleeper"]);
+    ns.wait_until("a new process after the restart", || {
+        let entry = ns.service(&socket, "sleeper");
+        entry.state == ServiceState::Running && entry.pid != second.pid
+    });
+
     let unknown = ns.request(
         &socket,
         Request::Stop {
