@@ -59,17 +59,11 @@ pub fn load_config(config_dir: &Path, env_file: &Path) -> LoadedConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn scratch(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("init-config-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
+    use crate::scratch::ScratchDir;
 
     #[test]
     fn a_missing_directory_is_not_an_empty_configuration() {
-        let dir = scratch("missing");
+        let dir = ScratchDir::new("config-missing");
         let config = load_config(&dir.join("nope"), &dir.join("initd.env"));
         assert!(!config.dir_readable);
         assert!(config.services.is_empty());
@@ -81,7 +75,7 @@ mod tests {
 
     #[test]
     fn an_unreadable_env_file_is_not_an_empty_environment() {
-        let dir = scratch("env");
+        let dir = ScratchDir::new("config-env");
         // A directory cannot be read as a file: EISDIR, as good as EACCES
         // for this, and it works as root too.
         let config = load_config(&dir, &dir);

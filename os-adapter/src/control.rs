@@ -338,14 +338,8 @@ impl Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::ScratchDir;
     use init_core::protocol::{decode_reply, encode_request, Command, Outcome};
-
-    fn temp_socket(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("init-control-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("init.sock")
-    }
 
     fn exchange(control: &mut ControlSocket, path: &Path, bytes: &[u8]) -> Reply {
         let mut client = UnixStream::connect(path).unwrap();
@@ -369,7 +363,8 @@ mod tests {
 
     #[test]
     fn binds_only_where_the_directory_exists_and_rebinds_when_the_file_goes() {
-        let path = temp_socket("bind");
+        let dir = ScratchDir::new("control-bind");
+        let path = dir.join("init.sock");
         let mut control = ControlSocket::new(&path.parent().unwrap().join("missing/init.sock"));
         assert_eq!(control.ensure_bound(), BindOutcome::NoDirectory);
 
@@ -384,7 +379,8 @@ mod tests {
 
     #[test]
     fn never_takes_over_a_socket_someone_listens_on() {
-        let path = temp_socket("taken");
+        let dir = ScratchDir::new("control-taken");
+        let path = dir.join("init.sock");
         let mut first = ControlSocket::new(&path);
         assert_eq!(first.ensure_bound(), BindOutcome::Bound);
         let mut second = ControlSocket::new(&path);
@@ -399,7 +395,8 @@ mod tests {
 
     #[test]
     fn never_replaces_a_file_that_is_not_a_socket() {
-        let path = temp_socket("file");
+        let dir = ScratchDir::new("control-file");
+        let path = dir.join("init.sock");
         std::fs::write(&path, "precious").unwrap();
         let mut control = ControlSocket::new(&path);
         assert!(matches!(control.ensure_bound(), BindOutcome::Failed(_)));
@@ -408,7 +405,8 @@ mod tests {
 
     #[test]
     fn answers_requests_and_refuses_garbage() {
-        let path = temp_socket("serve");
+        let dir = ScratchDir::new("control-serve");
+        let path = dir.join("init.sock");
         let mut control = ControlSocket::new(&path);
         assert_eq!(control.ensure_bound(), BindOutcome::Bound);
 

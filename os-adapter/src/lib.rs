@@ -23,5 +23,7 @@ pub mod driver;
 pub mod loader;
 pub mod power;
 pub mod reap;
+#[cfg(test)]
+mod scratch;
 pub mod signals;
 pub mod spawn;

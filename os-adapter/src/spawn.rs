@@ -368,16 +368,9 @@ unsafe fn close_fds_from_3() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::ScratchDir;
     use init_core::envfile::parse_env_file;
     use init_core::events::ExitStatus;
-    use std::path::PathBuf;
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("init-spawn-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
 
     fn argv(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| w.to_string()).collect()
@@ -410,7 +403,7 @@ mod tests {
 
     #[test]
     fn commands_run_in_order_and_stop_at_the_first_failure() {
-        let dir = scratch("order");
+        let dir = ScratchDir::new("spawn-order");
         let log = dir.join("log");
         let exec = vec![
             sh("echo one >> \"$0\"")
@@ -430,7 +423,7 @@ mod tests {
 
     #[test]
     fn a_stopped_runner_passes_term_on_and_starts_nothing_more() {
-        let dir = scratch("term");
+        let dir = ScratchDir::new("spawn-term");
         let marker = dir.join("marker");
         let exec = vec![
             argv(&["sleep", "10"]),
@@ -449,7 +442,7 @@ mod tests {
 
     #[test]
     fn the_tty_file_is_truncated_and_takes_all_three_stdio_fds() {
-        let dir = scratch("tty");
+        let dir = ScratchDir::new("spawn-tty");
         let log = dir.join("out.log");
         std::fs::write(&log, "old content that must go\n").unwrap();
         let exec = vec![sh("echo out; echo err >&2; read line; echo \"read:$line\"")];
@@ -461,7 +454,7 @@ mod tests {
 
     #[test]
     fn the_environment_holds_exactly_the_env_file() {
-        let dir = scratch("env");
+        let dir = ScratchDir::new("spawn-env");
         let log = dir.join("env.log");
         let env = Environment::from_env_file(&parse_env_file(
             "initd.env",
@@ -477,7 +470,7 @@ mod tests {
 
     #[test]
     fn a_missing_program_is_named_on_stderr_with_status_127() {
-        let dir = scratch("missing");
+        let dir = ScratchDir::new("spawn-missing");
         let log = dir.join("err.log");
         let exec = vec![argv(&["/nonexistent/prog", "x"])];
         let pid = spawn_service("svc", &exec, Some(&log_tty(&log)), &default_env()).unwrap();
@@ -502,7 +495,7 @@ mod tests {
 
     #[test]
     fn no_fd_above_2_leaks_into_a_service() {
-        let dir = scratch("fds");
+        let dir = ScratchDir::new("spawn-fds");
         let log = dir.join("fds.log");
         // Opened without O_CLOEXEC on purpose: only close_range stops it.
         let leaky = nix::fcntl::open(
