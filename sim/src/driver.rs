@@ -240,6 +240,18 @@ impl Sim {
         &self.target_complete
     }
 
+    /// Every service that was spawned, in the order of its first spawn.
+    /// Pids are handed out in spawn order and never reused, so this is the
+    /// order of the core's `Spawn` outputs, ties within an instant included.
+    pub fn first_spawns(&self) -> Vec<ServiceId> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.pid_owner
+            .values()
+            .filter(|id| seen.insert(**id))
+            .copied()
+            .collect()
+    }
+
     /// Runs until power-off, a violation, quiet, or the limits.
     pub fn run(&mut self) -> RunOutcome {
         let quiescent = loop {

@@ -38,6 +38,9 @@ pub struct BootPrediction {
     pub chain: Vec<ChainLink>,
     /// Boot services that never became ready (when the boot is stuck).
     pub stuck: Vec<String>,
+    /// Every service spawned during the boot, in the order the core asked
+    /// for them (its first spawn only), with the virtual time.
+    pub spawns: Vec<SpawnAt>,
     #[serde(skip)]
     pub violations: Vec<Violation>,
 }
@@ -53,6 +56,12 @@ pub struct ChainLink {
     /// When it was satisfied: exited (wait), started (once, respawn),
     /// spawn failed, or its predecessors were (milestone).
     pub ready_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SpawnAt {
+    pub service: String,
+    pub at_ms: u64,
 }
 
 /// What to assume about the machine.
@@ -162,12 +171,25 @@ pub fn predict_boot(services: Vec<ServiceDef>, assumptions: &Assumptions) -> Boo
         .filter(|&&i| ready[i].is_none())
         .map(|&i| defs[i].name.clone())
         .collect();
+    let spawns = sim
+        .first_spawns()
+        .into_iter()
+        .filter_map(|id| {
+            let service = sim.supervisor().service(id)?.def.name.clone();
+            let at = sim.times().get(&id)?.spawned?;
+            Some(SpawnAt {
+                service,
+                at_ms: at.0,
+            })
+        })
+        .collect();
     BootPrediction {
         boot_ms: sim.target_complete().get(&Target::Boot).map(|t| t.0),
         services: count,
         sequential,
         chain,
         stuck,
+        spawns,
         violations: outcome.violations,
     }
 }
