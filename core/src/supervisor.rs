@@ -93,15 +93,18 @@
 mod admin;
 mod entry;
 mod process;
+mod readiness;
 mod reload;
 mod run;
 mod timers;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::{Event, Millis, Output, PowerAction, ServiceId, ServiceState, ServiceStatus};
+use crate::events::{
+    Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, ServiceStatus,
+};
 use crate::service::{ServiceDef, Target};
 
 use entry::Entry;
@@ -168,6 +171,13 @@ pub struct Supervisor {
     options: Options,
     /// Sorted by id; ids only grow, so appending keeps the order.
     entries: Vec<Entry>,
+    /// Every entry by its enabled name (names are unique). Kept by
+    /// `add_entry` and `drop_entry`.
+    ids_by_name: BTreeMap<String, ServiceId>,
+    /// `(pid, id)` for every entry whose status holds a pid. Kept by
+    /// `set_pid` and `drop_entry`; a set, not a map, so that it stays right
+    /// even if two entries ever held one pid.
+    pids: BTreeSet<(Pid, ServiceId)>,
     next_id: u32,
     phase: Phase,
     /// The run of the target that runs now (or ran last).
@@ -189,6 +199,8 @@ impl Supervisor {
         let mut supervisor = Supervisor {
             options,
             entries: Vec::new(),
+            ids_by_name: BTreeMap::new(),
+            pids: BTreeSet::new(),
             next_id: 0,
             phase: Phase::Idle,
             run: None,
@@ -331,7 +343,15 @@ impl Supervisor {
     }
 
     fn index_by_name(&self, name: &str) -> Option<usize> {
-        self.entries.iter().position(|e| e.status.def.name == name)
+        self.ids_by_name.get(name).and_then(|&id| self.index_of(id))
+    }
+
+    /// The first service (by id) with a live process or spawn under `pid`.
+    fn live_holder_of(&self, pid: Pid) -> Option<ServiceId> {
+        self.pids
+            .range((pid, ServiceId(0))..=(pid, ServiceId(u32::MAX)))
+            .map(|&(_, id)| id)
+            .find(|&id| self.entry(id).is_some_and(|e| e.is_live()))
     }
 
     fn entry_mut(&mut self, id: ServiceId) -> Option<&mut Entry> {
@@ -348,6 +368,7 @@ impl Supervisor {
         // Four billion services is not a configuration; saturating keeps the
         // core panic-free rather than meaningful there.
         self.next_id = self.next_id.saturating_add(1);
+        self.ids_by_name.insert(def.name.clone(), id);
         self.entries.push(Entry::new(ServiceStatus {
             id,
             def,
@@ -362,9 +383,56 @@ impl Supervisor {
         id
     }
 
-    /// Forgets a service (removed by a reload) with its timers.
+    /// The only way a service's `satisfied` flag changes: the current
+    /// run's counts follow it.
+    fn set_satisfied(&mut self, id: ServiceId, satisfied: bool) {
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        if entry.is_satisfied() == satisfied {
+            return;
+        }
+        entry.set_satisfied_flag(satisfied);
+        if let Some(run) = &mut self.run {
+            run.readiness.satisfied_changed(id, satisfied);
+        }
+    }
+
+    /// The only way a service's pid changes: the pid index follows it.
+    fn set_pid(&mut self, id: ServiceId, pid: Option<Pid>) {
+        let Some(entry) = self
+            .entries
+            .binary_search_by_key(&id, |e| e.status.id)
+            .ok()
+            .and_then(|i| self.entries.get_mut(i))
+        else {
+            return;
+        };
+        if let Some(old) = entry.status.pid {
+            self.pids.remove(&(old, id));
+        }
+        entry.status.pid = pid;
+        if let Some(new) = pid {
+            self.pids.insert((new, id));
+        }
+    }
+
+    /// Forgets a service (removed by a reload) with its timers. A service
+    /// that is gone blocks nothing, as if satisfied.
     fn drop_entry(&mut self, id: ServiceId) {
         self.timers.cancel_service(id);
-        self.entries.retain(|e| e.status.id != id);
+        let Some(index) = self.index_of(id) else {
+            return;
+        };
+        if self.entries.get(index).is_some_and(|e| !e.is_satisfied()) {
+            if let Some(run) = &mut self.run {
+                run.readiness.satisfied_changed(id, true);
+            }
+        }
+        self.set_pid(id, None);
+        let entry = self.entries.remove(index);
+        if self.ids_by_name.get(&entry.status.def.name) == Some(&id) {
+            self.ids_by_name.remove(&entry.status.def.name);
+        }
     }
 }

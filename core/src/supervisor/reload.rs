@@ -56,6 +56,7 @@ impl Supervisor {
         // known and Done, not started, as in the original. Waiting services
         // moved to a target yet to run wait for that one.
         let targets_run = self.targets_run.clone();
+        let mut reached = Vec::new();
         for entry in &mut self.entries {
             if entry.removed {
                 continue;
@@ -64,7 +65,7 @@ impl Supervisor {
             match entry.state() {
                 ServiceState::Inactive if has_run => {
                     entry.status.state = ServiceState::Done;
-                    entry.satisfied = true;
+                    reached.push(entry.status.id);
                 }
                 ServiceState::Waiting if !has_run => {
                     entry.status.state = ServiceState::Inactive;
@@ -72,11 +73,16 @@ impl Supervisor {
                 _ => {}
             }
         }
+        for id in reached {
+            self.set_satisfied(id, true);
+        }
 
         if let Some(target) = self.run.as_ref().map(|r| r.target) {
             let steps = self.resolve_steps(target);
+            let readiness = self.readiness_of(&steps);
             if let Some(run) = &mut self.run {
                 run.steps = steps;
+                run.readiness = readiness;
             }
         }
         self.advance(now);
