@@ -169,8 +169,8 @@ impl Phase {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Supervisor {
     options: Options,
-    /// Sorted by id; ids only grow, so appending keeps the order.
-    entries: Vec<Entry>,
+    /// By id, so that lookups and a reload's removals cost O(log n).
+    entries: BTreeMap<ServiceId, Entry>,
     /// Every entry by its enabled name (names are unique). Kept by
     /// `add_entry` and `drop_entry`.
     ids_by_name: BTreeMap<String, ServiceId>,
@@ -198,7 +198,7 @@ impl Supervisor {
     pub fn new(services: Vec<ServiceDef>, options: Options) -> Supervisor {
         let mut supervisor = Supervisor {
             options,
-            entries: Vec::new(),
+            entries: BTreeMap::new(),
             ids_by_name: BTreeMap::new(),
             pids: BTreeSet::new(),
             next_id: 0,
@@ -209,7 +209,7 @@ impl Supervisor {
             outputs: VecDeque::new(),
         };
         for def in services {
-            if supervisor.index_by_name(&def.name).is_none() {
+            if !supervisor.ids_by_name.contains_key(&def.name) {
                 supervisor.add_entry(def, ServiceState::Inactive);
             }
         }
@@ -224,27 +224,24 @@ impl Supervisor {
 
     /// Every known service, in id order.
     pub fn services(&self) -> impl Iterator<Item = &ServiceStatus> {
-        self.entries.iter().map(|e| &e.status)
+        self.entries.values().map(|e| &e.status)
     }
 
     pub fn service(&self, id: ServiceId) -> Option<&ServiceStatus> {
-        self.index_of(id)
-            .and_then(|i| self.entries.get(i))
-            .map(|e| &e.status)
+        self.entry(id).map(|e| &e.status)
     }
 
     /// The service enabled under `name` (e.g. `agetty@tty1`).
     pub fn service_by_name(&self, name: &str) -> Option<&ServiceStatus> {
-        self.index_by_name(name)
-            .and_then(|i| self.entries.get(i))
+        self.ids_by_name
+            .get(name)
+            .and_then(|&id| self.entry(id))
             .map(|e| &e.status)
     }
 
     /// The definition a reload gave `id` that waits for its process to end.
     pub fn pending_definition(&self, id: ServiceId) -> Option<&ServiceDef> {
-        self.index_of(id)
-            .and_then(|i| self.entries.get(i))
-            .and_then(|e| e.pending_def.as_ref())
+        self.entry(id).and_then(|e| e.pending_def.as_ref())
     }
 
     /// The target that runs now or ran last; `None` before boot.
@@ -338,14 +335,6 @@ impl Supervisor {
         self.outputs.push_back(output);
     }
 
-    fn index_of(&self, id: ServiceId) -> Option<usize> {
-        self.entries.binary_search_by_key(&id, |e| e.status.id).ok()
-    }
-
-    fn index_by_name(&self, name: &str) -> Option<usize> {
-        self.ids_by_name.get(name).and_then(|&id| self.index_of(id))
-    }
-
     /// The first service (by id) with a live process or spawn under `pid`.
     fn live_holder_of(&self, pid: Pid) -> Option<ServiceId> {
         self.pids
@@ -355,12 +344,11 @@ impl Supervisor {
     }
 
     fn entry_mut(&mut self, id: ServiceId) -> Option<&mut Entry> {
-        let index = self.index_of(id)?;
-        self.entries.get_mut(index)
+        self.entries.get_mut(&id)
     }
 
     fn entry(&self, id: ServiceId) -> Option<&Entry> {
-        self.index_of(id).and_then(|i| self.entries.get(i))
+        self.entries.get(&id)
     }
 
     fn add_entry(&mut self, def: ServiceDef, state: ServiceState) -> ServiceId {
@@ -369,7 +357,7 @@ impl Supervisor {
         // core panic-free rather than meaningful there.
         self.next_id = self.next_id.saturating_add(1);
         self.ids_by_name.insert(def.name.clone(), id);
-        self.entries.push(Entry::new(ServiceStatus {
+        let entry = Entry::new(ServiceStatus {
             id,
             def,
             state,
@@ -379,7 +367,8 @@ impl Supervisor {
             queued_at: None,
             spawned_at: None,
             exited_at: None,
-        }));
+        });
+        self.entries.insert(id, entry);
         id
     }
 
@@ -400,12 +389,7 @@ impl Supervisor {
 
     /// The only way a service's pid changes: the pid index follows it.
     fn set_pid(&mut self, id: ServiceId, pid: Option<Pid>) {
-        let Some(entry) = self
-            .entries
-            .binary_search_by_key(&id, |e| e.status.id)
-            .ok()
-            .and_then(|i| self.entries.get_mut(i))
-        else {
+        let Some(entry) = self.entries.get_mut(&id) else {
             return;
         };
         if let Some(old) = entry.status.pid {
@@ -421,16 +405,15 @@ impl Supervisor {
     /// that is gone blocks nothing, as if satisfied.
     fn drop_entry(&mut self, id: ServiceId) {
         self.timers.cancel_service(id);
-        let Some(index) = self.index_of(id) else {
+        self.set_pid(id, None);
+        let Some(entry) = self.entries.remove(&id) else {
             return;
         };
-        if self.entries.get(index).is_some_and(|e| !e.is_satisfied()) {
+        if !entry.is_satisfied() {
             if let Some(run) = &mut self.run {
                 run.readiness.satisfied_changed(id, true);
             }
         }
-        self.set_pid(id, None);
-        let entry = self.entries.remove(index);
         if self.ids_by_name.get(&entry.status.def.name) == Some(&id) {
             self.ids_by_name.remove(&entry.status.def.name);
         }

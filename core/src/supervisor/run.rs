@@ -39,7 +39,7 @@ impl Supervisor {
         // the resolver's tie-break does not depend on reload history.
         let mut members: Vec<(&ServiceDef, ServiceId)> = self
             .entries
-            .iter()
+            .values()
             .filter(|e| !e.removed)
             .map(|e| (e.configured_def(), e.status.id))
             .collect();
@@ -101,7 +101,7 @@ impl Supervisor {
             return;
         }
         self.phase = Phase::FinalTarget(action);
-        for entry in &mut self.entries {
+        for entry in self.entries.values_mut() {
             entry.restart_after_exit = false;
             if entry.state() == ServiceState::Restarting {
                 entry.status.state = ServiceState::Stopped;
