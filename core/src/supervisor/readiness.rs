@@ -20,9 +20,11 @@ use crate::events::ServiceId;
 pub(super) struct Readiness {
     /// Each step's position in the run, by service.
     position_of: BTreeMap<ServiceId, usize>,
-    /// For every service some step waits for: the positions of those steps
-    /// (once per mention, matching the counts below).
-    successors: BTreeMap<ServiceId, Vec<usize>>,
+    /// `(predecessor, position)` for every edge of the run, sorted, so that
+    /// the steps waiting for one service are one contiguous range. Flat
+    /// rather than a map of lists: a run of thousands of services builds it
+    /// with one sort instead of an allocation per service.
+    successors: Vec<(ServiceId, usize)>,
     /// Per position: how many of its predecessors are not yet satisfied.
     unsatisfied_predecessors: Vec<usize>,
     /// Steps whose service is not satisfied; the run is complete at zero.
@@ -46,11 +48,7 @@ impl Readiness {
             }
             let mut unsatisfied = 0;
             for &predecessor in &step.after {
-                readiness
-                    .successors
-                    .entry(predecessor)
-                    .or_default()
-                    .push(position);
+                readiness.successors.push((predecessor, position));
                 if !is_satisfied(predecessor) {
                     unsatisfied += 1;
                 }
@@ -60,6 +58,7 @@ impl Readiness {
                 readiness.ready.insert(position);
             }
         }
+        readiness.successors.sort_unstable();
         readiness
     }
 
@@ -73,10 +72,9 @@ impl Readiness {
                 self.unsatisfied_steps += 1;
             }
         }
-        let Some(successors) = self.successors.get(&id) else {
-            return;
-        };
-        for &position in successors {
+        let start = self.successors.partition_point(|&(p, _)| p < id);
+        let end = self.successors.partition_point(|&(p, _)| p <= id);
+        for &(_, position) in self.successors.get(start..end).unwrap_or_default() {
             let Some(count) = self.unsatisfied_predecessors.get_mut(position) else {
                 continue;
             };
