@@ -112,3 +112,129 @@ impl Readiness {
         self.unsatisfied_steps == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A run described by position: which earlier positions each step waits
+    /// for, and whether it is a milestone (satisfied as soon as it starts).
+    /// Ids are positions reversed, so that a mix-up of the two shows.
+    #[derive(Debug, Clone)]
+    struct Plan {
+        after: Vec<Vec<usize>>,
+        milestone: Vec<bool>,
+        satisfied_at_start: Vec<bool>,
+    }
+
+    fn id_of(plan: &Plan, position: usize) -> ServiceId {
+        ServiceId((plan.after.len() - position) as u32 * 7)
+    }
+
+    fn plan_strategy() -> impl Strategy<Value = Plan> {
+        (1usize..30).prop_flat_map(|len| {
+            let after = (0..len)
+                .map(|position| proptest::collection::vec(0..position.max(1), 0..4))
+                .collect::<Vec<_>>();
+            (
+                after,
+                proptest::collection::vec(proptest::bool::weighted(0.3), len),
+                proptest::collection::vec(proptest::bool::weighted(0.1), len),
+            )
+                .prop_map(move |(after, milestone, satisfied_at_start)| Plan {
+                    after: after
+                        .into_iter()
+                        .enumerate()
+                        .map(|(position, preds)| {
+                            preds.into_iter().filter(|&p| p < position).collect()
+                        })
+                        .collect(),
+                    milestone,
+                    satisfied_at_start,
+                })
+        })
+    }
+
+    /// The reference: one pass over every step in order, as the supervisor
+    /// once did on every event.
+    fn full_pass(plan: &Plan, satisfied: &mut [bool], waiting: &mut [bool]) -> Vec<usize> {
+        let mut started = Vec::new();
+        for position in 0..plan.after.len() {
+            let ready = plan.after[position].iter().all(|&p| satisfied[p]);
+            if waiting[position] && ready {
+                waiting[position] = false;
+                started.push(position);
+                if plan.milestone[position] {
+                    satisfied[position] = true;
+                }
+            }
+        }
+        started
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Popping ready steps lowest first, and satisfying milestones as
+        /// they start, starts exactly what a full pass would, in the same
+        /// order, whatever order the other steps are satisfied in later.
+        #[test]
+        fn ready_steps_come_out_in_the_order_of_a_full_pass(
+            plan in plan_strategy(),
+            picks in proptest::collection::vec(any::<prop::sample::Index>(), 0..40),
+        ) {
+            let len = plan.after.len();
+            let steps: Vec<Step> = (0..len)
+                .map(|position| Step {
+                    id: id_of(&plan, position),
+                    after: plan.after[position].iter().map(|&p| id_of(&plan, p)).collect(),
+                })
+                .collect();
+            let mut satisfied = plan.satisfied_at_start.clone();
+            let mut waiting = vec![true; len];
+            let mut readiness = Readiness::new(&steps, |id| {
+                (0..len).any(|p| id_of(&plan, p) == id && satisfied[p])
+            });
+            let mut picks = picks.into_iter();
+            loop {
+                let mut model_satisfied = satisfied.clone();
+                let mut model_waiting = waiting.clone();
+                let expected = full_pass(&plan, &mut model_satisfied, &mut model_waiting);
+
+                let mut started = Vec::new();
+                while let Some(position) = readiness.pop_ready() {
+                    if !waiting[position] {
+                        continue;
+                    }
+                    waiting[position] = false;
+                    started.push(position);
+                    if plan.milestone[position] && !satisfied[position] {
+                        satisfied[position] = true;
+                        readiness.satisfied_changed(id_of(&plan, position), true);
+                    }
+                }
+                prop_assert_eq!(&started, &expected);
+                prop_assert_eq!(&satisfied, &model_satisfied);
+                prop_assert_eq!(readiness.all_satisfied(), satisfied.iter().all(|&s| s));
+
+                // Something outside satisfies one started step (an exit, a
+                // spawn answer): the next event.
+                let unsatisfied: Vec<usize> =
+                    (0..len).filter(|&p| !waiting[p] && !satisfied[p]).collect();
+                let Some(pick) = picks.next() else { break };
+                if unsatisfied.is_empty() {
+                    break;
+                }
+                let position = unsatisfied[pick.index(unsatisfied.len())];
+                satisfied[position] = true;
+                readiness.satisfied_changed(id_of(&plan, position), true);
+            }
+        }
+    }
+}
