@@ -85,9 +85,9 @@
 //! services being stopped or removed, for respawn exits that restart, or
 //! for anything once the final safety net has begun.
 //!
-//! Cost. Starting a run resolves its target once, O((services + edges)
-//! log n); every other input costs O(log n) per service it changes, plus
-//! its outputs. Nothing scans every service per event: ready services come
+//! Cost. Starting a run and a reload resolve the target once,
+//! O((services + edges) log n); every other input costs O(log n) per
+//! service it changes, plus its outputs. Nothing scans every service per event: ready services come
 //! from counts of unsatisfied predecessors (`readiness.rs`), and services
 //! are found through indexes by id, name and pid, so that ten thousand
 //! services boot in well under a second.

@@ -2,9 +2,10 @@
 //! predecessors per step and the steps whose count reached zero.
 //!
 //! Owns only counting. It does not know service states and decides nothing;
-//! `run.rs` pops ready steps and `Supervisor::set_satisfied` reports every
-//! change of a service's `satisfied` flag here, so that a boot costs
-//! O((services + edges) log n) instead of a full scan per event.
+//! `run.rs` pops ready steps, and `Supervisor::set_satisfied` (and
+//! `drop_entry`, as a service that is gone blocks nothing) report every
+//! change here, so that a boot costs O((services + edges) log n) instead of
+//! a full scan per event.
 
 use std::collections::{BTreeMap, BTreeSet};
 
