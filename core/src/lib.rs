@@ -13,12 +13,16 @@
 //! - [`resolve`]: dependency order per target;
 //! - [`events`]: the inputs and outputs of the supervisor;
 //! - [`supervisor`]: the state machine that runs the targets;
+//! - [`protocol`]: the control protocol's requests and replies;
+//! - [`envfile`]: the `KEY=VALUE` environment file services get;
 //! - [`script`]: shell quoting for `service dumpscript`.
 
 pub mod diag;
+pub mod envfile;
 pub mod events;
 pub mod name;
 pub mod parse;
+pub mod protocol;
 pub mod resolve;
 pub mod script;
 pub mod service;

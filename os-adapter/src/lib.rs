@@ -2,6 +2,28 @@
 //! decides. No policy lives here: no timeout values, no restart rules, no
 //! ordering decisions.
 //!
-//! - [`loader`]: reads a configuration directory into parsed services.
+//! - [`loader`]: reads a configuration directory into parsed services;
+//! - [`config`]: loads the services and the env file, at start and on reload;
+//! - [`driver`]: the event loop of the `init` binary;
+//! - [`signals`]: the signalfd of the signals init acts on;
+//! - [`reap`]: collecting every exited child, orphans included;
+//! - [`spawn`]: fork, child setup and exec of a service;
+//! - [`console`]: status lines that never block init;
+//! - [`control`]: the control socket's server side;
+//! - [`client`]: the control socket's client side, for `service`;
+//! - [`power`]: reboot(2), exit and kill-all for each way init runs;
+//! - [`clock`]: monotonic milliseconds since start.
 
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod console;
+pub mod control;
+pub mod driver;
 pub mod loader;
+pub mod power;
+pub mod reap;
+#[cfg(test)]
+mod scratch;
+pub mod signals;
+pub mod spawn;

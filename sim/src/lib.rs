@@ -1,3 +1,26 @@
 //! The body that acts in virtual time: it drives `init-core` with scripted
 //! processes and a virtual clock, replays scenario files and fuzzes them.
-//! No supervision policy lives here.
+//! No supervision policy lives here: every decision comes from the core.
+//!
+//! Read it top-down:
+//! - [`scenario`]: the `.scn` language (services inline, process model,
+//!   timeline) and its `FILE:LINE: message` errors;
+//! - [`model`]: how a scripted process behaves (durations, exits, crashes);
+//! - [`driver`]: the virtual clock, the process table and the event loop;
+//! - [`trace`]: one line per input and output, as text or JSON;
+//! - [`invariants`]: what must hold after every step;
+//! - [`fuzz`]: seeded swarm scenarios and the shrinker;
+//! - [`whatif`]: the predicted boot of a real configuration directory.
+
+pub mod driver;
+pub mod duration;
+pub mod fuzz;
+pub mod invariants;
+pub mod model;
+pub mod rng;
+pub mod scenario;
+pub mod trace;
+pub mod whatif;
+
+pub use driver::{RunLimits, RunOutcome, Sim};
+pub use scenario::{Scenario, ScenarioError};

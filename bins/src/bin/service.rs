@@ -1,5 +1,6 @@
 //! `service`: enable, disable, list, show, dumpscript and verify services
-//! offline; talking to a running init comes with the init itself.
+//! offline; status, start, stop, restart and reload through the control
+//! socket of a running init.
 //!
 //! Exit status: 0 ok, 1 errors found or the operation failed, 2 usage
 //! errors. Each command lives in its own module under `bins/src/service/`.
@@ -12,6 +13,8 @@ mod dumpscript;
 mod enable;
 #[path = "../service/names.rs"]
 mod names;
+#[path = "../service/online.rs"]
+mod online;
 #[path = "../service/report.rs"]
 mod report;
 #[path = "../service/verify.rs"]
@@ -33,6 +36,15 @@ fn main() -> ExitCode {
         Command::List { target, json } => view::list(&cli, *target, *json),
         Command::Show { name, json } => view::show(&cli, name, *json),
         Command::Dumpscript { name, arg } => dumpscript::dumpscript(&cli, name, arg.as_deref()),
+        Command::Status {
+            patterns,
+            json,
+            details,
+        } => online::status(&cli, patterns, *json, *details),
+        Command::Start { patterns } => online::act(&cli, "start", patterns),
+        Command::Stop { patterns } => online::act(&cli, "stop", patterns),
+        Command::Restart { patterns } => online::act(&cli, "restart", patterns),
+        Command::Reload => online::reload(&cli),
         Command::Verify { files } => {
             let verdict = verify::verify(&cli, files);
             return if verdict.errors == 0 {

@@ -25,8 +25,8 @@ pub struct Cli {
         default_value = "/usr/share/init"
     )]
     pub template_dir: PathBuf,
-    /// The control socket of the running init (used by the online commands,
-    /// which come with the running init).
+    /// The control socket of the running init (status, start, stop,
+    /// restart, reload, and the reload after enable/disable).
     #[arg(
         long,
         global = true,
@@ -83,6 +83,35 @@ pub enum Command {
         /// Service files, each named NAME or NAME@ARG.
         files: Vec<PathBuf>,
     },
+    /// Ask the running init how its services are.
+    Status {
+        /// Glob patterns (`agetty*`, `sshd`) matching the enabled or the
+        /// canonical name; all services without one.
+        patterns: Vec<String>,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Every field of every service, one block each.
+        #[arg(short = 'd', long = "details", conflicts_with = "json")]
+        details: bool,
+    },
+    /// Start the matching services (from done, failed or stopped).
+    Start {
+        #[arg(required = true)]
+        patterns: Vec<String>,
+    },
+    /// Stop the matching services; they stay stopped until started.
+    Stop {
+        #[arg(required = true)]
+        patterns: Vec<String>,
+    },
+    /// Stop the matching services, then start them again.
+    Restart {
+        #[arg(required = true)]
+        patterns: Vec<String>,
+    },
+    /// Make the running init read its configuration again.
+    Reload,
 }
 
 fn parse_target(text: &str) -> Result<Target, String> {

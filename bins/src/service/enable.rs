@@ -58,9 +58,7 @@ pub fn enable(cli: &Cli, name: &str, arg: Option<&str>) -> Result<(), String> {
     symlink(&link_target, &link)
         .map_err(|error| format!("cannot create {}: {error}", link.display()))?;
 
-    // SEAM(reload): once the running init speaks the control protocol,
-    // ask it here (over `cli.socket`) to reload its configuration. Until
-    // then the change takes effect at the next boot.
+    crate::online::reload_after_change(cli);
     Ok(())
 }
 
@@ -86,8 +84,7 @@ pub fn disable(cli: &Cli, name: &str, arg: Option<&str>) -> Result<(), String> {
     }
     fs::remove_file(&link).map_err(|error| format!("cannot remove {}: {error}", link.display()))?;
 
-    // SEAM(reload): as in `enable`, a running init will be asked to reload
-    // here; until then the change takes effect at the next boot.
+    crate::online::reload_after_change(cli);
     Ok(())
 }
 

@@ -71,9 +71,17 @@ impl Sandbox {
     }
 
     /// Runs `service --config-dir config --template-dir templates ARGS...`
-    /// in the sandbox root.
+    /// in the sandbox root. The socket is one no init listens on, so that
+    /// enable/disable never ask this machine's init to reload.
     pub fn service(&self, args: &[&str]) -> Run {
-        let mut all = vec!["--config-dir", CONFIG, "--template-dir", TEMPLATES];
+        let mut all = vec![
+            "--config-dir",
+            CONFIG,
+            "--template-dir",
+            TEMPLATES,
+            "--socket",
+            "no-init.sock",
+        ];
         all.extend_from_slice(args);
         self.raw(&all)
     }

@@ -1,0 +1,94 @@
+//! `init`: the init daemon. As PID 1 it boots the machine (or a container)
+//! from `/etc/init.d`; with `--supervise` it runs under another init as a
+//! child subreaper, for tests and demos.
+//!
+//! This file only reads the command line and hands over to
+//! `init_os_adapter::driver`; the signals are blocked before anything else
+//! happens, because a PID-namespace init drops any signal it neither
+//! handles nor blocks.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use init_os_adapter::clock::Clock;
+use init_os_adapter::console::ensure_standard_fds;
+use init_os_adapter::driver::{reap_forever, Driver, Settings};
+use init_os_adapter::power::Mode;
+use init_os_adapter::signals::{block_handled_signals, SignalReader};
+
+#[derive(Debug, Parser)]
+#[command(name = "init", about = "Boot and supervise services (Pygos init)")]
+struct Args {
+    /// Where the enabled services are (symlinks or files).
+    #[arg(long, default_value = "/etc/init.d")]
+    config_dir: PathBuf,
+    /// KEY=VALUE lines: the whole environment of every service.
+    #[arg(long, default_value = "/etc/initd.env")]
+    env_file: PathBuf,
+    /// The control socket `service` talks to.
+    #[arg(long, default_value = init_os_adapter::client::DEFAULT_SOCKET)]
+    socket: PathBuf,
+    /// Start one service at a time, as the original did.
+    #[arg(long)]
+    sequential: bool,
+    /// Run as a child subreaper instead of PID 1, and exit 0 at the end
+    /// of shutdown or reboot instead of calling reboot(2).
+    #[arg(long)]
+    supervise: bool,
+}
+
+fn main() {
+    // First, before anything can fail or take time.
+    let blocked = block_handled_signals();
+    let clock = Clock::start();
+    ensure_standard_fds();
+    let is_pid1 = std::process::id() == 1;
+
+    let args = if is_pid1 {
+        // The kernel passes boot parameters it does not know to init as
+        // arguments; PID 1 must not exit over them, so they are ignored.
+        Args::try_parse().unwrap_or_else(|e| {
+            eprintln!("init: ignoring the command line: {}", e.kind());
+            Args::parse_from(["init"])
+        })
+    } else {
+        Args::parse()
+    };
+
+    let mode = if args.supervise {
+        Mode::Supervise
+    } else if is_pid1 {
+        Mode::Pid1
+    } else {
+        eprintln!("init: must run as PID 1 (or pass --supervise to run under another init)");
+        std::process::exit(1);
+    };
+    if let Err(e) = blocked {
+        eprintln!("init: cannot block signals: {}", e.desc());
+    }
+    if mode == Mode::Supervise && !is_pid1 {
+        // Orphans of services must come back to us, not to the real init.
+        if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
+            eprintln!("init: cannot become a child subreaper: {}", e.desc());
+            std::process::exit(1);
+        }
+    }
+    let signals = match SignalReader::open() {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("init: cannot open a signalfd: {}", e.desc());
+            if mode == Mode::Pid1 {
+                reap_forever();
+            }
+            std::process::exit(1);
+        }
+    };
+    let settings = Settings {
+        config_dir: args.config_dir,
+        env_file: args.env_file,
+        socket: args.socket,
+        sequential: args.sequential,
+        mode,
+    };
+    Driver::new(settings, signals, clock).run()
+}

@@ -1,0 +1,153 @@
+//! The commands that talk to a running init over its control socket:
+//! status, start, stop, restart, reload, and the reload that follows
+//! enable/disable.
+//!
+//! Owns turning replies into text for people (or JSON). It decides nothing:
+//! init answers, this only shows the answer.
+
+use std::path::Path;
+
+use init_core::protocol::{Command, Outcome, ServiceEntry};
+use init_os_adapter::client::{self, ClientError};
+
+use crate::cli::Cli;
+use crate::report::{one_line, print_note, print_stdout};
+
+/// Sends one command; init's own refusal ("only root may ...", "no service
+/// matches ...") comes back as the error text.
+fn ask(socket: &Path, command: Command) -> Result<Outcome, String> {
+    client::send(socket, command, client::DEFAULT_TIMEOUT)
+        .map(|reply| reply.outcome)
+        .map_err(|e| e.to_string())
+}
+
+pub fn status(cli: &Cli, patterns: &[String], json: bool, details: bool) -> Result<(), String> {
+    let services = match ask(
+        &cli.socket,
+        Command::Status {
+            patterns: patterns.to_vec(),
+        },
+    )? {
+        Outcome::Ok { services, .. } => services,
+        Outcome::Error { message } => return Err(message),
+    };
+    let text = if json {
+        let mut text = serde_json::to_string_pretty(&services)
+            .map_err(|e| format!("cannot write JSON: {e}"))?;
+        text.push('\n');
+        text
+    } else if details {
+        status_details(&services)
+    } else {
+        status_table(&services)
+    };
+    print_stdout(&text);
+    Ok(())
+}
+
+fn dash_or<T: ToString>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+fn exit_text(service: &ServiceEntry) -> String {
+    dash_or(service.exit_status)
+}
+
+/// One line a service: what an admin looks at first.
+fn status_table(services: &[ServiceEntry]) -> String {
+    let width = services
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let mut text = format!(
+        "{:<width$}  {:<10} {:>7} {:>4} {:>5}  DESCRIPTION\n",
+        "NAME", "STATE", "PID", "RUNS", "EXIT"
+    );
+    for s in services {
+        text.push_str(&format!(
+            "{:<width$}  {:<10} {:>7} {:>4} {:>5}  {}\n",
+            s.name,
+            s.state.as_str(),
+            dash_or(s.pid),
+            s.runs,
+            exit_text(s),
+            one_line(&s.description)
+        ));
+    }
+    text
+}
+
+/// Every field, one block a service.
+fn status_details(services: &[ServiceEntry]) -> String {
+    let ms = |t: Option<u64>| t.map_or_else(|| "-".to_string(), |t| format!("{t} ms"));
+    let mut text = String::new();
+    for (i, s) in services.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "{name}\n  description: {desc}\n  type:        {kind}\n  target:      {target}\n  \
+             state:       {state}\n  pid:         {pid}\n  runs:        {runs}\n  \
+             exit status: {exit}\n  queued at:   {queued}\n  spawned at:  {spawned}\n  \
+             exited at:   {exited}\n",
+            name = s.name,
+            desc = one_line(&s.description),
+            kind = s.kind,
+            target = s.target,
+            state = s.state.as_str(),
+            pid = dash_or(s.pid),
+            runs = s.runs,
+            exit = exit_text(s),
+            queued = ms(s.queued_at_ms),
+            spawned = ms(s.spawned_at_ms),
+            exited = ms(s.exited_at_ms),
+        ));
+    }
+    text
+}
+
+/// start, stop, restart: init names what it acted on.
+pub fn act(cli: &Cli, verb: &str, patterns: &[String]) -> Result<(), String> {
+    let patterns = patterns.to_vec();
+    let command = match verb {
+        "start" => Command::Start { patterns },
+        "stop" => Command::Stop { patterns },
+        _ => Command::Restart { patterns },
+    };
+    match ask(&cli.socket, command)? {
+        Outcome::Ok { affected, .. } => {
+            let mut text = String::new();
+            for name in affected {
+                text.push_str(&format!("{verb}: {name}\n"));
+            }
+            print_stdout(&text);
+            Ok(())
+        }
+        Outcome::Error { message } => Err(message),
+    }
+}
+
+pub fn reload(cli: &Cli) -> Result<(), String> {
+    match ask(&cli.socket, Command::Reload)? {
+        Outcome::Ok { .. } => Ok(()),
+        Outcome::Error { message } => Err(message),
+    }
+}
+
+/// After enable/disable: a running init takes the change at once. No init
+/// listening is normal (an image being prepared, a chroot): the change then
+/// takes effect at the next boot, and that is said, not treated as failure.
+pub fn reload_after_change(cli: &Cli) {
+    match client::send(&cli.socket, Command::Reload, client::DEFAULT_TIMEOUT) {
+        Ok(reply) => match reply.outcome {
+            Outcome::Ok { .. } => {}
+            Outcome::Error { message } => {
+                print_note(&format!("service: init did not reload: {message}"))
+            }
+        },
+        Err(ClientError::Connect { .. }) => {}
+        Err(e) => print_note(&format!("service: init did not reload: {e}")),
+    }
+}

@@ -1,0 +1,429 @@
+//! The control socket: where `service` talks to the running init.
+//!
+//! Owns the listening socket's life (bind as soon as its directory exists,
+//! notice when a mount hides it, bind again) and the connections: bounded
+//! buffers, non-blocking I/O, SO_PEERCRED access control, a deadline per
+//! connection. It decides nothing about services: each well-formed and
+//! permitted request goes to the driver's handler, whose reply goes back.
+//!
+//! One request per connection: the client writes one line, init answers
+//! with one line and closes. A slow or dead client costs a slot and a
+//! buffer until its deadline, never init's time.
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use init_core::protocol::{decode_request, encode_reply, Reply, Request, MAX_REQUEST_BYTES};
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+
+/// Connections served at once; more are answered "busy" and closed.
+pub const MAX_CONNECTIONS: usize = 16;
+
+/// A connection that has not sent its request and taken its reply by then
+/// is dropped.
+pub const CONNECTION_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The uid allowed to change things.
+const ROOT_UID: u32 = 0;
+
+struct Listener {
+    socket: UnixListener,
+    /// Identity of the socket file, to notice it was removed or hidden.
+    dev: u64,
+    ino: u64,
+}
+
+struct Connection {
+    stream: UnixStream,
+    /// From SO_PEERCRED at accept; `None` if the kernel would not say,
+    /// which is then treated as an unprivileged peer.
+    uid: Option<u32>,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    written: usize,
+    answered: bool,
+    deadline: Instant,
+}
+
+/// What became of a bind attempt, for the console.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BindOutcome {
+    /// Already bound and still reachable at its path.
+    Unchanged,
+    /// Newly bound (first time, or after the path stopped leading to it).
+    Bound,
+    /// The directory does not exist yet; try again later.
+    NoDirectory,
+    /// Something failed; the text says what.
+    Failed(String),
+}
+
+pub struct ControlSocket {
+    path: PathBuf,
+    listener: Option<Listener>,
+    connections: Vec<Connection>,
+}
+
+impl ControlSocket {
+    pub fn new(path: &Path) -> ControlSocket {
+        ControlSocket {
+            path: path.to_path_buf(),
+            listener: None,
+            connections: Vec::new(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn is_bound(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    /// Binds the socket unless the path still leads to it. Cheap enough to
+    /// call after every service exit: one stat when nothing changed.
+    pub fn ensure_bound(&mut self) -> BindOutcome {
+        if let Some(listener) = &self.listener {
+            match std::fs::symlink_metadata(&self.path) {
+                Ok(meta) if meta.dev() == listener.dev && meta.ino() == listener.ino => {
+                    return BindOutcome::Unchanged
+                }
+                // Gone or replaced (a tmpfs mounted over /run): the old
+                // socket is unreachable; bind a new one below.
+                _ => self.listener = None,
+            }
+        }
+        self.bind()
+    }
+
+    /// Binds again even if the old socket looks fine (SIGUSR1).
+    pub fn rebind(&mut self) -> BindOutcome {
+        self.listener = None;
+        self.bind()
+    }
+
+    fn bind(&mut self) -> BindOutcome {
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+                return BindOutcome::NoDirectory
+            }
+            _ => {}
+        }
+        match std::fs::symlink_metadata(&self.path) {
+            // Someone answers there: another init (say, `--supervise` run
+            // with the default path on a machine whose PID 1 is ours).
+            // Taking its socket over would cut its admin off.
+            Ok(meta) if meta.file_type().is_socket() && someone_listens(&self.path) => {
+                return BindOutcome::Failed(format!(
+                    "another process listens on {}; not taking it over",
+                    self.path.display()
+                ));
+            }
+            Ok(meta) if meta.file_type().is_socket() => {
+                if let Err(e) = std::fs::remove_file(&self.path) {
+                    return BindOutcome::Failed(format!(
+                        "cannot remove the old socket {}: {e}",
+                        self.path.display()
+                    ));
+                }
+            }
+            // Never remove something that is not a socket: a mistyped
+            // --socket must not delete a file.
+            Ok(_) => {
+                return BindOutcome::Failed(format!(
+                    "{} exists and is not a socket; not replacing it",
+                    self.path.display()
+                ))
+            }
+            Err(_) => {}
+        }
+        let socket = match UnixListener::bind(&self.path) {
+            Ok(socket) => socket,
+            Err(e) => {
+                return BindOutcome::Failed(format!("cannot bind {}: {e}", self.path.display()))
+            }
+        };
+        if let Err(e) = socket.set_nonblocking(true) {
+            return BindOutcome::Failed(format!("cannot make the socket non-blocking: {e}"));
+        }
+        // Everyone may connect (status is public); SO_PEERCRED decides what
+        // they may do.
+        let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o666));
+        match std::fs::symlink_metadata(&self.path) {
+            Ok(meta) => {
+                self.listener = Some(Listener {
+                    socket,
+                    dev: meta.dev(),
+                    ino: meta.ino(),
+                });
+                BindOutcome::Bound
+            }
+            Err(e) => BindOutcome::Failed(format!("cannot stat {}: {e}", self.path.display())),
+        }
+    }
+
+    /// The fds to poll and whether each wants to write.
+    pub fn poll_fds(&self) -> Vec<(BorrowedFd<'_>, bool)> {
+        let mut fds = Vec::with_capacity(self.connections.len() + 1);
+        if let Some(listener) = &self.listener {
+            fds.push((listener.socket.as_fd(), false));
+        }
+        for connection in &self.connections {
+            fds.push((connection.stream.as_fd(), connection.answered));
+        }
+        fds
+    }
+
+    /// The earliest connection deadline, to bound the poll timeout.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.connections.iter().map(|c| c.deadline).min()
+    }
+
+    /// Accepts, reads, answers and writes whatever can be done without
+    /// blocking. `handle` gets each permitted request and returns its reply.
+    pub fn serve(&mut self, now: Instant, mut handle: impl FnMut(Request) -> Reply) {
+        self.accept_all(now);
+        for connection in &mut self.connections {
+            if !connection.answered {
+                connection.read_request(&mut handle);
+            }
+            if connection.answered {
+                connection.write_reply();
+            }
+        }
+        self.connections
+            .retain(|c| !(c.answered && c.written >= c.output.len()) && now < c.deadline);
+    }
+
+    fn accept_all(&mut self, now: Instant) {
+        let Some(listener) = &self.listener else {
+            return;
+        };
+        loop {
+            let stream = match listener.socket.accept() {
+                Ok((stream, _)) => stream,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return,
+            };
+            if stream.set_nonblocking(true).is_err() {
+                continue;
+            }
+            let uid = getsockopt(&stream, PeerCredentials).ok().map(|c| c.uid());
+            let mut connection = Connection {
+                stream,
+                uid,
+                input: Vec::new(),
+                output: Vec::new(),
+                written: 0,
+                answered: false,
+                deadline: now + CONNECTION_DEADLINE,
+            };
+            if self.connections.len() >= MAX_CONNECTIONS {
+                // Best effort: one non-blocking write, then close.
+                connection.answer(Reply::error("init is busy; try again"));
+                connection.write_reply();
+                continue;
+            }
+            self.connections.push(connection);
+        }
+    }
+}
+
+/// Whether a server accepts connections at `path`. Non-blocking: a
+/// listener with a full backlog (EAGAIN) counts as alive, and init never
+/// waits on it.
+fn someone_listens(path: &Path) -> bool {
+    use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+    let Ok(fd) = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    ) else {
+        return false;
+    };
+    let Ok(address) = UnixAddr::new(path) else {
+        return false;
+    };
+    match connect(fd.as_raw_fd(), &address) {
+        Ok(()) => true,
+        Err(e) => e == nix::errno::Errno::EAGAIN || e == nix::errno::Errno::EINPROGRESS,
+    }
+}
+
+impl Connection {
+    fn answer(&mut self, reply: Reply) {
+        self.output = encode_reply(&reply);
+        self.answered = true;
+    }
+
+    fn read_request(&mut self, handle: &mut impl FnMut(Request) -> Reply) {
+        let mut chunk = [0u8; 1024];
+        loop {
+            // Never hold more than one request and its newline.
+            let room = (MAX_REQUEST_BYTES + 1).saturating_sub(self.input.len());
+            if room == 0 {
+                break;
+            }
+            let take = room.min(chunk.len());
+            match self.stream.read(&mut chunk[..take]) {
+                Ok(0) => {
+                    // The client closed its side: what came is the request.
+                    if self.input.is_empty() {
+                        self.answered = true;
+                    } else {
+                        let line = std::mem::take(&mut self.input);
+                        self.decide(&line, handle);
+                    }
+                    return;
+                }
+                Ok(n) => {
+                    self.input.extend_from_slice(&chunk[..n]);
+                    if let Some(end) = self.input.iter().position(|&b| b == b'\n') {
+                        let line = self.input[..end].to_vec();
+                        self.decide(&line, handle);
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    // A broken connection: nothing to answer.
+                    self.answered = true;
+                    return;
+                }
+            }
+        }
+        // The buffer is full and holds no newline.
+        self.decide(&self.input.clone(), handle);
+    }
+
+    fn decide(&mut self, line: &[u8], handle: &mut impl FnMut(Request) -> Reply) {
+        let reply = match decode_request(line) {
+            Err(e) => Reply::error(e.to_string()),
+            Ok(request) if !request.command.is_read_only() && self.uid != Some(ROOT_UID) => {
+                Reply::error(format!(
+                    "permission denied: only root may change services (you are uid {})",
+                    self.uid
+                        .map(|u| u.to_string())
+                        .unwrap_or_else(|| "unknown".to_string())
+                ))
+            }
+            Ok(request) => handle(request),
+        };
+        self.answer(reply);
+    }
+
+    fn write_reply(&mut self) {
+        while self.written < self.output.len() {
+            match self.stream.write(&self.output[self.written..]) {
+                Ok(0) => break,
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    // The client went away: count the reply as delivered.
+                    self.written = self.output.len();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scratch::ScratchDir;
+    use init_core::protocol::{decode_reply, encode_request, Command, Outcome};
+
+    fn exchange(control: &mut ControlSocket, path: &Path, bytes: &[u8]) -> Reply {
+        let mut client = UnixStream::connect(path).unwrap();
+        client.write_all(bytes).unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        client.set_nonblocking(true).unwrap();
+        let mut reply = Vec::new();
+        for _ in 0..100 {
+            control.serve(Instant::now(), |_| {
+                Reply::affected(vec!["handled".to_string()])
+            });
+            let mut chunk = [0u8; 4096];
+            match client.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => reply.extend_from_slice(&chunk[..n]),
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        decode_reply(reply.strip_suffix(b"\n").unwrap_or(&reply)).unwrap()
+    }
+
+    #[test]
+    fn binds_only_where_the_directory_exists_and_rebinds_when_the_file_goes() {
+        let dir = ScratchDir::new("control-bind");
+        let path = dir.join("init.sock");
+        let mut control = ControlSocket::new(&path.parent().unwrap().join("missing/init.sock"));
+        assert_eq!(control.ensure_bound(), BindOutcome::NoDirectory);
+
+        let mut control = ControlSocket::new(&path);
+        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        assert_eq!(control.ensure_bound(), BindOutcome::Unchanged);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        assert_eq!(control.rebind(), BindOutcome::Bound);
+        assert_eq!(control.ensure_bound(), BindOutcome::Unchanged);
+    }
+
+    #[test]
+    fn never_takes_over_a_socket_someone_listens_on() {
+        let dir = ScratchDir::new("control-taken");
+        let path = dir.join("init.sock");
+        let mut first = ControlSocket::new(&path);
+        assert_eq!(first.ensure_bound(), BindOutcome::Bound);
+        let mut second = ControlSocket::new(&path);
+        assert!(
+            matches!(second.ensure_bound(), BindOutcome::Failed(ref why) if why.starts_with("another process listens"))
+        );
+        assert_eq!(first.ensure_bound(), BindOutcome::Unchanged);
+        // A dead socket (its listener gone) is fair game.
+        drop(first);
+        assert_eq!(second.ensure_bound(), BindOutcome::Bound);
+    }
+
+    #[test]
+    fn never_replaces_a_file_that_is_not_a_socket() {
+        let dir = ScratchDir::new("control-file");
+        let path = dir.join("init.sock");
+        std::fs::write(&path, "precious").unwrap();
+        let mut control = ControlSocket::new(&path);
+        assert!(matches!(control.ensure_bound(), BindOutcome::Failed(_)));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious");
+    }
+
+    #[test]
+    fn answers_requests_and_refuses_garbage() {
+        let dir = ScratchDir::new("control-serve");
+        let path = dir.join("init.sock");
+        let mut control = ControlSocket::new(&path);
+        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+
+        let status = encode_request(&Request::new(Command::Status { patterns: vec![] }));
+        let reply = exchange(&mut control, &path, &status);
+        assert_eq!(reply, Reply::affected(vec!["handled".to_string()]));
+
+        let reply = exchange(&mut control, &path, b"not json\n");
+        assert!(
+            matches!(reply.outcome, Outcome::Error { ref message } if message.starts_with("malformed request"))
+        );
+
+        let huge = vec![b'x'; MAX_REQUEST_BYTES * 3];
+        let reply = exchange(&mut control, &path, &huge);
+        assert!(
+            matches!(reply.outcome, Outcome::Error { ref message } if message.starts_with("request too large"))
+        );
+        assert!(control.connections.is_empty());
+    }
+}

@@ -1,0 +1,411 @@
+//! The event loop: feeds the core real events and carries out its outputs.
+//!
+//! Owns the single-threaded loop over the signalfd, the control socket, the
+//! console and the core's next deadline. Every decision stays in the core:
+//! this file only translates (signal → event, output → syscall) and keeps
+//! going whatever happens.
+//!
+//! Never dying: PID 1's death is a kernel panic. Each turn of the loop runs
+//! under `catch_unwind` (the build keeps `panic = "unwind"`); a panic is
+//! logged on the console and the loop goes on with the next turn. If the
+//! signalfd itself is gone, init falls back to reaping forever.
+
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use init_core::events::{Event, Output, Pid, PowerAction, ServiceId};
+use init_core::protocol::{self, Command, Reply, ServiceEntry};
+use init_core::service::Target;
+use init_core::supervisor::{Options, Supervisor};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+use crate::clock::Clock;
+use crate::config::{load_config, LoadedConfig};
+use crate::console::Console;
+use crate::control::{BindOutcome, ControlSocket};
+use crate::power::{self, Mode};
+use crate::reap::reap_exited;
+use crate::signals::{Caught, SignalReader};
+use crate::spawn::{spawn_service, Environment};
+
+/// What `init` was told on its command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config_dir: PathBuf,
+    pub env_file: PathBuf,
+    pub socket: PathBuf,
+    pub sequential: bool,
+    pub mode: Mode,
+}
+
+/// Everything but the control socket, so that the socket's request handler
+/// can borrow it while the socket is being served.
+struct World {
+    settings: Settings,
+    clock: Clock,
+    console: Console,
+    core: Supervisor,
+    environment: Environment,
+    /// The last bind failure reported, so that a retry after every exit
+    /// does not repeat it.
+    last_bind_failure: Option<String>,
+    /// Set when the core asked to bind (boot done, a service exited).
+    check_socket: bool,
+}
+
+pub struct Driver {
+    signals: SignalReader,
+    control: ControlSocket,
+    world: World,
+}
+
+thread_local! {
+    /// The message of the last panic, taken by the loop to log it.
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+fn report_diagnostics(console: &mut Console, config: &LoadedConfig) {
+    for diagnostic in &config.diagnostics {
+        console.message(&diagnostic.to_string());
+    }
+}
+
+impl Driver {
+    /// Loads the configuration and sets everything up; `signals` must have
+    /// been opened right after blocking them, first thing in `main`.
+    pub fn new(settings: Settings, signals: SignalReader, clock: Clock) -> Driver {
+        let mut console = Console::open();
+        let config = load_config(&settings.config_dir, &settings.env_file);
+        report_diagnostics(&mut console, &config);
+        let options = Options {
+            sequential: settings.sequential,
+            ..Options::default()
+        };
+        let core = Supervisor::new(config.services, options);
+        let control = ControlSocket::new(&settings.socket);
+        Driver {
+            signals,
+            control,
+            world: World {
+                settings,
+                clock,
+                console,
+                core,
+                environment: Environment::from_env_file(&config.env.unwrap_or_default()),
+                last_bind_failure: None,
+                check_socket: true,
+            },
+        }
+    }
+
+    /// Boots and runs until the core powers off. Never returns.
+    pub fn run(mut self) -> ! {
+        std::panic::set_hook(Box::new(|info| {
+            LAST_PANIC.with(|last| *last.borrow_mut() = Some(info.to_string()));
+        }));
+        if self.world.settings.mode == Mode::Pid1 {
+            match power::disable_ctrl_alt_del() {
+                // EINVAL: PID 1 of a PID namespace, where Ctrl-Alt-Del
+                // belongs to the machine's init, not to us.
+                Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
+                Err(e) => self
+                    .world
+                    .console
+                    .message(&format!("cannot route Ctrl-Alt-Del to init: {}", e.desc())),
+            }
+        }
+        self.bind_control_socket();
+        self.world.handle(Event::Boot);
+        loop {
+            if catch_unwind(AssertUnwindSafe(|| self.turn())).is_err() {
+                let what = LAST_PANIC
+                    .with(|last| last.borrow_mut().take())
+                    .unwrap_or_else(|| "unknown".to_string());
+                self.world
+                    .console
+                    .message(&format!("internal error, carrying on: {what}"));
+                // Whatever panicked may panic again at once: do not spin.
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+
+    /// One turn: wait for something, then handle everything that is ready.
+    fn turn(&mut self) {
+        let timeout = self.poll_timeout();
+        {
+            let mut fds = vec![PollFd::new(self.signals.as_fd(), PollFlags::POLLIN)];
+            if self.world.console.has_pending() {
+                fds.push(PollFd::new(self.world.console.as_fd(), PollFlags::POLLOUT));
+            }
+            for (fd, wants_write) in self.control.poll_fds() {
+                let flags = if wants_write {
+                    PollFlags::POLLOUT
+                } else {
+                    PollFlags::POLLIN
+                };
+                fds.push(PollFd::new(fd, flags));
+            }
+            // EINTR and friends: just go round again.
+            let _ = poll(&mut fds, timeout);
+        }
+
+        // Signals are read before reaping: a SIGCHLD that comes after the
+        // read stays pending and wakes the next poll, so no exit waits.
+        let caught = self.signals.drain();
+        // Reaped every turn, not only on SIGCHLD: one WNOHANG syscall is
+        // cheap, and no exit can then wait for a signal that merged away.
+        for (pid, status) in reap_exited() {
+            self.world.handle(Event::Exited { pid, status });
+            // A boot service may have mounted over the socket's directory:
+            // check it still leads to us.
+            self.world.check_socket = true;
+        }
+        for caught in caught {
+            match caught {
+                // Reaped above; the signal only woke the poll.
+                Caught::Child => {}
+                Caught::Terminate => self.world.handle(Event::Shutdown),
+                Caught::Interrupt => self.world.handle(Event::Reboot),
+                Caught::Hangup => {
+                    // Failure is on the console already; a signal has no one to answer.
+                    let _ = self.world.reload();
+                }
+                Caught::User1 => {
+                    let outcome = self.control.rebind();
+                    self.world.report_bind(&self.control, outcome);
+                }
+            }
+        }
+
+        let world = &mut self.world;
+        self.control.serve(Instant::now(), |request| {
+            world.handle_request(request.command)
+        });
+
+        let now = self.world.clock.now();
+        if self.world.core.poll_timeout().is_some_and(|at| at <= now) {
+            self.world.core.handle_timeout(now);
+            self.world.carry_out_outputs();
+        }
+        if std::mem::take(&mut self.world.check_socket) {
+            self.bind_control_socket();
+        }
+        self.world.console.flush();
+    }
+
+    fn bind_control_socket(&mut self) {
+        let outcome = self.control.ensure_bound();
+        self.world.report_bind(&self.control, outcome);
+    }
+
+    fn poll_timeout(&self) -> PollTimeout {
+        let core = self
+            .world
+            .core
+            .poll_timeout()
+            .map(|at| self.world.clock.until(at));
+        let control = self
+            .control
+            .next_deadline()
+            .map(|at| at.saturating_duration_since(Instant::now()));
+        let soonest = match (core, control) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match soonest {
+            None => PollTimeout::NONE,
+            Some(left) => PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX),
+        }
+    }
+}
+
+impl World {
+    /// Feeds one event at the current time and carries out what follows.
+    fn handle(&mut self, event: Event) {
+        let now = self.clock.now();
+        self.core.handle_event(now, event);
+        self.carry_out_outputs();
+    }
+
+    fn carry_out_outputs(&mut self) {
+        while let Some(output) = self.core.poll_output() {
+            self.carry_out(output);
+        }
+    }
+
+    fn carry_out(&mut self, output: Output) {
+        match output {
+            Output::Spawn { service, exec, tty } => {
+                let name = self
+                    .core
+                    .service(service)
+                    .map(|s| s.def.name.clone())
+                    .unwrap_or_else(|| format!("#{}", service.0));
+                let event = match spawn_service(&name, &exec, tty.as_ref(), &self.environment) {
+                    Ok(pid) => Event::Spawned { service, pid },
+                    Err(error) => {
+                        self.console.message(&error.message);
+                        Event::SpawnFailed { service, error }
+                    }
+                };
+                // Answered at once: the exit can only be reaped later, so
+                // the core always hears Spawned before Exited.
+                let now = self.clock.now();
+                self.core.handle_event(now, event);
+            }
+            Output::Signal { pid, signal, .. } => power::signal_process(pid, signal),
+            Output::KillAll { signal } => {
+                let known: Vec<Pid> = self.core.services().filter_map(|s| s.pid).collect();
+                power::kill_all(self.settings.mode, signal, &known);
+            }
+            Output::Report { service, report } => {
+                if let Some(status) = self.core.service(service) {
+                    let (name, description) =
+                        (status.def.name.clone(), status.def.description.clone());
+                    self.console.report(&report, &name, &description);
+                }
+            }
+            Output::TargetComplete { target } => {
+                if target == Target::Boot {
+                    self.check_socket = true;
+                }
+            }
+            Output::Sync => nix::unistd::sync(),
+            Output::Power { action } => {
+                self.console.message(match action {
+                    PowerAction::PowerOff => "powering off",
+                    PowerAction::Reboot => "rebooting",
+                });
+                self.flush_console_before_the_end();
+                let why = power::power(self.settings.mode, action);
+                self.console.message(&why);
+                halt_forever(&mut self.console);
+            }
+        }
+    }
+
+    /// Gives the console a last, bounded chance to show the final lines.
+    fn flush_console_before_the_end(&mut self) {
+        let until = Instant::now() + Duration::from_millis(500);
+        while self.console.has_pending() && Instant::now() < until {
+            self.console.flush();
+            if self.console.has_pending() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    /// Loads the configuration again and hands it to the core; an error
+    /// (said on the console too) when the directory cannot be read.
+    fn reload(&mut self) -> Result<(), String> {
+        let config = load_config(&self.settings.config_dir, &self.settings.env_file);
+        report_diagnostics(&mut self.console, &config);
+        if !config.dir_readable {
+            let why = format!(
+                "reload skipped: cannot read {}",
+                self.settings.config_dir.display()
+            );
+            self.console.message(&why);
+            return Err(why);
+        }
+        if let Some(env) = &config.env {
+            self.environment = Environment::from_env_file(env);
+        }
+        self.handle(Event::Reload {
+            services: config.services,
+        });
+        Ok(())
+    }
+
+    fn report_bind(&mut self, control: &ControlSocket, outcome: BindOutcome) {
+        match outcome {
+            BindOutcome::Unchanged | BindOutcome::NoDirectory => {}
+            BindOutcome::Bound => {
+                self.last_bind_failure = None;
+                self.console
+                    .message(&format!("listening on {}", control.path().display()));
+            }
+            BindOutcome::Failed(why) => {
+                if self.last_bind_failure.as_ref() != Some(&why) {
+                    self.console.message(&why);
+                    self.last_bind_failure = Some(why);
+                }
+            }
+        }
+    }
+
+    /// One permitted request (the control socket checked the peer).
+    fn handle_request(&mut self, command: Command) -> Reply {
+        let (patterns, make_event): (Vec<String>, fn(ServiceId) -> Event) = match command {
+            Command::Status { patterns } => {
+                let ids = protocol::select(&patterns, self.core.services());
+                if ids.is_empty() && !patterns.is_empty() {
+                    return no_match(&patterns);
+                }
+                return Reply::status(
+                    ids.into_iter()
+                        .filter_map(|id| self.core.service(id))
+                        .map(ServiceEntry::from_status)
+                        .collect(),
+                );
+            }
+            Command::Reload => {
+                return match self.reload() {
+                    Ok(()) => Reply::ok(),
+                    Err(why) => Reply::error(why),
+                };
+            }
+            Command::Shutdown => {
+                self.handle(Event::Shutdown);
+                return Reply::ok();
+            }
+            Command::Reboot => {
+                self.handle(Event::Reboot);
+                return Reply::ok();
+            }
+            Command::Start { patterns } => (patterns, Event::Start),
+            Command::Stop { patterns } => (patterns, Event::Stop),
+            Command::Restart { patterns } => (patterns, Event::Restart),
+        };
+        if patterns.is_empty() {
+            return Reply::error("name at least one service (a glob pattern)");
+        }
+        let ids = protocol::select(&patterns, self.core.services());
+        if ids.is_empty() {
+            return no_match(&patterns);
+        }
+        let names = ids
+            .iter()
+            .filter_map(|&id| self.core.service(id))
+            .map(|s| s.def.name.clone())
+            .collect();
+        for id in ids {
+            self.handle(make_event(id));
+        }
+        Reply::affected(names)
+    }
+}
+
+fn no_match(patterns: &[String]) -> Reply {
+    Reply::error(format!("no service matches {}", patterns.join(" ")))
+}
+
+/// After a failed reboot(2): keep reaping forever, never exit.
+fn halt_forever(console: &mut Console) -> ! {
+    loop {
+        console.flush();
+        let _ = reap_exited();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// When even the signalfd cannot be had: reap forever, never exit.
+pub fn reap_forever() -> ! {
+    loop {
+        let _ = reap_exited();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,560 @@
+//! Starting a service's process: fork, set up the child, exec.
+//!
+//! Owns everything between "the core said Spawn" and a pid: the argv, the
+//! environment, the tty, the closing of fds and the exec path search. It
+//! decides nothing about when or whether to start; it never waits.
+//!
+//! The pid the core sees lives for the whole run of the service:
+//! - one `exec` line: the child execs it directly, so the pid is the
+//!   command's;
+//! - several lines: the child stays a small runner that forks and execs
+//!   each command in turn, waits for it, stops at the first failure and
+//!   exits with that command's status (dying of the same signal if it was
+//!   killed). A signal sent to the runner (TERM from a stop) is passed on to
+//!   the running command, and no further command starts.
+//!
+//! Between fork and exec the child only makes async-signal-safe calls
+//! (raw syscalls through libc, no allocation): every string and pointer
+//! array is built before the fork.
+
+use std::ffi::{CString, NulError};
+use std::os::raw::c_char;
+
+use init_core::envfile::EnvFile;
+use init_core::events::{Pid, SpawnError};
+use init_core::service::Tty;
+use nix::errno::Errno;
+use nix::libc;
+
+/// Where a command without a `/` is looked for when the env file sets no
+/// `PATH`. The service itself still gets only the env file's variables.
+pub const DEFAULT_SEARCH_PATH: &str =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Exit status of a child that could not run its command, as in the shell.
+pub const EXIT_CANNOT_RUN: i32 = 127;
+
+/// The environment every service gets: exactly the env file's variables,
+/// prepared once per (re)load rather than once per spawn.
+#[derive(Debug, Default)]
+pub struct Environment {
+    envp: Vec<CString>,
+    search_path: Vec<String>,
+}
+
+impl Environment {
+    pub fn from_env_file(env: &EnvFile) -> Environment {
+        let envp = env
+            .vars
+            .iter()
+            // The parser refuses NULs, so this drops nothing in practice.
+            .filter_map(|(k, v)| CString::new(format!("{k}={v}")).ok())
+            .collect();
+        let search_path = env
+            .get("PATH")
+            .unwrap_or(DEFAULT_SEARCH_PATH)
+            .split(':')
+            .filter(|dir| !dir.is_empty())
+            .map(str::to_string)
+            .collect();
+        Environment { envp, search_path }
+    }
+}
+
+/// One command, ready for execve: argv, the paths to try, and the message
+/// for when none of them runs.
+struct PreparedCommand {
+    argv: Vec<CString>,
+    candidates: Vec<CString>,
+    failure_prefix: Vec<u8>,
+}
+
+/// A tty or log file to take as stdin, stdout and stderr.
+struct PreparedTty {
+    path: CString,
+    flags: libc::c_int,
+    failure_prefix: Vec<u8>,
+}
+
+/// Opening flags for `tty [truncate] PATH`.
+///
+/// A missing file is created (mode 0644) so that `tty` can name a log file,
+/// except under `/dev/`: there a missing node means the device is not there
+/// (or devtmpfs not mounted yet), and creating a plain file in its place
+/// would hide that. Without `truncate` a plain file is appended to.
+fn tty_open_flags(tty: &Tty) -> libc::c_int {
+    let mut flags = libc::O_RDWR | libc::O_NOCTTY;
+    if !tty.path.starts_with("/dev/") {
+        flags |= libc::O_CREAT;
+    }
+    if tty.truncate {
+        flags |= libc::O_TRUNC;
+    } else {
+        flags |= libc::O_APPEND;
+    }
+    flags
+}
+
+fn invalid(service: &str, what: &str, e: NulError) -> SpawnError {
+    SpawnError {
+        errno: "EINVAL".to_string(),
+        message: format!("{service}: {what} holds a NUL byte at {}", e.nul_position()),
+    }
+}
+
+fn prepare_command(
+    service: &str,
+    argv: &[String],
+    env: &Environment,
+) -> Result<PreparedCommand, SpawnError> {
+    let Some(program) = argv.first() else {
+        return Err(SpawnError {
+            errno: "EINVAL".to_string(),
+            message: format!("{service}: empty command"),
+        });
+    };
+    let c_argv = argv
+        .iter()
+        .map(|a| CString::new(a.as_str()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(service, "an argument", e))?;
+    let candidates = if program.contains('/') {
+        vec![c_argv[0].clone()]
+    } else {
+        env.search_path
+            .iter()
+            .map(|dir| CString::new(format!("{dir}/{program}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid(service, "PATH", e))?
+    };
+    Ok(PreparedCommand {
+        argv: c_argv,
+        candidates,
+        failure_prefix: format!("init: {service}: cannot run {program}: ").into_bytes(),
+    })
+}
+
+fn pointer_array(strings: &[CString]) -> Vec<*const c_char> {
+    strings
+        .iter()
+        .map(|s| s.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect()
+}
+
+/// Starts the process for `service`. Returns once forked; the exit comes
+/// later through SIGCHLD like any other.
+pub fn spawn_service(
+    service: &str,
+    exec: &[Vec<String>],
+    tty: Option<&Tty>,
+    env: &Environment,
+) -> Result<Pid, SpawnError> {
+    let commands = exec
+        .iter()
+        .map(|argv| prepare_command(service, argv, env))
+        .collect::<Result<Vec<_>, _>>()?;
+    if commands.is_empty() {
+        return Err(SpawnError {
+            errno: "EINVAL".to_string(),
+            message: format!("{service}: nothing to run"),
+        });
+    }
+    let tty = tty
+        .map(|t| -> Result<PreparedTty, SpawnError> {
+            Ok(PreparedTty {
+                path: CString::new(t.path.as_str()).map_err(|e| invalid(service, "tty", e))?,
+                flags: tty_open_flags(t),
+                failure_prefix: format!("init: {service}: cannot open {}: ", t.path).into_bytes(),
+            })
+        })
+        .transpose()?;
+    let argvs: Vec<Vec<*const c_char>> = commands.iter().map(|c| pointer_array(&c.argv)).collect();
+    let envp = pointer_array(&env.envp);
+    let fork_failure = format!("init: {service}: cannot fork: ").into_bytes();
+
+    // SAFETY: init is single-threaded, and the child below makes only
+    // async-signal-safe calls on memory prepared above, then execs or exits.
+    match unsafe { libc::fork() } {
+        -1 => {
+            let errno = Errno::last();
+            Err(SpawnError {
+                errno: format!("{errno:?}"),
+                message: format!("{service}: fork failed: {}", errno.desc()),
+            })
+        }
+        0 => {
+            let child = Child {
+                commands: &commands,
+                argvs: &argvs,
+                envp: &envp,
+                tty: tty.as_ref(),
+                fork_failure: &fork_failure,
+            };
+            // SAFETY: we are the freshly forked child. Nothing in `run`
+            // should panic, but a panic unwinding out of here would return
+            // into a second copy of init's loop: end the child instead.
+            let _ = std::panic::catch_unwind(|| unsafe { child.run() });
+            unsafe { libc::_exit(EXIT_CANNOT_RUN) }
+        }
+        pid => Ok(Pid(pid)),
+    }
+}
+
+/// The child's side, borrowed from memory prepared before the fork.
+struct Child<'a> {
+    commands: &'a [PreparedCommand],
+    argvs: &'a [Vec<*const c_char>],
+    envp: &'a [*const c_char],
+    tty: Option<&'a PreparedTty>,
+    fork_failure: &'a [u8],
+}
+
+/// The signals a runner passes on to its command.
+const FORWARDED: [libc::c_int; 6] = [
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
+
+impl Child<'_> {
+    /// Never returns: execs or `_exit`s.
+    unsafe fn run(&self) -> ! {
+        reset_signal_dispositions();
+        // A session of its own: a service's process group is not init's, so
+        // a Ctrl-C on the console or a group signal never reaches the rest.
+        libc::setsid();
+        if let Some(tty) = self.tty {
+            let fd = libc::open(tty.path.as_ptr(), tty.flags, 0o644 as libc::c_uint);
+            if fd < 0 {
+                fail(&tty.failure_prefix, Errno::last());
+            }
+            // TIOCSCTTY only for a real terminal: a log file has no
+            // controlling-terminal semantics and the ioctl would fail.
+            if libc::isatty(fd) == 1 {
+                libc::ioctl(fd, libc::TIOCSCTTY as _, 0);
+            }
+            for target in 0..3 {
+                libc::dup2(fd, target);
+            }
+            if fd > 2 {
+                libc::close(fd);
+            }
+        }
+        close_fds_from_3();
+        if self.commands.len() == 1 {
+            set_signal_mask(&[]);
+            self.exec(0);
+        }
+        self.run_in_turn()
+    }
+
+    /// The runner: every command in order, each in its own child.
+    unsafe fn run_in_turn(&self) -> ! {
+        let mut waited: Vec<libc::c_int> = FORWARDED.to_vec();
+        waited.push(libc::SIGCHLD);
+        let set = set_signal_mask(&waited);
+        let mut stop_after_current = false;
+        for index in 0..self.commands.len() {
+            let pid = libc::fork();
+            if pid < 0 {
+                fail(self.fork_failure, Errno::last());
+            }
+            if pid == 0 {
+                set_signal_mask(&[]);
+                self.exec(index);
+            }
+            let status = loop {
+                let mut signal: libc::c_int = 0;
+                if libc::sigwait(&set, &mut signal) != 0 {
+                    continue;
+                }
+                if signal != libc::SIGCHLD {
+                    libc::kill(pid, signal);
+                    stop_after_current = true;
+                    continue;
+                }
+                let mut status: libc::c_int = 0;
+                if libc::waitpid(pid, &mut status, libc::WNOHANG) == pid {
+                    break status;
+                }
+            };
+            if libc::WIFSIGNALED(status) {
+                // Die the same way, so init sees what killed the command.
+                let signal = libc::WTERMSIG(status);
+                libc::signal(signal, libc::SIG_DFL);
+                set_signal_mask(&[]);
+                libc::raise(signal);
+                libc::_exit(128 + signal);
+            }
+            let code = libc::WEXITSTATUS(status);
+            if code != 0 || stop_after_current {
+                libc::_exit(code);
+            }
+        }
+        libc::_exit(0)
+    }
+
+    /// Execs command `index`, trying each candidate path; on failure says
+    /// why on stderr and exits 127.
+    unsafe fn exec(&self, index: usize) -> ! {
+        let command = &self.commands[index];
+        let argv = &self.argvs[index];
+        // ENOENT unless some candidate existed but could not run: that
+        // error is the one worth reporting (as execvp does).
+        let mut reported = Errno::ENOENT;
+        for candidate in &command.candidates {
+            libc::execve(candidate.as_ptr(), argv.as_ptr(), self.envp.as_ptr());
+            let errno = Errno::last();
+            if errno != Errno::ENOENT && errno != Errno::ENOTDIR {
+                reported = errno;
+            }
+        }
+        fail(&command.failure_prefix, reported)
+    }
+}
+
+/// Writes `prefix`, the errno text and a newline to stderr, then exits 127.
+unsafe fn fail(prefix: &[u8], errno: Errno) -> ! {
+    let text = errno.desc().as_bytes();
+    libc::write(2, prefix.as_ptr().cast(), prefix.len());
+    libc::write(2, text.as_ptr().cast(), text.len());
+    libc::write(2, b"\n".as_ptr().cast(), 1);
+    libc::_exit(EXIT_CANNOT_RUN)
+}
+
+/// Every disposition back to default: init's are inherited through fork,
+/// and an ignored one (Rust ignores SIGPIPE) would survive exec.
+unsafe fn reset_signal_dispositions() {
+    for signal in 1..libc::SIGRTMAX() {
+        if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+            libc::signal(signal, libc::SIG_DFL);
+        }
+    }
+}
+
+/// Blocks exactly `signals` (none: unblocks everything) and returns the set.
+unsafe fn set_signal_mask(signals: &[libc::c_int]) -> libc::sigset_t {
+    let mut set: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut set);
+    for &signal in signals {
+        libc::sigaddset(&mut set, signal);
+    }
+    libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    set
+}
+
+/// Closes every fd from 3 up. `close_range(2)` needs no /proc (the original
+/// listed /proc/self/fd, which fails before /proc is mounted); kernels
+/// older than 5.9 lack it, and then a plain loop up to the fd limit does.
+unsafe fn close_fds_from_3() {
+    if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) == 0 {
+        return;
+    }
+    let mut limit: libc::rlimit = std::mem::zeroed();
+    let max = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+        limit.rlim_cur.min(1 << 20) as libc::c_int
+    } else {
+        1024
+    };
+    for fd in 3..max {
+        libc::close(fd);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scratch::ScratchDir;
+    use init_core::envfile::parse_env_file;
+    use init_core::events::ExitStatus;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    fn sh(script: &str) -> Vec<String> {
+        argv(&["/bin/sh", "-c", script])
+    }
+
+    fn log_tty(path: &std::path::Path) -> Tty {
+        Tty {
+            path: path.display().to_string(),
+            truncate: true,
+        }
+    }
+
+    fn wait(pid: Pid) -> ExitStatus {
+        match nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid.0), None).unwrap() {
+            nix::sys::wait::WaitStatus::Exited(_, code) => ExitStatus::Exited(code),
+            nix::sys::wait::WaitStatus::Signaled(_, signal, _) => {
+                ExitStatus::Signaled(signal as i32)
+            }
+            other => panic!("unexpected wait status {other:?}"),
+        }
+    }
+
+    fn default_env() -> Environment {
+        Environment::from_env_file(&parse_env_file("e", b"PATH=/usr/bin:/bin\n"))
+    }
+
+    #[test]
+    fn commands_run_in_order_and_stop_at_the_first_failure() {
+        let dir = ScratchDir::new("spawn-order");
+        let log = dir.join("log");
+        let exec = vec![
+            sh("echo one >> \"$0\"")
+                .into_iter()
+                .chain([log.display().to_string()])
+                .collect(),
+            argv(&["false"]),
+            sh("echo three >> \"$0\"")
+                .into_iter()
+                .chain([log.display().to_string()])
+                .collect(),
+        ];
+        let pid = spawn_service("svc", &exec, None, &default_env()).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(1));
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "one\n");
+    }
+
+    #[test]
+    fn a_stopped_runner_passes_term_on_and_starts_nothing_more() {
+        let dir = ScratchDir::new("spawn-term");
+        let marker = dir.join("marker");
+        let exec = vec![
+            argv(&["sleep", "10"]),
+            argv(&["touch", &marker.display().to_string()]),
+        ];
+        let pid = spawn_service("svc", &exec, None, &default_env()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        power_signal(pid);
+        assert_eq!(wait(pid), ExitStatus::Signaled(libc::SIGTERM));
+        assert!(!marker.exists());
+    }
+
+    fn power_signal(pid: Pid) {
+        crate::power::signal_process(pid, init_core::events::Signal::Term);
+    }
+
+    #[test]
+    fn the_tty_file_is_truncated_and_takes_all_three_stdio_fds() {
+        let dir = ScratchDir::new("spawn-tty");
+        let log = dir.join("out.log");
+        std::fs::write(&log, "old content that must go\n").unwrap();
+        let exec = vec![sh("echo out; echo err >&2; read line; echo \"read:$line\"")];
+        let pid = spawn_service("svc", &exec, Some(&log_tty(&log)), &default_env()).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        // stdin is the same file: `read` hits its end and gets nothing.
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "out\nerr\nread:\n");
+    }
+
+    #[test]
+    fn the_environment_holds_exactly_the_env_file() {
+        let dir = ScratchDir::new("spawn-env");
+        let log = dir.join("env.log");
+        let env = Environment::from_env_file(&parse_env_file(
+            "initd.env",
+            b"# comment\nGREETING=hello world\nPATH=/usr/bin:/bin\n",
+        ));
+        let pid = spawn_service("svc", &[argv(&["env"])], Some(&log_tty(&log)), &env).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "GREETING=hello world\nPATH=/usr/bin:/bin\n"
+        );
+    }
+
+    #[test]
+    fn a_missing_program_is_named_on_stderr_with_status_127() {
+        let dir = ScratchDir::new("spawn-missing");
+        let log = dir.join("err.log");
+        let exec = vec![argv(&["/nonexistent/prog", "x"])];
+        let pid = spawn_service("svc", &exec, Some(&log_tty(&log)), &default_env()).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(EXIT_CANNOT_RUN));
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "init: svc: cannot run /nonexistent/prog: No such file or directory\n"
+        );
+        let pid = spawn_service(
+            "svc",
+            &[argv(&["no-such-program"])],
+            Some(&log_tty(&log)),
+            &default_env(),
+        )
+        .unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(EXIT_CANNOT_RUN));
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "init: svc: cannot run no-such-program: No such file or directory\n"
+        );
+    }
+
+    #[test]
+    fn no_fd_above_2_leaks_into_a_service() {
+        let dir = ScratchDir::new("spawn-fds");
+        let log = dir.join("fds.log");
+        // Opened without O_CLOEXEC on purpose: only close_range stops it.
+        let leaky = nix::fcntl::open(
+            &dir.join("leak"),
+            nix::fcntl::OFlag::O_CREAT | nix::fcntl::OFlag::O_WRONLY,
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        let exec = vec![sh("for fd in /proc/self/fd/*; do echo ${fd##*/}; done")];
+        let pid = spawn_service("svc", &exec, Some(&log_tty(&log)), &default_env()).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        nix::unistd::close(leaky).unwrap();
+        let fds = std::fs::read_to_string(&log).unwrap();
+        let fds: Vec<&str> = fds.lines().collect();
+        // 0-2, plus the one the shell's glob had open while listing.
+        assert!(
+            fds.len() <= 4 && fds[..3] == ["0", "1", "2"],
+            "fds: {fds:?}"
+        );
+    }
+
+    #[test]
+    fn the_environment_is_the_env_file_and_nothing_else() {
+        let env = Environment::from_env_file(&parse_env_file("e", b"A=1\nPATH=/x::/y\n"));
+        assert_eq!(env.envp, vec![c"A=1".to_owned(), c"PATH=/x::/y".to_owned()]);
+        assert_eq!(env.search_path, vec!["/x", "/y"]);
+        let bare = Environment::from_env_file(&EnvFile::default());
+        assert!(bare.envp.is_empty());
+        assert_eq!(bare.search_path.len(), 6);
+    }
+
+    #[test]
+    fn commands_are_looked_up_in_the_search_path_unless_they_hold_a_slash() {
+        let env = Environment::from_env_file(&parse_env_file("e", b"PATH=/a:/b\n"));
+        let cmd = prepare_command("svc", &["sleep".to_string(), "1".to_string()], &env).unwrap();
+        assert_eq!(
+            cmd.candidates,
+            vec![c"/a/sleep".to_owned(), c"/b/sleep".to_owned()]
+        );
+        assert_eq!(cmd.failure_prefix, b"init: svc: cannot run sleep: ");
+        let abs = prepare_command("svc", &["/bin/sh".to_string()], &env).unwrap();
+        assert_eq!(abs.candidates, vec![c"/bin/sh".to_owned()]);
+        let bad = prepare_command("svc", &["a\0b".to_string()], &env);
+        assert_eq!(bad.err().map(|e| e.errno), Some("EINVAL".to_string()));
+    }
+
+    #[test]
+    fn log_files_are_created_but_device_nodes_never() {
+        let log = Tty {
+            path: "/var/log/x".to_string(),
+            truncate: true,
+        };
+        assert_ne!(tty_open_flags(&log) & libc::O_CREAT, 0);
+        assert_ne!(tty_open_flags(&log) & libc::O_TRUNC, 0);
+        let console = Tty {
+            path: "/dev/tty1".to_string(),
+            truncate: false,
+        };
+        assert_eq!(tty_open_flags(&console) & libc::O_CREAT, 0);
+        assert_ne!(tty_open_flags(&console) & libc::O_APPEND, 0);
+    }
+}

@@ -1,0 +1,833 @@
+//! The event loop in virtual time: the clock, the process table, the
+//! agenda of things due, and the feeding of the core.
+//!
+//! Owns carrying out the core's outputs on scripted processes and turning
+//! process ends and scenario steps into inputs. It decides no policy: every
+//! spawn, signal and timeout comes from the core.
+//!
+//! Order at one instant (the tie rule): queued inputs first (the answers
+//! to spawns, in the order the spawns were output); then process exits, by
+//! pid (or, with a seed, in an order the seed shuffles); then scenario
+//! steps in file order; then the core's timer, if it is due.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use init_core::events::{
+    Event, ExitStatus, Millis, Output, Pid, PowerAction, Report, ServiceId, Signal,
+};
+use init_core::service::{ServiceDef, ServiceType, Target};
+use init_core::supervisor::{Options, Supervisor};
+use serde_json::Value;
+
+use crate::invariants::{Bounds, Checker, Invariant, Violation};
+use crate::model::{signal_name, ProcessModel, SpawnOutcome, Subject, SIGKILL, SIGTERM};
+use crate::scenario::{Action, Control, Scenario, Step};
+use crate::trace::{show_argv, Direction, TraceLine};
+
+/// The first pid handed out; the rest count up and are never reused.
+pub const FIRST_PID: i32 = 100;
+
+/// When a run stops at the latest, unless the scenario says `option until`.
+pub const DEFAULT_UNTIL_MS: u64 = 600_000;
+
+/// Guards against a core that never lets the clock move.
+const MAX_STEPS_AT_ONE_INSTANT: u32 = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Stop once virtual time would pass this.
+    pub until: Millis,
+    /// Stop after this many steps in all.
+    pub max_steps: u64,
+}
+
+/// How a run ended and what it saw.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub trace: Vec<TraceLine>,
+    pub violations: Vec<Violation>,
+    pub power: Option<(Millis, PowerAction)>,
+    pub end: Millis,
+    pub steps: u64,
+}
+
+/// The order of things due at one instant: exits before scenario steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum DueClass {
+    Exit = 0,
+    Step = 1,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct AgendaKey {
+    at: Millis,
+    class: DueClass,
+    tie: u64,
+    seq: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Due {
+    Exit(Pid),
+    Boot,
+    Step(usize),
+}
+
+#[derive(Debug, Clone)]
+struct Process {
+    service: ServiceId,
+    /// When and how it ends, if it does by itself or was killed.
+    end: Option<(AgendaKey, ExitStatus)>,
+    ignores_term: bool,
+    /// A signal already ended it; it waits to be reaped.
+    killed: bool,
+}
+
+/// What the simulator knows about one service id.
+#[derive(Debug, Clone)]
+struct Info {
+    name: String,
+    base: String,
+    kind: ServiceType,
+}
+
+/// When the things a what-if asks about first happened to a service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServiceTimes {
+    pub spawned: Option<Millis>,
+    pub exited: Option<Millis>,
+    pub spawn_failed: Option<Millis>,
+}
+
+pub struct Sim {
+    supervisor: Supervisor,
+    now: Millis,
+    agenda: BTreeMap<AgendaKey, Due>,
+    processes: BTreeMap<Pid, Process>,
+    /// The newest process of each service, for `crash`.
+    newest: BTreeMap<ServiceId, Pid>,
+    /// Every pid ever handed out and its service (pids are never reused).
+    pid_owner: BTreeMap<Pid, ServiceId>,
+    next_pid: i32,
+    next_seq: u64,
+    inputs: VecDeque<Event>,
+    model: ProcessModel,
+    info: BTreeMap<ServiceId, Info>,
+    ids_by_name: BTreeMap<String, ServiceId>,
+    spawn_counts: BTreeMap<ServiceId, u32>,
+    timeline: Vec<Step>,
+    seed: Option<u64>,
+    record_trace: bool,
+    trace: Vec<TraceLine>,
+    checker: Checker,
+    power: Option<(Millis, PowerAction)>,
+    limits: RunLimits,
+    steps: u64,
+    steps_at_instant: u32,
+    times: BTreeMap<ServiceId, ServiceTimes>,
+    target_complete: BTreeMap<Target, Millis>,
+    stop_at_target: Option<Target>,
+}
+
+impl Sim {
+    /// A simulation of `scenario`. `seed` only shuffles the order of
+    /// process exits that fall on the same millisecond.
+    pub fn from_scenario(scenario: &Scenario, seed: Option<u64>) -> Sim {
+        let options = scenario.options.core.clone();
+        let until = Millis(scenario.options.until_ms.unwrap_or(DEFAULT_UNTIL_MS));
+        let mut sim = Sim::new(
+            scenario.services.clone(),
+            options,
+            scenario.model.clone(),
+            RunLimits {
+                until,
+                max_steps: 5_000_000,
+            },
+        );
+        sim.seed = seed;
+        sim.timeline = scenario.timeline.clone();
+        if scenario.options.boot_at_start {
+            sim.schedule(Millis::ZERO, DueClass::Step, 0, Due::Boot);
+        }
+        for index in 0..sim.timeline.len() {
+            let at = sim.timeline[index].at;
+            sim.schedule(at, DueClass::Step, 0, Due::Step(index));
+        }
+        sim
+    }
+
+    /// A simulation with no timeline: schedule inputs with [`Sim::boot_at_start`].
+    pub fn new(
+        services: Vec<ServiceDef>,
+        options: Options,
+        model: ProcessModel,
+        limits: RunLimits,
+    ) -> Sim {
+        let bounds = Bounds {
+            respawn_delay_ms: options.respawn_delay_ms,
+            kill_grace_ms: options.kill_grace_ms,
+            final_service_timeout_ms: options.final_service_timeout_ms,
+        };
+        let supervisor = Supervisor::new(services, options);
+        let checker = Checker::new(bounds, &supervisor);
+        let mut sim = Sim {
+            supervisor,
+            now: Millis::ZERO,
+            agenda: BTreeMap::new(),
+            processes: BTreeMap::new(),
+            newest: BTreeMap::new(),
+            pid_owner: BTreeMap::new(),
+            next_pid: FIRST_PID,
+            next_seq: 0,
+            inputs: VecDeque::new(),
+            model,
+            info: BTreeMap::new(),
+            ids_by_name: BTreeMap::new(),
+            spawn_counts: BTreeMap::new(),
+            timeline: Vec::new(),
+            seed: None,
+            record_trace: true,
+            trace: Vec::new(),
+            checker,
+            power: None,
+            limits,
+            steps: 0,
+            steps_at_instant: 0,
+            times: BTreeMap::new(),
+            target_complete: BTreeMap::new(),
+            stop_at_target: None,
+        };
+        sim.refresh_names();
+        let notes = sim.checker.refresh(&sim.supervisor);
+        for note in notes {
+            sim.note(note);
+        }
+        sim
+    }
+
+    /// Sends `Boot` at time 0.
+    pub fn boot_at_start(&mut self) {
+        self.schedule(Millis::ZERO, DueClass::Step, 0, Due::Boot);
+    }
+
+    /// Keeps no trace (the fuzzer and what-if only need the verdict).
+    pub fn without_trace(mut self) -> Sim {
+        self.record_trace = false;
+        self.trace.clear();
+        self
+    }
+
+    /// Ends the run as soon as `target` completes (what-if).
+    pub fn stop_when_complete(mut self, target: Target) -> Sim {
+        self.stop_at_target = Some(target);
+        self
+    }
+
+    pub fn supervisor(&self) -> &Supervisor {
+        &self.supervisor
+    }
+
+    pub fn checker(&self) -> &Checker {
+        &self.checker
+    }
+
+    pub fn times(&self) -> &BTreeMap<ServiceId, ServiceTimes> {
+        &self.times
+    }
+
+    pub fn target_complete(&self) -> &BTreeMap<Target, Millis> {
+        &self.target_complete
+    }
+
+    /// Runs until power-off, a violation, quiet, or the limits.
+    pub fn run(&mut self) -> RunOutcome {
+        let quiescent = loop {
+            if !self.checker.violations().is_empty() {
+                break false;
+            }
+            match self.step() {
+                StepResult::Went => {}
+                StepResult::Quiet => break true,
+                StepResult::Stopped => break false,
+            }
+        };
+        if self.checker.violations().is_empty() && self.power.is_none() {
+            self.checker.finish(self.now, quiescent);
+        }
+        RunOutcome {
+            trace: std::mem::take(&mut self.trace),
+            violations: self.checker.violations().to_vec(),
+            power: self.power,
+            end: self.now,
+            steps: self.steps,
+        }
+    }
+
+    fn step(&mut self) -> StepResult {
+        if let Some(event) = self.inputs.pop_front() {
+            self.feed(event);
+            return StepResult::Went;
+        }
+        if self.power.is_some() {
+            return StepResult::Stopped;
+        }
+        if let Some(target) = self.stop_at_target {
+            if self.target_complete.contains_key(&target) {
+                return StepResult::Stopped;
+            }
+        }
+        if self.steps >= self.limits.max_steps {
+            return StepResult::Stopped;
+        }
+        let next_due = self.agenda.first_key_value().map(|(k, _)| k.at);
+        let timer = self.call_core(|s| s.poll_timeout()).flatten();
+        let (at, is_timer) = match (next_due, timer) {
+            (Some(due), Some(timer)) if timer < due => (timer, true),
+            (Some(due), _) => (due, false),
+            (None, Some(timer)) => (timer, true),
+            (None, None) => return StepResult::Quiet,
+        };
+        let at = at.max(self.now);
+        // A shutdown owes a power command: run on past `until` to see it.
+        let until = match self.checker.power_deadline() {
+            Some(deadline) => self.limits.until.max(deadline),
+            None => self.limits.until,
+        };
+        if at > until {
+            self.now = self.now.max(until);
+            return StepResult::Stopped;
+        }
+        if at == self.now {
+            self.steps_at_instant += 1;
+            if self.steps_at_instant > MAX_STEPS_AT_ONE_INSTANT {
+                self.checker.report(
+                    self.now,
+                    Invariant::NoPanic,
+                    format!("more than {MAX_STEPS_AT_ONE_INSTANT} steps at one instant: the clock never moves"),
+                );
+                return StepResult::Stopped;
+            }
+        } else {
+            self.steps_at_instant = 0;
+        }
+        self.now = at;
+        self.steps += 1;
+        if is_timer {
+            self.line(Direction::In, None, "timeout", String::new(), vec![]);
+            let now = self.now;
+            self.call_core(|s| s.handle_timeout(now));
+            self.drain();
+        } else if let Some((_, due)) = self.agenda.pop_first() {
+            self.handle_due(due);
+        }
+        StepResult::Went
+    }
+
+    fn handle_due(&mut self, due: Due) {
+        match due {
+            Due::Boot => self.feed(Event::Boot),
+            Due::Exit(pid) => {
+                let Some(process) = self.processes.remove(&pid) else {
+                    return;
+                };
+                if self.newest.get(&process.service) == Some(&pid) {
+                    self.newest.remove(&process.service);
+                }
+                let status = process.end.map_or(ExitStatus::Exited(0), |(_, s)| s);
+                let times = self.times.entry(process.service).or_default();
+                times.exited.get_or_insert(self.now);
+                self.feed(Event::Exited { pid, status });
+            }
+            Due::Step(index) => {
+                let Some(step) = self.timeline.get(index).cloned() else {
+                    return;
+                };
+                self.run_step(step);
+            }
+        }
+    }
+
+    fn run_step(&mut self, step: Step) {
+        match step.action {
+            Action::Boot => self.feed(Event::Boot),
+            Action::Shutdown => self.feed(Event::Shutdown),
+            Action::Reboot => self.feed(Event::Reboot),
+            Action::Reload(services) => self.feed(Event::Reload { services }),
+            Action::Crash { service, signal } => {
+                let pid = self
+                    .ids_by_name
+                    .get(&service)
+                    .and_then(|id| self.newest.get(id))
+                    .copied();
+                match pid.filter(|pid| self.processes.get(pid).is_some_and(|p| !p.killed)) {
+                    Some(pid) => self.end_process(pid, signal),
+                    None => self.note(format!("crash {service}: no live process")),
+                }
+            }
+            Action::Control(control, name) => match self.ids_by_name.get(&name).copied() {
+                Some(id) => self.feed(match control {
+                    Control::Start => Event::Start(id),
+                    Control::Stop => Event::Stop(id),
+                    Control::Restart => Event::Restart(id),
+                }),
+                None => self.note(format!(
+                    "control {} {name}: no such service",
+                    control.as_str()
+                )),
+            },
+            Action::ConfigChange => {}
+        }
+    }
+
+    /// Hands one input to the core and carries out what it says.
+    fn feed(&mut self, event: Event) {
+        self.trace_input(&event);
+        self.checker.on_input(self.now, &event, &self.supervisor);
+        let is_reload = matches!(event, Event::Reload { .. });
+        let now = self.now;
+        let kept = matches!(event, Event::Stop(_)).then(|| event.clone());
+        self.call_core(move |s| s.handle_event(now, event));
+        if let Some(event) = kept {
+            self.checker.after_input(&event, &self.supervisor);
+        }
+        if is_reload {
+            self.refresh_names();
+            let notes = self.checker.refresh(&self.supervisor);
+            for note in notes {
+                self.note(note);
+            }
+        }
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        while let Some(Some(output)) = self.call_core(|s| s.poll_output()) {
+            self.carry_out(output);
+            if !self.checker.violations().is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Calls into the core, turning a panic into a violation.
+    fn call_core<T>(&mut self, f: impl FnOnce(&mut Supervisor) -> T) -> Option<T> {
+        let supervisor = &mut self.supervisor;
+        match catch_unwind(AssertUnwindSafe(|| f(supervisor))) {
+            Ok(value) => Some(value),
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic with no message".to_string());
+                self.checker.report(
+                    self.now,
+                    Invariant::NoPanic,
+                    format!("the core panicked: {message}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn carry_out(&mut self, output: Output) {
+        self.trace_output(&output);
+        self.checker.on_output(self.now, &output, &self.supervisor);
+        match output {
+            Output::Spawn { service, exec, .. } => self.spawn(service, &exec),
+            Output::Signal { pid, signal, .. } => self.deliver(pid, signal),
+            Output::KillAll { signal } => {
+                let pids: Vec<Pid> = self.processes.keys().copied().collect();
+                for pid in pids {
+                    self.deliver(pid, signal);
+                }
+            }
+            Output::TargetComplete { target } => {
+                self.target_complete.entry(target).or_insert(self.now);
+            }
+            Output::Power { action } => {
+                if self.power.is_none() {
+                    self.power = Some((self.now, action));
+                    self.check_nothing_runs_at_power();
+                }
+            }
+            Output::Report { .. } | Output::Sync => {}
+        }
+    }
+
+    /// Invariant 6: at power-off every process has ended (the final KILL
+    /// counts; its victims need not be reaped yet).
+    fn check_nothing_runs_at_power(&mut self) {
+        let running: Vec<String> = self
+            .processes
+            .iter()
+            .filter(|(_, p)| !p.killed && p.end.map_or(true, |(key, _)| key.at > self.now))
+            .map(|(pid, p)| format!("{} (pid {pid})", self.name_of(p.service)))
+            .collect();
+        if !running.is_empty() {
+            self.checker.report(
+                self.now,
+                Invariant::Reaped,
+                format!("still running at power-off: {}", running.join(", ")),
+            );
+        }
+    }
+
+    fn spawn(&mut self, service: ServiceId, exec: &[Vec<String>]) {
+        let info = self.info_of(service);
+        let index = self.spawn_counts.entry(service).or_insert(0);
+        let spawn_index = *index;
+        *index += 1;
+        let subject = Subject {
+            name: &info.name,
+            base: &info.base,
+            kind: info.kind,
+        };
+        match self.model.spawn(subject, exec, spawn_index) {
+            SpawnOutcome::Fails(error) => {
+                self.times
+                    .entry(service)
+                    .or_default()
+                    .spawn_failed
+                    .get_or_insert(self.now);
+                self.inputs.push_back(Event::SpawnFailed { service, error });
+            }
+            SpawnOutcome::Runs(run) => {
+                let pid = Pid(self.next_pid);
+                self.next_pid += 1;
+                let end = run.end.map(|(after_ms, status)| {
+                    let key = self.schedule(
+                        self.now.saturating_add(after_ms),
+                        DueClass::Exit,
+                        self.tie(pid),
+                        Due::Exit(pid),
+                    );
+                    (key, status)
+                });
+                self.processes.insert(
+                    pid,
+                    Process {
+                        service,
+                        end,
+                        ignores_term: run.ignores_term,
+                        killed: false,
+                    },
+                );
+                self.newest.insert(service, pid);
+                self.pid_owner.insert(pid, service);
+                self.times
+                    .entry(service)
+                    .or_default()
+                    .spawned
+                    .get_or_insert(self.now);
+                self.inputs.push_back(Event::Spawned { service, pid });
+            }
+        }
+    }
+
+    fn deliver(&mut self, pid: Pid, signal: Signal) {
+        let Some(process) = self.processes.get(&pid) else {
+            return;
+        };
+        if process.killed {
+            return;
+        }
+        match signal {
+            Signal::Term if process.ignores_term => {}
+            Signal::Term => self.end_process(pid, SIGTERM),
+            Signal::Kill => self.end_process(pid, SIGKILL),
+        }
+    }
+
+    /// A signal ends the process now; its exit is due at once.
+    fn end_process(&mut self, pid: Pid, signal: i32) {
+        let tie = self.tie(pid);
+        let Some(process) = self.processes.get(&pid) else {
+            return;
+        };
+        if let Some((key, _)) = process.end {
+            self.agenda.remove(&key);
+        }
+        let key = self.schedule(self.now, DueClass::Exit, tie, Due::Exit(pid));
+        if let Some(process) = self.processes.get_mut(&pid) {
+            process.end = Some((key, ExitStatus::Signaled(signal)));
+            process.killed = true;
+        }
+    }
+
+    fn tie(&self, pid: Pid) -> u64 {
+        match self.seed {
+            Some(seed) => crate::rng::mix(seed ^ (pid.0 as u64)),
+            None => pid.0 as u64,
+        }
+    }
+
+    fn schedule(&mut self, at: Millis, class: DueClass, tie: u64, due: Due) -> AgendaKey {
+        let key = AgendaKey {
+            at,
+            class,
+            tie,
+            seq: self.next_seq,
+        };
+        self.next_seq += 1;
+        self.agenda.insert(key, due);
+        key
+    }
+
+    fn refresh_names(&mut self) {
+        self.ids_by_name.clear();
+        for status in self.supervisor.services() {
+            self.ids_by_name.insert(status.def.name.clone(), status.id);
+            self.info.insert(
+                status.id,
+                Info {
+                    name: status.def.name.clone(),
+                    base: status.def.base.clone(),
+                    kind: status.def.kind,
+                },
+            );
+        }
+    }
+
+    fn info_of(&mut self, id: ServiceId) -> Info {
+        if let Some(info) = self.info.get(&id) {
+            return info.clone();
+        }
+        let info = match self.supervisor.service(id) {
+            Some(status) => Info {
+                name: status.def.name.clone(),
+                base: status.def.base.clone(),
+                kind: status.def.kind,
+            },
+            None => Info {
+                name: format!("#{}", id.0),
+                base: format!("#{}", id.0),
+                kind: ServiceType::Once,
+            },
+        };
+        self.info.insert(id, info.clone());
+        info
+    }
+
+    fn name_of(&self, id: ServiceId) -> String {
+        self.info
+            .get(&id)
+            .map_or_else(|| format!("#{}", id.0), |i| i.name.clone())
+    }
+
+    fn note(&mut self, text: String) {
+        self.line(Direction::Note, None, "note", text, vec![]);
+    }
+
+    fn line(
+        &mut self,
+        direction: Direction,
+        service: Option<ServiceId>,
+        event: &'static str,
+        detail: String,
+        fields: Vec<(&'static str, Value)>,
+    ) {
+        if !self.record_trace {
+            return;
+        }
+        let service = service.map(|id| self.name_of(id));
+        self.trace.push(TraceLine {
+            t: self.now,
+            direction,
+            service,
+            event,
+            detail,
+            fields,
+        });
+    }
+
+    fn trace_input(&mut self, event: &Event) {
+        if !self.record_trace {
+            return;
+        }
+        use Direction::In;
+        match event {
+            Event::Boot => self.line(In, None, "boot", String::new(), vec![]),
+            Event::Shutdown => self.line(In, None, "shutdown", String::new(), vec![]),
+            Event::Reboot => self.line(In, None, "reboot", String::new(), vec![]),
+            Event::Reload { services } => {
+                let names: BTreeSet<&str> = services.iter().map(|s| s.name.as_str()).collect();
+                let added: Vec<&str> = names
+                    .iter()
+                    .copied()
+                    .filter(|n| !self.ids_by_name.contains_key(*n))
+                    .collect();
+                let removed: Vec<&str> = self
+                    .ids_by_name
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|n| !names.contains(n))
+                    .collect();
+                let mut detail = format!("services={}", services.len());
+                if !added.is_empty() {
+                    detail.push_str(&format!(" added={}", added.join(",")));
+                }
+                if !removed.is_empty() {
+                    detail.push_str(&format!(" removed={}", removed.join(",")));
+                }
+                let fields = vec![
+                    (
+                        "services",
+                        Value::from(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()),
+                    ),
+                    (
+                        "added",
+                        Value::from(added.iter().map(|n| n.to_string()).collect::<Vec<_>>()),
+                    ),
+                    (
+                        "removed",
+                        Value::from(removed.iter().map(|n| n.to_string()).collect::<Vec<_>>()),
+                    ),
+                ];
+                self.line(In, None, "reload", detail, fields)
+            }
+            Event::Spawned { service, pid } => self.line(
+                In,
+                Some(*service),
+                "spawned",
+                format!("pid={pid}"),
+                vec![("pid", Value::from(pid.0))],
+            ),
+            Event::SpawnFailed { service, error } => self.line(
+                In,
+                Some(*service),
+                "spawn-failed",
+                format!("{} ({})", error.errno, error.message),
+                vec![
+                    ("errno", Value::from(error.errno.clone())),
+                    ("message", Value::from(error.message.clone())),
+                ],
+            ),
+            Event::Exited { pid, status } => {
+                let owner = self.checker_owner(*pid);
+                let (detail, status_value, signal_value) = match status {
+                    ExitStatus::Exited(code) => {
+                        (format!("status={code}"), Value::from(*code), Value::Null)
+                    }
+                    ExitStatus::Signaled(sig) => (
+                        format!("signal={}", signal_name(*sig)),
+                        Value::Null,
+                        Value::from(signal_name(*sig)),
+                    ),
+                };
+                self.line(
+                    In,
+                    owner,
+                    "exit",
+                    detail,
+                    vec![
+                        ("pid", Value::from(pid.0)),
+                        ("status", status_value),
+                        ("signal", signal_value),
+                    ],
+                )
+            }
+            Event::Start(id) => self.line(In, Some(*id), "start", String::new(), vec![]),
+            Event::Stop(id) => self.line(In, Some(*id), "stop", String::new(), vec![]),
+            Event::Restart(id) => self.line(In, Some(*id), "restart", String::new(), vec![]),
+        }
+    }
+
+    /// The service a pid was spawned for, from the sim's own records.
+    fn checker_owner(&self, pid: Pid) -> Option<ServiceId> {
+        self.pid_owner.get(&pid).copied()
+    }
+
+    fn trace_output(&mut self, output: &Output) {
+        if !self.record_trace {
+            return;
+        }
+        use Direction::Out;
+        match output {
+            Output::Spawn { service, exec, tty } => {
+                let shown: Vec<String> = exec.iter().map(|argv| show_argv(argv)).collect();
+                let mut detail = shown.join(" ");
+                if let Some(tty) = tty {
+                    detail.push_str(&format!(" tty={}", tty.path));
+                }
+                self.line(
+                    Out,
+                    Some(*service),
+                    "spawn",
+                    detail,
+                    vec![
+                        ("exec", serde_json::to_value(exec).unwrap_or(Value::Null)),
+                        (
+                            "tty",
+                            tty.as_ref()
+                                .map_or(Value::Null, |t| Value::from(t.path.clone())),
+                        ),
+                    ],
+                )
+            }
+            Output::Signal {
+                service,
+                pid,
+                signal,
+            } => self.line(
+                Out,
+                Some(*service),
+                "signal",
+                format!("{} pid={pid}", signal.name()),
+                vec![
+                    ("signal", Value::from(signal.name())),
+                    ("pid", Value::from(pid.0)),
+                ],
+            ),
+            Output::KillAll { signal } => self.line(
+                Out,
+                None,
+                "kill-all",
+                signal.name().to_string(),
+                vec![("signal", Value::from(signal.name()))],
+            ),
+            Output::Report { service, report } => {
+                let word = match report {
+                    Report::Ok => "OK",
+                    Report::Fail => "FAIL",
+                    Report::Up => "UP",
+                };
+                self.line(
+                    Out,
+                    Some(*service),
+                    "report",
+                    word.to_string(),
+                    vec![("report", Value::from(word))],
+                )
+            }
+            Output::TargetComplete { target } => self.line(
+                Out,
+                None,
+                "target-complete",
+                target.as_str().to_string(),
+                vec![("target", Value::from(target.as_str()))],
+            ),
+            Output::Sync => self.line(Out, None, "sync", String::new(), vec![]),
+            Output::Power { action } => {
+                let word = match action {
+                    PowerAction::PowerOff => "poweroff",
+                    PowerAction::Reboot => "reboot",
+                };
+                self.line(
+                    Out,
+                    None,
+                    "power",
+                    word.to_string(),
+                    vec![("action", Value::from(word))],
+                )
+            }
+        }
+    }
+}
+
+enum StepResult {
+    Went,
+    Quiet,
+    Stopped,
+}

@@ -1,0 +1,510 @@
+//! Seeded swarm scenarios (TigerBeetle VOPR style) and the shrinker.
+//!
+//! Owns turning a seed into a scenario text (graph, fault probabilities,
+//! timeline), running it against the invariants, and shrinking a failure to
+//! a small reproducer by deleting timeline steps. Every choice comes from
+//! the seed: the same seed always gives the same scenario and verdict.
+//!
+//! Swarm testing: each seed first draws its own probabilities (some
+//! features switched off entirely), so that different seeds stress
+//! different mixes instead of every run being the same average soup.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use crate::driver::Sim;
+use crate::duration::format_duration_ms;
+use crate::invariants::{Invariant, Violation};
+use crate::rng::SplitMix64;
+use crate::scenario::Scenario;
+
+/// Default number of services per generated scenario.
+pub const DEFAULT_SERVICES: usize = 16;
+
+/// The probabilities one seed draws (percentages).
+#[derive(Debug, Clone)]
+struct Knobs {
+    type_weights: [u64; 3],
+    edge: u64,
+    backward_edge: u64,
+    before_edge: u64,
+    ghost_edge: u64,
+    milestone: u64,
+    limit: u64,
+    parameterised: u64,
+    final_target: u64,
+    hang: u64,
+    ignore_term: u64,
+    spawn_fail: u64,
+    exit_nonzero: u64,
+    crash: u64,
+    sleep: u64,
+    events: u64,
+    event_weights: [u64; 7],
+    end_with_power: u64,
+}
+
+impl Knobs {
+    fn draw(rng: &mut SplitMix64) -> Knobs {
+        // A feature is off for about a third of the seeds, on at a random
+        // strength for the rest.
+        let mut p = |max: u64| if rng.chance(33) { 0 } else { rng.range(1, max) };
+        let mut knobs = Knobs {
+            type_weights: [p(4), p(4), p(4)],
+            edge: p(60),
+            backward_edge: p(20),
+            before_edge: p(30),
+            ghost_edge: p(10),
+            milestone: p(25),
+            limit: p(60),
+            parameterised: p(40),
+            final_target: p(40),
+            hang: p(30),
+            ignore_term: p(30),
+            spawn_fail: p(20),
+            exit_nonzero: p(40),
+            crash: p(25),
+            sleep: p(70),
+            events: p(40),
+            event_weights: [p(4), p(4), p(4), p(4), p(4), p(2), p(2)],
+            end_with_power: 0,
+        };
+        if knobs.type_weights.iter().all(|&w| w == 0) {
+            knobs.type_weights = [1, 1, 1];
+        }
+        knobs.end_with_power = rng.range(50, 95);
+        knobs
+    }
+}
+
+/// The scenario text for `seed`, with `services` services.
+pub fn generate(seed: u64, services: usize) -> String {
+    let services = services.max(1);
+    let mut rng = SplitMix64::new(seed);
+    let knobs = Knobs::draw(&mut rng);
+    let sequential = rng.chance(30);
+    let delay_ms = *rng.pick(&[100u64, 50, 1000]);
+    let grace_ms = *rng.pick(&[5000u64, 1000, 100]);
+    let final_timeout_ms = *rng.pick(&[30_000u64, 2000, 500]);
+    let bases: Vec<String> = (0..services)
+        .map(|i| {
+            if rng.chance(knobs.parameterised) {
+                format!("p{i}")
+            } else {
+                format!("s{i}")
+            }
+        })
+        .collect();
+
+    let mut text = String::new();
+    let mut enabled: BTreeSet<String> = BTreeSet::new();
+    for (i, base) in bases.iter().enumerate() {
+        let parameterised = base.starts_with('p');
+        let final_target = rng.chance(knobs.final_target);
+        let (target_line, names) = match (parameterised, final_target) {
+            (true, true) => (
+                "target %0".to_string(),
+                vec![format!("{base}@shutdown"), format!("{base}@reboot")],
+            ),
+            (true, false) => (
+                "target boot".to_string(),
+                vec![format!("{base}@a"), format!("{base}@b")],
+            ),
+            (false, true) => (
+                format!("target {}", rng.pick(&["shutdown", "reboot"])),
+                vec![base.clone()],
+            ),
+            (false, false) => ("target boot".to_string(), vec![base.clone()]),
+        };
+        let body = service_body(&mut rng, &knobs, i, &bases, &target_line, parameterised);
+        let _ = writeln!(text, "template {base}");
+        for line in body {
+            let _ = writeln!(text, "  {line}");
+        }
+        text.push_str("end\n");
+        for name in names {
+            let _ = writeln!(text, "enable {name}");
+            enabled.insert(name);
+        }
+        process_lines(&mut rng, &knobs, base, &mut text);
+    }
+
+    let mut all_names: Vec<String> = enabled.iter().cloned().collect();
+    let mut next_new = services;
+    let mut at_ms: u64 = 0;
+    let events = rng.below(knobs.events + 1);
+    // Now and then the boot is placed in the timeline (possibly after a
+    // shutdown request, or never, for `events + 1`): shutdown must work
+    // before boot too.
+    let boot_at_step = rng.chance(10).then(|| rng.below(events + 2));
+    for step in 0..events {
+        at_ms += rng.below(4000);
+        let at = format_duration_ms(at_ms);
+        if boot_at_step == Some(step) {
+            let _ = writeln!(text, "at {at} boot");
+        }
+        let kind = weighted(&mut rng, &knobs.event_weights);
+        let name = rng.pick(&all_names).clone();
+        match kind {
+            0 => {
+                let signal = rng.pick(&["SEGV", "KILL", "ABRT", "TERM"]);
+                let _ = writeln!(text, "at {at} crash {name} {signal}");
+            }
+            1 => {
+                let _ = writeln!(text, "at {at} control stop {name}");
+            }
+            2 => {
+                let _ = writeln!(text, "at {at} control start {name}");
+            }
+            3 => {
+                let _ = writeln!(text, "at {at} control restart {name}");
+            }
+            4 => {
+                let mut state = ReloadState {
+                    next_new: &mut next_new,
+                    enabled: &mut enabled,
+                    all_names: &mut all_names,
+                };
+                reload_lines(&mut rng, &knobs, &at, &bases, &mut state, &mut text);
+            }
+            5 => {
+                let _ = writeln!(text, "at {at} signal TERM");
+            }
+            _ => {
+                let _ = writeln!(text, "at {at} signal INT");
+            }
+        }
+    }
+    if boot_at_step == Some(events) {
+        let _ = writeln!(text, "at {} boot", format_duration_ms(at_ms));
+    }
+    if rng.chance(knobs.end_with_power) {
+        at_ms += rng.below(5000);
+        let signal = rng.pick(&["TERM", "INT"]);
+        let _ = writeln!(text, "at {} signal {signal}", format_duration_ms(at_ms));
+    }
+
+    let mut header = String::new();
+    let _ = writeln!(
+        header,
+        "# init-sim fuzz seed {seed}, {services} services: init-sim run --seed {seed} FILE"
+    );
+    if sequential {
+        header.push_str("option sequential\n");
+    }
+    if boot_at_step.is_some() {
+        header.push_str("option no-boot\n");
+    }
+    let _ = writeln!(
+        header,
+        "option until {}",
+        format_duration_ms(at_ms + 60_000)
+    );
+    let _ = writeln!(
+        header,
+        "option respawn-delay {}",
+        format_duration_ms(delay_ms)
+    );
+    let _ = writeln!(header, "option kill-grace {}", format_duration_ms(grace_ms));
+    let _ = writeln!(
+        header,
+        "option final-service-timeout {}",
+        format_duration_ms(final_timeout_ms)
+    );
+    header + &text
+}
+
+/// What a reload may change in the generator's picture of the config.
+struct ReloadState<'a> {
+    next_new: &'a mut usize,
+    enabled: &'a mut BTreeSet<String>,
+    all_names: &'a mut Vec<String>,
+}
+
+fn weighted(rng: &mut SplitMix64, weights: &[u64]) -> usize {
+    let total: u64 = weights.iter().sum();
+    if total == 0 {
+        return 0;
+    }
+    let mut roll = rng.below(total);
+    for (i, &w) in weights.iter().enumerate() {
+        if roll < w {
+            return i;
+        }
+        roll -= w;
+    }
+    0
+}
+
+fn service_body(
+    rng: &mut SplitMix64,
+    knobs: &Knobs,
+    index: usize,
+    bases: &[String],
+    target_line: &str,
+    parameterised: bool,
+) -> Vec<String> {
+    let mut body = Vec::new();
+    if parameterised {
+        body.push(format!("description instance %0 of p{index}"));
+    }
+    let kind = ["wait", "once", "respawn"][weighted(rng, &knobs.type_weights)];
+    if kind == "respawn" && rng.chance(knobs.limit) {
+        body.push(format!("type respawn limit {}", rng.range(1, 4)));
+    } else {
+        body.push(format!("type {kind}"));
+    }
+    body.push(target_line.to_string());
+    let other = |rng: &mut SplitMix64, backward: bool| -> Option<String> {
+        if rng.chance(knobs.ghost_edge) {
+            return Some("ghost".to_string());
+        }
+        let upto = if backward {
+            bases.len()
+        } else {
+            index.min(bases.len())
+        };
+        if upto == 0 {
+            return None;
+        }
+        bases.get(rng.below(upto as u64) as usize).cloned()
+    };
+    let mut after = Vec::new();
+    for _ in 0..3 {
+        if rng.chance(knobs.edge) {
+            let backward = rng.chance(knobs.backward_edge);
+            if let Some(name) = other(rng, backward) {
+                after.push(name);
+            }
+        }
+    }
+    if !after.is_empty() {
+        body.push(format!("after {}", after.join(" ")));
+    }
+    if rng.chance(knobs.before_edge) {
+        if let Some(name) = other(rng, true) {
+            body.push(format!("before {name}"));
+        }
+    }
+    if !rng.chance(knobs.milestone) {
+        if rng.chance(knobs.sleep) {
+            body.push(format!(
+                "exec sleep {}",
+                format_duration_ms(rng.below(3000))
+            ));
+        }
+        body.push(format!("exec prog{index} --flag"));
+    }
+    body
+}
+
+fn process_lines(rng: &mut SplitMix64, knobs: &Knobs, base: &str, text: &mut String) {
+    let mut settings = Vec::new();
+    if rng.chance(knobs.hang) {
+        settings.push("hangs".to_string());
+    }
+    if rng.chance(knobs.ignore_term) {
+        settings.push("ignores TERM".to_string());
+    }
+    if rng.chance(knobs.exit_nonzero) {
+        settings.push(format!("exit {}", rng.range(1, 3)));
+    }
+    if rng.chance(knobs.spawn_fail) {
+        let errno = rng.pick(&["EAGAIN", "ENOMEM", "ENOENT"]);
+        if rng.chance(50) {
+            settings.push(format!("spawn-fails {errno} first {}", rng.range(1, 3)));
+        } else {
+            settings.push(format!("spawn-fails {errno}"));
+        }
+    }
+    if rng.chance(knobs.crash) {
+        let signal = rng.pick(&["SEGV", "ABRT", "KILL"]);
+        settings.push(format!(
+            "crashes {signal} after {}",
+            format_duration_ms(rng.range(1, 5000))
+        ));
+    }
+    if !settings.is_empty() {
+        let _ = writeln!(text, "process {base} {}", settings.join(" "));
+    }
+}
+
+fn reload_lines(
+    rng: &mut SplitMix64,
+    knobs: &Knobs,
+    at: &str,
+    bases: &[String],
+    state: &mut ReloadState<'_>,
+    text: &mut String,
+) {
+    // Add a new service, drop one, or edit one; then reload.
+    match rng.below(3) {
+        0 => {
+            let index = *state.next_new;
+            *state.next_new += 1;
+            let base = format!("s{index}");
+            let body = service_body(rng, knobs, bases.len(), bases, "target boot", false);
+            write_edit(text, at, &base, body);
+            let _ = writeln!(text, "at {at} enable {base}");
+            state.enabled.insert(base.clone());
+            state.all_names.push(base);
+        }
+        1 => {
+            let names: Vec<String> = state.enabled.iter().cloned().collect();
+            if !names.is_empty() {
+                let name = rng.pick(&names).clone();
+                let _ = writeln!(text, "at {at} disable {name}");
+                state.enabled.remove(&name);
+            }
+        }
+        _ => {
+            let names: Vec<String> = state
+                .enabled
+                .iter()
+                .filter(|n| !n.contains('@'))
+                .cloned()
+                .collect();
+            if !names.is_empty() {
+                let base = rng.pick(&names).clone();
+                let index: usize = base[1..].parse().unwrap_or(0);
+                let body = service_body(
+                    rng,
+                    knobs,
+                    index.min(bases.len()),
+                    bases,
+                    "target boot",
+                    false,
+                );
+                write_edit(text, at, &base, body);
+            }
+        }
+    }
+    let _ = writeln!(text, "at {at} reload");
+}
+
+fn write_edit(text: &mut String, at: &str, base: &str, body: Vec<String>) {
+    let _ = writeln!(text, "at {at} edit {base}");
+    for line in body {
+        let _ = writeln!(text, "  {line}");
+    }
+    text.push_str("end\n");
+}
+
+/// Runs a scenario text without a trace, with `tie_seed` as `--seed`: the
+/// first violation, if any. A text that does not parse counts as passing
+/// (the shrinker must not "keep" a deletion that merely broke the
+/// scenario).
+pub fn first_violation(text: &str, tie_seed: Option<u64>) -> Option<Violation> {
+    let scenario = Scenario::parse("fuzz.scn", text).ok()?;
+    let mut sim = Sim::from_scenario(&scenario, tie_seed).without_trace();
+    sim.run().violations.into_iter().next()
+}
+
+/// A failing seed, shrunk.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub seed: u64,
+    pub violation: Violation,
+    /// The shrunk scenario: run it with `init-sim run --seed SEED`.
+    pub reproducer: String,
+    pub steps_before: usize,
+    pub steps_after: usize,
+}
+
+/// Generates and runs one seed (the seed also orders simultaneous exits,
+/// as `init-sim run --seed SEED`); on a violation, shrinks it.
+pub fn run_seed(seed: u64, services: usize) -> Result<(), Box<Failure>> {
+    let text = generate(seed, services);
+    let Some(violation) = first_violation(&text, Some(seed)) else {
+        return Ok(());
+    };
+    let (reproducer, steps_before, steps_after) = shrink(&text, violation.invariant, Some(seed));
+    let violation = first_violation(&reproducer, Some(seed)).unwrap_or(violation);
+    Err(Box::new(Failure {
+        seed,
+        violation,
+        reproducer,
+        steps_before,
+        steps_after,
+    }))
+}
+
+/// Deletes timeline steps, then declarations (options, service blocks,
+/// `enable` and `process` lines), one at a time while the scenario still
+/// breaks the same invariant, until no single deletion keeps it failing.
+/// A deletion that leaves a scenario that does not parse (an `enable` of a
+/// deleted template) is simply not kept. Returns the text and the step
+/// counts before and after.
+pub fn shrink(text: &str, invariant: Invariant, tie_seed: Option<u64>) -> (String, usize, usize) {
+    let Ok(scenario) = Scenario::parse("fuzz.scn", text) else {
+        return (text.to_string(), 0, 0);
+    };
+    let mut units = declaration_units(&scenario.preamble);
+    let mut keep: Vec<usize> = (0..scenario.timeline.len()).collect();
+    let before = keep.len();
+    let render = |units: &[String], keep: &[usize]| {
+        let mut text: String = units.concat();
+        for &i in keep {
+            if let Some(step) = scenario.timeline.get(i) {
+                text.push_str(&step.source);
+            }
+        }
+        text
+    };
+    let fails =
+        |text: &str| first_violation(text, tie_seed).is_some_and(|v| v.invariant == invariant);
+    let mut progress = true;
+    while progress {
+        progress = false;
+        let mut i = keep.len();
+        while i > 0 {
+            i -= 1;
+            let mut candidate = keep.clone();
+            candidate.remove(i);
+            if fails(&render(&units, &candidate)) {
+                keep = candidate;
+                progress = true;
+            }
+        }
+        let mut i = units.len();
+        while i > 0 {
+            i -= 1;
+            if units[i].starts_with('#') {
+                continue;
+            }
+            let mut candidate = units.clone();
+            candidate.remove(i);
+            if fails(&render(&candidate, &keep)) {
+                units = candidate;
+                progress = true;
+            }
+        }
+    }
+    let after = keep.len();
+    (render(&units, &keep), before, after)
+}
+
+/// The preamble cut into what can be deleted on its own: one line, or a
+/// whole `service`/`template` block.
+fn declaration_units(preamble: &str) -> Vec<String> {
+    let mut units = Vec::new();
+    let mut block: Option<String> = None;
+    for line in preamble.lines() {
+        let with_newline = format!("{line}\n");
+        if let Some(open) = block.as_mut() {
+            open.push_str(&with_newline);
+            if line.trim() == "end" {
+                units.extend(block.take());
+            }
+            continue;
+        }
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first == "service" || first == "template" {
+            block = Some(with_newline);
+        } else {
+            units.push(with_newline);
+        }
+    }
+    units.extend(block);
+    units
+}

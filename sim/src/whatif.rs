@@ -1,0 +1,273 @@
+//! What-if: the predicted boot of a real configuration, and the critical
+//! chain that decided when it completed.
+//!
+//! Owns the reading of a simulated boot (who became ready when, and which
+//! predecessor held each service back). The services are given; reading a
+//! directory is the loader's job and running them is the driver's.
+//!
+//! The model is deliberately simple: every command takes no time except
+//! `sleep X` and the programs the caller gives a duration, and
+//! `once`/`respawn` services are daemons that keep running once their
+//! commands are done.
+
+use std::collections::BTreeMap;
+
+use init_core::events::{Millis, ServiceId};
+use init_core::resolve::resolve;
+use init_core::service::{ServiceDef, ServiceType, Target};
+use init_core::supervisor::Options;
+use serde::Serialize;
+
+use crate::driver::{RunLimits, ServiceTimes, Sim};
+use crate::invariants::Violation;
+use crate::model::{CommandSettings, ProcessModel};
+
+/// How long a what-if boot may run in virtual time before it is called
+/// stuck: a day.
+const WHATIF_UNTIL_MS: u64 = 86_400_000;
+
+/// The prediction.
+#[derive(Debug, Clone, Serialize)]
+pub struct BootPrediction {
+    /// When the boot target completed; None if it never did.
+    pub boot_ms: Option<u64>,
+    pub services: usize,
+    pub sequential: bool,
+    /// Last first: the service that completed the boot, then the one that
+    /// held it back, and so on to a service that waited for nothing.
+    pub chain: Vec<ChainLink>,
+    /// Boot services that never became ready (when the boot is stuck).
+    pub stuck: Vec<String>,
+    #[serde(skip)]
+    pub violations: Vec<Violation>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainLink {
+    pub service: String,
+    /// `wait`, `once`, `respawn` or `milestone`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// When it was spawned (None for a milestone).
+    pub started_ms: Option<u64>,
+    /// When it was satisfied: exited (wait), started (once, respawn),
+    /// spawn failed, or its predecessors were (milestone).
+    pub ready_ms: u64,
+}
+
+/// What to assume about the machine.
+#[derive(Debug, Clone, Default)]
+pub struct Assumptions {
+    /// One service at a time, as the original.
+    pub sequential: bool,
+    /// How long a program takes (by `argv[0]` or its last component),
+    /// beyond the default of no time at all.
+    pub command_ms: BTreeMap<String, u64>,
+}
+
+/// Simulates the boot of `services` and reads the critical chain.
+pub fn predict_boot(services: Vec<ServiceDef>, assumptions: &Assumptions) -> BootPrediction {
+    let sequential = assumptions.sequential;
+    let count = services.len();
+    let options = Options {
+        sequential,
+        ..Options::default()
+    };
+    let commands = assumptions
+        .command_ms
+        .iter()
+        .map(|(program, &ms)| {
+            let settings = CommandSettings {
+                takes_ms: Some(ms),
+                ..CommandSettings::default()
+            };
+            (program.clone(), settings)
+        })
+        .collect();
+    let model = ProcessModel {
+        commands,
+        daemons_run_forever: true,
+        ..ProcessModel::default()
+    };
+    // A boot that never completes while something respawns in a loop
+    // must still end: a generous cap on steps.
+    let limits = RunLimits {
+        until: Millis(WHATIF_UNTIL_MS),
+        max_steps: 1_000_000 + 100 * count as u64,
+    };
+    let mut sim = Sim::new(services, options, model, limits)
+        .without_trace()
+        .stop_when_complete(Target::Boot);
+    sim.boot_at_start();
+    let outcome = sim.run();
+
+    let mut ids = Vec::new();
+    let mut defs = Vec::new();
+    for status in sim.supervisor().services() {
+        ids.push(status.id);
+        defs.push(status.def.clone());
+    }
+    let order = resolve(&defs, Target::Boot);
+    let ready = ready_times(&defs, &ids, &order.order, &order.predecessors, sim.times());
+    let previous_in_order = |position: usize| {
+        position
+            .checked_sub(1)
+            .and_then(|p| order.order.get(p))
+            .copied()
+    };
+
+    let position_of: BTreeMap<usize, usize> = order
+        .order
+        .iter()
+        .enumerate()
+        .map(|(p, &i)| (i, p))
+        .collect();
+    let mut chain = Vec::new();
+    let last = order
+        .order
+        .iter()
+        .rev()
+        .filter(|&&i| ready[i].is_some())
+        .max_by_key(|&&i| (ready[i], position_of.get(&i).copied()));
+    let mut current = last.copied();
+    while let Some(i) = current {
+        let Some(ready_at) = ready[i] else { break };
+        let times = ids
+            .get(i)
+            .and_then(|id| sim.times().get(id))
+            .copied()
+            .unwrap_or_default();
+        chain.push(ChainLink {
+            service: defs[i].name.clone(),
+            kind: kind_name(&defs[i]),
+            started_ms: times.spawned.or(times.spawn_failed).map(|t| t.0),
+            ready_ms: ready_at.0,
+        });
+        // What held it back: the predecessor ready last (in sequential
+        // mode the service before it in the order is one too).
+        let mut holders: Vec<usize> = order.predecessors.get(i).cloned().unwrap_or_default();
+        if sequential {
+            if let Some(previous) = position_of.get(&i).and_then(|&p| previous_in_order(p)) {
+                holders.push(previous);
+            }
+        }
+        current = holders
+            .into_iter()
+            .filter(|&h| ready[h].is_some())
+            .max_by_key(|&h| (ready[h], position_of.get(&h).copied()));
+    }
+    let stuck = order
+        .order
+        .iter()
+        .filter(|&&i| ready[i].is_none())
+        .map(|&i| defs[i].name.clone())
+        .collect();
+    BootPrediction {
+        boot_ms: sim.target_complete().get(&Target::Boot).map(|t| t.0),
+        services: count,
+        sequential,
+        chain,
+        stuck,
+        violations: outcome.violations,
+    }
+}
+
+fn kind_name(def: &ServiceDef) -> &'static str {
+    if def.is_milestone() {
+        "milestone"
+    } else {
+        def.kind.as_str()
+    }
+}
+
+/// When each service of the order was satisfied, by the core's rules as
+/// the trace shows them (a milestone: when its last predecessor was).
+fn ready_times(
+    defs: &[ServiceDef],
+    ids: &[ServiceId],
+    order: &[usize],
+    predecessors: &[Vec<usize>],
+    times: &BTreeMap<ServiceId, ServiceTimes>,
+) -> Vec<Option<Millis>> {
+    let mut ready: Vec<Option<Millis>> = vec![None; defs.len()];
+    for &i in order {
+        let def = &defs[i];
+        let t = ids
+            .get(i)
+            .and_then(|id| times.get(id))
+            .copied()
+            .unwrap_or_default();
+        ready[i] = if def.is_milestone() {
+            let preds = predecessors.get(i).map_or(&[][..], Vec::as_slice);
+            if preds.iter().all(|&p| ready[p].is_some()) {
+                Some(
+                    preds
+                        .iter()
+                        .filter_map(|&p| ready[p])
+                        .max()
+                        .unwrap_or(Millis::ZERO),
+                )
+            } else {
+                None
+            }
+        } else if let Some(failed) = t.spawn_failed {
+            Some(failed)
+        } else if def.kind == ServiceType::Wait {
+            t.exited
+        } else {
+            t.spawned
+        };
+    }
+    ready
+}
+
+/// The prediction as text: the boot time, then the chain, last first.
+pub fn render_text(prediction: &BootPrediction) -> String {
+    let mode = if prediction.sequential {
+        "sequential"
+    } else {
+        "parallel"
+    };
+    let mut text = match prediction.boot_ms {
+        Some(ms) => format!(
+            "boot complete at {} ({} services, {mode})\n",
+            Millis(ms),
+            prediction.services
+        ),
+        None => format!(
+            "boot does not complete ({} services, {mode})\n",
+            prediction.services
+        ),
+    };
+    if !prediction.stuck.is_empty() {
+        text.push_str(&format!("never ready: {}\n", prediction.stuck.join(", ")));
+    }
+    if prediction.chain.is_empty() {
+        return text;
+    }
+    let width = prediction
+        .chain
+        .iter()
+        .map(|l| l.service.chars().count())
+        .max()
+        .unwrap_or(0);
+    text.push_str("critical chain (each line waited for the one below it):\n");
+    for link in &prediction.chain {
+        let mut line = format!(
+            "{:>10}  {:<width$}  {:<9}",
+            Millis(link.ready_ms).to_string(),
+            link.service,
+            link.kind
+        );
+        if let Some(started) = link.started_ms {
+            let took = link.ready_ms.saturating_sub(started);
+            line.push_str(&format!("  started {}", Millis(started)));
+            if took > 0 {
+                line.push_str(&format!(", took {}", Millis(took)));
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
