@@ -60,7 +60,7 @@ impl Supervisor {
             entry.state(),
             ServiceState::Stopping | ServiceState::Stopped
         ) {
-            entry.satisfied = true;
+            self.set_satisfied(id, true);
         }
         self.timers.cancel(TimerKind::Respawn(id));
         if let Some(pid) = term {

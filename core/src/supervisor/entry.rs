@@ -18,8 +18,10 @@ pub(super) struct Entry {
     /// never restarted.
     pub removed: bool,
     /// Satisfied for the ordering of the current run of its target. Only
-    /// ever goes from false to true within one run.
-    pub satisfied: bool,
+    /// ever goes from false to true within one run. Private: it changes
+    /// only through `Supervisor::set_satisfied`, which keeps the run's
+    /// counts in step.
+    satisfied: bool,
     /// An admin restart waits for the exit to spawn again.
     pub restart_after_exit: bool,
     /// The final-service timeout fired: the exit that follows was already
@@ -54,6 +56,15 @@ impl Entry {
             spawn_failure_reported: false,
             last_spawn_at: None,
         }
+    }
+
+    pub fn is_satisfied(&self) -> bool {
+        self.satisfied
+    }
+
+    /// For `Supervisor::set_satisfied` only.
+    pub fn set_satisfied_flag(&mut self, satisfied: bool) {
+        self.satisfied = satisfied;
     }
 
     pub fn state(&self) -> ServiceState {

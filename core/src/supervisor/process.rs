@@ -29,11 +29,10 @@ impl Supervisor {
         entry.spawn_abandoned = false;
         if entry.status.def.is_milestone() {
             entry.status.state = ServiceState::Done;
-            entry.satisfied = true;
+            self.set_satisfied(id, true);
             return;
         }
         entry.status.state = ServiceState::Starting;
-        entry.status.pid = None;
         entry.status.runs = entry.status.runs.saturating_add(1);
         if entry.status.runs == 1 {
             entry.up_reported = false;
@@ -41,6 +40,7 @@ impl Supervisor {
         entry.last_spawn_at = Some(now);
         let exec = entry.status.def.exec.clone();
         let tty = entry.status.def.tty.clone();
+        self.set_pid(id, None);
         self.timers.cancel(TimerKind::Respawn(id));
         if in_final_target {
             self.timers.set(TimerKind::FinalService(id), final_deadline);
@@ -55,11 +55,7 @@ impl Supervisor {
     pub(super) fn handle_spawned(&mut self, now: Millis, id: ServiceId, pid: Pid) {
         // A pid another live service holds cannot be a new process; taking
         // it would make one exit end two services.
-        if self
-            .entries
-            .iter()
-            .any(|e| e.status.pid == Some(pid) && e.is_live())
-        {
+        if self.live_holder_of(pid).is_some() {
             return;
         }
         let in_kill_grace = matches!(self.phase, Phase::KillGrace(_));
@@ -70,10 +66,10 @@ impl Supervisor {
             // Given up on, but a process exists now: track it until it is
             // gone, so that the kill grace waits for it.
             entry.spawn_abandoned = false;
-            entry.status.pid = Some(pid);
             entry.status.spawned_at = Some(now);
             entry.status.state = ServiceState::Stopping;
             entry.given_up = true;
+            self.set_pid(id, Some(pid));
             self.emit(Output::Signal {
                 service: id,
                 pid,
@@ -84,16 +80,14 @@ impl Supervisor {
         if !entry.awaits_spawn_answer() {
             return;
         }
-        entry.status.pid = Some(pid);
         entry.status.spawned_at = Some(now);
         let mut report = None;
         let mut term = false;
+        let mut satisfied = false;
         match entry.state() {
             ServiceState::Starting => {
                 entry.status.state = ServiceState::Running;
-                if entry.kind() != ServiceType::Wait {
-                    entry.satisfied = true;
-                }
+                satisfied = entry.kind() != ServiceType::Wait;
                 entry.spawn_failure_reported = false;
                 if entry.kind() == ServiceType::Respawn && !entry.up_reported {
                     entry.up_reported = true;
@@ -109,7 +103,11 @@ impl Supervisor {
             // Stopped (or restarted) before the answer came.
             _ => term = true,
         }
-        if entry.satisfied {
+        self.set_pid(id, Some(pid));
+        if satisfied {
+            self.set_satisfied(id, true);
+        }
+        if self.entry(id).is_some_and(|e| e.is_satisfied()) {
             self.timers.cancel(TimerKind::FinalService(id));
         }
         if term {
@@ -136,26 +134,24 @@ impl Supervisor {
         if !entry.awaits_spawn_answer() {
             return;
         }
-        entry.satisfied = true;
+        self.set_satisfied(id, true);
         self.timers.cancel(TimerKind::FinalService(id));
         self.after_process_end(now, id, None);
     }
 
     pub(super) fn handle_exited(&mut self, now: Millis, pid: Pid, status: ExitStatus) {
-        let Some(entry) = self
-            .entries
-            .iter_mut()
-            .find(|e| e.status.pid == Some(pid) && e.is_live())
-        else {
+        let Some(id) = self.live_holder_of(pid) else {
             return;
         };
-        entry.status.pid = None;
+        self.set_pid(id, None);
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
         entry.status.exit_status = Some(status);
         entry.status.exited_at = Some(now);
         if entry.kind() == ServiceType::Wait {
-            entry.satisfied = true;
+            self.set_satisfied(id, true);
         }
-        let id = entry.status.id;
         self.timers.cancel(TimerKind::FinalService(id));
         self.after_process_end(now, id, Some(status));
     }

@@ -4,6 +4,8 @@
 //! and deciding which definition each service runs with. It starts nothing
 //! new by itself; the re-resolved run may.
 
+use std::collections::BTreeMap;
+
 use super::Supervisor;
 use crate::events::{Millis, ServiceState};
 use crate::service::ServiceDef;
@@ -15,17 +17,19 @@ impl Supervisor {
         }
         // Names identify services; the first of a repeated name wins.
         let mut incoming: Vec<Option<ServiceDef>> = Vec::new();
+        let mut incoming_by_name: BTreeMap<String, usize> = BTreeMap::new();
         for def in services {
-            if !incoming.iter().flatten().any(|d| d.name == def.name) {
+            if !incoming_by_name.contains_key(&def.name) {
+                incoming_by_name.insert(def.name.clone(), incoming.len());
                 incoming.push(Some(def));
             }
         }
 
         let mut dropped = Vec::new();
-        for entry in &mut self.entries {
-            let matched = incoming
-                .iter_mut()
-                .find(|d| d.as_ref().is_some_and(|d| d.name == entry.status.def.name))
+        for entry in self.entries.values_mut() {
+            let matched = incoming_by_name
+                .get(&entry.status.def.name)
+                .and_then(|&at| incoming.get_mut(at))
                 .and_then(Option::take);
             match matched {
                 Some(def) if entry.is_live() => {
@@ -56,7 +60,8 @@ impl Supervisor {
         // known and Done, not started, as in the original. Waiting services
         // moved to a target yet to run wait for that one.
         let targets_run = self.targets_run.clone();
-        for entry in &mut self.entries {
+        let mut reached = Vec::new();
+        for entry in self.entries.values_mut() {
             if entry.removed {
                 continue;
             }
@@ -64,7 +69,7 @@ impl Supervisor {
             match entry.state() {
                 ServiceState::Inactive if has_run => {
                     entry.status.state = ServiceState::Done;
-                    entry.satisfied = true;
+                    reached.push(entry.status.id);
                 }
                 ServiceState::Waiting if !has_run => {
                     entry.status.state = ServiceState::Inactive;
@@ -72,11 +77,16 @@ impl Supervisor {
                 _ => {}
             }
         }
+        for id in reached {
+            self.set_satisfied(id, true);
+        }
 
         if let Some(target) = self.run.as_ref().map(|r| r.target) {
             let steps = self.resolve_steps(target);
+            let readiness = self.readiness_of(&steps);
             if let Some(run) = &mut self.run {
                 run.steps = steps;
+                run.readiness = readiness;
             }
         }
         self.advance(now);

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::readiness::Readiness;
 use super::{Phase, Supervisor, TimerKind};
 use crate::events::{Millis, Output, PowerAction, Report, ServiceId, ServiceState, Signal};
 use crate::resolve::resolve;
@@ -26,6 +27,8 @@ pub(super) struct TargetRun {
     pub steps: Vec<Step>,
     /// `TargetComplete` was output; it never is twice for one run.
     pub complete: bool,
+    /// Derived from `steps` and the services' `satisfied` flags.
+    pub readiness: Readiness,
 }
 
 impl Supervisor {
@@ -36,7 +39,7 @@ impl Supervisor {
         // the resolver's tie-break does not depend on reload history.
         let mut members: Vec<(&ServiceDef, ServiceId)> = self
             .entries
-            .iter()
+            .values()
             .filter(|e| !e.removed)
             .map(|e| (e.configured_def(), e.status.id))
             .collect();
@@ -98,7 +101,7 @@ impl Supervisor {
             return;
         }
         self.phase = Phase::FinalTarget(action);
-        for entry in &mut self.entries {
+        for entry in self.entries.values_mut() {
             entry.restart_after_exit = false;
             if entry.state() == ServiceState::Restarting {
                 entry.status.state = ServiceState::Stopped;
@@ -118,6 +121,8 @@ impl Supervisor {
         if !self.targets_run.contains(&target) {
             self.targets_run.push(target);
         }
+        // The old run's counts would only be kept up to date for nothing.
+        self.run = None;
         let steps = self.resolve_steps(target);
         let in_final_target = matches!(self.phase, Phase::FinalTarget(_));
         let final_deadline = now.saturating_add(self.options.final_service_timeout_ms);
@@ -125,7 +130,7 @@ impl Supervisor {
             let Some(entry) = self.entry_mut(step.id) else {
                 continue;
             };
-            match entry.state() {
+            let satisfied = match entry.state() {
                 ServiceState::Inactive
                 | ServiceState::Done
                 | ServiceState::Failed
@@ -133,72 +138,87 @@ impl Supervisor {
                     entry.status.state = ServiceState::Waiting;
                     entry.status.queued_at = Some(now);
                     entry.status.runs = 0;
-                    entry.satisfied = false;
                     entry.given_up = false;
+                    false
                 }
                 // Stopped (or being stopped) by the admin: it stays so and
                 // blocks nothing. Restarting: an admin start made it run
                 // before its target did; it counts as started.
-                ServiceState::Stopped | ServiceState::Stopping | ServiceState::Restarting => {
-                    entry.satisfied = true
-                }
+                ServiceState::Stopped | ServiceState::Stopping | ServiceState::Restarting => true,
                 // Alive already (an admin start): it counts as started, and
                 // a `wait` one still has to exit.
-                ServiceState::Running => entry.satisfied = entry.kind() != ServiceType::Wait,
-                ServiceState::Starting => entry.satisfied = false,
-            }
-            if in_final_target && entry.is_live() && !entry.satisfied {
+                ServiceState::Running => entry.kind() != ServiceType::Wait,
+                ServiceState::Starting => false,
+            };
+            let is_live = entry.is_live();
+            self.set_satisfied(step.id, satisfied);
+            if in_final_target && is_live && !satisfied {
                 // Spawned before the switch, so no timer bounds it yet.
-                let id = entry.status.id;
-                self.timers.set(TimerKind::FinalService(id), final_deadline);
+                self.timers
+                    .set(TimerKind::FinalService(step.id), final_deadline);
             }
         }
+        let readiness = self.readiness_of(&steps);
         self.run = Some(TargetRun {
             target,
             steps,
             complete: false,
+            readiness,
         });
         self.advance(now);
     }
 
+    /// Fresh counts for `steps` from the services' flags as they stand.
+    pub(super) fn readiness_of(&self, steps: &[Step]) -> Readiness {
+        Readiness::new(steps, |id| {
+            self.entry(id).map_or(true, |e| e.is_satisfied())
+        })
+    }
+
     /// Starts every Waiting service of the run whose predecessors are all
-    /// satisfied, then notices completion. Called after every change that
-    /// can satisfy a service.
+    /// satisfied, lowest position first, then notices completion. Called
+    /// after every change that can satisfy a service.
     pub(super) fn advance(&mut self, now: Millis) {
-        let Some(run) = &self.run else { return };
-        if run.complete {
-            return;
-        }
-        let steps = run.steps.clone();
-        // Predecessors come earlier in `steps`, so one pass in order sees
-        // every milestone it completes.
-        for step in &steps {
-            let Some(entry) = self.entry(step.id) else {
+        let mut still_waiting = Vec::new();
+        loop {
+            let Some(run) = &mut self.run else { return };
+            if run.complete {
+                return;
+            }
+            let Some(position) = run.readiness.pop_ready() else {
+                break;
+            };
+            let Some(id) = run.steps.get(position).map(|s| s.id) else {
                 continue;
             };
+            let Some(entry) = self.entry_mut(id) else {
+                continue;
+            };
+            // A step that is not Waiting now never is again in this run:
+            // only a new run (or a reload's rebuilt counts) queues services.
             if entry.state() != ServiceState::Waiting {
                 continue;
             }
-            let ready = step
-                .after
-                .iter()
-                .all(|&p| self.entry(p).map_or(true, |e| e.satisfied));
-            if !ready {
-                continue;
-            }
             if entry.status.def.is_milestone() {
-                if let Some(entry) = self.entry_mut(step.id) {
-                    entry.status.state = ServiceState::Done;
-                    entry.satisfied = true;
-                }
+                entry.status.state = ServiceState::Done;
+                self.set_satisfied(id, true);
             } else {
-                self.spawn(now, step.id);
+                self.spawn(now, id);
+                if self
+                    .entry(id)
+                    .is_some_and(|e| e.state() == ServiceState::Waiting)
+                {
+                    still_waiting.push(position);
+                }
             }
         }
-        let complete = steps
-            .iter()
-            .all(|s| self.entry(s.id).map_or(true, |e| e.satisfied));
-        if complete {
+        let Some(run) = &mut self.run else { return };
+        // A spawn that did not happen is tried again at the next advance,
+        // as a full pass over the steps would.
+        for position in still_waiting {
+            run.readiness.retry(position);
+        }
+        if run.readiness.all_satisfied() {
             self.complete_run(now);
         }
     }
@@ -237,7 +257,7 @@ impl Supervisor {
         if !matches!(self.phase, Phase::KillGrace(_)) {
             return;
         }
-        if self.entries.iter().all(|e| e.status.pid.is_none()) {
+        if self.pids.is_empty() {
             self.finish();
         }
     }
@@ -263,7 +283,7 @@ impl Supervisor {
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
-        if entry.satisfied {
+        if entry.is_satisfied() {
             return;
         }
         let kill = match (entry.state(), entry.status.pid) {
@@ -279,7 +299,7 @@ impl Supervisor {
             }
             _ => return,
         };
-        entry.satisfied = true;
+        self.set_satisfied(id, true);
         if let Some(pid) = kill {
             self.emit(Output::Signal {
                 service: id,

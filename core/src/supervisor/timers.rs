@@ -3,6 +3,8 @@
 //! Owns which timers exist and which is due next. It does not decide what a
 //! timer means when it fires; the supervisor does.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::events::{Millis, ServiceId};
@@ -30,53 +32,59 @@ impl TimerKind {
 }
 
 /// One armed timer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Timer {
     pub kind: TimerKind,
     pub deadline: Millis,
 }
 
 /// The armed timers, at most one per kind, kept sorted by kind so that the
-/// table (and its serialised form) does not depend on arming order.
+/// table (and its serialised form) does not depend on arming order. A
+/// second index by deadline makes every operation O(log n), so that
+/// thousands of services with a timer each cost no scans.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timers {
-    armed: Vec<Timer>,
+    /// Ordered by kind first, and there is one timer per kind.
+    armed: BTreeSet<Timer>,
+    /// The same timers ordered by deadline, ties in kind order.
+    by_deadline: BTreeSet<(Millis, TimerKind)>,
 }
 
 impl Timers {
     /// Arms `kind` at `deadline`, replacing any earlier deadline of that kind.
     pub fn set(&mut self, kind: TimerKind, deadline: Millis) {
-        match self.armed.binary_search_by(|t| t.kind.cmp(&kind)) {
-            Ok(at) => {
-                if let Some(timer) = self.armed.get_mut(at) {
-                    timer.deadline = deadline;
-                }
-            }
-            Err(at) => self.armed.insert(at, Timer { kind, deadline }),
-        }
+        self.cancel(kind);
+        self.armed.insert(Timer { kind, deadline });
+        self.by_deadline.insert((deadline, kind));
     }
 
     pub fn cancel(&mut self, kind: TimerKind) {
-        self.armed.retain(|t| t.kind != kind);
+        if let Some(timer) = self.get(kind) {
+            self.armed.remove(&timer);
+            self.by_deadline.remove(&(timer.deadline, kind));
+        }
     }
 
     /// Cancels every timer that belongs to `service`.
     pub fn cancel_service(&mut self, service: ServiceId) {
-        self.armed.retain(|t| t.kind.service() != Some(service));
+        self.cancel(TimerKind::Respawn(service));
+        self.cancel(TimerKind::FinalService(service));
     }
 
     /// Keeps only the timers whose kind `keep` accepts.
     pub fn retain(&mut self, keep: impl Fn(TimerKind) -> bool) {
         self.armed.retain(|t| keep(t.kind));
+        self.by_deadline.retain(|&(_, kind)| keep(kind));
     }
 
     pub fn clear(&mut self) {
         self.armed.clear();
+        self.by_deadline.clear();
     }
 
     /// The earliest deadline, if any timer is armed.
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.armed.iter().map(|t| t.deadline).min()
+        self.by_deadline.first().map(|&(deadline, _)| deadline)
     }
 
     /// Every armed timer, sorted by kind.
@@ -87,15 +95,29 @@ impl Timers {
     /// Disarms and returns every timer due at `now`, earliest first (ties in
     /// kind order), so that firing them is deterministic.
     pub fn take_due(&mut self, now: Millis) -> Vec<TimerKind> {
-        let mut due: Vec<Timer> = self
-            .armed
-            .iter()
-            .filter(|t| t.deadline <= now)
+        let mut due = Vec::new();
+        while let Some(&(deadline, kind)) = self.by_deadline.first() {
+            if deadline > now {
+                break;
+            }
+            self.by_deadline.pop_first();
+            self.armed.remove(&Timer { kind, deadline });
+            due.push(kind);
+        }
+        due
+    }
+
+    /// The armed timer of `kind`, if any.
+    fn get(&self, kind: TimerKind) -> Option<Timer> {
+        let lowest = Timer {
+            kind,
+            deadline: Millis(0),
+        };
+        self.armed
+            .range(lowest..)
+            .next()
+            .filter(|t| t.kind == kind)
             .copied()
-            .collect();
-        self.armed.retain(|t| t.deadline > now);
-        due.sort_by_key(|t| (t.deadline, t.kind));
-        due.into_iter().map(|t| t.kind).collect()
     }
 }
 
