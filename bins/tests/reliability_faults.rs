@@ -228,3 +228,43 @@ fn fork_failing_under_rlimit_nproc_leaves_the_rest_supervised() {
     });
     assert!(eventually(Duration::from_secs(1), || running(&ns) == 3));
 }
+
+#[test]
+fn a_panicking_handler_is_logged_and_init_keeps_supervising() {
+    // The init built for tests carries the hook (feature test-panic-hook,
+    // turned on by init-bins' dev-dependency): a status request for this
+    // pattern panics inside the request handler.
+    use init_core::protocol::{Command as Request, Outcome};
+    let cfg = Config::new("panic");
+    cfg.enable("keeper", KEEPER);
+    let Some(ns) = cfg.boot() else { return };
+    ns.wait_for_state("keeper", ServiceState::Running);
+    for round in 1..=3 {
+        let reply = init_os_adapter::client::send(
+            &cfg.socket(),
+            Request::Status {
+                patterns: vec![init_os_adapter::driver::TEST_PANIC_PATTERN.to_string()],
+            },
+            Duration::from_secs(5),
+        );
+        // The panic cut the exchange short: no reply, but no hang either.
+        assert!(reply.is_err(), "{reply:?}");
+        ns.wait_until("the panic on the console", || {
+            ns.console()
+                .matches("init: internal error, carrying on: ")
+                .count()
+                == round
+        });
+        assert!(matches!(
+            ns.request(Request::Status { patterns: vec![] }).outcome,
+            Outcome::Ok { .. }
+        ));
+        check_still_supervised(&ns, "keeper");
+    }
+    let console = ns.console();
+    assert!(
+        console.contains("test panic hook: a handler panics on purpose"),
+        "{console}"
+    );
+    println!("console:\n{console}");
+}

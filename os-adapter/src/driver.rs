@@ -30,6 +30,11 @@ use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
 use crate::spawn::{spawn_service, Environment};
 
+/// Test builds only (feature `test-panic-hook`): a status request naming
+/// this pattern panics in the request handler.
+#[cfg(feature = "test-panic-hook")]
+pub const TEST_PANIC_PATTERN: &str = "!test-panic-hook";
+
 /// What `init` was told on its command line.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -339,6 +344,11 @@ impl World {
 
     /// One permitted request (the control socket checked the peer).
     fn handle_request(&mut self, command: Command) -> Reply {
+        #[cfg(feature = "test-panic-hook")]
+        if matches!(&command, Command::Status { patterns } if patterns.iter().any(|p| p == TEST_PANIC_PATTERN))
+        {
+            panic!("test panic hook: a handler panics on purpose");
+        }
         let (patterns, make_event): (Vec<String>, fn(ServiceId) -> Event) = match command {
             Command::Status { patterns } => {
                 let ids = protocol::select(&patterns, self.core.services());
