@@ -45,8 +45,8 @@ fn main() -> ExitCode {
         Command::Stop { patterns } => online::act(&cli, "stop", patterns),
         Command::Restart { patterns } => online::act(&cli, "restart", patterns),
         Command::Reload => online::reload(&cli),
-        Command::Verify { files } => {
-            let verdict = verify::verify(&cli, files);
+        Command::Verify { files, env_file } => {
+            let verdict = verify::verify(&cli, files, env_file);
             return if verdict.errors == 0 {
                 ExitCode::SUCCESS
             } else {

@@ -82,6 +82,10 @@ pub enum Command {
     Verify {
         /// Service files, each named NAME or NAME@ARG.
         files: Vec<PathBuf>,
+        /// The env file init gives every service; checked for who may
+        /// write it.
+        #[arg(long, value_name = "PATH", default_value = "/etc/initd.env")]
+        env_file: PathBuf,
     },
     /// Ask the running init how its services are.
     Status {

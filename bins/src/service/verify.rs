@@ -2,11 +2,13 @@
 //!
 //! Owns the checks that span files: cycles, dependencies on services that
 //! are not enabled, the same file or name enabled twice, templates linked
-//! under another name. Per-file checks are the parser's and the loader's;
-//! this only adds to their diagnostics.
+//! under another name, and files a non-root user could write (the service
+//! files and the env file decide what init runs as root). Per-file checks
+//! are the parser's and the loader's; this only adds to their diagnostics.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 use init_core::resolve::{resolve, TargetOrder};
 use init_core::{Diagnostic, ServiceDef, Target};
@@ -20,7 +22,7 @@ pub struct Verdict {
     pub errors: usize,
 }
 
-pub fn verify(cli: &Cli, files: &[PathBuf]) -> Verdict {
+pub fn verify(cli: &Cli, files: &[PathBuf], env_file: &Path) -> Verdict {
     let loaded = if files.is_empty() {
         load_dir(&cli.config_dir)
     } else {
@@ -29,6 +31,7 @@ pub fn verify(cli: &Cli, files: &[PathBuf]) -> Verdict {
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.extend(duplicate_diagnostics(&loaded));
     diagnostics.extend(renamed_template_diagnostics(&loaded));
+    diagnostics.extend(writable_diagnostics(&loaded, env_file));
     let mut by_base: BTreeMap<&str, Vec<&ServiceDef>> = BTreeMap::new();
     for service in &loaded.services {
         by_base.entry(&service.base).or_default().push(service);
@@ -195,6 +198,50 @@ fn duplicate_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
         } else {
             first_by_file.insert(key, index);
         }
+    }
+    diagnostics
+}
+
+/// Who other than root could write `path` (following symlinks), if
+/// anyone: the owner when not root, a group other than root's, or
+/// everyone. `None` also when the file cannot be read: the loader says so.
+fn writable_by_non_root(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mode = meta.mode() & 0o7777;
+    if meta.uid() != 0 {
+        Some(format!("owned by uid {} (mode {mode:04o})", meta.uid()))
+    } else if mode & 0o002 != 0 {
+        Some(format!("writable by everyone (mode {mode:04o})"))
+    } else if mode & 0o020 != 0 && meta.gid() != 0 {
+        Some(format!(
+            "writable by group {} (mode {mode:04o})",
+            meta.gid()
+        ))
+    } else {
+        None
+    }
+}
+
+/// A warning for each service file (the file read, through its symlink)
+/// and for the env file when a non-root user could write it: whoever can
+/// write them chooses what init runs as root.
+fn writable_diagnostics(loaded: &Loaded, env_file: &Path) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for source in &loaded.sources {
+        if let Some(who) = writable_by_non_root(Path::new(&source.path)) {
+            diagnostics.push(Diagnostic::warning(
+                &source.path,
+                0,
+                format!("{who}: a non-root user could change what init runs as root"),
+            ));
+        }
+    }
+    if let Some(who) = writable_by_non_root(env_file) {
+        diagnostics.push(Diagnostic::warning(
+            &env_file.display().to_string(),
+            0,
+            format!("{who}: a non-root user could change every service's environment"),
+        ));
     }
     diagnostics
 }

@@ -114,6 +114,8 @@ impl Config {
     /// The usual start: `unshare --pid --fork --kill-child --mount-proc
     /// init ...`, waiting for the socket.
     pub fn boot(&self) -> Option<Namespace> {
+        // A socket left by an earlier boot must not pass for this one's.
+        let _ = fs::remove_file(self.socket());
         let mut command = Command::new("unshare");
         command
             .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
@@ -123,12 +125,11 @@ impl Config {
 
     /// Starts `command` (which must end up running init as PID 1 of a new
     /// PID namespace, as its only child) with the console captured, and
-    /// waits until `ready`.
+    /// waits until `ready`. Whatever is at the socket path stays.
     pub fn boot_command(&self, mut command: Command, ready: Ready) -> Option<Namespace> {
         if !nix::unistd::geteuid().is_root() {
             return unavailable("not root");
         }
-        let _ = fs::remove_file(self.socket());
         let console = fs::File::create(self.path("console")).unwrap();
         let child = command
             .stdin(Stdio::null())

@@ -1,0 +1,241 @@
+//! Hostile local users: what a non-root client may do over the control
+//! socket (ask, never change), what init does when the socket path holds
+//! something else (leave it alone), and what the `service` tool refuses or
+//! warns about (bad names, files a non-root user could write).
+//!
+//! The init tests need root for the namespaces; see reliability_support.
+
+mod reliability_support;
+mod service_support;
+
+use std::fs;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use init_core::events::ServiceState;
+use init_core::protocol::{Command as Request, Outcome, Reply};
+use init_os_adapter::client;
+use reliability_support::{Config, Ready};
+use service_support::{service_text, Sandbox};
+
+/// A uid that owns nothing here.
+const UNUSED_UID: &str = "54322";
+
+/// Not a test of its own: the client that runs under another uid (see
+/// `request_as_unprivileged`). Without its variables it does nothing.
+#[test]
+fn client_helper_for_other_users() {
+    let (Ok(socket), Ok(request)) = (
+        std::env::var("INIT_TEST_CLIENT_SOCKET"),
+        std::env::var("INIT_TEST_CLIENT_REQUEST"),
+    ) else {
+        return;
+    };
+    let request: Request = serde_json::from_str(&request).unwrap();
+    let reply = client::send(Path::new(&socket), request, Duration::from_secs(5)).unwrap();
+    println!("REPLY:{}", serde_json::to_string(&reply).unwrap());
+}
+
+fn request_as_unprivileged(cfg: &Config, helper: &Path, request: &Request) -> Reply {
+    let out = Command::new("setpriv")
+        .args([
+            &format!("--reuid={UNUSED_UID}"),
+            &format!("--regid={UNUSED_UID}"),
+            "--clear-groups",
+            "--",
+        ])
+        .arg(helper)
+        .args(["--exact", "client_helper_for_other_users", "--nocapture"])
+        .env("INIT_TEST_CLIENT_SOCKET", cfg.socket())
+        .env(
+            "INIT_TEST_CLIENT_REQUEST",
+            serde_json::to_string(request).unwrap(),
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("REPLY:"))
+        .unwrap_or_else(|| {
+            panic!(
+                "the helper gave no reply: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    serde_json::from_str(line).unwrap()
+}
+
+#[test]
+fn a_non_root_client_may_ask_but_every_change_is_refused() {
+    let cfg = Config::new("nonroot");
+    cfg.enable(
+        "sleeper",
+        "description sleeper\ntype respawn\ntarget boot\nexec sleep 100\n",
+    );
+    let helper = cfg.path("client-helper");
+    fs::copy(std::env::current_exe().unwrap(), &helper).unwrap();
+    fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    let Some(mut ns) = cfg.boot() else { return };
+    let before = ns.wait_for_state("sleeper", ServiceState::Running);
+
+    let patterns = vec!["sleeper".to_string()];
+    for request in [
+        Request::Start {
+            patterns: patterns.clone(),
+        },
+        Request::Stop {
+            patterns: patterns.clone(),
+        },
+        Request::Restart {
+            patterns: patterns.clone(),
+        },
+        Request::Reload,
+        Request::Shutdown,
+        Request::Reboot,
+    ] {
+        let reply = request_as_unprivileged(&cfg, &helper, &request);
+        assert_eq!(
+            reply.outcome,
+            Outcome::Error {
+                message: format!(
+                    "permission denied: only root may change services (you are uid {UNUSED_UID})"
+                )
+            },
+            "{request:?}"
+        );
+    }
+    let status = request_as_unprivileged(&cfg, &helper, &Request::Status { patterns });
+    assert!(
+        matches!(&status.outcome, Outcome::Ok { services, .. } if services.len() == 1),
+        "{status:?}"
+    );
+    // Nothing changed: the same process, and init still up.
+    assert_eq!(ns.service("sleeper").pid, before.pid);
+    assert!(ns.init_alive());
+}
+
+#[test]
+fn init_never_replaces_or_follows_what_is_not_a_socket_at_its_path() {
+    const PRECIOUS: &str = "precious data\n";
+    for (case, plant) in [
+        (
+            "file",
+            (|at: &Path, _: &Path| fs::write(at, PRECIOUS).unwrap()) as fn(&Path, &Path),
+        ),
+        ("symlink", |at: &Path, target: &Path| {
+            fs::write(target, PRECIOUS).unwrap();
+            symlink(target, at).unwrap();
+        }),
+        ("dangling-symlink", |at: &Path, target: &Path| {
+            symlink(target, at).unwrap()
+        }),
+        ("directory", |at: &Path, _: &Path| {
+            fs::create_dir(at).unwrap()
+        }),
+    ] {
+        let cfg = Config::new(&format!("notsocket-{case}"));
+        cfg.enable(
+            "talker",
+            "type respawn\ntarget boot\nexec sh -c \"echo ran >> LOG; exec sleep 100\"\n",
+        );
+        let target = cfg.path("elsewhere");
+        plant(&cfg.socket(), &target);
+        let mut command = Command::new("unshare");
+        command
+            .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
+            .args(cfg.init_argv());
+        let ready = Ready::Console("exists and is not a socket".to_string());
+        let Some(mut ns) = cfg.boot_command(command, ready) else {
+            return;
+        };
+        ns.wait_until("the service to run", || cfg.log_lines() == ["ran"]);
+        let console = ns.console();
+        assert!(
+            console.contains("exists and is not a socket; not replacing it"),
+            "{case}: {console}"
+        );
+        let meta = fs::symlink_metadata(cfg.socket()).unwrap();
+        match case {
+            "file" => assert_eq!(fs::read_to_string(cfg.socket()).unwrap(), PRECIOUS),
+            "directory" => assert!(meta.is_dir()),
+            _ => {
+                assert!(meta.file_type().is_symlink(), "{case}");
+                assert_eq!(fs::read_link(cfg.socket()).unwrap(), target);
+                if case == "symlink" {
+                    assert_eq!(fs::read_to_string(&target).unwrap(), PRECIOUS);
+                } else {
+                    assert!(!target.exists(), "a socket was created through the link");
+                }
+            }
+        }
+        assert!(ns.init_alive());
+    }
+}
+
+#[test]
+fn enable_refuses_names_with_slashes_dots_or_control_characters() {
+    let sandbox = Sandbox::new("rel-names");
+    sandbox.template("agetty", &service_text("respawn", "boot", "agetty %0"));
+    for args in [
+        &["enable", "a/b"][..],
+        &["enable", "/etc/passwd"],
+        &["enable", ".."],
+        &["enable", "agetty", "x/../../y"],
+        &["enable", "agetty", "tty\t1"],
+        &["enable", "agetty", "tty\x1b[2J"],
+        &["enable", "agetty", "tty\x7f"],
+        &["enable", "agetty", "tty\r"],
+        &["enable", "agetty\x01"],
+    ] {
+        let run = sandbox.service(args);
+        assert_eq!(run.code, 1, "{args:?}: {run:#?}");
+        assert!(
+            run.stderr.starts_with("service: invalid service"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(fs::read_dir(sandbox.config_dir()).unwrap().count(), 0);
+}
+
+#[test]
+fn verify_warns_about_files_a_non_root_user_could_write() {
+    let sandbox = Sandbox::new("rel-writable");
+    let text = service_text("wait", "boot", "true");
+    let fine = sandbox.config_file("fine", &text);
+    let open = sandbox.config_file("open", &text);
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o666)).unwrap();
+    let owned = sandbox.config_file("owned", &text);
+    nix::unistd::chown(&owned, Some(nix::unistd::Uid::from_raw(54322)), None).unwrap();
+    // Enabled through a symlink: the template's own permissions count.
+    let template = sandbox.template("linked", &text);
+    fs::set_permissions(&template, fs::Permissions::from_mode(0o646)).unwrap();
+    sandbox.config_link("linked", &template.display().to_string());
+    let env: PathBuf = sandbox.root.join("initd.env");
+    fs::write(&env, "PATH=/bin\n").unwrap();
+    fs::set_permissions(&env, fs::Permissions::from_mode(0o622)).unwrap();
+
+    let run = sandbox.service(&["verify", "--env-file", &env.display().to_string()]);
+    assert_eq!(run.code, 0, "warnings only: {run:#?}");
+    // `service` runs in the sandbox root with `--config-dir config`.
+    let config = "config";
+    let expected = [
+        format!("{config}/linked: warning: writable by everyone (mode 0646): a non-root user could change what init runs as root"),
+        format!("{config}/open: warning: writable by everyone (mode 0666): a non-root user could change what init runs as root"),
+        format!("{config}/owned: warning: owned by uid 54322 (mode 0644): a non-root user could change what init runs as root"),
+        format!("{}: warning: writable by everyone (mode 0622): a non-root user could change every service's environment", env.display()),
+    ];
+    for line in &expected {
+        assert!(
+            run.stdout.contains(line.as_str()),
+            "missing {line}\n{}",
+            run.stdout
+        );
+    }
+    assert!(!run.stdout.contains("/fine:"), "{}", run.stdout);
+    assert_eq!(run.stdout.lines().count(), expected.len(), "{}", run.stdout);
+    let _ = fine;
+}
