@@ -31,8 +31,17 @@ fn shut_down(ns: &mut Namespace, patience: Duration) -> Duration {
     ns.signal_init(Signal::SIGTERM);
     let ended = ns.wait_for_end(patience);
     let took = asked.elapsed();
-    assert_eq!(ended.signal(), Some(Signal::SIGINT as i32), "{}", ns.console());
-    assert!(ns.console().ends_with("init: powering off\n"), "{}", ns.console());
+    assert_eq!(
+        ended.signal(),
+        Some(Signal::SIGINT as i32),
+        "{}",
+        ns.console()
+    );
+    assert!(
+        ns.console().ends_with("init: powering off\n"),
+        "{}",
+        ns.console()
+    );
     took
 }
 
@@ -49,7 +58,10 @@ fn services_that_ignore_term_are_killed_after_the_grace() {
     ns.wait_for_state("stubborn", ServiceState::Running);
     ns.wait_until("stubborn to ignore TERM", || cfg.log_lines() == ["up"]);
     let took = shut_down(&mut ns, KILL_GRACE + SLACK * 3);
-    println!("ignoring TERM: powered off {} ms after SIGTERM", took.as_millis());
+    println!(
+        "ignoring TERM: powered off {} ms after SIGTERM",
+        took.as_millis()
+    );
     assert!(took >= KILL_GRACE, "no grace: {took:?}");
     assert!(took < KILL_GRACE + SLACK, "{took:?}");
     assert_eq!(cfg.log_lines(), vec!["up", "goodbye"]);
@@ -71,8 +83,13 @@ fn a_stopped_process_does_not_hold_up_shutdown() {
         ns.processes().iter().any(|p| p.state == 'T')
     });
     let took = shut_down(&mut ns, KILL_GRACE + SLACK * 3);
-    println!("a SIGSTOPped service: powered off {} ms after SIGTERM", took.as_millis());
-    assert!(took < KILL_GRACE + SLACK, "{took:?}");
+    println!(
+        "a SIGSTOPped service: powered off {} ms after SIGTERM",
+        took.as_millis()
+    );
+    // A CONT follows the TERM: the stopped process dies at once instead of
+    // holding the power-off for the whole grace until KILL.
+    assert!(took < KILL_GRACE, "{took:?}");
     assert_eq!(cfg.log_lines(), vec!["goodbye"]);
 }
 
@@ -96,7 +113,10 @@ fn a_hanging_shutdown_service_is_given_up_on_and_power_still_comes() {
         took.as_millis()
     );
     assert!(took >= FINAL_SERVICE_TIMEOUT, "{took:?}");
-    assert!(took < FINAL_SERVICE_TIMEOUT + KILL_GRACE + SLACK, "{took:?}");
+    assert!(
+        took < FINAL_SERVICE_TIMEOUT + KILL_GRACE + SLACK,
+        "{took:?}"
+    );
     assert_eq!(cfg.log_lines()[0], "hanging");
     println!("log: {:?}\nconsole:\n{}", cfg.log_lines(), ns.console());
 }
@@ -177,7 +197,11 @@ fn sync_always_comes_right_before_the_power_command() {
             }
         }
         let tail: Vec<&str> = seen.iter().rev().take(2).rev().copied().collect();
-        assert_eq!(tail, ["sync", "power"], "{ending:?}, dying on TERM: {die_on_term}: {seen:?}");
+        assert_eq!(
+            tail,
+            ["sync", "power"],
+            "{ending:?}, dying on TERM: {die_on_term}: {seen:?}"
+        );
         assert!(seen.contains(&"kill-all"), "{seen:?}");
         assert!(now <= Millis(Options::default().kill_grace_ms), "{now:?}");
     }

@@ -20,7 +20,9 @@ pub fn seed_and_services(data: &[u8]) -> (u64, usize) {
     let mut seed = [0u8; 8];
     let n = data.len().min(8);
     seed[..n].copy_from_slice(&data[..n]);
-    let services = data.get(8).map_or(4, |b| usize::from(*b) % MAX_SERVICES + 1);
+    let services = data
+        .get(8)
+        .map_or(4, |b| usize::from(*b) % MAX_SERVICES + 1);
     (u64::from_le_bytes(seed), services)
 }
 

@@ -35,7 +35,17 @@ pub fn to_nix(signal: Signal) -> NixSignal {
 
 /// Signals one process; a pid that has gone away is not an error.
 pub fn signal_process(pid: Pid, signal: Signal) {
-    let _ = kill(NixPid::from_raw(pid.0), to_nix(signal));
+    send(NixPid::from_raw(pid.0), signal);
+}
+
+/// Sends `signal`, and after a TERM a CONT: a stopped (SIGSTOP) process
+/// keeps a TERM pending until it runs again, so without the CONT it would
+/// only die at the KILL after the whole grace (as systemd does too).
+fn send(pid: NixPid, signal: Signal) {
+    let _ = kill(pid, to_nix(signal));
+    if signal == Signal::Term {
+        let _ = kill(pid, NixSignal::SIGCONT);
+    }
 }
 
 /// Signals every process but init (PID 1), or every descendant of init
@@ -44,9 +54,7 @@ pub fn signal_process(pid: Pid, signal: Signal) {
 pub fn kill_all(mode: Mode, signal: Signal, known: &[Pid]) {
     match mode {
         // As PID 1, kill(-1) reaches every process but the caller.
-        Mode::Pid1 => {
-            let _ = kill(NixPid::from_raw(-1), to_nix(signal));
-        }
+        Mode::Pid1 => send(NixPid::from_raw(-1), signal),
         Mode::Supervise => {
             let own = std::process::id() as i32;
             let mut targets = descendants_of(own).unwrap_or_default();
@@ -54,7 +62,7 @@ pub fn kill_all(mode: Mode, signal: Signal, known: &[Pid]) {
             targets.sort_unstable();
             targets.dedup();
             for pid in targets.into_iter().filter(|&p| p > 1 && p != own) {
-                let _ = kill(NixPid::from_raw(pid), to_nix(signal));
+                send(NixPid::from_raw(pid), signal);
             }
         }
     }
