@@ -31,8 +31,10 @@
 //! An admin-stopped service counts as satisfied, so nothing blocks forever.
 //! A service an admin started before its target ran counts as started, but
 //! a `wait` one still has to exit.
-//! With [`Options::sequential`], each service's only predecessor is the one
-//! before it in resolved order: the original's one-at-a-time behaviour.
+//! With [`Options::sequential`], a service starts only once every service
+//! before it in resolved order is satisfied: the original's one-at-a-time
+//! behaviour, which a service satisfied out of turn (an admin stop or start,
+//! a reload) cannot shortcut.
 //! Only predecessors that come earlier in the resolved order are honoured,
 //! so even a wrong order cannot deadlock a run.
 //!

@@ -35,13 +35,37 @@ pub(super) struct Readiness {
     /// services in exactly the order of one pass over the steps: every
     /// predecessor comes earlier, so a cascade only adds higher positions.
     ready: BTreeSet<usize>,
+    /// Sequential mode only: the positions whose service is not satisfied.
+    /// A step may start only when it is the lowest of them, that is when
+    /// every step before it is satisfied. Edges play no part then: the
+    /// original ran one service at a time in resolved order, and a service
+    /// satisfied out of turn (an admin stop or start, a reload) must not
+    /// let the one after it overtake those still running before it.
+    sequence: Option<BTreeSet<usize>>,
 }
 
 impl Readiness {
     /// Counts for `steps` given which services are satisfied now (a service
-    /// that no longer exists counts as satisfied).
-    pub fn new(steps: &[Step], is_satisfied: impl Fn(ServiceId) -> bool) -> Readiness {
+    /// that no longer exists counts as satisfied). `sequential` orders the
+    /// steps one after another, whatever their edges.
+    pub fn new(
+        steps: &[Step],
+        sequential: bool,
+        is_satisfied: impl Fn(ServiceId) -> bool,
+    ) -> Readiness {
         let mut readiness = Readiness::default();
+        if sequential {
+            let unsatisfied: BTreeSet<usize> = (0..steps.len())
+                .filter(|&p| steps.get(p).is_some_and(|s| !is_satisfied(s.id)))
+                .collect();
+            readiness.unsatisfied_steps = unsatisfied.len();
+            readiness.ready.extend(unsatisfied.first().copied());
+            for (position, step) in steps.iter().enumerate() {
+                readiness.position_of.insert(step.id, position);
+            }
+            readiness.sequence = Some(unsatisfied);
+            return readiness;
+        }
         for (position, step) in steps.iter().enumerate() {
             readiness.position_of.insert(step.id, position);
             if !is_satisfied(step.id) {
@@ -66,6 +90,25 @@ impl Readiness {
     /// `id`'s `satisfied` flag changed to `satisfied` (a service that is
     /// dropped becomes satisfied for good).
     pub fn satisfied_changed(&mut self, id: ServiceId, satisfied: bool) {
+        if let Some(sequence) = &mut self.sequence {
+            let Some(&position) = self.position_of.get(&id) else {
+                return;
+            };
+            let changed = if satisfied {
+                sequence.remove(&position)
+            } else {
+                sequence.insert(position)
+            };
+            if changed {
+                if satisfied {
+                    self.unsatisfied_steps = self.unsatisfied_steps.saturating_sub(1);
+                } else {
+                    self.unsatisfied_steps += 1;
+                }
+            }
+            self.ready.extend(sequence.first().copied());
+            return;
+        }
         if self.position_of.contains_key(&id) {
             if satisfied {
                 self.unsatisfied_steps = self.unsatisfied_steps.saturating_sub(1);
@@ -91,10 +134,18 @@ impl Readiness {
         }
     }
 
+    /// Whether every step `position` waits for is satisfied.
+    fn is_ready(&self, position: usize) -> bool {
+        match &self.sequence {
+            Some(sequence) => sequence.first().map_or(true, |&first| first >= position),
+            None => self.unsatisfied_predecessors.get(position) == Some(&0),
+        }
+    }
+
     /// Takes the lowest position whose predecessors are all satisfied.
     pub fn pop_ready(&mut self) -> Option<usize> {
         while let Some(position) = self.ready.pop_first() {
-            if self.unsatisfied_predecessors.get(position) == Some(&0) {
+            if self.is_ready(position) {
                 return Some(position);
             }
         }
@@ -103,7 +154,7 @@ impl Readiness {
 
     /// Offers `position` again at the next pop, if it is still ready.
     pub fn retry(&mut self, position: usize) {
-        if self.unsatisfied_predecessors.get(position) == Some(&0) {
+        if self.is_ready(position) {
             self.ready.insert(position);
         }
     }
@@ -199,7 +250,7 @@ mod tests {
                 .collect();
             let mut satisfied = plan.satisfied_at_start.clone();
             let mut waiting = vec![true; len];
-            let mut readiness = Readiness::new(&steps, |id| {
+            let mut readiness = Readiness::new(&steps, false, |id| {
                 (0..len).any(|p| id_of(&plan, p) == id && satisfied[p])
             });
             let mut picks = picks.into_iter();

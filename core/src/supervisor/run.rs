@@ -57,7 +57,8 @@ impl Supervisor {
                 return;
             }
             let after: Vec<ServiceId> = if self.options.sequential {
-                steps.last().map(|s| s.id).into_iter().collect()
+                // The order alone decides (see `Readiness`).
+                Vec::new()
             } else {
                 // Only predecessors placed earlier: a wrong order from the
                 // resolver can then delay a service but never deadlock it.
@@ -170,7 +171,7 @@ impl Supervisor {
 
     /// Fresh counts for `steps` from the services' flags as they stand.
     pub(super) fn readiness_of(&self, steps: &[Step]) -> Readiness {
-        Readiness::new(steps, |id| {
+        Readiness::new(steps, self.options.sequential, |id| {
             self.entry(id).map_or(true, |e| e.is_satisfied())
         })
     }
