@@ -36,11 +36,12 @@ fn a_fixed_range_of_generated_timelines_keeps_every_invariant() {
 }
 
 /// Found by the libFuzzer run of core_events within a thousand
-/// executions, shrunk by `init-sim fuzz`: in sequential mode, an admin
-/// stop of a service that waits for a running `wait` service lets the
-/// next service in the order start before its own predecessor is done.
+/// executions (its input is kept in the corpus as
+/// `regression-sequential-stop`), shrunk by `init-sim fuzz`: in sequential
+/// mode, an admin stop of a service that waits for a running `wait`
+/// service let the next service in the order start before its own
+/// predecessor was done. Fixed in the supervisor by b84305a.
 #[test]
-#[ignore = "core bug (supervisor, sequential mode): a stop lets the next service start before its predecessor; owned by the supervisor work"]
 fn sequential_stop_of_a_waiting_service_keeps_the_order() {
     let scenario = "\
 option sequential
