@@ -81,20 +81,50 @@ impl fmt::Display for ExitStatus {
     }
 }
 
-/// The signals the core asks to send. Only these two: stopping is TERM, and
-/// KILL is the last resort.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The signals the core asks to send. KILL is the last resort; the others
+/// are what a service may name as its `stop-signal` (TERM by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Signal {
     Term,
     Kill,
+    Hup,
+    Int,
+    Quit,
+    Usr1,
+    Usr2,
 }
 
 impl Signal {
+    /// Every signal a service may stop with, in the order messages list them.
+    pub const STOP_SIGNALS: [Signal; 6] = [
+        Signal::Term,
+        Signal::Hup,
+        Signal::Int,
+        Signal::Quit,
+        Signal::Usr1,
+        Signal::Usr2,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Signal::Term => "TERM",
             Signal::Kill => "KILL",
+            Signal::Hup => "HUP",
+            Signal::Int => "INT",
+            Signal::Quit => "QUIT",
+            Signal::Usr1 => "USR1",
+            Signal::Usr2 => "USR2",
         }
+    }
+
+    /// The signal called `name` (`TERM` or `SIGTERM`), if it is one a
+    /// service may stop with. KILL is not: it is what a stop ends with.
+    pub fn stop_signal_from_name(name: &str) -> Option<Signal> {
+        let bare = name.strip_prefix("SIG").unwrap_or(name);
+        Signal::STOP_SIGNALS
+            .into_iter()
+            .find(|signal| signal.name() == bare)
     }
 }
 

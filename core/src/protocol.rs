@@ -312,6 +312,7 @@ mod tests {
                 after: vec![],
                 before: vec![],
                 exec: vec![vec!["/bin/true".to_string()]],
+                settings: Default::default(),
             },
             state: ServiceState::Running,
             pid: Some(Pid(42)),

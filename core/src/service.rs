@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::events::Signal;
+
 /// `type wait|once|respawn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,6 +106,22 @@ pub struct ServiceDef {
     pub before: Vec<String>,
     /// The commands, one argv each, run in order. Empty for a milestone.
     pub exec: Vec<Vec<String>>,
+    /// Keywords beyond the original's; all default to the original's
+    /// behaviour, so a file without them means what it always meant.
+    #[serde(default)]
+    pub settings: ServiceSettings,
+}
+
+/// How a service is stopped, restarted and run: the keywords the original
+/// did not have. `None` means "not given": the supervisor's default applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ServiceSettings {
+    /// `stop-signal NAME`: what a stop sends to the process group first.
+    /// Default: TERM.
+    pub stop_signal: Option<Signal>,
+    /// `stop-timeout DURATION`: how long a stop waits for the exit before
+    /// KILL goes to the process group. Default: `Options::stop_timeout_ms`.
+    pub stop_timeout_ms: Option<u64>,
 }
 
 impl ServiceDef {

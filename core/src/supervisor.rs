@@ -44,12 +44,17 @@
 //! or spawn failure once N runs in a row have been made. An admin start,
 //! and its target's run queueing it, reset the count.
 //!
-//! Admin requests. Stop: TERM to a live process (Stopping, then Stopped on
-//! exit, never restarted); a pending respawn, a Waiting or an Inactive
+//! Stopping a process (`stop.rs`): its stop signal (`stop-signal`, default
+//! TERM) goes out, and KILL once its stop timeout (`stop-timeout`, default
+//! [`Options::stop_timeout_ms`]) has passed without the exit. The driver
+//! sends both to the service's process group.
+//!
+//! Admin requests. Stop: the stop signal to a live process (Stopping, then
+//! Stopped on exit, never restarted); a pending respawn, a Waiting or an Inactive
 //! service becomes Stopped at once; Done and Failed are left alone. Start:
 //! from Inactive, Done, Failed, Stopped or Restarting, spawn at once with the
 //! count reset, ignoring ordering; a Stopping service is started again once
-//! it exits. Restart: a live process gets TERM and is spawned again on exit;
+//! it exits. Restart: a live process is stopped and is spawned again on exit;
 //! otherwise like start. Once shutdown or reboot has begun, Start and
 //! Restart are ignored (the machine is going down) but Stop still works.
 //!
@@ -57,7 +62,13 @@
 //! are ignored, as in the original. The switch drops pending boot work
 //! (Waiting boot services stay unstarted), stops respawning (pending
 //! respawns become Stopped, exits no longer restart, pending admin restarts
-//! are forgotten) and runs the final target by the same ordering rules.
+//! are forgotten), then winds down (`wind_down.rs`): every live service
+//! not of the final target is stopped, in reverse dependency order (a
+//! service once every live service that starts after it, directly or
+//! through services that are not alive, has ended), each bounded by its
+//! stop timeout and then [`Options::kill_grace_ms`] for the KILL to work.
+//! Nothing of the boot run starts any more. Then it runs the final target
+//! by the same ordering rules.
 //! Every service spawned for it is bounded by
 //! [`Options::final_service_timeout_ms`]: an unanswered spawn or a `wait`
 //! process that has not exited by then is given up on and treated as
@@ -105,7 +116,9 @@ mod process;
 mod readiness;
 mod reload;
 mod run;
+mod stop;
 mod timers;
+mod wind_down;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -120,6 +133,7 @@ use entry::Entry;
 use run::TargetRun;
 use timers::Timers;
 pub use timers::{Timer, TimerKind};
+use wind_down::WindDown;
 
 /// Settings that shape policy. All times in milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +151,14 @@ pub struct Options {
     /// satisfied (spawn answered, and for `wait` exited) before it is given
     /// up on. Default: 30000.
     pub final_service_timeout_ms: u64,
+    /// How long a stop waits for the exit before KILL, for services
+    /// without `stop-timeout`. Default: 5000.
+    #[serde(default = "default_stop_timeout_ms")]
+    pub stop_timeout_ms: u64,
+}
+
+fn default_stop_timeout_ms() -> u64 {
+    5000
 }
 
 impl Default for Options {
@@ -146,6 +168,7 @@ impl Default for Options {
             respawn_delay_ms: 100,
             kill_grace_ms: 5000,
             final_service_timeout_ms: 30_000,
+            stop_timeout_ms: default_stop_timeout_ms(),
         }
     }
 }
@@ -158,6 +181,9 @@ enum Phase {
     Idle,
     /// The boot target runs or has completed.
     Up,
+    /// Shutdown or reboot was asked for: the live services are being
+    /// stopped before the final target runs.
+    WindDown(PowerAction),
     /// The shutdown or reboot target runs.
     FinalTarget(PowerAction),
     /// The final target completed; `KillAll{TERM}` was sent and the grace
@@ -195,6 +221,9 @@ pub struct Supervisor {
     /// that already ran are Done".
     targets_run: Vec<Target>,
     timers: Timers,
+    /// The wind-down's plan while the phase is `WindDown`.
+    #[serde(default)]
+    wind_down: Option<WindDown>,
     /// Not part of the saved state: a driver drains it before saving.
     #[serde(skip)]
     outputs: VecDeque<Output>,
@@ -215,6 +244,7 @@ impl Supervisor {
             run: None,
             targets_run: Vec::new(),
             timers: Timers::default(),
+            wind_down: None,
             outputs: VecDeque::new(),
         };
         for def in services {
@@ -310,6 +340,7 @@ impl Supervisor {
                 TimerKind::Respawn(id) => self.fire_respawn(now, id),
                 TimerKind::FinalService(id) => self.fire_final_service_timeout(now, id),
                 TimerKind::KillGrace => self.finish(),
+                TimerKind::StopTimeout(id) => self.fire_stop_timeout(now, id),
             }
         }
     }

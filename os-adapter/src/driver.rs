@@ -256,7 +256,7 @@ impl World {
                 let now = self.clock.now();
                 self.core.handle_event(now, event);
             }
-            Output::Signal { pid, signal, .. } => power::signal_process(pid, signal),
+            Output::Signal { pid, signal, .. } => power::signal_service(pid, signal),
             Output::KillAll { signal } => {
                 let known: Vec<Pid> = self.core.services().filter_map(|s| s.pid).collect();
                 power::kill_all(self.settings.mode, signal, &known);

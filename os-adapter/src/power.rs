@@ -30,12 +30,32 @@ pub fn to_nix(signal: Signal) -> NixSignal {
     match signal {
         Signal::Term => NixSignal::SIGTERM,
         Signal::Kill => NixSignal::SIGKILL,
+        Signal::Hup => NixSignal::SIGHUP,
+        Signal::Int => NixSignal::SIGINT,
+        Signal::Quit => NixSignal::SIGQUIT,
+        Signal::Usr1 => NixSignal::SIGUSR1,
+        Signal::Usr2 => NixSignal::SIGUSR2,
     }
 }
 
 /// Signals one process; a pid that has gone away is not an error.
 pub fn signal_process(pid: Pid, signal: Signal) {
     let _ = kill(NixPid::from_raw(pid.0), to_nix(signal));
+}
+
+/// Signals a service's process group, so that its children go too. Every
+/// service runs in a session of its own (see `spawn`), so the group id is
+/// the service's pid. A child that is not a group leader (setsid failed,
+/// or the group is already gone but the leader is not reaped) still gets
+/// the signal directly.
+pub fn signal_service(pid: Pid, signal: Signal) {
+    if pid.0 <= 1 {
+        // kill(-1) and kill(0) mean "everything" and "my own group".
+        return;
+    }
+    if kill(NixPid::from_raw(-pid.0), to_nix(signal)).is_err() {
+        signal_process(pid, signal);
+    }
 }
 
 /// Signals every process but init (PID 1), or every descendant of init

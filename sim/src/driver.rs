@@ -21,7 +21,9 @@ use init_core::supervisor::{Options, Supervisor};
 use serde_json::Value;
 
 use crate::invariants::{Bounds, Checker, Invariant, Violation};
-use crate::model::{signal_name, ProcessModel, SpawnOutcome, Subject, SIGKILL, SIGTERM};
+use crate::model::{
+    signal_name, signal_number, ProcessModel, SpawnOutcome, Subject, SIGKILL, SIGTERM,
+};
 use crate::scenario::{Action, Control, Scenario, Step};
 use crate::trace::{show_argv, Direction, TraceLine};
 
@@ -168,6 +170,7 @@ impl Sim {
             respawn_delay_ms: options.respawn_delay_ms,
             kill_grace_ms: options.kill_grace_ms,
             final_service_timeout_ms: options.final_service_timeout_ms,
+            stop_timeout_ms: options.stop_timeout_ms,
         };
         let supervisor = Supervisor::new(services, options);
         let checker = Checker::new(bounds, &supervisor);
@@ -549,6 +552,9 @@ impl Sim {
             Signal::Term if process.ignores_term => {}
             Signal::Term => self.end_process(pid, SIGTERM),
             Signal::Kill => self.end_process(pid, SIGKILL),
+            // Other stop signals end a process as TERM does: modelled
+            // processes have no handlers but the `ignores TERM` one.
+            other => self.end_process(pid, signal_number(other.name()).unwrap_or(SIGTERM)),
         }
     }
 

@@ -84,6 +84,8 @@ pub struct Bounds {
     pub respawn_delay_ms: u64,
     pub kill_grace_ms: u64,
     pub final_service_timeout_ms: u64,
+    /// The default stop timeout (a service may set its own).
+    pub stop_timeout_ms: u64,
 }
 
 /// What one service looks like to the checker.
@@ -271,7 +273,9 @@ impl Checker {
                         .services()
                         .filter(|s| s.def.target == target)
                         .count() as u64;
-                    let deadline = now.saturating_add(self.power_bound_ms(members));
+                    let deadline = now
+                        .saturating_add(self.power_bound_ms(members))
+                        .saturating_add(self.wind_down_bound_ms(supervisor, target));
                     self.end_request = Some((now, action, deadline));
                     // The final target starts its services afresh too.
                     for status in supervisor.services().filter(|s| s.def.target == target) {
@@ -333,6 +337,29 @@ impl Checker {
         let per_service =
             self.bounds.final_service_timeout_ms + self.bounds.respawn_delay_ms + 1000;
         (members + 2) * per_service + 2 * self.bounds.kill_grace_ms + 1000
+    }
+
+    /// How long the wind-down before the final target may take: in the
+    /// worst case the live services form one chain, and each takes its
+    /// stop timeout and then the kill grace.
+    fn wind_down_bound_ms(&self, supervisor: &Supervisor, target: Target) -> u64 {
+        supervisor
+            .services()
+            .filter(|s| s.def.target != target)
+            .filter(|s| {
+                matches!(
+                    s.state,
+                    ServiceState::Starting | ServiceState::Running | ServiceState::Stopping
+                )
+            })
+            .map(|s| {
+                s.def
+                    .settings
+                    .stop_timeout_ms
+                    .unwrap_or(self.bounds.stop_timeout_ms)
+                    .saturating_add(self.bounds.kill_grace_ms)
+            })
+            .sum()
     }
 
     /// Called with every output, as it is drained.

@@ -385,13 +385,14 @@ impl Reader {
             ["final-service-timeout", d] => {
                 self.options.core.final_service_timeout_ms = duration(self, d)?
             }
+            ["stop-timeout", d] => self.options.core.stop_timeout_ms = duration(self, d)?,
             ["until", d] => self.options.until_ms = Some(duration(self, d)?),
             _ => {
                 return Err(self.error(
                     line,
                     format!(
                         "unknown option '{}' (sequential, parallel, no-boot, respawn-delay D, \
-                         kill-grace D, final-service-timeout D, until D)",
+                         kill-grace D, final-service-timeout D, stop-timeout D, until D)",
                         words.join(" ")
                     ),
                 ))

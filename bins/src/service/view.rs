@@ -6,6 +6,8 @@
 
 use std::fmt::Write as _;
 
+use init_core::duration::format_duration_ms;
+use init_core::events::Signal;
 use init_core::resolve::resolve;
 use init_core::script::shell_join;
 use init_core::{ServiceDef, ServiceType, Target};
@@ -35,6 +37,10 @@ pub struct ServiceJson<'a> {
     pub after: &'a [String],
     pub before: &'a [String],
     pub exec: &'a [Vec<String>],
+    /// `stop-signal`, e.g. `INT`; null for the default (TERM).
+    pub stop_signal: Option<Signal>,
+    /// `stop-timeout` in milliseconds; null for the default (5000).
+    pub stop_timeout_ms: Option<u64>,
 }
 
 impl<'a> From<&'a ServiceDef> for ServiceJson<'a> {
@@ -52,6 +58,8 @@ impl<'a> From<&'a ServiceDef> for ServiceJson<'a> {
             after: &service.after,
             before: &service.before,
             exec: &service.exec,
+            stop_signal: service.settings.stop_signal,
+            stop_timeout_ms: service.settings.stop_timeout_ms,
         }
     }
 }
@@ -185,6 +193,14 @@ fn fields(service: &ServiceDef) -> String {
     }
     for command in &service.exec {
         lines.push(("exec", shell_join(command)));
+    }
+    // The keywords beyond the original's only when given, so that an
+    // original file shows as it always did.
+    if let Some(signal) = service.settings.stop_signal {
+        lines.push(("stop_signal", signal.name().to_string()));
+    }
+    if let Some(ms) = service.settings.stop_timeout_ms {
+        lines.push(("stop_timeout", format_duration_ms(ms)));
     }
     let mut text = String::new();
     for (field, value) in lines {

@@ -4,8 +4,10 @@
 //! does not split lines (that is `lex`) and does not track `exec { ... }`
 //! blocks across lines (that is the file loop in `parse`).
 
+use crate::duration::parse_duration_ms;
+use crate::events::Signal;
 use crate::name::is_base_char;
-use crate::service::{ServiceType, Target, Tty};
+use crate::service::{ServiceSettings, ServiceType, Target, Tty};
 
 use super::lex::{LineError, Token};
 use super::suggest::did_you_mean;
@@ -20,6 +22,8 @@ pub(crate) struct Draft {
     pub after: Vec<String>,
     pub before: Vec<String>,
     pub exec: Vec<Vec<String>>,
+    /// The keywords beyond the original's.
+    pub settings: ServiceSettings,
     /// Where the `{` of an `exec {` block that is still open stands, as
     /// (line, column): set by the `exec` keyword, cleared by a `}` line.
     pub open_block: Option<(u32, u32)>,
@@ -89,6 +93,16 @@ pub(crate) const KEYWORDS: &[Keyword] = &[
         name: "exec",
         repeat: Repeat::Accumulates,
         handle: exec,
+    },
+    Keyword {
+        name: "stop-signal",
+        repeat: Repeat::Once,
+        handle: stop_signal,
+    },
+    Keyword {
+        name: "stop-timeout",
+        repeat: Repeat::Once,
+        handle: stop_timeout,
     },
 ];
 
@@ -343,6 +357,73 @@ pub(crate) fn command(tokens: &[Token]) -> Result<Vec<String>, LineError> {
         return Err(LineError::new(program.column, "the command name is empty"));
     }
     Ok(tokens.iter().map(|t| t.text.clone()).collect())
+}
+
+/// The one argument of a keyword that takes exactly one, or the error.
+fn single_argument<'a>(
+    line: &'a Line<'_>,
+    expected: &str,
+    errors: &mut Vec<LineError>,
+) -> Option<&'a Token> {
+    let Some(first) = line.args.first() else {
+        errors.push(line.missing(expected));
+        return None;
+    };
+    if let Some(error) = line.too_many(1, expected) {
+        errors.push(error);
+        return None;
+    }
+    Some(first)
+}
+
+/// A duration argument (`5s`, `100ms`) of at least one millisecond.
+fn positive_duration_ms(token: &Token, keyword: &str, errors: &mut Vec<LineError>) -> Option<u64> {
+    match parse_duration_ms(&token.text) {
+        Ok(0) => {
+            errors.push(LineError::new(
+                token.column,
+                format!("`{keyword}` must be longer than 0"),
+            ));
+            None
+        }
+        Ok(ms) => Some(ms),
+        Err(message) => {
+            errors.push(LineError::new(
+                token.column,
+                format!("`{keyword}`: {message}"),
+            ));
+            None
+        }
+    }
+}
+
+fn stop_signal(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let names = Signal::STOP_SIGNALS.map(Signal::name);
+    let expected = format!("one of {}, as in `stop-signal INT`", names.join(", "));
+    let Some(token) = single_argument(line, &expected, errors) else {
+        return;
+    };
+    match Signal::stop_signal_from_name(&token.text) {
+        Some(signal) => draft.settings.stop_signal = Some(signal),
+        None => errors.push(LineError::new(
+            token.column,
+            format!(
+                "`{}` is not a stop signal: expected {expected} \
+                 (KILL always follows at the stop timeout)",
+                token.text
+            ),
+        )),
+    }
+}
+
+fn stop_timeout(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let expected = "a duration, as in `stop-timeout 10s` or `stop-timeout 500ms`";
+    let Some(token) = single_argument(line, expected, errors) else {
+        return;
+    };
+    if let Some(ms) = positive_duration_ms(token, "stop-timeout", errors) {
+        draft.settings.stop_timeout_ms = Some(ms);
+    }
 }
 
 #[cfg(test)]

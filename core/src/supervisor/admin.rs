@@ -4,7 +4,7 @@
 //! ordering; it never starts anything once the machine is going down.
 
 use super::{Supervisor, TimerKind};
-use crate::events::{Millis, Output, ServiceId, ServiceState, Signal};
+use crate::events::{Millis, ServiceId, ServiceState};
 
 impl Supervisor {
     pub(super) fn handle_start(&mut self, now: Millis, id: ServiceId) {
@@ -63,12 +63,8 @@ impl Supervisor {
             self.set_satisfied(id, true);
         }
         self.timers.cancel(TimerKind::Respawn(id));
-        if let Some(pid) = term {
-            self.emit(Output::Signal {
-                service: id,
-                pid,
-                signal: Signal::Term,
-            });
+        if term.is_some() {
+            self.send_stop(now, id);
         }
         self.advance(now);
     }
@@ -93,12 +89,8 @@ impl Supervisor {
             ServiceState::Stopping => entry.restart_after_exit = !entry.given_up,
             _ => return self.handle_start(now, id),
         }
-        if let Some(pid) = term {
-            self.emit(Output::Signal {
-                service: id,
-                pid,
-                signal: Signal::Term,
-            });
+        if term.is_some() {
+            self.send_stop(now, id);
         }
         self.advance(now);
     }

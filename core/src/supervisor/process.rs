@@ -110,12 +110,14 @@ impl Supervisor {
         if self.entry(id).is_some_and(|e| e.is_satisfied()) {
             self.timers.cancel(TimerKind::FinalService(id));
         }
-        if term {
+        if term && in_kill_grace {
             self.emit(Output::Signal {
                 service: id,
                 pid,
                 signal: Signal::Term,
             });
+        } else if term {
+            self.send_stop(now, id);
         }
         if let Some(report) = report {
             self.report(id, report);
@@ -153,6 +155,7 @@ impl Supervisor {
             self.set_satisfied(id, true);
         }
         self.timers.cancel(TimerKind::FinalService(id));
+        self.timers.cancel(TimerKind::StopTimeout(id));
         self.after_process_end(now, id, Some(status));
     }
 
@@ -166,6 +169,7 @@ impl Supervisor {
         if entry.removed {
             self.drop_entry(id);
             self.advance(now);
+            self.wind_down_process_ended(now, id);
             self.finish_if_all_exited();
             return;
         }
@@ -241,6 +245,7 @@ impl Supervisor {
             self.schedule_respawn(now, id);
         }
         self.advance(now);
+        self.wind_down_process_ended(now, id);
         self.finish_if_all_exited();
     }
 

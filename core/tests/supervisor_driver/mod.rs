@@ -30,6 +30,7 @@ pub fn svc(name: &str, kind: ServiceType, target: Target) -> ServiceDef {
         after: Vec::new(),
         before: Vec::new(),
         exec: vec![vec![format!("/bin/{base}")]],
+        settings: Default::default(),
     }
 }
 

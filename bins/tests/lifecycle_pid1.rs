@@ -1,0 +1,152 @@
+//! The lifecycle settings against the real `init` as PID 1 of a PID
+//! namespace: stop signals, stop timeouts, process groups and the ordered
+//! way down.
+//!
+//! Needs root, like `init_pid1.rs`; see `pid1_support`.
+
+mod pid1_support;
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use init_core::events::{ExitStatus, ServiceState};
+use init_core::protocol::Command as Request;
+use pid1_support::*;
+
+fn stop(ns: &Namespace, cfg: &Config, name: &str) {
+    let reply = ns.request(
+        &cfg.socket(),
+        Request::Stop {
+            patterns: vec![name.to_string()],
+        },
+    );
+    assert_eq!(affected(reply), vec![name.to_string()]);
+}
+
+/// Processes of the machine whose command line is exactly `argv`.
+fn processes_running(argv: &[&str]) -> usize {
+    let wanted: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    fs::read_dir("/proc")
+        .map(|dir| {
+            dir.flatten()
+                .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+                .filter(|e| fs::read(e.path().join("cmdline")).is_ok_and(|c| c == wanted))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_service_that_ignores_term_is_killed_at_its_stop_timeout() {
+    let cfg = Config::new("stoptimeout");
+    // An ignored signal stays ignored across fork and exec, so the sleeps
+    // ignore TERM too: only KILL ends this service.
+    cfg.enable(
+        "stubborn",
+        "type respawn\ntarget boot\nstop-timeout 1s\n\
+         exec sh -c \"trap '' TERM; echo up >> LOG; while :; do sleep 0.05; done\"\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let socket = cfg.socket();
+    ns.wait_for_state(&socket, "stubborn", ServiceState::Running);
+    ns.wait_until("the service to start its loop", || {
+        cfg.log_lines() == ["up"]
+    });
+
+    let asked = Instant::now();
+    stop(&ns, &cfg, "stubborn");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        ns.service(&socket, "stubborn").state,
+        ServiceState::Stopping,
+        "TERM is ignored, so it is still being stopped"
+    );
+    let stopped = ns.wait_for_state(&socket, "stubborn", ServiceState::Stopped);
+    let took = asked.elapsed();
+    assert_eq!(stopped.exit_status, Some(ExitStatus::Signaled(9)));
+    assert!(
+        took >= Duration::from_millis(1000) && took < Duration::from_millis(3000),
+        "KILL came {} ms after the stop, not at the 1 s stop timeout",
+        took.as_millis()
+    );
+}
+
+#[test]
+fn the_stop_signal_is_the_one_the_service_asks_for() {
+    let cfg = Config::new("stopsignal");
+    cfg.enable(
+        "graceful",
+        "type respawn\ntarget boot\nstop-signal USR1\n\
+         exec sh -c \"trap 'echo usr1 >> LOG; exit 0' USR1; echo up >> LOG; \
+         while :; do sleep 0.05; done\"\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let socket = cfg.socket();
+    ns.wait_until("the service to start its loop", || {
+        cfg.log_lines() == ["up"]
+    });
+    stop(&ns, &cfg, "graceful");
+    let stopped = ns.wait_for_state(&socket, "graceful", ServiceState::Stopped);
+    assert_eq!(cfg.log_lines(), ["up", "usr1"]);
+    assert_eq!(stopped.exit_status, Some(ExitStatus::Exited(0)));
+}
+
+#[test]
+fn a_stop_reaches_every_process_of_the_service_group() {
+    let cfg = Config::new("stopgroup");
+    // The shell waits on a background child; TERM to the shell alone
+    // would leave the child behind. A sleep time no other test uses marks
+    // it among the machine's processes.
+    let marker = ["sleep", "4711.25"];
+    cfg.enable(
+        "parent",
+        "type respawn\ntarget boot\n\
+         exec sh -c \"sleep 4711.25 & echo up >> LOG; wait\"\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let socket = cfg.socket();
+    ns.wait_until("the background child", || processes_running(&marker) == 1);
+    stop(&ns, &cfg, "parent");
+    ns.wait_for_state(&socket, "parent", ServiceState::Stopped);
+    ns.wait_until("the background child to be gone", || {
+        processes_running(&marker) == 0
+    });
+}
+
+#[test]
+fn shutdown_stops_running_services_in_reverse_order_before_its_target() {
+    let cfg = Config::new("winddown");
+    for (name, after) in [
+        ("base", ""),
+        ("middle", "after base\n"),
+        ("top", "after middle\n"),
+    ] {
+        cfg.enable(
+            name,
+            &format!(
+                "type respawn\ntarget boot\n{after}\
+                 exec sh -c \"trap 'echo stop {name} >> LOG; exit 0' TERM; \
+                 echo start {name} >> LOG; while :; do sleep 0.05; done\"\n"
+            ),
+        );
+    }
+    cfg.enable(
+        "goodbye",
+        "type wait\ntarget shutdown\nexec sh -c \"echo goodbye >> LOG\"\n",
+    );
+    let Some(mut ns) = cfg.boot() else { return };
+    ns.wait_until("every service to start", || cfg.log_lines().len() == 3);
+    ns.signal_init(nix::sys::signal::Signal::SIGTERM);
+    ns.wait_for_end();
+    // Respawn services count as started once spawned, so the shells may
+    // log their starts in any order; the stops are strictly ordered.
+    let lines = cfg.log_lines();
+    assert_eq!(
+        lines[3..],
+        ["stop top", "stop middle", "stop base", "goodbye"],
+        "{lines:?}"
+    );
+}

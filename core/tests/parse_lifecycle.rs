@@ -1,0 +1,87 @@
+//! The lifecycle keywords (`stop-signal`, `stop-timeout`, ...): what each
+//! accepts, and the `FILE:LINE:COL` error each bad value gets.
+
+use init_core::events::Signal;
+use init_core::parse::parse_service;
+use init_core::{EnabledName, ServiceDef};
+use rstest::rstest;
+
+fn parse(text: &str) -> (Option<ServiceDef>, Vec<String>) {
+    let full = format!("type respawn\ntarget boot\nexec d\n{text}\n");
+    let enabled = EnabledName::parse("svc").expect("a valid enabled name");
+    let parsed = parse_service("svc", full.as_bytes(), &enabled);
+    let rendered = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
+    (parsed.service, rendered)
+}
+
+fn service(text: &str) -> ServiceDef {
+    let (service, diagnostics) = parse(text);
+    assert_eq!(diagnostics, Vec::<String>::new(), "for {text:?}");
+    service.expect("no errors, so a service")
+}
+
+#[test]
+fn a_file_without_the_new_keywords_keeps_the_defaults() {
+    assert_eq!(service("").settings, Default::default());
+}
+
+#[rstest]
+#[case::term("stop-signal TERM", Signal::Term)]
+#[case::with_sig_prefix("stop-signal SIGINT", Signal::Int)]
+#[case::hup("stop-signal HUP", Signal::Hup)]
+#[case::quit("stop-signal QUIT", Signal::Quit)]
+#[case::usr1("stop-signal USR1", Signal::Usr1)]
+#[case::usr2("stop-signal USR2", Signal::Usr2)]
+fn stop_signal_names_a_signal(#[case] line: &str, #[case] signal: Signal) {
+    assert_eq!(service(line).settings.stop_signal, Some(signal));
+}
+
+#[rstest]
+#[case::seconds("stop-timeout 10s", 10_000)]
+#[case::milliseconds("stop-timeout 250ms", 250)]
+#[case::fraction("stop-timeout 1.5s", 1500)]
+#[case::minutes("stop-timeout 2m", 120_000)]
+fn stop_timeout_takes_a_duration(#[case] line: &str, #[case] ms: u64) {
+    assert_eq!(service(line).settings.stop_timeout_ms, Some(ms));
+}
+
+#[rstest]
+#[case::kill_is_not_a_stop_signal(
+    "stop-signal KILL",
+    "svc:4:13: `KILL` is not a stop signal: expected one of TERM, HUP, INT, QUIT, USR1, \
+     USR2, as in `stop-signal INT` (KILL always follows at the stop timeout)"
+)]
+#[case::lowercase_signal(
+    "stop-signal term",
+    "svc:4:13: `term` is not a stop signal: expected one of TERM, HUP, INT, QUIT, USR1, \
+     USR2, as in `stop-signal INT` (KILL always follows at the stop timeout)"
+)]
+#[case::no_signal(
+    "stop-signal",
+    "svc:4:13: `stop-signal` expects one of TERM, HUP, INT, QUIT, USR1, USR2, as in \
+     `stop-signal INT`"
+)]
+#[case::two_signals(
+    "stop-signal TERM INT",
+    "svc:4:18: unexpected `INT`: `stop-signal` expects one of TERM, HUP, INT, QUIT, USR1, \
+     USR2, as in `stop-signal INT`"
+)]
+#[case::timeout_without_value(
+    "stop-timeout",
+    "svc:4:14: `stop-timeout` expects a duration, as in `stop-timeout 10s` or \
+     `stop-timeout 500ms`"
+)]
+#[case::timeout_not_a_duration(
+    "stop-timeout soon",
+    "svc:4:14: `stop-timeout`: bad duration 'soon' (write e.g. 2s, 0.5s, 150ms)"
+)]
+#[case::timeout_zero("stop-timeout 0s", "svc:4:14: `stop-timeout` must be longer than 0")]
+#[case::timeout_twice(
+    "stop-timeout 1s\nstop-timeout 2s",
+    "svc:5:1: `stop-timeout` given twice (first on line 4)"
+)]
+fn a_bad_value_is_an_error_at_its_column(#[case] text: &str, #[case] error: &str) {
+    let (service, diagnostics) = parse(text);
+    assert!(service.is_none());
+    assert_eq!(diagnostics, [error]);
+}
