@@ -150,3 +150,34 @@ fn shutdown_stops_running_services_in_reverse_order_before_its_target() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn a_crash_loop_backs_off_exponentially_to_the_cap() {
+    let cfg = Config::new("backoff");
+    cfg.enable(
+        "flaky",
+        "type respawn limit 5\ntarget boot\nrespawn-delay 200ms\nrespawn-delay-max 800ms\n\
+         exec sh -c \"date +%%s%%N >> LOG; exit 1\"\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let flaky = ns.wait_for_state(&cfg.socket(), "flaky", ServiceState::Failed);
+    assert_eq!(flaky.runs, 5);
+    let starts_ns: Vec<u128> = cfg
+        .log_lines()
+        .iter()
+        .map(|l| l.parse().expect("nanoseconds since the epoch"))
+        .collect();
+    let gaps_ms: Vec<u128> = starts_ns
+        .windows(2)
+        .map(|w| (w[1] - w[0]) / 1_000_000)
+        .collect();
+    // The delay counts from the previous start; the shell's own start-up
+    // adds a little to every gap, never takes away.
+    for (gap, expected) in gaps_ms.iter().zip([200, 400, 800, 800]) {
+        assert!(
+            *gap + 20 >= expected && *gap < expected + 300,
+            "gaps {gaps_ms:?} ms, expected 200, 400, 800, 800"
+        );
+    }
+    assert_eq!(gaps_ms.len(), 4, "{gaps_ms:?}");
+}

@@ -122,6 +122,21 @@ pub struct ServiceSettings {
     /// `stop-timeout DURATION`: how long a stop waits for the exit before
     /// KILL goes to the process group. Default: `Options::stop_timeout_ms`.
     pub stop_timeout_ms: Option<u64>,
+    /// `respawn-delay DURATION`: the delay before the first respawn of a
+    /// series, counted from the previous start. Default:
+    /// `Options::respawn_delay_ms`.
+    #[serde(default)]
+    pub respawn_delay_ms: Option<u64>,
+    /// `respawn-delay-max DURATION`: the cap the delay doubles up to while
+    /// the service keeps failing fast. Default: the base delay, so that the
+    /// delay stays constant as in the original.
+    #[serde(default)]
+    pub respawn_delay_max_ms: Option<u64>,
+    /// `respawn-window DURATION`: a run that lasts this long starts the
+    /// respawn limit's count (and the delay) afresh. Default: none, runs
+    /// count until an admin start, as in the original.
+    #[serde(default)]
+    pub respawn_window_ms: Option<u64>,
 }
 
 impl ServiceDef {

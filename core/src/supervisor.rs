@@ -39,10 +39,14 @@
 //! so even a wrong order cannot deadlock a run.
 //!
 //! Respawn. A `respawn` service that exits is spawned again, never sooner
-//! than [`Options::respawn_delay_ms`] after its last spawn (state
-//! Restarting meanwhile). With `limit N` it gives up (Failed) after an exit
-//! or spawn failure once N runs in a row have been made. An admin start,
-//! and its target's run queueing it, reset the count.
+//! than its respawn delay after its last spawn (state Restarting
+//! meanwhile). The delay (`backoff.rs`) starts at `respawn-delay` (default
+//! [`Options::respawn_delay_ms`]) and doubles after every short run up to
+//! `respawn-delay-max` (default: no doubling). With `limit N` it gives up
+//! (Failed) after an exit or spawn failure once N runs in a row have been
+//! made. An admin start, and its target's run queueing it, reset the count
+//! and the delay; so does a run that lasted `respawn-window`, as the
+//! first run of a new series.
 //!
 //! Stopping a process (`stop.rs`): its stop signal (`stop-signal`, default
 //! TERM) goes out, and KILL once its stop timeout (`stop-timeout`, default
@@ -111,6 +115,7 @@
 //! service holds, unknown service ids, and a second `Boot`.
 
 mod admin;
+mod backoff;
 mod entry;
 mod process;
 mod readiness;

@@ -45,6 +45,23 @@ fn stop_timeout_takes_a_duration(#[case] line: &str, #[case] ms: u64) {
     assert_eq!(service(line).settings.stop_timeout_ms, Some(ms));
 }
 
+#[test]
+fn the_respawn_keywords_take_durations() {
+    let settings =
+        service("respawn-delay 250ms\nrespawn-delay-max 1m\nrespawn-window 30s").settings;
+    assert_eq!(settings.respawn_delay_ms, Some(250));
+    assert_eq!(settings.respawn_delay_max_ms, Some(60_000));
+    assert_eq!(settings.respawn_window_ms, Some(30_000));
+}
+
+#[test]
+fn plain_respawn_limit_keeps_its_meaning() {
+    let def = service("");
+    assert_eq!(def.settings.respawn_delay_ms, None);
+    assert_eq!(def.settings.respawn_delay_max_ms, None);
+    assert_eq!(def.settings.respawn_window_ms, None);
+}
+
 #[rstest]
 #[case::kill_is_not_a_stop_signal(
     "stop-signal KILL",
@@ -76,6 +93,20 @@ fn stop_timeout_takes_a_duration(#[case] line: &str, #[case] ms: u64) {
     "svc:4:14: `stop-timeout`: bad duration 'soon' (write e.g. 2s, 0.5s, 150ms)"
 )]
 #[case::timeout_zero("stop-timeout 0s", "svc:4:14: `stop-timeout` must be longer than 0")]
+#[case::respawn_delay_without_unit_suffix_garbage(
+    "respawn-delay 1x",
+    "svc:4:15: `respawn-delay`: bad duration '1x' (write e.g. 2s, 0.5s, 150ms)"
+)]
+#[case::respawn_delay_max_without_value(
+    "respawn-delay-max",
+    "svc:4:19: `respawn-delay-max` expects a duration, as in `respawn-delay-max 10s` or \
+     `respawn-delay-max 500ms`"
+)]
+#[case::respawn_window_zero("respawn-window 0", "svc:4:16: `respawn-window` must be longer than 0")]
+#[case::respawn_window_finer_than_a_millisecond(
+    "respawn-window 0.0005s",
+    "svc:4:16: `respawn-window`: duration '0.0005s' is finer than a millisecond"
+)]
 #[case::timeout_twice(
     "stop-timeout 1s\nstop-timeout 2s",
     "svc:5:1: `stop-timeout` given twice (first on line 4)"

@@ -104,6 +104,11 @@ pub struct Checker {
     /// Spawns since the start of the run or the last admin start.
     spawns_in_a_row: BTreeMap<ServiceId, u32>,
     last_spawn_at: BTreeMap<ServiceId, Millis>,
+    /// When each live process was reported spawned.
+    spawned_at: BTreeMap<ServiceId, Millis>,
+    /// Services whose last run lasted their `respawn-window`: the count of
+    /// runs in a row starts afresh with their next spawn.
+    outlasted_window: BTreeSet<ServiceId>,
     /// The respawn limit each service had at its last spawn.
     limits_seen: BTreeMap<ServiceId, Option<u32>>,
     /// Services an admin has started, stopped or restarted: their spawns
@@ -136,6 +141,8 @@ impl Checker {
             predecessors: BTreeMap::new(),
             spawns_in_a_row: BTreeMap::new(),
             last_spawn_at: BTreeMap::new(),
+            spawned_at: BTreeMap::new(),
+            outlasted_window: BTreeSet::new(),
             limits_seen: BTreeMap::new(),
             admin_touched: BTreeSet::new(),
             admin_stopped: BTreeSet::new(),
@@ -245,6 +252,7 @@ impl Checker {
     pub fn on_input(&mut self, now: Millis, event: &Event, supervisor: &Supervisor) {
         match event {
             Event::Spawned { service, pid } => {
+                self.spawned_at.insert(*service, now);
                 self.live.insert(*service, *pid);
                 self.owner.insert(*pid, *service);
                 let waits_for_exit = supervisor
@@ -258,6 +266,18 @@ impl Checker {
                 if let Some(service) = self.owner.remove(pid) {
                     if self.live.get(&service) == Some(pid) {
                         self.live.remove(&service);
+                        let window_ms = supervisor
+                            .service(service)
+                            .and_then(|s| s.def.settings.respawn_window_ms);
+                        let ran_ms = self
+                            .spawned_at
+                            .get(&service)
+                            .map(|&at| now.saturating_sub(at));
+                        if let (Some(window_ms), Some(ran_ms)) = (window_ms, ran_ms) {
+                            if ran_ms >= window_ms {
+                                self.outlasted_window.insert(service);
+                            }
+                        }
                     }
                     self.satisfied_once.insert(service);
                 }
@@ -433,6 +453,9 @@ impl Checker {
         {
             self.spawns_in_a_row.insert(service, 0);
         }
+        if self.outlasted_window.remove(&service) {
+            self.spawns_in_a_row.insert(service, 0);
+        }
         let runs = self.spawns_in_a_row.get(&service).copied().unwrap_or(0) + 1;
         if let Some(def) = def.filter(|d| d.kind == ServiceType::Respawn) {
             if let Some(limit) = def.respawn_limit {
@@ -446,13 +469,16 @@ impl Checker {
             }
             if let Some(&last) = self.last_spawn_at.get(&service) {
                 let since_ms = now.saturating_sub(last);
-                if runs > 1 && since_ms < self.bounds.respawn_delay_ms {
+                let delay_ms = def
+                    .settings
+                    .respawn_delay_ms
+                    .unwrap_or(self.bounds.respawn_delay_ms);
+                if runs > 1 && since_ms < delay_ms {
                     self.report(
                         now,
                         Invariant::Respawn,
                         format!(
-                            "{name} is respawned {since_ms} ms after its last start (delay {} ms)",
-                            self.bounds.respawn_delay_ms
+                            "{name} is respawned {since_ms} ms after its last start (delay {delay_ms} ms)"
                         ),
                     );
                 }

@@ -104,6 +104,21 @@ pub(crate) const KEYWORDS: &[Keyword] = &[
         repeat: Repeat::Once,
         handle: stop_timeout,
     },
+    Keyword {
+        name: "respawn-delay",
+        repeat: Repeat::Once,
+        handle: respawn_delay,
+    },
+    Keyword {
+        name: "respawn-delay-max",
+        repeat: Repeat::Once,
+        handle: respawn_delay_max,
+    },
+    Keyword {
+        name: "respawn-window",
+        repeat: Repeat::Once,
+        handle: respawn_window,
+    },
 ];
 
 pub(crate) fn find_keyword(name: &str) -> Option<&'static Keyword> {
@@ -416,13 +431,36 @@ fn stop_signal(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) 
     }
 }
 
+/// A keyword whose one argument is a duration above zero, e.g.
+/// `stop-timeout 10s`.
+fn duration_keyword(line: &Line<'_>, errors: &mut Vec<LineError>) -> Option<u64> {
+    let keyword = line.keyword.text.as_str();
+    let expected = format!("a duration, as in `{keyword} 10s` or `{keyword} 500ms`");
+    let token = single_argument(line, &expected, errors)?;
+    positive_duration_ms(token, keyword, errors)
+}
+
 fn stop_timeout(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
-    let expected = "a duration, as in `stop-timeout 10s` or `stop-timeout 500ms`";
-    let Some(token) = single_argument(line, expected, errors) else {
-        return;
-    };
-    if let Some(ms) = positive_duration_ms(token, "stop-timeout", errors) {
+    if let Some(ms) = duration_keyword(line, errors) {
         draft.settings.stop_timeout_ms = Some(ms);
+    }
+}
+
+fn respawn_delay(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(ms) = duration_keyword(line, errors) {
+        draft.settings.respawn_delay_ms = Some(ms);
+    }
+}
+
+fn respawn_delay_max(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(ms) = duration_keyword(line, errors) {
+        draft.settings.respawn_delay_max_ms = Some(ms);
+    }
+}
+
+fn respawn_window(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(ms) = duration_keyword(line, errors) {
+        draft.settings.respawn_window_ms = Some(ms);
     }
 }
 

@@ -24,6 +24,7 @@ impl Supervisor {
             | ServiceState::Stopped
             | ServiceState::Restarting => {
                 entry.status.runs = 0;
+                entry.backoff_step = 0;
                 self.timers.cancel(TimerKind::Respawn(id));
                 self.spawn(now, id);
             }

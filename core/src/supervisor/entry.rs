@@ -42,6 +42,10 @@ pub(super) struct Entry {
     /// for the exit.
     #[serde(default)]
     pub stop_killed: bool,
+    /// How many respawns in a row followed a short run: the next delay is
+    /// the base doubled this many times (up to the cap).
+    #[serde(default)]
+    pub backoff_step: u32,
     /// When the last Spawn was asked for; the respawn delay counts from it.
     pub last_spawn_at: Option<Millis>,
 }
@@ -60,6 +64,7 @@ impl Entry {
             spawn_failure_reported: false,
             last_spawn_at: None,
             stop_killed: false,
+            backoff_step: 0,
         }
     }
 

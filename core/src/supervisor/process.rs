@@ -4,7 +4,7 @@
 //! Owns the lifecycle of one service's process. It never decides when a
 //! service's turn comes (`run.rs` does) and never makes up a pid.
 
-use super::{Phase, Supervisor, TimerKind};
+use super::{backoff, Phase, Supervisor, TimerKind};
 use crate::events::{ExitStatus, Millis, Output, Pid, Report, ServiceId, ServiceState, Signal};
 use crate::service::ServiceType;
 
@@ -174,6 +174,9 @@ impl Supervisor {
             return;
         }
         let kind = entry.kind();
+        if status.is_some() {
+            backoff::note_run_length(entry, now);
+        }
         let limit_reached = entry
             .status
             .def
@@ -239,6 +242,7 @@ impl Supervisor {
         if restart {
             if let Some(entry) = self.entry_mut(id) {
                 entry.status.runs = 0;
+                entry.backoff_step = 0;
             }
             self.spawn(now, id);
         } else if respawn {
@@ -249,13 +253,14 @@ impl Supervisor {
         self.finish_if_all_exited();
     }
 
-    /// Spawns again once `respawn_delay_ms` has passed since the last spawn:
-    /// at once if it has, else after a Restarting wait.
+    /// Spawns again once the respawn delay has passed since the last
+    /// spawn: at once if it has, else after a Restarting wait.
     fn schedule_respawn(&mut self, now: Millis, id: ServiceId) {
-        let delay_ms = self.options.respawn_delay_ms;
+        let default_delay_ms = self.options.respawn_delay_ms;
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
+        let delay_ms = backoff::next_respawn_delay_ms(entry, default_delay_ms);
         let due = entry.last_spawn_at.unwrap_or(now).saturating_add(delay_ms);
         if due <= now {
             self.spawn(now, id);

@@ -150,6 +150,7 @@ impl Supervisor {
                     entry.status.state = ServiceState::Waiting;
                     entry.status.queued_at = Some(now);
                     entry.status.runs = 0;
+                    entry.backoff_step = 0;
                     entry.given_up = false;
                     false
                 }
