@@ -7,6 +7,7 @@
 mod pid1_support;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use init_core::events::{ExitStatus, ServiceState};
@@ -180,4 +181,69 @@ fn a_crash_loop_backs_off_exponentially_to_the_cap() {
         );
     }
     assert_eq!(gaps_ms.len(), 4, "{gaps_ms:?}");
+}
+
+#[test]
+fn a_service_runs_as_nobody_with_the_limits_and_settings_it_was_given() {
+    let cfg = Config::new("execsettings");
+    // nobody must be able to append to the log.
+    fs::write(cfg.log(), "").unwrap();
+    fs::set_permissions(cfg.log(), fs::Permissions::from_mode(0o666)).unwrap();
+    fs::write(
+        cfg.path("extra.env"),
+        "FROM_FILE=file\nGREETING=overridden\n",
+    )
+    .unwrap();
+    cfg.enable(
+        "unprivileged",
+        "type once\ntarget boot\nuser nobody\nrlimit nofile 123 456\nworking-dir /tmp\n\
+         umask 027\nnice 5\nenv-file DIR/extra.env\nenv GREETING=hello\n\
+         exec sh -c \"echo $(id -un) $(ulimit -Sn) $(ulimit -Hn) $(pwd) $(umask) \
+         $FROM_FILE $GREETING $(cut -d' ' -f19 /proc/self/stat) >> LOG\"\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    ns.wait_until("the service to log", || !cfg.log_lines().is_empty());
+    assert_eq!(
+        cfg.log_lines(),
+        ["nobody 123 456 /tmp 0027 file hello 5"],
+        "user, soft and hard nofile, working dir, umask, env file, env, nice"
+    );
+}
+
+#[test]
+fn a_setting_the_system_cannot_apply_fails_the_service_and_says_why() {
+    let cfg = Config::new("badsettings");
+    cfg.enable(
+        "ghost",
+        "description runs as nobody known\ntype once\ntarget boot\nuser nosuchuser42\n\
+         exec sh -c \"echo never >> LOG\"\n",
+    );
+    cfg.enable(
+        "lost",
+        "type respawn\ntarget boot\nworking-dir /nonexistent/dir\n\
+         exec sh -c \"echo never >> LOG\"\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let socket = cfg.socket();
+    let ghost = ns.wait_for_state(&socket, "ghost", ServiceState::Failed);
+    assert_eq!(
+        ghost.error.as_deref(),
+        Some("ghost: no user named nosuchuser42")
+    );
+    ns.wait_until("lost to be tried", || {
+        ns.service(&socket, "lost").error.is_some()
+    });
+    assert_eq!(
+        ns.service(&socket, "lost").error.as_deref(),
+        Some("lost: cannot change to working-dir /nonexistent/dir: No such file or directory")
+    );
+    let console = ns.console();
+    assert!(
+        console.contains("ghost: no user named nosuchuser42"),
+        "{console}"
+    );
+    assert!(console.contains("[FAIL] runs as nobody known"), "{console}");
+    assert!(cfg.log_lines().is_empty(), "nothing ran");
+    // init itself is fine: it still answers.
+    assert_eq!(ns.service(&socket, "ghost").state, ServiceState::Failed);
 }

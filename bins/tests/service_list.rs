@@ -70,7 +70,10 @@ fn list_json_keeps_its_contract() {
                 "description": "agetty on tty1", "type": "respawn", "respawn_limit": 3,
                 "target": "boot", "tty": "/dev/tty1", "truncate": false,
                 "after": [], "before": [], "exec": [["agetty", "tty1", "linux"]],
-                "stop_signal": null, "stop_timeout_ms": null
+                "stop_signal": null, "stop_timeout_ms": null,
+                "respawn_delay_ms": null, "respawn_delay_max_ms": null, "respawn_window_ms": null,
+                "user": null, "groups": [], "env": [], "env_file": null, "working_dir": null,
+                "rlimits": [], "umask": null, "nice": null, "oom_score_adjust": null
             }"#
         )
     );
@@ -131,7 +134,10 @@ fn show_reads_the_enabled_file_or_else_the_template() {
                 "target": "reboot", "tty": "/var/lib/swclock", "truncate": true,
                 "after": ["sigkill"], "before": ["sync"],
                 "exec": [["date", "--utc", "+%m%d%H%M%Y.%S"]],
-                "stop_signal": null, "stop_timeout_ms": null
+                "stop_signal": null, "stop_timeout_ms": null,
+                "respawn_delay_ms": null, "respawn_delay_max_ms": null, "respawn_window_ms": null,
+                "user": null, "groups": [], "env": [], "env_file": null, "working_dir": null,
+                "rlimits": [], "umask": null, "nice": null, "oom_score_adjust": null
             }"#
         )
     );

@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::service::{ServiceDef, Target, Tty};
+use crate::service::{ExecSettings, ServiceDef, Target, Tty};
 
 /// A point in monotonic time, in milliseconds since the driver started.
 ///
@@ -186,6 +186,9 @@ pub enum Output {
         service: ServiceId,
         exec: Vec<Vec<String>>,
         tty: Option<Tty>,
+        /// User, environment, limits and the rest, applied in the child
+        /// before exec. A setting the system cannot apply fails the spawn.
+        settings: Box<ExecSettings>,
     },
     /// Send `signal` to this service's process.
     Signal {
@@ -274,4 +277,8 @@ pub struct ServiceStatus {
     pub queued_at: Option<Millis>,
     pub spawned_at: Option<Millis>,
     pub exited_at: Option<Millis>,
+    /// Why the last spawn failed (a missing program, a user that does not
+    /// exist, a limit the system refused), until a spawn succeeds.
+    #[serde(default)]
+    pub error: Option<String>,
 }

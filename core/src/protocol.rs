@@ -89,6 +89,9 @@ pub struct ServiceEntry {
     pub queued_at_ms: Option<u64>,
     pub spawned_at_ms: Option<u64>,
     pub exited_at_ms: Option<u64>,
+    /// Why the last spawn failed, until one succeeds.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 impl ServiceEntry {
@@ -106,6 +109,7 @@ impl ServiceEntry {
             queued_at_ms: status.queued_at.map(|t| t.0),
             spawned_at_ms: status.spawned_at.map(|t| t.0),
             exited_at_ms: status.exited_at.map(|t| t.0),
+            error: status.error.clone(),
         }
     }
 }
@@ -321,6 +325,7 @@ mod tests {
             queued_at: Some(Millis(3)),
             spawned_at: Some(Millis(5)),
             exited_at: None,
+            error: None,
         }
     }
 
@@ -379,7 +384,7 @@ mod tests {
             "{\"version\":1,\"result\":\"ok\",\"services\":[{\"name\":\"sshd\",\"base\":\"sshd\",\
              \"description\":\"the sshd service\",\"type\":\"respawn\",\"target\":\"boot\",\
              \"state\":\"running\",\"pid\":42,\"exit_status\":null,\"runs\":1,\
-             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null}]}\n"
+             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null,\"error\":null}]}\n"
         );
         assert_eq!(decode_reply(line.as_bytes()), Ok(reply));
         let refused = Reply::error("permission denied");

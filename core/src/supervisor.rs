@@ -321,8 +321,7 @@ impl Supervisor {
             Event::Boot => self.handle_boot(now),
             Event::Spawned { service, pid } => self.handle_spawned(now, service, pid),
             Event::SpawnFailed { service, error } => {
-                let _ = error;
-                self.handle_spawn_failed(now, service)
+                self.handle_spawn_failed(now, service, error.message)
             }
             Event::Exited { pid, status } => self.handle_exited(now, pid, status),
             Event::Shutdown => self.handle_final_target(now, PowerAction::PowerOff),
@@ -412,6 +411,7 @@ impl Supervisor {
             queued_at: None,
             spawned_at: None,
             exited_at: None,
+            error: None,
         });
         self.entries.insert(id, entry);
         id

@@ -3,6 +3,7 @@
 
 use init_core::events::Signal;
 use init_core::parse::parse_service;
+use init_core::service::{ExecSettings, LimitValue, Resource, ResourceLimit};
 use init_core::{EnabledName, ServiceDef};
 use rstest::rstest;
 
@@ -62,6 +63,45 @@ fn plain_respawn_limit_keeps_its_meaning() {
     assert_eq!(def.settings.respawn_window_ms, None);
 }
 
+#[test]
+fn the_execution_keywords_fill_the_exec_settings() {
+    let exec = service(
+        "user www\ngroup www audio 44\nenv A=1 B=x=y\nenv A=2\nenv-file /etc/default/www\n\
+         working-dir /srv/www\nrlimit nofile 1024 4096\nrlimit core unlimited\numask 027\n\
+         nice -5\noom-score-adjust -500",
+    )
+    .settings
+    .exec;
+    assert_eq!(
+        exec,
+        ExecSettings {
+            user: Some("www".to_string()),
+            groups: vec!["www".to_string(), "audio".to_string(), "44".to_string()],
+            env: vec![
+                ("A".to_string(), "2".to_string()),
+                ("B".to_string(), "x=y".to_string())
+            ],
+            env_file: Some("/etc/default/www".to_string()),
+            working_dir: Some("/srv/www".to_string()),
+            rlimits: vec![
+                ResourceLimit {
+                    resource: Resource::Nofile,
+                    soft: LimitValue::Value(1024),
+                    hard: LimitValue::Value(4096),
+                },
+                ResourceLimit {
+                    resource: Resource::Core,
+                    soft: LimitValue::Unlimited,
+                    hard: LimitValue::Unlimited,
+                },
+            ],
+            umask: Some(0o027),
+            nice: Some(-5),
+            oom_score_adjust: Some(-500),
+        }
+    );
+}
+
 #[rstest]
 #[case::kill_is_not_a_stop_signal(
     "stop-signal KILL",
@@ -106,6 +146,53 @@ fn plain_respawn_limit_keeps_its_meaning() {
 #[case::respawn_window_finer_than_a_millisecond(
     "respawn-window 0.0005s",
     "svc:4:16: `respawn-window`: duration '0.0005s' is finer than a millisecond"
+)]
+#[case::user_with_a_space_in_quotes(
+    "user \"a b\"",
+    "svc:4:6: `a b` is not a user name or number: expected letters, digits, `_`, `.` and `-`, \
+     starting with a letter or `_`"
+)]
+#[case::group_without_names(
+    "group",
+    "svc:4:7: `group` expects a primary group and any supplementary ones, as in `group www audio`"
+)]
+#[case::env_without_equals(
+    "env LANG",
+    "svc:4:5: `LANG` is not KEY=VALUE: KEY is letters, digits and `_`, not starting with a digit"
+)]
+#[case::env_key_with_a_digit_first(
+    "env A=1 9X=2",
+    "svc:4:9: `9X=2` is not KEY=VALUE: KEY is letters, digits and `_`, not starting with a digit"
+)]
+#[case::relative_working_dir(
+    "working-dir srv",
+    "svc:4:13: `srv` is not an absolute path: `working-dir` needs one starting with `/`"
+)]
+#[case::unknown_resource(
+    "rlimit nofiles 10",
+    "svc:4:8: unknown resource `nofiles` (did you mean `nofile`?)"
+)]
+#[case::bad_limit(
+    "rlimit nofile lots",
+    "svc:4:15: `lots` is not a limit: expected a whole number or `unlimited`"
+)]
+#[case::soft_above_hard(
+    "rlimit nofile 100 10",
+    "svc:4:15: the soft limit 100 is above the hard limit 10"
+)]
+#[case::rlimit_twice("rlimit core 0\nrlimit core 1", "svc:5:8: `rlimit core` given twice")]
+#[case::umask_not_octal(
+    "umask 089",
+    "svc:4:7: `089` is not a umask: expected octal digits from 0 to 777, as in `umask 027`"
+)]
+#[case::nice_out_of_range(
+    "nice 20",
+    "svc:4:6: `20` is not a `nice` value: expected a whole number from -20 to 19, as in `nice 10`"
+)]
+#[case::oom_score_adjust_not_a_number(
+    "oom-score-adjust low",
+    "svc:4:18: `low` is not a `oom-score-adjust` value: expected a whole number from -1000 to \
+     1000, as in `oom-score-adjust -500`"
 )]
 #[case::timeout_twice(
     "stop-timeout 1s\nstop-timeout 2s",

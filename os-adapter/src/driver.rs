@@ -28,7 +28,7 @@ use crate::control::{BindOutcome, ControlSocket};
 use crate::power::{self, Mode};
 use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
-use crate::spawn::{spawn_service, Environment};
+use crate::spawn::{spawn_service_with, Environment};
 
 /// What `init` was told on its command line.
 #[derive(Debug, Clone)]
@@ -238,13 +238,20 @@ impl World {
 
     fn carry_out(&mut self, output: Output) {
         match output {
-            Output::Spawn { service, exec, tty } => {
+            Output::Spawn {
+                service,
+                exec,
+                tty,
+                settings,
+            } => {
                 let name = self
                     .core
                     .service(service)
                     .map(|s| s.def.name.clone())
                     .unwrap_or_else(|| format!("#{}", service.0));
-                let event = match spawn_service(&name, &exec, tty.as_ref(), &self.environment) {
+                let spawned =
+                    spawn_service_with(&name, &exec, tty.as_ref(), &self.environment, &settings);
+                let event = match spawned {
                     Ok(pid) => Event::Spawned { service, pid },
                     Err(error) => {
                         self.console.message(&error.message);

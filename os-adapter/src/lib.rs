@@ -20,6 +20,7 @@ pub mod config;
 pub mod console;
 pub mod control;
 pub mod driver;
+pub mod exec_settings;
 pub mod loader;
 pub mod power;
 pub mod reap;

@@ -16,7 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use init_core::events::{
     Event, ExitStatus, Millis, Output, Pid, PowerAction, Report, ServiceId, Signal,
 };
-use init_core::service::{ServiceDef, ServiceType, Target};
+use init_core::service::{LimitValue, ServiceDef, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
 use serde_json::Value;
 
@@ -763,11 +763,31 @@ impl Sim {
         }
         use Direction::Out;
         match output {
-            Output::Spawn { service, exec, tty } => {
+            Output::Spawn {
+                service,
+                exec,
+                tty,
+                settings,
+            } => {
                 let shown: Vec<String> = exec.iter().map(|argv| show_argv(argv)).collect();
                 let mut detail = shown.join(" ");
                 if let Some(tty) = tty {
                     detail.push_str(&format!(" tty={}", tty.path));
+                }
+                if let Some(user) = &settings.user {
+                    detail.push_str(&format!(" user={user}"));
+                }
+                for limit in &settings.rlimits {
+                    let show = |v: LimitValue| match v {
+                        LimitValue::Unlimited => "unlimited".to_string(),
+                        LimitValue::Value(n) => n.to_string(),
+                    };
+                    detail.push_str(&format!(
+                        " rlimit={}:{}:{}",
+                        limit.resource.as_str(),
+                        show(limit.soft),
+                        show(limit.hard)
+                    ));
                 }
                 self.line(
                     Out,

@@ -48,6 +48,7 @@ fn spawn(service: ServiceId) -> Output {
         service,
         exec: vec![vec!["x".to_string()]],
         tty: None,
+        settings: Default::default(),
     }
 }
 

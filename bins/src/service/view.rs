@@ -10,6 +10,7 @@ use init_core::duration::format_duration_ms;
 use init_core::events::Signal;
 use init_core::resolve::resolve;
 use init_core::script::shell_join;
+use init_core::service::LimitValue;
 use init_core::{ServiceDef, ServiceType, Target};
 use init_os_adapter::loader::load_dir;
 use serde::Serialize;
@@ -41,10 +42,40 @@ pub struct ServiceJson<'a> {
     pub stop_signal: Option<Signal>,
     /// `stop-timeout` in milliseconds; null for the default (5000).
     pub stop_timeout_ms: Option<u64>,
+    pub respawn_delay_ms: Option<u64>,
+    pub respawn_delay_max_ms: Option<u64>,
+    pub respawn_window_ms: Option<u64>,
+    pub user: Option<&'a str>,
+    /// The primary group first; empty for the user's own.
+    pub groups: &'a [String],
+    /// `env` lines as `KEY=VALUE`, in file order.
+    pub env: Vec<String>,
+    pub env_file: Option<&'a str>,
+    pub working_dir: Option<&'a str>,
+    pub rlimits: Vec<RlimitJson>,
+    pub umask: Option<String>,
+    pub nice: Option<i32>,
+    pub oom_score_adjust: Option<i32>,
+}
+
+/// One `rlimit` line; null stands for unlimited.
+#[derive(Debug, Serialize)]
+pub struct RlimitJson {
+    pub resource: &'static str,
+    pub soft: Option<u64>,
+    pub hard: Option<u64>,
+}
+
+fn limit_json(value: LimitValue) -> Option<u64> {
+    match value {
+        LimitValue::Unlimited => None,
+        LimitValue::Value(n) => Some(n),
+    }
 }
 
 impl<'a> From<&'a ServiceDef> for ServiceJson<'a> {
     fn from(service: &'a ServiceDef) -> Self {
+        let exec = &service.settings.exec;
         ServiceJson {
             name: &service.name,
             base: &service.base,
@@ -60,6 +91,26 @@ impl<'a> From<&'a ServiceDef> for ServiceJson<'a> {
             exec: &service.exec,
             stop_signal: service.settings.stop_signal,
             stop_timeout_ms: service.settings.stop_timeout_ms,
+            respawn_delay_ms: service.settings.respawn_delay_ms,
+            respawn_delay_max_ms: service.settings.respawn_delay_max_ms,
+            respawn_window_ms: service.settings.respawn_window_ms,
+            user: exec.user.as_deref(),
+            groups: &exec.groups,
+            env: exec.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            env_file: exec.env_file.as_deref(),
+            working_dir: exec.working_dir.as_deref(),
+            rlimits: exec
+                .rlimits
+                .iter()
+                .map(|l| RlimitJson {
+                    resource: l.resource.as_str(),
+                    soft: limit_json(l.soft),
+                    hard: limit_json(l.hard),
+                })
+                .collect(),
+            umask: exec.umask.map(|m| format!("{m:04o}")),
+            nice: exec.nice,
+            oom_score_adjust: exec.oom_score_adjust,
         }
     }
 }

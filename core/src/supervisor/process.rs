@@ -40,6 +40,7 @@ impl Supervisor {
         entry.last_spawn_at = Some(now);
         let exec = entry.status.def.exec.clone();
         let tty = entry.status.def.tty.clone();
+        let settings = Box::new(entry.status.def.settings.exec.clone());
         self.set_pid(id, None);
         self.timers.cancel(TimerKind::Respawn(id));
         if in_final_target {
@@ -49,6 +50,7 @@ impl Supervisor {
             service: id,
             exec,
             tty,
+            settings,
         });
     }
 
@@ -81,6 +83,7 @@ impl Supervisor {
             return;
         }
         entry.status.spawned_at = Some(now);
+        entry.status.error = None;
         let mut report = None;
         let mut term = false;
         let mut satisfied = false;
@@ -125,10 +128,11 @@ impl Supervisor {
         self.advance(now);
     }
 
-    pub(super) fn handle_spawn_failed(&mut self, now: Millis, id: ServiceId) {
+    pub(super) fn handle_spawn_failed(&mut self, now: Millis, id: ServiceId, message: String) {
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
+        entry.status.error = Some(message);
         if entry.spawn_abandoned {
             entry.spawn_abandoned = false;
             return;
