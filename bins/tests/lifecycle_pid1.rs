@@ -247,3 +247,57 @@ fn a_setting_the_system_cannot_apply_fails_the_service_and_says_why() {
     // init itself is fine: it still answers.
     assert_eq!(ns.service(&socket, "ghost").state, ServiceState::Failed);
 }
+
+#[test]
+fn services_after_a_ready_fd_service_wait_for_its_word() {
+    let cfg = Config::new("readyfd");
+    cfg.enable(
+        "db",
+        "description database\ntype respawn\ntarget boot\nready-fd 3\n\
+         exec sh -c \"sleep 0.5; echo db-ready >> LOG; echo >&3; exec sleep 100\"\n",
+    );
+    cfg.enable(
+        "web",
+        "type once\ntarget boot\nafter db\nexec sh -c \"echo web >> LOG\"\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let socket = cfg.socket();
+    let db = ns.wait_for_state(&socket, "db", ServiceState::Running);
+    if cfg.log_lines().is_empty() {
+        assert_eq!(db.ready, Some(false), "running, not yet ready: {db:?}");
+    }
+    ns.wait_until("web to run", || cfg.log_lines().len() == 2);
+    assert_eq!(cfg.log_lines(), ["db-ready", "web"]);
+    assert_eq!(ns.service(&socket, "db").ready, Some(true));
+    assert!(ns.console().contains("[ UP ] database"), "{}", ns.console());
+}
+
+#[test]
+fn a_ready_file_counts_and_a_service_never_ready_fails_at_its_timeout() {
+    let cfg = Config::new("readyfile");
+    cfg.enable(
+        "filer",
+        "type respawn\ntarget boot\nready-file DIR/filer.ready\n\
+         exec sh -c \"sleep 0.3; touch DIR/filer.ready; exec sleep 100\"\n",
+    );
+    cfg.enable(
+        "after_filer",
+        "type once\ntarget boot\nafter filer\nexec sh -c \"echo after-filer >> LOG\"\n",
+    );
+    cfg.enable(
+        "mute",
+        "description never says a word\ntype respawn\ntarget boot\nready-fd 3\n\
+         ready-timeout 500ms\nexec sleep 100\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let socket = cfg.socket();
+    ns.wait_until("after_filer to run", || cfg.log_lines() == ["after-filer"]);
+    assert_eq!(ns.service(&socket, "filer").ready, Some(true));
+    let mute = ns.wait_for_state(&socket, "mute", ServiceState::Failed);
+    assert_eq!(mute.ready, Some(false));
+    assert!(
+        ns.console().contains("[FAIL] never says a word"),
+        "{}",
+        ns.console()
+    );
+}

@@ -73,7 +73,8 @@ fn list_json_keeps_its_contract() {
                 "stop_signal": null, "stop_timeout_ms": null,
                 "respawn_delay_ms": null, "respawn_delay_max_ms": null, "respawn_window_ms": null,
                 "user": null, "groups": [], "env": [], "env_file": null, "working_dir": null,
-                "rlimits": [], "umask": null, "nice": null, "oom_score_adjust": null
+                "rlimits": [], "umask": null, "nice": null, "oom_score_adjust": null,
+                "ready_fd": null, "ready_file": null, "ready_timeout_ms": null
             }"#
         )
     );
@@ -137,7 +138,8 @@ fn show_reads_the_enabled_file_or_else_the_template() {
                 "stop_signal": null, "stop_timeout_ms": null,
                 "respawn_delay_ms": null, "respawn_delay_max_ms": null, "respawn_window_ms": null,
                 "user": null, "groups": [], "env": [], "env_file": null, "working_dir": null,
-                "rlimits": [], "umask": null, "nice": null, "oom_score_adjust": null
+                "rlimits": [], "umask": null, "nice": null, "oom_score_adjust": null,
+                "ready_fd": null, "ready_file": null, "ready_timeout_ms": null
             }"#
         )
     );

@@ -173,6 +173,9 @@ pub enum Event {
     Stop(ServiceId),
     /// Admin restart: stop, then start once it has exited.
     Restart(ServiceId),
+    /// The live process of a service with `ready-fd` or `ready-file`
+    /// said it is ready.
+    Ready(ServiceId),
 }
 
 /// A command from the supervisor, drained with `poll_output` in order.
@@ -281,4 +284,8 @@ pub struct ServiceStatus {
     /// exist, a limit the system refused), until a spawn succeeds.
     #[serde(default)]
     pub error: Option<String>,
+    /// For a service that declares readiness: whether its process said
+    /// it is ready. `None` for the others (ready once spawned).
+    #[serde(default)]
+    pub ready: Option<bool>,
 }

@@ -92,6 +92,10 @@ pub struct ServiceEntry {
     /// Why the last spawn failed, until one succeeds.
     #[serde(default)]
     pub error: Option<String>,
+    /// For a service with `ready-fd` or `ready-file`: whether its process
+    /// said it is ready; null for the others.
+    #[serde(default)]
+    pub ready: Option<bool>,
 }
 
 impl ServiceEntry {
@@ -110,6 +114,7 @@ impl ServiceEntry {
             spawned_at_ms: status.spawned_at.map(|t| t.0),
             exited_at_ms: status.exited_at.map(|t| t.0),
             error: status.error.clone(),
+            ready: status.ready,
         }
     }
 }
@@ -326,6 +331,7 @@ mod tests {
             spawned_at: Some(Millis(5)),
             exited_at: None,
             error: None,
+            ready: None,
         }
     }
 
@@ -384,7 +390,7 @@ mod tests {
             "{\"version\":1,\"result\":\"ok\",\"services\":[{\"name\":\"sshd\",\"base\":\"sshd\",\
              \"description\":\"the sshd service\",\"type\":\"respawn\",\"target\":\"boot\",\
              \"state\":\"running\",\"pid\":42,\"exit_status\":null,\"runs\":1,\
-             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null,\"error\":null}]}\n"
+             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null,\"error\":null,\"ready\":null}]}\n"
         );
         assert_eq!(decode_reply(line.as_bytes()), Ok(reply));
         let refused = Reply::error("permission denied");

@@ -140,6 +140,26 @@ pub struct ServiceSettings {
     /// How the process is set up before it runs its command.
     #[serde(default)]
     pub exec: ExecSettings,
+    /// `ready-fd N` or `ready-file PATH`: the service says when it is
+    /// ready, and the services after it wait for that rather than for the
+    /// spawn. Default: ready once spawned, as in the original.
+    #[serde(default)]
+    pub ready: Option<ReadyNotice>,
+    /// `ready-timeout DURATION`: how long a start may take to become
+    /// ready before the service is stopped and failed. Default:
+    /// `Options::ready_timeout_ms`.
+    #[serde(default)]
+    pub ready_timeout_ms: Option<u64>,
+}
+
+/// How a service says it is ready.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadyNotice {
+    /// It writes a newline to this fd (as in s6 and dinit).
+    Fd(u32),
+    /// This file appears.
+    File(String),
 }
 
 /// Settings the child applies between fork and exec. Empty: the process

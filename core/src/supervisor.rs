@@ -27,7 +27,9 @@
 //! soon as every predecessor the resolver gave it is satisfied; unrelated
 //! services start in parallel. `wait` is satisfied when it exits (success or
 //! not) or its spawn fails; `once` and `respawn` when `Spawned` (or the spawn
-//! failed); a milestone (no `exec`) is Done as soon as its predecessors are.
+//! failed) or, with `ready-fd`/`ready-file`, when `Ready` comes (`ready.rs`:
+//! no word within the ready timeout stops it, and it ends Failed); a service
+//! that ends for good unsatisfied is satisfied then; a milestone (no `exec`) is Done as soon as its predecessors are.
 //! An admin-stopped service counts as satisfied, so nothing blocks forever.
 //! A service an admin started before its target ran counts as started, but
 //! a `wait` one still has to exit.
@@ -119,6 +121,7 @@ mod backoff;
 mod entry;
 mod process;
 mod readiness;
+mod ready;
 mod reload;
 mod run;
 mod stop;
@@ -160,6 +163,14 @@ pub struct Options {
     /// without `stop-timeout`. Default: 5000.
     #[serde(default = "default_stop_timeout_ms")]
     pub stop_timeout_ms: u64,
+    /// How long a service with `ready-fd` or `ready-file` may take to say
+    /// it is ready, for services without `ready-timeout`. Default: 30000.
+    #[serde(default = "default_ready_timeout_ms")]
+    pub ready_timeout_ms: u64,
+}
+
+fn default_ready_timeout_ms() -> u64 {
+    30_000
 }
 
 fn default_stop_timeout_ms() -> u64 {
@@ -174,6 +185,7 @@ impl Default for Options {
             kill_grace_ms: 5000,
             final_service_timeout_ms: 30_000,
             stop_timeout_ms: default_stop_timeout_ms(),
+            ready_timeout_ms: default_ready_timeout_ms(),
         }
     }
 }
@@ -330,6 +342,7 @@ impl Supervisor {
             Event::Start(id) => self.handle_start(now, id),
             Event::Stop(id) => self.handle_stop(now, id),
             Event::Restart(id) => self.handle_restart(now, id),
+            Event::Ready(id) => self.handle_ready(now, id),
         }
     }
 
@@ -345,6 +358,7 @@ impl Supervisor {
                 TimerKind::FinalService(id) => self.fire_final_service_timeout(now, id),
                 TimerKind::KillGrace => self.finish(),
                 TimerKind::StopTimeout(id) => self.fire_stop_timeout(now, id),
+                TimerKind::Ready(id) => self.fire_ready_timeout(now, id),
             }
         }
     }
@@ -412,6 +426,7 @@ impl Supervisor {
             spawned_at: None,
             exited_at: None,
             error: None,
+            ready: None,
         });
         self.entries.insert(id, entry);
         id

@@ -3,7 +3,7 @@
 
 use init_core::events::Signal;
 use init_core::parse::parse_service;
-use init_core::service::{ExecSettings, LimitValue, Resource, ResourceLimit};
+use init_core::service::{ExecSettings, LimitValue, ReadyNotice, Resource, ResourceLimit};
 use init_core::{EnabledName, ServiceDef};
 use rstest::rstest;
 
@@ -103,6 +103,24 @@ fn the_execution_keywords_fill_the_exec_settings() {
 }
 
 #[rstest]
+#[case::fd("ready-fd 3", Some(ReadyNotice::Fd(3)), None)]
+#[case::file("ready-file /run/x.ready", Some(ReadyNotice::File("/run/x.ready".to_string())), None)]
+#[case::timeout(
+    "ready-fd 4\nready-timeout 90s",
+    Some(ReadyNotice::Fd(4)),
+    Some(90_000)
+)]
+fn readiness_is_an_fd_or_a_file(
+    #[case] text: &str,
+    #[case] ready: Option<ReadyNotice>,
+    #[case] timeout_ms: Option<u64>,
+) {
+    let settings = service(text).settings;
+    assert_eq!(settings.ready, ready);
+    assert_eq!(settings.ready_timeout_ms, timeout_ms);
+}
+
+#[rstest]
 #[case::kill_is_not_a_stop_signal(
     "stop-signal KILL",
     "svc:4:13: `KILL` is not a stop signal: expected one of TERM, HUP, INT, QUIT, USR1, \
@@ -193,6 +211,18 @@ fn the_execution_keywords_fill_the_exec_settings() {
     "oom-score-adjust low",
     "svc:4:18: `low` is not a `oom-score-adjust` value: expected a whole number from -1000 to \
      1000, as in `oom-score-adjust -500`"
+)]
+#[case::ready_fd_on_stdio(
+    "ready-fd 1",
+    "svc:4:10: `1` is not a ready fd: expected an fd number from 3 to 1023, as in `ready-fd 3`"
+)]
+#[case::ready_fd_and_file(
+    "ready-fd 3\nready-file /run/x",
+    "svc:5:1: a service says it is ready one way: give `ready-fd` or `ready-file`, not both"
+)]
+#[case::relative_ready_file(
+    "ready-file x.ready",
+    "svc:4:12: `x.ready` is not an absolute path: `ready-file` needs one starting with `/`"
 )]
 #[case::timeout_twice(
     "stop-timeout 1s\nstop-timeout 2s",

@@ -3,8 +3,10 @@
 
 mod supervisor_driver;
 
-use init_core::events::{Output, Report, Signal};
+use init_core::events::{Event, Output, Report, Signal};
+use init_core::service::ReadyNotice;
 use init_core::service::ServiceDef;
+use init_core::service::ServiceType::Once;
 use init_core::service::ServiceType::Respawn;
 use init_core::service::Target::Boot;
 use supervisor_driver::{svc, DefExt, Driver};
@@ -125,4 +127,54 @@ fn a_run_past_the_window_starts_the_count_and_the_delay_afresh() {
         )
     });
     assert_eq!(fails, 1);
+}
+
+#[test]
+fn services_after_one_that_declares_readiness_wait_for_its_word() {
+    let mut d = Driver::new(vec![
+        with(svc("db", Respawn, Boot), |def| {
+            def.settings.ready = Some(ReadyNotice::Fd(3));
+        }),
+        svc("web", Once, Boot).after(&["db"]),
+    ]);
+    d.boot();
+    d.advance_to(700);
+    assert_eq!(d.spawned_names(), ["db"]);
+    assert_eq!(
+        d.sup.service_by_name("db").and_then(|s| s.ready),
+        Some(false)
+    );
+    let db = d.id("db");
+    d.event(Event::Ready(db));
+    assert_eq!(d.spawned_names(), ["db", "web"]);
+    assert_eq!(
+        d.sup.service_by_name("db").and_then(|s| s.ready),
+        Some(true)
+    );
+}
+
+#[test]
+fn no_word_within_the_ready_timeout_stops_and_fails_the_service() {
+    let mut d = Driver::new(vec![
+        with(svc("db", Respawn, Boot), |def| {
+            def.settings.ready = Some(ReadyNotice::File("/run/db.ready".to_string()));
+            def.settings.ready_timeout_ms = Some(2000);
+        }),
+        svc("web", Once, Boot).after(&["db"]),
+    ]);
+    d.boot();
+    d.advance_to(2000);
+    assert_eq!(signals(&d, "db"), [(2000, Signal::Term)]);
+    assert_eq!(d.state("db"), "stopping");
+    assert_eq!(
+        d.spawned_names(),
+        ["db", "web"],
+        "a failed db holds nothing up"
+    );
+    d.killed("db", 15);
+    assert_eq!(d.state("db"), "failed");
+    // A word that comes too late changes nothing.
+    let db = d.id("db");
+    d.event(Event::Ready(db));
+    assert_eq!(d.state("db"), "failed");
 }

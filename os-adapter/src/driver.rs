@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use init_core::events::{Event, Output, Pid, PowerAction, ServiceId};
 use init_core::protocol::{self, Command, Reply, ServiceEntry};
-use init_core::service::Target;
+use init_core::service::{ReadyNotice, Target};
 use init_core::supervisor::{Options, Supervisor};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
@@ -26,6 +26,7 @@ use crate::config::{load_config, LoadedConfig};
 use crate::console::Console;
 use crate::control::{BindOutcome, ControlSocket};
 use crate::power::{self, Mode};
+use crate::readiness::{ReadinessWatch, FILE_CHECK_INTERVAL};
 use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
 use crate::spawn::{spawn_service_with, Environment};
@@ -53,6 +54,8 @@ struct World {
     last_bind_failure: Option<String>,
     /// Set when the core asked to bind (boot done, a service exited).
     check_socket: bool,
+    /// Services whose process has yet to say it is ready.
+    readiness: ReadinessWatch,
 }
 
 pub struct Driver {
@@ -96,6 +99,7 @@ impl Driver {
                 environment: Environment::from_env_file(&config.env.unwrap_or_default()),
                 last_bind_failure: None,
                 check_socket: true,
+                readiness: ReadinessWatch::default(),
             },
         }
     }
@@ -140,6 +144,9 @@ impl Driver {
             if self.world.console.has_pending() {
                 fds.push(PollFd::new(self.world.console.as_fd(), PollFlags::POLLOUT));
             }
+            for fd in self.world.readiness.poll_fds() {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
+            }
             for (fd, wants_write) in self.control.poll_fds() {
                 let flags = if wants_write {
                     PollFlags::POLLOUT
@@ -180,6 +187,10 @@ impl Driver {
             }
         }
 
+        for service in self.world.readiness.take_ready() {
+            self.world.handle(Event::Ready(service));
+        }
+
         let world = &mut self.world;
         self.control.serve(Instant::now(), |request| {
             world.handle_request(request.command)
@@ -211,10 +222,12 @@ impl Driver {
             .control
             .next_deadline()
             .map(|at| at.saturating_duration_since(Instant::now()));
-        let soonest = match (core, control) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let files = self
+            .world
+            .readiness
+            .watches_files()
+            .then_some(FILE_CHECK_INTERVAL);
+        let soonest = [core, control, files].into_iter().flatten().min();
         match soonest {
             None => PollTimeout::NONE,
             Some(left) => PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX),
@@ -249,10 +262,41 @@ impl World {
                     .service(service)
                     .map(|s| s.def.name.clone())
                     .unwrap_or_else(|| format!("#{}", service.0));
-                let spawned =
-                    spawn_service_with(&name, &exec, tty.as_ref(), &self.environment, &settings);
+                let ready = self
+                    .core
+                    .service(service)
+                    .and_then(|s| s.def.settings.ready.clone());
+                self.readiness.forget(service);
+                let ready_fd = match &ready {
+                    Some(ReadyNotice::Fd(fd)) => Some(*fd),
+                    Some(ReadyNotice::File(path)) => {
+                        // A file left by an earlier run must not pass for
+                        // this one's word.
+                        let _ = std::fs::remove_file(path);
+                        None
+                    }
+                    None => None,
+                };
+                let spawned = spawn_service_with(
+                    &name,
+                    &exec,
+                    tty.as_ref(),
+                    &self.environment,
+                    &settings,
+                    ready_fd,
+                );
                 let event = match spawned {
-                    Ok(pid) => Event::Spawned { service, pid },
+                    Ok(spawned) => {
+                        if let Some(pipe) = spawned.ready_pipe {
+                            self.readiness.watch_fd(service, pipe);
+                        } else if let Some(ReadyNotice::File(path)) = ready {
+                            self.readiness.watch_file(service, path.into());
+                        }
+                        Event::Spawned {
+                            service,
+                            pid: spawned.pid,
+                        }
+                    }
                     Err(error) => {
                         self.console.message(&error.message);
                         Event::SpawnFailed { service, error }

@@ -23,6 +23,7 @@ pub mod driver;
 pub mod exec_settings;
 pub mod loader;
 pub mod power;
+pub mod readiness;
 pub mod reap;
 #[cfg(test)]
 mod scratch;

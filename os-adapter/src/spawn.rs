@@ -162,7 +162,16 @@ pub fn spawn_service(
     tty: Option<&Tty>,
     env: &Environment,
 ) -> Result<Pid, SpawnError> {
-    spawn_service_with(service, exec, tty, env, &ExecSettings::default())
+    spawn_service_with(service, exec, tty, env, &ExecSettings::default(), None)
+        .map(|spawned| spawned.pid)
+}
+
+/// A started process, with the read end of its `ready-fd` pipe if it has
+/// one.
+#[derive(Debug)]
+pub struct Spawned {
+    pub pid: Pid,
+    pub ready_pipe: Option<std::os::fd::OwnedFd>,
 }
 
 /// Starts the process for `service`. Returns once forked (and, with
@@ -175,7 +184,8 @@ pub fn spawn_service_with(
     tty: Option<&Tty>,
     env: &Environment,
     settings: &ExecSettings,
-) -> Result<Pid, SpawnError> {
+    ready_fd: Option<u32>,
+) -> Result<Spawned, SpawnError> {
     let own_env;
     let env = if settings.env.is_empty() && settings.env_file.is_none() {
         env
@@ -218,6 +228,12 @@ pub fn spawn_service_with(
         Some(_) => Some(ReportPipe::open(service)?),
         None => None,
     };
+    // `ready-fd N`: the child gets the write end as fd N; init reads the
+    // other end, non-blocking, in its loop.
+    let ready = match ready_fd {
+        Some(target) => Some(ReadyPipe::open(service, target)?),
+        None => None,
+    };
 
     // SAFETY: init is single-threaded, and the child below makes only
     // async-signal-safe calls on memory prepared above, then execs or exits.
@@ -238,6 +254,7 @@ pub fn spawn_service_with(
                 fork_failure: &fork_failure,
                 settings: prepared.as_ref(),
                 report_fd: report.as_ref().map(|r| r.write_fd),
+                ready: ready.as_ref().map(|r| (r.write_fd, r.target)),
             };
             // SAFETY: we are the freshly forked child. Nothing in `run`
             // should panic, but a panic unwinding out of here would return
@@ -245,22 +262,71 @@ pub fn spawn_service_with(
             let _ = std::panic::catch_unwind(|| unsafe { child.run() });
             unsafe { libc::_exit(EXIT_CANNOT_RUN) }
         }
-        pid => match report {
-            None => Ok(Pid(pid)),
-            Some(report) => match report.wait_for_child() {
-                None => Ok(Pid(pid)),
-                Some((step, errno)) => {
-                    // The child has exited (or is about to): reap it here,
-                    // since no service will ever own its pid.
-                    // SAFETY: plain waitpid on our own child.
-                    unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
-                    Err(SpawnError {
-                        errno: format!("{errno:?}"),
-                        message: exec_settings::describe_failure(service, settings, step, errno),
-                    })
-                }
-            },
+        pid => match report.and_then(ReportPipe::wait_for_child) {
+            None => Ok(Spawned {
+                pid: Pid(pid),
+                ready_pipe: ready.map(ReadyPipe::into_read_end),
+            }),
+            Some((step, errno)) => {
+                // The child has exited (or is about to): reap it here,
+                // since no service will ever own its pid.
+                // SAFETY: plain waitpid on our own child.
+                unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+                Err(SpawnError {
+                    errno: format!("{errno:?}"),
+                    message: exec_settings::describe_failure(service, settings, step, errno),
+                })
+            }
         },
+    }
+}
+
+/// The pipe a `ready-fd` service writes its newline to.
+struct ReadyPipe {
+    read_fd: libc::c_int,
+    write_fd: libc::c_int,
+    target: libc::c_int,
+}
+
+impl ReadyPipe {
+    fn open(service: &str, target: u32) -> Result<ReadyPipe, SpawnError> {
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: pipe2 fills the array on success.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
+            let errno = Errno::last();
+            return Err(SpawnError {
+                errno: format!("{errno:?}"),
+                message: format!("{service}: cannot make the ready pipe: {}", errno.desc()),
+            });
+        }
+        Ok(ReadyPipe {
+            read_fd: fds[0],
+            write_fd: fds[1],
+            target: libc::c_int::try_from(target).unwrap_or(3),
+        })
+    }
+
+    /// In the parent after the fork: the write end is the child's.
+    fn into_read_end(self) -> std::os::fd::OwnedFd {
+        use std::os::fd::FromRawFd;
+        // Not dropped: the read end lives on in the OwnedFd.
+        let pipe = std::mem::ManuallyDrop::new(self);
+        // SAFETY: our own fds, each closed or owned exactly once.
+        unsafe {
+            libc::close(pipe.write_fd);
+            std::os::fd::OwnedFd::from_raw_fd(pipe.read_fd)
+        }
+    }
+}
+
+impl Drop for ReadyPipe {
+    fn drop(&mut self) {
+        // Only reached when the spawn failed: `into_read_end` forgets it.
+        // SAFETY: our own fds.
+        unsafe {
+            libc::close(self.read_fd);
+            libc::close(self.write_fd);
+        }
     }
 }
 
@@ -349,6 +415,8 @@ struct Child<'a> {
     settings: Option<&'a PreparedSettings>,
     /// The write end of the report pipe, when there are settings.
     report_fd: Option<libc::c_int>,
+    /// The write end of the ready pipe and the fd it must become.
+    ready: Option<(libc::c_int, libc::c_int)>,
 }
 
 /// The signals a runner passes on to its command.
@@ -397,7 +465,16 @@ impl Child<'_> {
                 libc::close(fd);
             }
         }
-        close_fds_from_3();
+        let kept = self.ready.map(|(write_fd, target)| {
+            if write_fd == target {
+                // dup2 onto itself would keep close-on-exec.
+                libc::fcntl(target, libc::F_SETFD, 0);
+            } else {
+                libc::dup2(write_fd, target);
+            }
+            target
+        });
+        close_fds_from_3(kept);
         if self.commands.len() == 1 {
             set_signal_mask(&[]);
             self.exec(0);
@@ -503,8 +580,16 @@ unsafe fn set_signal_mask(signals: &[libc::c_int]) -> libc::sigset_t {
 /// Closes every fd from 3 up. `close_range(2)` needs no /proc (the original
 /// listed /proc/self/fd, which fails before /proc is mounted); kernels
 /// older than 5.9 lack it, and then a plain loop up to the fd limit does.
-unsafe fn close_fds_from_3() {
-    if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) == 0 {
+unsafe fn close_fds_from_3(keep: Option<libc::c_int>) {
+    if let Some(keep) = keep.filter(|&fd| fd >= 3) {
+        // Around the one fd to keep (`ready-fd`).
+        let below =
+            keep > 3 && libc::syscall(libc::SYS_close_range, 3u32, (keep - 1) as u32, 0u32) == 0;
+        let above = libc::syscall(libc::SYS_close_range, (keep + 1) as u32, u32::MAX, 0u32) == 0;
+        if (below || keep == 3) && above {
+            return;
+        }
+    } else if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) == 0 {
         return;
     }
     let mut limit: libc::rlimit = std::mem::zeroed();
@@ -513,7 +598,7 @@ unsafe fn close_fds_from_3() {
     } else {
         1024
     };
-    for fd in 3..max {
+    for fd in (3..max).filter(|&fd| Some(fd) != keep) {
         libc::close(fd);
     }
 }

@@ -72,6 +72,7 @@ struct AgendaKey {
 #[derive(Debug, Clone, Copy)]
 enum Due {
     Exit(Pid),
+    Ready(Pid),
     Boot,
     Step(usize),
 }
@@ -342,6 +343,13 @@ impl Sim {
     fn handle_due(&mut self, due: Due) {
         match due {
             Due::Boot => self.feed(Event::Boot),
+            Due::Ready(pid) => {
+                // Only a process that is still there (and not dying) says so.
+                if let Some(process) = self.processes.get(&pid).filter(|p| !p.killed) {
+                    let service = process.service;
+                    self.feed(Event::Ready(service));
+                }
+            }
             Due::Exit(pid) => {
                 let Some(process) = self.processes.remove(&pid) else {
                     return;
@@ -529,6 +537,18 @@ impl Sim {
                         killed: false,
                     },
                 );
+                let declares_ready = self
+                    .supervisor
+                    .service(service)
+                    .is_some_and(|s| s.def.settings.ready.is_some());
+                if let (true, Some(after_ms)) = (declares_ready, run.ready_after_ms) {
+                    self.schedule(
+                        self.now.saturating_add(after_ms),
+                        DueClass::Step,
+                        self.tie(pid),
+                        Due::Ready(pid),
+                    );
+                }
                 self.newest.insert(service, pid);
                 self.pid_owner.insert(pid, service);
                 self.times
@@ -749,6 +769,7 @@ impl Sim {
             Event::Start(id) => self.line(In, Some(*id), "start", String::new(), vec![]),
             Event::Stop(id) => self.line(In, Some(*id), "stop", String::new(), vec![]),
             Event::Restart(id) => self.line(In, Some(*id), "restart", String::new(), vec![]),
+            Event::Ready(id) => self.line(In, Some(*id), "ready", String::new(), vec![]),
         }
     }
 

@@ -7,7 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use init_core::events::{Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
+use init_core::events::{
+    Event, Millis, Output, Pid, PowerAction, Report, ServiceId, ServiceState, Signal,
+};
 use init_core::resolve::resolve;
 use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::Supervisor;
@@ -255,10 +257,12 @@ impl Checker {
                 self.spawned_at.insert(*service, now);
                 self.live.insert(*service, *pid);
                 self.owner.insert(*pid, *service);
-                let waits_for_exit = supervisor
-                    .service(*service)
-                    .is_some_and(|s| s.def.kind == ServiceType::Wait);
-                if !waits_for_exit {
+                // A `wait` service is satisfied by its exit, one that
+                // declares readiness by its ready event.
+                let satisfied_later = supervisor.service(*service).is_some_and(|s| {
+                    s.def.kind == ServiceType::Wait || s.def.settings.ready.is_some()
+                });
+                if !satisfied_later {
                     self.satisfied_once.insert(*service);
                 }
             }
@@ -310,6 +314,9 @@ impl Checker {
             }
             Event::Stop(id) => {
                 self.admin_touched.insert(*id);
+            }
+            Event::Ready(id) => {
+                self.satisfied_once.insert(*id);
             }
             Event::Reload { services } => {
                 if self.power.is_none() && self.end_request.is_none() {
@@ -414,6 +421,14 @@ impl Checker {
                     Some(_) => {}
                 }
                 self.power = Some((now, *action));
+            }
+            // A service given up on (one that never said it was ready)
+            // holds nothing up any more.
+            Output::Report {
+                service,
+                report: Report::Fail,
+            } => {
+                self.satisfied_once.insert(*service);
             }
             Output::KillAll { .. }
             | Output::Report { .. }

@@ -631,6 +631,14 @@ impl Reader {
                     s.ignores_term = true;
                     tail
                 }
+                ["ready", "after", d, tail @ ..] => {
+                    s.ready_after_ms = Some(parse_duration_ms(d).map_err(|m| self.error(line, m))?);
+                    tail
+                }
+                ["never", "ready", tail @ ..] => {
+                    s.never_ready = true;
+                    tail
+                }
                 ["spawn-fails", errno, "first", n, tail @ ..] => {
                     let first: u32 = n
                         .parse()
@@ -654,7 +662,8 @@ impl Reader {
                         line,
                         format!(
                             "unknown process setting '{other}' (takes D, exit N, hangs, \
-                             ignores TERM, spawn-fails ERRNO [first N], crashes SIG after D)"
+                             ignores TERM, spawn-fails ERRNO [first N], crashes SIG after D, ready after D, \
+                             never ready)"
                         ),
                     ))
                 }

@@ -91,7 +91,7 @@ fn status_details(services: &[ServiceEntry]) -> String {
             "{name}\n  description: {desc}\n  type:        {kind}\n  target:      {target}\n  \
              state:       {state}\n  pid:         {pid}\n  runs:        {runs}\n  \
              exit status: {exit}\n  queued at:   {queued}\n  spawned at:  {spawned}\n  \
-             exited at:   {exited}\n  error:       {error}\n",
+             exited at:   {exited}\n  error:       {error}\n  ready:       {ready}\n",
             name = s.name,
             desc = one_line(&s.description),
             kind = s.kind,
@@ -104,6 +104,11 @@ fn status_details(services: &[ServiceEntry]) -> String {
             spawned = ms(s.spawned_at_ms),
             exited = ms(s.exited_at_ms),
             error = s.error.as_deref().map_or_else(|| "-".to_string(), one_line),
+            ready = match s.ready {
+                None => "-",
+                Some(true) => "yes",
+                Some(false) => "not yet",
+            },
         ));
     }
     text

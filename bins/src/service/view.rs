@@ -10,7 +10,7 @@ use init_core::duration::format_duration_ms;
 use init_core::events::Signal;
 use init_core::resolve::resolve;
 use init_core::script::shell_join;
-use init_core::service::LimitValue;
+use init_core::service::{LimitValue, ReadyNotice};
 use init_core::{ServiceDef, ServiceType, Target};
 use init_os_adapter::loader::load_dir;
 use serde::Serialize;
@@ -56,6 +56,10 @@ pub struct ServiceJson<'a> {
     pub umask: Option<String>,
     pub nice: Option<i32>,
     pub oom_score_adjust: Option<i32>,
+    /// `ready-fd N` as the number; null without.
+    pub ready_fd: Option<u32>,
+    pub ready_file: Option<&'a str>,
+    pub ready_timeout_ms: Option<u64>,
 }
 
 /// One `rlimit` line; null stands for unlimited.
@@ -111,6 +115,15 @@ impl<'a> From<&'a ServiceDef> for ServiceJson<'a> {
             umask: exec.umask.map(|m| format!("{m:04o}")),
             nice: exec.nice,
             oom_score_adjust: exec.oom_score_adjust,
+            ready_fd: match &service.settings.ready {
+                Some(ReadyNotice::Fd(fd)) => Some(*fd),
+                _ => None,
+            },
+            ready_file: match &service.settings.ready {
+                Some(ReadyNotice::File(path)) => Some(path.as_str()),
+                _ => None,
+            },
+            ready_timeout_ms: service.settings.ready_timeout_ms,
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::envfile::is_valid_key;
 use crate::events::Signal;
 use crate::name::is_base_char;
 use crate::service::{
-    LimitValue, Resource, ResourceLimit, ServiceSettings, ServiceType, Target, Tty,
+    LimitValue, ReadyNotice, Resource, ResourceLimit, ServiceSettings, ServiceType, Target, Tty,
 };
 
 use super::lex::{LineError, Token};
@@ -166,6 +166,21 @@ pub(crate) const KEYWORDS: &[Keyword] = &[
         name: "oom-score-adjust",
         repeat: Repeat::Once,
         handle: oom_score_adjust,
+    },
+    Keyword {
+        name: "ready-fd",
+        repeat: Repeat::Once,
+        handle: ready_fd,
+    },
+    Keyword {
+        name: "ready-file",
+        repeat: Repeat::Once,
+        handle: ready_file,
+    },
+    Keyword {
+        name: "ready-timeout",
+        repeat: Repeat::Once,
+        handle: ready_timeout,
     },
 ];
 
@@ -759,6 +774,48 @@ fn nice(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
 
 fn oom_score_adjust(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
     draft.settings.exec.oom_score_adjust = bounded_integer(line, "-500", -1000, 1000, errors);
+}
+
+/// `ready-fd` and `ready-file` are two ways to say one thing: one only.
+fn set_ready(draft: &mut Draft, line: &Line<'_>, notice: ReadyNotice, errors: &mut Vec<LineError>) {
+    if draft.settings.ready.is_some() {
+        errors.push(LineError::new(
+            line.keyword.column,
+            "a service says it is ready one way: give `ready-fd` or `ready-file`, not both",
+        ));
+        return;
+    }
+    draft.settings.ready = Some(notice);
+}
+
+fn ready_fd(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let expected = "an fd number from 3 to 1023, as in `ready-fd 3`";
+    let Some(token) = single_argument(line, expected, errors) else {
+        return;
+    };
+    let digits = !token.text.is_empty() && token.text.bytes().all(|b| b.is_ascii_digit());
+    match token.text.parse::<u32>() {
+        // 0 to 2 are the service's stdio.
+        Ok(fd) if digits && (3..=1023).contains(&fd) => {
+            set_ready(draft, line, ReadyNotice::Fd(fd), errors)
+        }
+        _ => errors.push(LineError::new(
+            token.column,
+            format!("`{}` is not a ready fd: expected {expected}", token.text),
+        )),
+    }
+}
+
+fn ready_file(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(path) = absolute_path(line, "ready-file /run/app.ready", errors) {
+        set_ready(draft, line, ReadyNotice::File(path), errors);
+    }
+}
+
+fn ready_timeout(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(ms) = duration_keyword(line, errors) {
+        draft.settings.ready_timeout_ms = Some(ms);
+    }
 }
 
 #[cfg(test)]

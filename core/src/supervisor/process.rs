@@ -87,14 +87,24 @@ impl Supervisor {
         let mut report = None;
         let mut term = false;
         let mut satisfied = false;
+        let mut arm_ready = false;
         match entry.state() {
             ServiceState::Starting => {
                 entry.status.state = ServiceState::Running;
-                satisfied = entry.kind() != ServiceType::Wait;
                 entry.spawn_failure_reported = false;
-                if entry.kind() == ServiceType::Respawn && !entry.up_reported {
-                    entry.up_reported = true;
-                    report = Some(Report::Up);
+                let declares_ready =
+                    entry.kind() != ServiceType::Wait && entry.status.def.settings.ready.is_some();
+                if declares_ready {
+                    // Satisfied, and UP, only once it says it is ready.
+                    entry.status.ready = Some(false);
+                    arm_ready = true;
+                } else {
+                    entry.status.ready = None;
+                    satisfied = entry.kind() != ServiceType::Wait;
+                    if entry.kind() == ServiceType::Respawn && !entry.up_reported {
+                        entry.up_reported = true;
+                        report = Some(Report::Up);
+                    }
                 }
                 if in_kill_grace {
                     // The KillAll{TERM} went out before this process
@@ -109,6 +119,9 @@ impl Supervisor {
         self.set_pid(id, Some(pid));
         if satisfied {
             self.set_satisfied(id, true);
+        }
+        if arm_ready && !term {
+            self.arm_ready_timeout(now, id);
         }
         if self.entry(id).is_some_and(|e| e.is_satisfied()) {
             self.timers.cancel(TimerKind::FinalService(id));
@@ -160,6 +173,7 @@ impl Supervisor {
         }
         self.timers.cancel(TimerKind::FinalService(id));
         self.timers.cancel(TimerKind::StopTimeout(id));
+        self.timers.cancel(TimerKind::Ready(id));
         self.after_process_end(now, id, Some(status));
     }
 
@@ -240,8 +254,14 @@ impl Supervisor {
         if !respawn && !restart {
             entry.apply_pending_def();
         }
+        // Ended for good without having been satisfied (a service that
+        // never said it was ready): it must not hold up the rest.
+        let ended_for_good = !respawn && !restart;
         if let Some(report) = report {
             self.report(id, report);
+        }
+        if ended_for_good {
+            self.set_satisfied(id, true);
         }
         if restart {
             if let Some(entry) = self.entry_mut(id) {

@@ -22,14 +22,17 @@ pub enum TimerKind {
     KillGrace,
     /// A stopping service has had its stop timeout to exit; KILL follows.
     StopTimeout(ServiceId),
+    /// A service that declares readiness has had its ready timeout.
+    Ready(ServiceId),
 }
 
 impl TimerKind {
     pub fn service(self) -> Option<ServiceId> {
         match self {
-            TimerKind::Respawn(id) | TimerKind::FinalService(id) | TimerKind::StopTimeout(id) => {
-                Some(id)
-            }
+            TimerKind::Respawn(id)
+            | TimerKind::FinalService(id)
+            | TimerKind::StopTimeout(id)
+            | TimerKind::Ready(id) => Some(id),
             TimerKind::KillGrace => None,
         }
     }
@@ -78,6 +81,7 @@ impl Timers {
         self.cancel(TimerKind::Respawn(service));
         self.cancel(TimerKind::FinalService(service));
         self.cancel(TimerKind::StopTimeout(service));
+        self.cancel(TimerKind::Ready(service));
     }
 
     /// Keeps only the timers whose kind `keep` accepts.
