@@ -214,6 +214,8 @@ fn sigterm_runs_the_shutdown_target_in_order_and_ends_the_namespace() {
     );
     let Some(mut ns) = cfg.boot() else { return };
     ns.wait_for_state(&cfg.socket(), "daemon", ServiceState::Running);
+    // Shutdown stops the daemon first: let it log before it is asked to.
+    ns.wait_until("the daemon to log", || cfg.log_lines() == ["daemon"]);
 
     ns.signal_init(nix::sys::signal::Signal::SIGTERM);
     let ended = ns.wait_for_end();

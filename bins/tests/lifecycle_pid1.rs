@@ -301,3 +301,49 @@ fn a_ready_file_counts_and_a_service_never_ready_fails_at_its_timeout() {
         ns.console()
     );
 }
+
+#[test]
+fn a_double_forking_daemon_is_fully_stopped_through_its_cgroup() {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let Some(mount) = init_os_adapter::cgroup::cgroup2_mount(&mountinfo) else {
+        eprintln!(
+            "SKIPPED: no cgroup2 hierarchy is mounted here, so stop can only use process groups"
+        );
+        return;
+    };
+    let probe = mount.join(format!("lifecycle-probe.{}", std::process::id()));
+    if fs::create_dir(&probe).is_err() {
+        eprintln!(
+            "SKIPPED: the cgroup2 hierarchy at {} is not writable",
+            mount.display()
+        );
+        return;
+    }
+    let _ = fs::remove_dir(&probe);
+
+    let cfg = Config::new("cgroupkill");
+    // The daemon leaves its process group and session (setsid) and its
+    // parent exits at once: only the cgroup still knows it. A sleep time
+    // no other test uses marks it among the machine's processes.
+    let marker = ["sleep", "4712.75"];
+    cfg.enable(
+        "forker",
+        "type respawn\ntarget boot\n\
+         exec sh -c \"(setsid sleep 4712.75 &); echo up >> LOG; exec sleep 100\"\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let socket = cfg.socket();
+    ns.wait_until("the daemon", || processes_running(&marker) == 1);
+    let running = ns.service(&socket, "forker");
+    assert_eq!(running.stop_scope.as_deref(), Some("cgroup"), "{running:?}");
+    assert_eq!(
+        running.processes,
+        Some(2),
+        "sh's sleep and the daemon: {running:?}"
+    );
+    stop(&ns, &cfg, "forker");
+    ns.wait_for_state(&socket, "forker", ServiceState::Stopped);
+    ns.wait_until("the double-forked daemon to be gone", || {
+        processes_running(&marker) == 0
+    });
+}

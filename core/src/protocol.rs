@@ -96,6 +96,13 @@ pub struct ServiceEntry {
     /// said it is ready; null for the others.
     #[serde(default)]
     pub ready: Option<bool>,
+    /// What a stop reaches: `cgroup` (every process of the service) or
+    /// `process group` (no writable cgroup v2). Filled in by the driver.
+    #[serde(default)]
+    pub stop_scope: Option<String>,
+    /// The processes in the service's cgroup, where it has one.
+    #[serde(default)]
+    pub processes: Option<u32>,
 }
 
 impl ServiceEntry {
@@ -115,6 +122,8 @@ impl ServiceEntry {
             exited_at_ms: status.exited_at.map(|t| t.0),
             error: status.error.clone(),
             ready: status.ready,
+            stop_scope: None,
+            processes: None,
         }
     }
 }
@@ -390,7 +399,7 @@ mod tests {
             "{\"version\":1,\"result\":\"ok\",\"services\":[{\"name\":\"sshd\",\"base\":\"sshd\",\
              \"description\":\"the sshd service\",\"type\":\"respawn\",\"target\":\"boot\",\
              \"state\":\"running\",\"pid\":42,\"exit_status\":null,\"runs\":1,\
-             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null,\"error\":null,\"ready\":null}]}\n"
+             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null,\"error\":null,\"ready\":null,\"stop_scope\":null,\"processes\":null}]}\n"
         );
         assert_eq!(decode_reply(line.as_bytes()), Ok(reply));
         let refused = Reply::error("permission denied");

@@ -11,16 +11,18 @@
 //! signalfd itself is gone, init falls back to reaping forever.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use init_core::events::{Event, Output, Pid, PowerAction, ServiceId};
+use init_core::events::{Event, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
 use init_core::protocol::{self, Command, Reply, ServiceEntry};
 use init_core::service::{ReadyNotice, Target};
 use init_core::supervisor::{Options, Supervisor};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
+use crate::cgroup::{self, Cgroups};
 use crate::clock::Clock;
 use crate::config::{load_config, LoadedConfig};
 use crate::console::Console;
@@ -56,6 +58,10 @@ struct World {
     check_socket: bool,
     /// Services whose process has yet to say it is ready.
     readiness: ReadinessWatch,
+    /// A cgroup per service, or why there are none (process groups then).
+    cgroups: Result<Cgroups, String>,
+    /// Which service each live pid belongs to, to finish a stop.
+    pid_services: BTreeMap<Pid, ServiceId>,
 }
 
 pub struct Driver {
@@ -100,6 +106,8 @@ impl Driver {
                 last_bind_failure: None,
                 check_socket: true,
                 readiness: ReadinessWatch::default(),
+                cgroups: Cgroups::open(),
+                pid_services: BTreeMap::new(),
             },
         }
     }
@@ -239,8 +247,31 @@ impl World {
     /// Feeds one event at the current time and carries out what follows.
     fn handle(&mut self, event: Event) {
         let now = self.clock.now();
+        let ended = match &event {
+            Event::Exited { pid, .. } => self.pid_services.remove(pid),
+            _ => None,
+        };
         self.core.handle_event(now, event);
         self.carry_out_outputs();
+        if let Some(service) = ended {
+            self.finish_stop(service);
+        }
+    }
+
+    /// A stopped service's main process is gone: what it left in its
+    /// cgroup (a child that ignored the stop signal, a double-forked
+    /// daemon) goes too, so that stopped means nothing of it runs.
+    fn finish_stop(&mut self, service: ServiceId) {
+        let (Ok(cgroups), Some(status)) = (&self.cgroups, self.core.service(service)) else {
+            return;
+        };
+        if status.state == ServiceState::Stopped
+            && cgroups
+                .processes(&status.def.name)
+                .is_some_and(|pids| !pids.is_empty())
+        {
+            cgroups.signal(&status.def.name, Signal::Kill);
+        }
     }
 
     fn carry_out_outputs(&mut self) {
@@ -277,6 +308,10 @@ impl World {
                     }
                     None => None,
                 };
+                let cgroup_procs = match &mut self.cgroups {
+                    Ok(cgroups) => cgroups.procs_file_for(&name),
+                    Err(_) => None,
+                };
                 let spawned = spawn_service_with(
                     &name,
                     &exec,
@@ -284,6 +319,7 @@ impl World {
                     &self.environment,
                     &settings,
                     ready_fd,
+                    cgroup_procs.as_deref(),
                 );
                 let event = match spawned {
                     Ok(spawned) => {
@@ -292,6 +328,7 @@ impl World {
                         } else if let Some(ReadyNotice::File(path)) = ready {
                             self.readiness.watch_file(service, path.into());
                         }
+                        self.pid_services.insert(spawned.pid, service);
                         Event::Spawned {
                             service,
                             pid: spawned.pid,
@@ -307,7 +344,17 @@ impl World {
                 let now = self.clock.now();
                 self.core.handle_event(now, event);
             }
-            Output::Signal { pid, signal, .. } => power::signal_service(pid, signal),
+            Output::Signal {
+                service,
+                pid,
+                signal,
+            } => {
+                power::signal_service(pid, signal);
+                // The cgroup reaches what left the process group too.
+                if let (Ok(cgroups), Some(status)) = (&self.cgroups, self.core.service(service)) {
+                    cgroups.signal(&status.def.name, signal);
+                }
+            }
             Output::KillAll { signal } => {
                 let known: Vec<Pid> = self.core.services().filter_map(|s| s.pid).collect();
                 power::kill_all(self.settings.mode, signal, &known);
@@ -322,6 +369,12 @@ impl World {
             Output::TargetComplete { target } => {
                 if target == Target::Boot {
                     self.check_socket = true;
+                    // A boot service may have mounted cgroup2 (a real
+                    // machine mounts it early in boot): the services
+                    // started from now on get cgroups.
+                    if self.cgroups.is_err() {
+                        self.cgroups = Cgroups::open();
+                    }
                 }
             }
             Output::Sync => nix::unistd::sync(),
@@ -330,6 +383,9 @@ impl World {
                     PowerAction::PowerOff => "powering off",
                     PowerAction::Reboot => "rebooting",
                 });
+                if let Ok(cgroups) = &mut self.cgroups {
+                    cgroups.remove_empty();
+                }
                 self.flush_console_before_the_end();
                 let why = power::power(self.settings.mode, action);
                 self.console.message(&why);
@@ -399,7 +455,17 @@ impl World {
                 return Reply::status(
                     ids.into_iter()
                         .filter_map(|id| self.core.service(id))
-                        .map(ServiceEntry::from_status)
+                        .map(|status| {
+                            let mut entry = ServiceEntry::from_status(status);
+                            let processes = match &self.cgroups {
+                                Ok(cgroups) => cgroups.processes(&status.def.name),
+                                Err(_) => None,
+                            };
+                            entry.stop_scope =
+                                Some(cgroup::scope_name(processes.is_some()).to_string());
+                            entry.processes = processes.map(|p| p.len() as u32);
+                            entry
+                        })
                         .collect(),
                 );
             }

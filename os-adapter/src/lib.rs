@@ -14,6 +14,7 @@
 //! - [`power`]: reboot(2), exit and kill-all for each way init runs;
 //! - [`clock`]: monotonic milliseconds since start.
 
+pub mod cgroup;
 pub mod client;
 pub mod clock;
 pub mod config;

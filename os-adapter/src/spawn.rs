@@ -162,8 +162,16 @@ pub fn spawn_service(
     tty: Option<&Tty>,
     env: &Environment,
 ) -> Result<Pid, SpawnError> {
-    spawn_service_with(service, exec, tty, env, &ExecSettings::default(), None)
-        .map(|spawned| spawned.pid)
+    spawn_service_with(
+        service,
+        exec,
+        tty,
+        env,
+        &ExecSettings::default(),
+        None,
+        None,
+    )
+    .map(|spawned| spawned.pid)
 }
 
 /// A started process, with the read end of its `ready-fd` pipe if it has
@@ -185,6 +193,7 @@ pub fn spawn_service_with(
     env: &Environment,
     settings: &ExecSettings,
     ready_fd: Option<u32>,
+    cgroup_procs: Option<&std::ffi::CStr>,
 ) -> Result<Spawned, SpawnError> {
     let own_env;
     let env = if settings.env.is_empty() && settings.env_file.is_none() {
@@ -255,6 +264,7 @@ pub fn spawn_service_with(
                 settings: prepared.as_ref(),
                 report_fd: report.as_ref().map(|r| r.write_fd),
                 ready: ready.as_ref().map(|r| (r.write_fd, r.target)),
+                cgroup_procs,
             };
             // SAFETY: we are the freshly forked child. Nothing in `run`
             // should panic, but a panic unwinding out of here would return
@@ -417,6 +427,8 @@ struct Child<'a> {
     report_fd: Option<libc::c_int>,
     /// The write end of the ready pipe and the fd it must become.
     ready: Option<(libc::c_int, libc::c_int)>,
+    /// The `cgroup.procs` of the service's cgroup, to join first.
+    cgroup_procs: Option<&'a std::ffi::CStr>,
 }
 
 /// The signals a runner passes on to its command.
@@ -436,6 +448,16 @@ impl Child<'_> {
         // A session of its own: a service's process group is not init's, so
         // a Ctrl-C on the console or a group signal never reaches the rest.
         libc::setsid();
+        // Into the service's cgroup before anything else can fork. A
+        // failure leaves it in init's cgroup: stop then reaches only its
+        // process group, as without cgroups.
+        if let Some(procs) = self.cgroup_procs {
+            let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd >= 0 {
+                libc::write(fd, b"0".as_ptr().cast(), 1);
+                libc::close(fd);
+            }
+        }
         // Before the tty: a tty that blocks on open (a serial line waiting
         // for carrier) must not keep init waiting for the report.
         if let (Some(settings), Some(fd)) = (self.settings, self.report_fd) {

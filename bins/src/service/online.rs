@@ -91,7 +91,7 @@ fn status_details(services: &[ServiceEntry]) -> String {
             "{name}\n  description: {desc}\n  type:        {kind}\n  target:      {target}\n  \
              state:       {state}\n  pid:         {pid}\n  runs:        {runs}\n  \
              exit status: {exit}\n  queued at:   {queued}\n  spawned at:  {spawned}\n  \
-             exited at:   {exited}\n  error:       {error}\n  ready:       {ready}\n",
+             exited at:   {exited}\n  error:       {error}\n  ready:       {ready}\n  stop scope:  {scope}\n  processes:   {processes}\n",
             name = s.name,
             desc = one_line(&s.description),
             kind = s.kind,
@@ -109,6 +109,8 @@ fn status_details(services: &[ServiceEntry]) -> String {
                 Some(true) => "yes",
                 Some(false) => "not yet",
             },
+            scope = s.stop_scope.as_deref().unwrap_or("-"),
+            processes = dash_or(s.processes),
         ));
     }
     text

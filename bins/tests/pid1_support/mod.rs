@@ -140,7 +140,9 @@ impl Config {
             console: self.path("console"),
         };
         let started = Instant::now();
-        while !self.socket().exists() {
+        // Connectable, not merely there: bind(2) makes the file before
+        // listen(2) makes it answer.
+        while std::os::unix::net::UnixStream::connect(self.socket()).is_err() {
             if let Ok(Some(status)) = ns.unshare.try_wait() {
                 return unavailable(&format!(
                     "init in a PID namespace ended at once ({status}): {}",
@@ -172,12 +174,54 @@ pub struct Namespace {
 
 impl Drop for Namespace {
     fn drop(&mut self) {
+        // Init's cgroup subtree outlives a SIGKILL; found before the kill,
+        // removed after it, so that tests leave no directories behind.
+        let subtree = self.cgroup_subtree();
         let _ = self.unshare.kill();
         let _ = self.unshare.wait();
+        if let Some(subtree) = subtree {
+            remove_cgroup_subtree(&subtree);
+        }
+    }
+}
+
+/// Removes a cgroup subtree whose processes are dying: the kernel empties
+/// the cgroups a moment after the namespace ends.
+fn remove_cgroup_subtree(subtree: &Path) {
+    for _ in 0..100 {
+        if let Ok(entries) = fs::read_dir(subtree) {
+            for entry in entries.flatten() {
+                if entry.path().join("cgroup.procs").exists() {
+                    let _ = fs::remove_dir(entry.path());
+                }
+            }
+        }
+        if fs::remove_dir(subtree).is_ok() || !subtree.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 impl Namespace {
+    /// Where init keeps its services' cgroups (see `init_os_adapter::cgroup`),
+    /// if there is a cgroup2 hierarchy: named after its PID namespace.
+    fn cgroup_subtree(&self) -> Option<PathBuf> {
+        let mountinfo = fs::read_to_string("/proc/self/mountinfo").ok()?;
+        let mount = init_os_adapter::cgroup::cgroup2_mount(&mountinfo)?;
+        let own = fs::read_to_string("/proc/self/cgroup").ok()?;
+        let own = own.lines().find_map(|l| l.strip_prefix("0::"))?.to_string();
+        let init = self.try_init_pid()?;
+        let link = fs::read_link(format!("/proc/{init}/ns/pid")).ok()?;
+        let link = link.to_string_lossy();
+        let inode = link.strip_prefix("pid:[")?.strip_suffix(']')?;
+        Some(
+            mount
+                .join(own.trim_start_matches('/'))
+                .join(format!("init-services.{inode}")),
+        )
+    }
+
     pub fn console(&self) -> String {
         fs::read_to_string(&self.console).unwrap_or_default()
     }
@@ -229,6 +273,10 @@ impl Namespace {
     /// The pid of init (the namespace's PID 1) as the parent namespace
     /// sees it: unshare's only child.
     pub fn init_pid(&self) -> nix::unistd::Pid {
+        self.try_init_pid().expect("unshare has a child")
+    }
+
+    fn try_init_pid(&self) -> Option<nix::unistd::Pid> {
         let unshare = self.unshare.id() as i32;
         for entry in fs::read_dir("/proc").unwrap().flatten() {
             let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
@@ -245,10 +293,10 @@ impl Namespace {
                 .parse()
                 .unwrap();
             if ppid == unshare {
-                return nix::unistd::Pid::from_raw(pid);
+                return Some(nix::unistd::Pid::from_raw(pid));
             }
         }
-        panic!("unshare has no child");
+        None
     }
 
     pub fn signal_init(&self, signal: nix::sys::signal::Signal) {
