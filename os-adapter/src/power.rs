@@ -55,6 +55,12 @@ pub fn signal_service(pid: Pid, signal: Signal) {
     }
     if kill(NixPid::from_raw(-pid.0), to_nix(signal)).is_err() {
         signal_process(pid, signal);
+        return;
+    }
+    // A stopped (SIGSTOP) process would hold a stop signal pending until
+    // the KILL: wake the group so that it can act on it now.
+    if signal != Signal::Kill {
+        let _ = kill(NixPid::from_raw(-pid.0), NixSignal::SIGCONT);
     }
 }
 
