@@ -106,6 +106,9 @@ pub struct Checker {
     /// Spawns since the start of the run or the last admin start.
     spawns_in_a_row: BTreeMap<ServiceId, u32>,
     last_spawn_at: BTreeMap<ServiceId, Millis>,
+    /// The base respawn delay each service had at its last spawn: a reload
+    /// that changes it while a respawn waits may leave the wait as it was.
+    delay_seen: BTreeMap<ServiceId, u64>,
     /// When each live process was reported spawned.
     spawned_at: BTreeMap<ServiceId, Millis>,
     /// Services whose last run lasted their `respawn-window`: the count of
@@ -144,6 +147,7 @@ impl Checker {
             spawns_in_a_row: BTreeMap::new(),
             last_spawn_at: BTreeMap::new(),
             spawned_at: BTreeMap::new(),
+            delay_seen: BTreeMap::new(),
             outlasted_window: BTreeSet::new(),
             limits_seen: BTreeMap::new(),
             admin_touched: BTreeSet::new(),
@@ -484,10 +488,14 @@ impl Checker {
             }
             if let Some(&last) = self.last_spawn_at.get(&service) {
                 let since_ms = now.saturating_sub(last);
-                let delay_ms = def
+                let now_delay_ms = def
                     .settings
                     .respawn_delay_ms
                     .unwrap_or(self.bounds.respawn_delay_ms);
+                let delay_ms = self
+                    .delay_seen
+                    .get(&service)
+                    .map_or(now_delay_ms, |&seen| seen.min(now_delay_ms));
                 if runs > 1 && since_ms < delay_ms {
                     self.report(
                         now,
@@ -501,6 +509,13 @@ impl Checker {
         }
         self.spawns_in_a_row.insert(service, runs);
         self.last_spawn_at.insert(service, now);
+        if let Some(def) = def {
+            let delay_ms = def
+                .settings
+                .respawn_delay_ms
+                .unwrap_or(self.bounds.respawn_delay_ms);
+            self.delay_seen.insert(service, delay_ms);
+        }
     }
 
     /// A predecessor is surely unsatisfied while it has not started, or
