@@ -502,6 +502,7 @@ fn supervise_mode_exits_0_after_shutdown_and_leaves_no_descendant() {
     let ns = Namespace {
         unshare: Command::new("sleep").arg("100").spawn().unwrap(),
         console: cfg.path("console"),
+        cgroup_subtree: None,
     };
     ns.wait_until("the daemon and its background child", || {
         cfg.path("orphan.pid").exists() && cfg.socket().exists()

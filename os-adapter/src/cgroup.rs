@@ -169,11 +169,17 @@ impl Cgroups {
 
     /// Removes the cgroups that are empty, and the subtree if all are:
     /// at the end, so that a container leaves no directories behind.
+    /// Processes KILLed a moment ago may still be leaving: a few tries,
+    /// 100 ms at most, so that the end is never held up for long.
     pub fn remove_empty(&mut self) {
-        self.made
-            .retain(|_, dir| fs::remove_dir(dir.as_path()).is_err());
-        if self.made.is_empty() {
-            let _ = fs::remove_dir(&self.subtree);
+        for _ in 0..10 {
+            self.made
+                .retain(|_, dir| fs::remove_dir(dir.as_path()).is_err());
+            if self.made.is_empty() {
+                let _ = fs::remove_dir(&self.subtree);
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
 }

@@ -138,6 +138,7 @@ impl Config {
         let mut ns = Namespace {
             unshare,
             console: self.path("console"),
+            cgroup_subtree: None,
         };
         let started = Instant::now();
         // Connectable, not merely there: bind(2) makes the file before
@@ -154,6 +155,7 @@ impl Config {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+        ns.cgroup_subtree = ns.find_cgroup_subtree();
         Some(ns)
     }
 }
@@ -170,13 +172,18 @@ pub fn unavailable<T>(why: &str) -> Option<T> {
 pub struct Namespace {
     pub unshare: Child,
     pub console: PathBuf,
+    /// Init's cgroup subtree, found once init answers.
+    pub cgroup_subtree: Option<PathBuf>,
 }
 
 impl Drop for Namespace {
     fn drop(&mut self) {
-        // Init's cgroup subtree outlives a SIGKILL; found before the kill,
-        // removed after it, so that tests leave no directories behind.
-        let subtree = self.cgroup_subtree();
+        // Init's cgroup subtree outlives a SIGKILL; removed after it, so
+        // that tests leave no directories behind.
+        let subtree = self
+            .cgroup_subtree
+            .take()
+            .or_else(|| self.find_cgroup_subtree());
         let _ = self.unshare.kill();
         let _ = self.unshare.wait();
         if let Some(subtree) = subtree {
@@ -206,7 +213,7 @@ fn remove_cgroup_subtree(subtree: &Path) {
 impl Namespace {
     /// Where init keeps its services' cgroups (see `init_os_adapter::cgroup`),
     /// if there is a cgroup2 hierarchy: named after its PID namespace.
-    fn cgroup_subtree(&self) -> Option<PathBuf> {
+    fn find_cgroup_subtree(&self) -> Option<PathBuf> {
         let mountinfo = fs::read_to_string("/proc/self/mountinfo").ok()?;
         let mount = init_os_adapter::cgroup::cgroup2_mount(&mountinfo)?;
         let own = fs::read_to_string("/proc/self/cgroup").ok()?;
