@@ -69,7 +69,12 @@ fn list_json_keeps_its_contract() {
                 "name": "agetty@tty1", "base": "agetty", "arg": "tty1",
                 "description": "agetty on tty1", "type": "respawn", "respawn_limit": 3,
                 "target": "boot", "tty": "/dev/tty1", "truncate": false,
-                "after": [], "before": [], "exec": [["agetty", "tty1", "linux"]]
+                "after": [], "before": [], "exec": [["agetty", "tty1", "linux"]],
+                "stop_signal": null, "stop_timeout_ms": null,
+                "respawn_delay_ms": null, "respawn_delay_max_ms": null, "respawn_window_ms": null,
+                "user": null, "groups": [], "env": [], "env_file": null, "working_dir": null,
+                "rlimits": [], "umask": null, "nice": null, "oom_score_adjust": null,
+                "ready_fd": null, "ready_file": null, "ready_timeout_ms": null
             }"#
         )
     );
@@ -129,7 +134,12 @@ fn show_reads_the_enabled_file_or_else_the_template() {
                 "description": "write current time", "type": "wait", "respawn_limit": null,
                 "target": "reboot", "tty": "/var/lib/swclock", "truncate": true,
                 "after": ["sigkill"], "before": ["sync"],
-                "exec": [["date", "--utc", "+%m%d%H%M%Y.%S"]]
+                "exec": [["date", "--utc", "+%m%d%H%M%Y.%S"]],
+                "stop_signal": null, "stop_timeout_ms": null,
+                "respawn_delay_ms": null, "respawn_delay_max_ms": null, "respawn_window_ms": null,
+                "user": null, "groups": [], "env": [], "env_file": null, "working_dir": null,
+                "rlimits": [], "umask": null, "nice": null, "oom_score_adjust": null,
+                "ready_fd": null, "ready_file": null, "ready_timeout_ms": null
             }"#
         )
     );
@@ -164,6 +174,30 @@ exec:          date --utc +%m%d%H%M%Y.%S
     assert_eq!(
         run.stderr,
         "service: nothing is not enabled in config and there is no template nothing in templates\n"
+    );
+}
+
+#[test]
+fn show_includes_the_stop_settings_when_given() {
+    let sandbox = Sandbox::new("show-stop");
+    sandbox.template(
+        "nginx",
+        "type respawn
+target boot
+exec nginx
+stop-signal QUIT
+stop-timeout 1.5s
+",
+    );
+    let shown = json(&sandbox.ok(&["show", "nginx", "--json"]).stdout);
+    assert_eq!(shown["stop_signal"], "QUIT");
+    assert_eq!(shown["stop_timeout_ms"], 1500);
+    let run = sandbox.ok(&["show", "nginx"]);
+    assert!(
+        run.stdout
+            .ends_with("exec:          nginx\nstop_signal:   QUIT\nstop_timeout:  1.5s\n"),
+        "{}",
+        run.stdout
     );
 }
 

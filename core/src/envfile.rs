@@ -31,7 +31,8 @@ impl EnvFile {
     }
 }
 
-fn is_valid_key(key: &str) -> bool {
+/// `[A-Za-z_][A-Za-z0-9_]*`: a key the env file and `env` lines accept.
+pub fn is_valid_key(key: &str) -> bool {
     let mut chars = key.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::service::{ServiceDef, Target, Tty};
+use crate::service::{ExecSettings, ServiceDef, Target, Tty};
 
 /// A point in monotonic time, in milliseconds since the driver started.
 ///
@@ -81,20 +81,50 @@ impl fmt::Display for ExitStatus {
     }
 }
 
-/// The signals the core asks to send. Only these two: stopping is TERM, and
-/// KILL is the last resort.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The signals the core asks to send. KILL is the last resort; the others
+/// are what a service may name as its `stop-signal` (TERM by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Signal {
     Term,
     Kill,
+    Hup,
+    Int,
+    Quit,
+    Usr1,
+    Usr2,
 }
 
 impl Signal {
+    /// Every signal a service may stop with, in the order messages list them.
+    pub const STOP_SIGNALS: [Signal; 6] = [
+        Signal::Term,
+        Signal::Hup,
+        Signal::Int,
+        Signal::Quit,
+        Signal::Usr1,
+        Signal::Usr2,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Signal::Term => "TERM",
             Signal::Kill => "KILL",
+            Signal::Hup => "HUP",
+            Signal::Int => "INT",
+            Signal::Quit => "QUIT",
+            Signal::Usr1 => "USR1",
+            Signal::Usr2 => "USR2",
         }
+    }
+
+    /// The signal called `name` (`TERM` or `SIGTERM`), if it is one a
+    /// service may stop with. KILL is not: it is what a stop ends with.
+    pub fn stop_signal_from_name(name: &str) -> Option<Signal> {
+        let bare = name.strip_prefix("SIG").unwrap_or(name);
+        Signal::STOP_SIGNALS
+            .into_iter()
+            .find(|signal| signal.name() == bare)
     }
 }
 
@@ -143,6 +173,9 @@ pub enum Event {
     Stop(ServiceId),
     /// Admin restart: stop, then start once it has exited.
     Restart(ServiceId),
+    /// The live process of a service with `ready-fd` or `ready-file`
+    /// said it is ready.
+    Ready(ServiceId),
 }
 
 /// A command from the supervisor, drained with `poll_output` in order.
@@ -156,6 +189,9 @@ pub enum Output {
         service: ServiceId,
         exec: Vec<Vec<String>>,
         tty: Option<Tty>,
+        /// User, environment, limits and the rest, applied in the child
+        /// before exec. A setting the system cannot apply fails the spawn.
+        settings: Box<ExecSettings>,
     },
     /// Send `signal` to this service's process.
     Signal {
@@ -244,4 +280,12 @@ pub struct ServiceStatus {
     pub queued_at: Option<Millis>,
     pub spawned_at: Option<Millis>,
     pub exited_at: Option<Millis>,
+    /// Why the last spawn failed (a missing program, a user that does not
+    /// exist, a limit the system refused), until a spawn succeeds.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// For a service that declares readiness: whether its process said
+    /// it is ready. `None` for the others (ready once spawned).
+    #[serde(default)]
+    pub ready: Option<bool>,
 }

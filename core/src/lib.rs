@@ -9,6 +9,7 @@
 //! - [`name`]: enabled service names such as `agetty@tty1`;
 //! - [`service`]: the parsed form of one service file;
 //! - [`diag`]: `FILE:LINE: message` diagnostics;
+//! - [`duration`]: `2s`, `150ms`: the text form of time;
 //! - [`parse`]: the service-file language;
 //! - [`resolve`]: dependency order per target;
 //! - [`events`]: the inputs and outputs of the supervisor;
@@ -18,6 +19,7 @@
 //! - [`script`]: shell quoting for `service dumpscript`.
 
 pub mod diag;
+pub mod duration;
 pub mod envfile;
 pub mod events;
 pub mod name;

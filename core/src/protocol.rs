@@ -89,6 +89,20 @@ pub struct ServiceEntry {
     pub queued_at_ms: Option<u64>,
     pub spawned_at_ms: Option<u64>,
     pub exited_at_ms: Option<u64>,
+    /// Why the last spawn failed, until one succeeds.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// For a service with `ready-fd` or `ready-file`: whether its process
+    /// said it is ready; null for the others.
+    #[serde(default)]
+    pub ready: Option<bool>,
+    /// What a stop reaches: `cgroup` (every process of the service) or
+    /// `process group` (no writable cgroup v2). Filled in by the driver.
+    #[serde(default)]
+    pub stop_scope: Option<String>,
+    /// The processes in the service's cgroup, where it has one.
+    #[serde(default)]
+    pub processes: Option<u32>,
 }
 
 impl ServiceEntry {
@@ -106,6 +120,10 @@ impl ServiceEntry {
             queued_at_ms: status.queued_at.map(|t| t.0),
             spawned_at_ms: status.spawned_at.map(|t| t.0),
             exited_at_ms: status.exited_at.map(|t| t.0),
+            error: status.error.clone(),
+            ready: status.ready,
+            stop_scope: None,
+            processes: None,
         }
     }
 }
@@ -312,6 +330,7 @@ mod tests {
                 after: vec![],
                 before: vec![],
                 exec: vec![vec!["/bin/true".to_string()]],
+                settings: Default::default(),
             },
             state: ServiceState::Running,
             pid: Some(Pid(42)),
@@ -320,6 +339,8 @@ mod tests {
             queued_at: Some(Millis(3)),
             spawned_at: Some(Millis(5)),
             exited_at: None,
+            error: None,
+            ready: None,
         }
     }
 
@@ -378,7 +399,7 @@ mod tests {
             "{\"version\":1,\"result\":\"ok\",\"services\":[{\"name\":\"sshd\",\"base\":\"sshd\",\
              \"description\":\"the sshd service\",\"type\":\"respawn\",\"target\":\"boot\",\
              \"state\":\"running\",\"pid\":42,\"exit_status\":null,\"runs\":1,\
-             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null}]}\n"
+             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null,\"error\":null,\"ready\":null,\"stop_scope\":null,\"processes\":null}]}\n"
         );
         assert_eq!(decode_reply(line.as_bytes()), Ok(reply));
         let refused = Reply::error("permission denied");

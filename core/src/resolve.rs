@@ -266,6 +266,7 @@ mod tests {
             after: after.iter().map(|s| s.to_string()).collect(),
             before: before.iter().map(|s| s.to_string()).collect(),
             exec: vec![vec!["true".to_string()]],
+            settings: Default::default(),
         }
     }
 

@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::events::Signal;
+
 /// `type wait|once|respawn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,6 +106,160 @@ pub struct ServiceDef {
     pub before: Vec<String>,
     /// The commands, one argv each, run in order. Empty for a milestone.
     pub exec: Vec<Vec<String>>,
+    /// Keywords beyond the original's; all default to the original's
+    /// behaviour, so a file without them means what it always meant.
+    #[serde(default)]
+    pub settings: ServiceSettings,
+}
+
+/// How a service is stopped, restarted and run: the keywords the original
+/// did not have. `None` means "not given": the supervisor's default applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ServiceSettings {
+    /// `stop-signal NAME`: what a stop sends to the process group first.
+    /// Default: TERM.
+    pub stop_signal: Option<Signal>,
+    /// `stop-timeout DURATION`: how long a stop waits for the exit before
+    /// KILL goes to the process group. Default: `Options::stop_timeout_ms`.
+    pub stop_timeout_ms: Option<u64>,
+    /// `respawn-delay DURATION`: the delay before the first respawn of a
+    /// series, counted from the previous start. Default:
+    /// `Options::respawn_delay_ms`.
+    #[serde(default)]
+    pub respawn_delay_ms: Option<u64>,
+    /// `respawn-delay-max DURATION`: the cap the delay doubles up to while
+    /// the service keeps failing fast. Default: the base delay, so that the
+    /// delay stays constant as in the original.
+    #[serde(default)]
+    pub respawn_delay_max_ms: Option<u64>,
+    /// `respawn-window DURATION`: a run that lasts this long starts the
+    /// respawn limit's count (and the delay) afresh. Default: none, runs
+    /// count until an admin start, as in the original.
+    #[serde(default)]
+    pub respawn_window_ms: Option<u64>,
+    /// How the process is set up before it runs its command.
+    #[serde(default)]
+    pub exec: ExecSettings,
+    /// `ready-fd N` or `ready-file PATH`: the service says when it is
+    /// ready, and the services after it wait for that rather than for the
+    /// spawn. Default: ready once spawned, as in the original.
+    #[serde(default)]
+    pub ready: Option<ReadyNotice>,
+    /// `ready-timeout DURATION`: how long a start may take to become
+    /// ready before the service is stopped and failed. Default:
+    /// `Options::ready_timeout_ms`.
+    #[serde(default)]
+    pub ready_timeout_ms: Option<u64>,
+}
+
+/// How a service says it is ready.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadyNotice {
+    /// It writes a newline to this fd (as in s6 and dinit).
+    Fd(u32),
+    /// This file appears.
+    File(String),
+}
+
+/// Settings the child applies between fork and exec. Empty: the process
+/// runs as init's children always did (root, `/`, init's limits).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExecSettings {
+    /// `user NAME`: a user name or a numeric uid.
+    pub user: Option<String>,
+    /// `group NAME [NAME...]`: the primary group, then supplementary ones.
+    /// Without it the user's own group; the user's groups from the group
+    /// database are supplementary groups in any case.
+    pub groups: Vec<String>,
+    /// `env KEY=VALUE ...`: in file order, after the env files.
+    pub env: Vec<(String, String)>,
+    /// `env-file PATH`: read at every start, after init's env file.
+    pub env_file: Option<String>,
+    /// `working-dir PATH`.
+    pub working_dir: Option<String>,
+    /// `rlimit NAME SOFT [HARD]`, one per resource, in file order.
+    pub rlimits: Vec<ResourceLimit>,
+    /// `umask OCTAL`.
+    pub umask: Option<u32>,
+    /// `nice N`, from -20 to 19.
+    pub nice: Option<i32>,
+    /// `oom-score-adjust N`, from -1000 to 1000.
+    pub oom_score_adjust: Option<i32>,
+}
+
+impl ExecSettings {
+    pub fn is_empty(&self) -> bool {
+        *self == ExecSettings::default()
+    }
+}
+
+/// One `rlimit` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ResourceLimit {
+    pub resource: Resource,
+    pub soft: LimitValue,
+    pub hard: LimitValue,
+}
+
+/// The resources `rlimit` can set, named as in `ulimit` and prlimit(1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resource {
+    As,
+    Core,
+    Cpu,
+    Data,
+    Fsize,
+    Memlock,
+    Nofile,
+    Nproc,
+    Rss,
+    Stack,
+}
+
+impl Resource {
+    pub const ALL: [Resource; 10] = [
+        Resource::As,
+        Resource::Core,
+        Resource::Cpu,
+        Resource::Data,
+        Resource::Fsize,
+        Resource::Memlock,
+        Resource::Nofile,
+        Resource::Nproc,
+        Resource::Rss,
+        Resource::Stack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::As => "as",
+            Resource::Core => "core",
+            Resource::Cpu => "cpu",
+            Resource::Data => "data",
+            Resource::Fsize => "fsize",
+            Resource::Memlock => "memlock",
+            Resource::Nofile => "nofile",
+            Resource::Nproc => "nproc",
+            Resource::Rss => "rss",
+            Resource::Stack => "stack",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Resource> {
+        Resource::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+/// A limit: a number (bytes, seconds or a count, as setrlimit(2) says) or
+/// none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LimitValue {
+    Unlimited,
+    Value(u64),
 }
 
 impl ServiceDef {

@@ -27,7 +27,9 @@
 //! soon as every predecessor the resolver gave it is satisfied; unrelated
 //! services start in parallel. `wait` is satisfied when it exits (success or
 //! not) or its spawn fails; `once` and `respawn` when `Spawned` (or the spawn
-//! failed); a milestone (no `exec`) is Done as soon as its predecessors are.
+//! failed) or, with `ready-fd`/`ready-file`, when `Ready` comes (`ready.rs`:
+//! no word within the ready timeout stops it, and it ends Failed); a service
+//! that ends for good unsatisfied is satisfied then; a milestone (no `exec`) is Done as soon as its predecessors are.
 //! An admin-stopped service counts as satisfied, so nothing blocks forever.
 //! A service an admin started before its target ran counts as started, but
 //! a `wait` one still has to exit.
@@ -39,17 +41,26 @@
 //! so even a wrong order cannot deadlock a run.
 //!
 //! Respawn. A `respawn` service that exits is spawned again, never sooner
-//! than [`Options::respawn_delay_ms`] after its last spawn (state
-//! Restarting meanwhile). With `limit N` it gives up (Failed) after an exit
-//! or spawn failure once N runs in a row have been made. An admin start,
-//! and its target's run queueing it, reset the count.
+//! than its respawn delay after its last spawn (state Restarting
+//! meanwhile). The delay (`backoff.rs`) starts at `respawn-delay` (default
+//! [`Options::respawn_delay_ms`]) and doubles after every short run up to
+//! `respawn-delay-max` (default: no doubling). With `limit N` it gives up
+//! (Failed) after an exit or spawn failure once N runs in a row have been
+//! made. An admin start, and its target's run queueing it, reset the count
+//! and the delay; so does a run that lasted `respawn-window`, as the
+//! first run of a new series.
 //!
-//! Admin requests. Stop: TERM to a live process (Stopping, then Stopped on
-//! exit, never restarted); a pending respawn, a Waiting or an Inactive
+//! Stopping a process (`stop.rs`): its stop signal (`stop-signal`, default
+//! TERM) goes out, and KILL once its stop timeout (`stop-timeout`, default
+//! [`Options::stop_timeout_ms`]) has passed without the exit. The driver
+//! sends both to the service's process group.
+//!
+//! Admin requests. Stop: the stop signal to a live process (Stopping, then
+//! Stopped on exit, never restarted); a pending respawn, a Waiting or an Inactive
 //! service becomes Stopped at once; Done and Failed are left alone. Start:
 //! from Inactive, Done, Failed, Stopped or Restarting, spawn at once with the
 //! count reset, ignoring ordering; a Stopping service is started again once
-//! it exits. Restart: a live process gets TERM and is spawned again on exit;
+//! it exits. Restart: a live process is stopped and is spawned again on exit;
 //! otherwise like start. Once shutdown or reboot has begun, Start and
 //! Restart are ignored (the machine is going down) but Stop still works.
 //!
@@ -57,7 +68,13 @@
 //! are ignored, as in the original. The switch drops pending boot work
 //! (Waiting boot services stay unstarted), stops respawning (pending
 //! respawns become Stopped, exits no longer restart, pending admin restarts
-//! are forgotten) and runs the final target by the same ordering rules.
+//! are forgotten), then winds down (`wind_down.rs`): every live service
+//! not of the final target is stopped, in reverse dependency order (a
+//! service once every live service that starts after it, directly or
+//! through services that are not alive, has ended), each bounded by its
+//! stop timeout and then [`Options::kill_grace_ms`] for the KILL to work.
+//! Nothing of the boot run starts any more. Then it runs the final target
+//! by the same ordering rules.
 //! Every service spawned for it is bounded by
 //! [`Options::final_service_timeout_ms`]: an unanswered spawn or a `wait`
 //! process that has not exited by then is given up on and treated as
@@ -100,12 +117,16 @@
 //! service holds, unknown service ids, and a second `Boot`.
 
 mod admin;
+mod backoff;
 mod entry;
 mod process;
 mod readiness;
+mod ready;
 mod reload;
 mod run;
+mod stop;
 mod timers;
+mod wind_down;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -120,6 +141,7 @@ use entry::Entry;
 use run::TargetRun;
 use timers::Timers;
 pub use timers::{Timer, TimerKind};
+use wind_down::WindDown;
 
 /// Settings that shape policy. All times in milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +159,22 @@ pub struct Options {
     /// satisfied (spawn answered, and for `wait` exited) before it is given
     /// up on. Default: 30000.
     pub final_service_timeout_ms: u64,
+    /// How long a stop waits for the exit before KILL, for services
+    /// without `stop-timeout`. Default: 5000.
+    #[serde(default = "default_stop_timeout_ms")]
+    pub stop_timeout_ms: u64,
+    /// How long a service with `ready-fd` or `ready-file` may take to say
+    /// it is ready, for services without `ready-timeout`. Default: 30000.
+    #[serde(default = "default_ready_timeout_ms")]
+    pub ready_timeout_ms: u64,
+}
+
+fn default_ready_timeout_ms() -> u64 {
+    30_000
+}
+
+fn default_stop_timeout_ms() -> u64 {
+    5000
 }
 
 impl Default for Options {
@@ -146,6 +184,8 @@ impl Default for Options {
             respawn_delay_ms: 100,
             kill_grace_ms: 5000,
             final_service_timeout_ms: 30_000,
+            stop_timeout_ms: default_stop_timeout_ms(),
+            ready_timeout_ms: default_ready_timeout_ms(),
         }
     }
 }
@@ -158,6 +198,9 @@ enum Phase {
     Idle,
     /// The boot target runs or has completed.
     Up,
+    /// Shutdown or reboot was asked for: the live services are being
+    /// stopped before the final target runs.
+    WindDown(PowerAction),
     /// The shutdown or reboot target runs.
     FinalTarget(PowerAction),
     /// The final target completed; `KillAll{TERM}` was sent and the grace
@@ -195,6 +238,9 @@ pub struct Supervisor {
     /// that already ran are Done".
     targets_run: Vec<Target>,
     timers: Timers,
+    /// The wind-down's plan while the phase is `WindDown`.
+    #[serde(default)]
+    wind_down: Option<WindDown>,
     /// Not part of the saved state: a driver drains it before saving.
     #[serde(skip)]
     outputs: VecDeque<Output>,
@@ -215,6 +261,7 @@ impl Supervisor {
             run: None,
             targets_run: Vec::new(),
             timers: Timers::default(),
+            wind_down: None,
             outputs: VecDeque::new(),
         };
         for def in services {
@@ -286,8 +333,7 @@ impl Supervisor {
             Event::Boot => self.handle_boot(now),
             Event::Spawned { service, pid } => self.handle_spawned(now, service, pid),
             Event::SpawnFailed { service, error } => {
-                let _ = error;
-                self.handle_spawn_failed(now, service)
+                self.handle_spawn_failed(now, service, error.message)
             }
             Event::Exited { pid, status } => self.handle_exited(now, pid, status),
             Event::Shutdown => self.handle_final_target(now, PowerAction::PowerOff),
@@ -296,6 +342,7 @@ impl Supervisor {
             Event::Start(id) => self.handle_start(now, id),
             Event::Stop(id) => self.handle_stop(now, id),
             Event::Restart(id) => self.handle_restart(now, id),
+            Event::Ready(id) => self.handle_ready(now, id),
         }
     }
 
@@ -310,6 +357,8 @@ impl Supervisor {
                 TimerKind::Respawn(id) => self.fire_respawn(now, id),
                 TimerKind::FinalService(id) => self.fire_final_service_timeout(now, id),
                 TimerKind::KillGrace => self.finish(),
+                TimerKind::StopTimeout(id) => self.fire_stop_timeout(now, id),
+                TimerKind::Ready(id) => self.fire_ready_timeout(now, id),
             }
         }
     }
@@ -376,6 +425,8 @@ impl Supervisor {
             queued_at: None,
             spawned_at: None,
             exited_at: None,
+            error: None,
+            ready: None,
         });
         self.entries.insert(id, entry);
         id

@@ -29,6 +29,7 @@ fn service(index: usize, target: Target) -> ServiceDef {
         after: Vec::new(),
         before: Vec::new(),
         exec: vec![vec!["true".to_string()]],
+        settings: Default::default(),
     }
 }
 

@@ -460,21 +460,25 @@ fn shutdown_runs_its_target_then_the_safety_net_then_power_off() {
     d.boot();
     d.advance_to(1000);
     d.event(Event::Shutdown);
+    // The wind-down comes first: getty is stopped before swclock starts.
+    assert_eq!(d.spawned_names(), ["getty"]);
+    assert_eq!(d.state("getty"), "stopping");
+    d.advance_to(1005);
+    d.killed("getty", 15);
+    assert_eq!(d.state("getty"), "stopped", "no respawn on the way down");
     assert_eq!(d.spawned_names(), ["getty", "swclock"]);
     d.advance_to(1010);
     d.exit("swclock", 0);
     d.advance_to(1020);
     d.exit("umount", 0);
-    // getty is still tracked: KillAll{TERM}, and the end once it is gone.
+    // Nothing is tracked any more: the safety net runs straight through.
     assert_eq!(
-        final_outputs(&d),
+        final_outputs(&d)[..1],
         [Output::KillAll {
             signal: Signal::Term
         }]
     );
-    d.advance_to(1030);
-    d.killed("getty", 15);
-    assert_eq!(d.state("getty"), "stopped", "no respawn on the way down");
+    assert_eq!(final_outputs(&d)[1..], SAFETY_NET_OFF);
     assert_eq!(d.powers(), 1);
     insta::assert_snapshot!(d.trace_text());
 }
@@ -551,26 +555,45 @@ fn a_process_that_turns_up_after_its_spawn_was_given_up_on_gets_term() {
 }
 
 #[test]
-fn a_service_ignoring_term_at_the_end_gets_kill_after_the_grace() {
+fn a_service_ignoring_term_on_the_way_down_gets_kill_at_its_stop_timeout() {
     let mut d = Driver::new(vec![svc("stubborn", Respawn, Boot)]);
     d.boot();
     d.advance_to(500);
     d.event(Event::Shutdown);
+    let stubborn = d.id("stubborn");
+    let kill = Output::Signal {
+        service: stubborn,
+        pid: d.pid("stubborn"),
+        signal: Signal::Kill,
+    };
+    assert_eq!(completions(&d, Shutdown), 0, "the wind-down waits for it");
+    d.advance_to(5499);
+    assert!(!d.outputs.iter().any(|(_, o)| *o == kill));
+    d.advance_to(5500);
+    assert_eq!(d.outputs.last().map(|(_, o)| o.clone()), Some(kill));
+    d.killed("stubborn", 9);
     assert_eq!(
         completions(&d, Shutdown),
         1,
         "an empty target completes at once"
     );
-    assert_eq!(
-        final_outputs(&d),
-        [Output::KillAll {
-            signal: Signal::Term
-        }]
-    );
-    d.advance_to(5499);
-    assert_eq!(d.powers(), 0);
-    d.advance_to(5500);
     assert_eq!(final_outputs(&d)[1..], SAFETY_NET_OFF);
+}
+
+#[test]
+fn a_service_that_survives_kill_holds_the_wind_down_only_for_the_grace() {
+    let mut d = Driver::new(vec![
+        svc("dstate", Respawn, Boot),
+        svc("halt", Wait, Shutdown),
+    ]);
+    d.boot();
+    d.event(Event::Shutdown);
+    d.advance_to(9_999);
+    assert_eq!(d.spawned_names(), ["dstate"]);
+    // stop timeout 5 s, then the kill grace of 5 s for KILL to work.
+    d.advance_to(10_000);
+    assert_eq!(d.spawned_names(), ["dstate", "halt"]);
+    assert_eq!(d.state("dstate"), "stopping");
 }
 
 #[test]
@@ -636,8 +659,9 @@ fn shutdown_during_boot_drops_pending_work_and_ends_in_bounded_time() {
     d.boot();
     d.advance_to(50);
     d.event(Event::Shutdown);
+    // The wind-down stops fsck; net never starts.
+    d.killed("fsck", 15);
     d.exit("halt", 0);
-    // fsck never exits; net never starts.
     d.advance_to(100_000);
     assert_eq!(d.spawned_names(), ["fsck", "halt"]);
     assert_eq!(d.state("net"), "waiting");
@@ -989,7 +1013,9 @@ fn during_shutdown_stop_works_but_start_and_restart_are_ignored() {
     d.start("fsck");
     d.restart("sshd");
     assert_eq!(d.spawned_names(), spawns);
-    assert_eq!(d.state("sshd"), "running");
+    assert_eq!(d.state("sshd"), "stopping", "the wind-down stops it");
+    d.killed("sshd", 15);
+    assert_eq!(d.state("sshd"), "stopped", "and the restart is forgotten");
     // Stopping the hanging service lets the shutdown go on at once.
     d.stop("hang");
     assert_eq!(completions(&d, Shutdown), 1);

@@ -56,6 +56,7 @@ fn def_strategy(name: &'static str) -> impl Strategy<Value = ServiceDef> {
                 } else {
                     vec![vec![base, variant.to_string()]]
                 },
+                settings: Default::default(),
             }
         })
 }

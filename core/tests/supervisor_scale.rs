@@ -43,6 +43,7 @@ fn random_dag(target: Target) -> Vec<ServiceDef> {
             },
             before: Vec::new(),
             exec: vec![vec![name(i)]],
+            settings: Default::default(),
         })
         .collect()
 }

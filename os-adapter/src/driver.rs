@@ -11,24 +11,27 @@
 //! signalfd itself is gone, init falls back to reaping forever.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use init_core::events::{Event, Output, Pid, PowerAction, ServiceId};
+use init_core::events::{Event, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
 use init_core::protocol::{self, Command, Reply, ServiceEntry};
-use init_core::service::Target;
+use init_core::service::{ReadyNotice, Target};
 use init_core::supervisor::{Options, Supervisor};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
+use crate::cgroup::{self, Cgroups};
 use crate::clock::Clock;
 use crate::config::{load_config, LoadedConfig};
 use crate::console::Console;
 use crate::control::{BindOutcome, ControlSocket};
 use crate::power::{self, Mode};
+use crate::readiness::{ReadinessWatch, FILE_CHECK_INTERVAL};
 use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
-use crate::spawn::{spawn_service, Environment};
+use crate::spawn::{spawn_service_with, Environment};
 
 /// Test builds only (feature `test-panic-hook`): a status request naming
 /// this pattern panics in the request handler.
@@ -58,6 +61,12 @@ struct World {
     last_bind_failure: Option<String>,
     /// Set when the core asked to bind (boot done, a service exited).
     check_socket: bool,
+    /// Services whose process has yet to say it is ready.
+    readiness: ReadinessWatch,
+    /// A cgroup per service, or why there are none (process groups then).
+    cgroups: Result<Cgroups, String>,
+    /// Which service each live pid belongs to, to finish a stop.
+    pid_services: BTreeMap<Pid, ServiceId>,
 }
 
 pub struct Driver {
@@ -101,6 +110,9 @@ impl Driver {
                 environment: Environment::from_env_file(&config.env.unwrap_or_default()),
                 last_bind_failure: None,
                 check_socket: true,
+                readiness: ReadinessWatch::default(),
+                cgroups: Cgroups::open(),
+                pid_services: BTreeMap::new(),
             },
         }
     }
@@ -145,6 +157,9 @@ impl Driver {
             if self.world.console.has_pending() {
                 fds.push(PollFd::new(self.world.console.as_fd(), PollFlags::POLLOUT));
             }
+            for fd in self.world.readiness.poll_fds() {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
+            }
             for (fd, wants_write) in self.control.poll_fds() {
                 let flags = if wants_write {
                     PollFlags::POLLOUT
@@ -185,6 +200,10 @@ impl Driver {
             }
         }
 
+        for service in self.world.readiness.take_ready() {
+            self.world.handle(Event::Ready(service));
+        }
+
         let world = &mut self.world;
         self.control.serve(Instant::now(), |request| {
             world.handle_request(request.command)
@@ -216,10 +235,12 @@ impl Driver {
             .control
             .next_deadline()
             .map(|at| at.saturating_duration_since(Instant::now()));
-        let soonest = match (core, control) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let files = self
+            .world
+            .readiness
+            .watches_files()
+            .then_some(FILE_CHECK_INTERVAL);
+        let soonest = [core, control, files].into_iter().flatten().min();
         match soonest {
             None => PollTimeout::NONE,
             Some(left) => PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX),
@@ -231,8 +252,31 @@ impl World {
     /// Feeds one event at the current time and carries out what follows.
     fn handle(&mut self, event: Event) {
         let now = self.clock.now();
+        let ended = match &event {
+            Event::Exited { pid, .. } => self.pid_services.remove(pid),
+            _ => None,
+        };
         self.core.handle_event(now, event);
         self.carry_out_outputs();
+        if let Some(service) = ended {
+            self.finish_stop(service);
+        }
+    }
+
+    /// A stopped service's main process is gone: what it left in its
+    /// cgroup (a child that ignored the stop signal, a double-forked
+    /// daemon) goes too, so that stopped means nothing of it runs.
+    fn finish_stop(&mut self, service: ServiceId) {
+        let (Ok(cgroups), Some(status)) = (&self.cgroups, self.core.service(service)) else {
+            return;
+        };
+        if status.state == ServiceState::Stopped
+            && cgroups
+                .processes(&status.def.name)
+                .is_some_and(|pids| !pids.is_empty())
+        {
+            cgroups.signal(&status.def.name, Signal::Kill);
+        }
     }
 
     fn carry_out_outputs(&mut self) {
@@ -243,14 +287,58 @@ impl World {
 
     fn carry_out(&mut self, output: Output) {
         match output {
-            Output::Spawn { service, exec, tty } => {
+            Output::Spawn {
+                service,
+                exec,
+                tty,
+                settings,
+            } => {
                 let name = self
                     .core
                     .service(service)
                     .map(|s| s.def.name.clone())
                     .unwrap_or_else(|| format!("#{}", service.0));
-                let event = match spawn_service(&name, &exec, tty.as_ref(), &self.environment) {
-                    Ok(pid) => Event::Spawned { service, pid },
+                let ready = self
+                    .core
+                    .service(service)
+                    .and_then(|s| s.def.settings.ready.clone());
+                self.readiness.forget(service);
+                let ready_fd = match &ready {
+                    Some(ReadyNotice::Fd(fd)) => Some(*fd),
+                    Some(ReadyNotice::File(path)) => {
+                        // A file left by an earlier run must not pass for
+                        // this one's word.
+                        let _ = std::fs::remove_file(path);
+                        None
+                    }
+                    None => None,
+                };
+                let cgroup_procs = match &mut self.cgroups {
+                    Ok(cgroups) => cgroups.procs_file_for(&name),
+                    Err(_) => None,
+                };
+                let spawned = spawn_service_with(
+                    &name,
+                    &exec,
+                    tty.as_ref(),
+                    &self.environment,
+                    &settings,
+                    ready_fd,
+                    cgroup_procs.as_deref(),
+                );
+                let event = match spawned {
+                    Ok(spawned) => {
+                        if let Some(pipe) = spawned.ready_pipe {
+                            self.readiness.watch_fd(service, pipe);
+                        } else if let Some(ReadyNotice::File(path)) = ready {
+                            self.readiness.watch_file(service, path.into());
+                        }
+                        self.pid_services.insert(spawned.pid, service);
+                        Event::Spawned {
+                            service,
+                            pid: spawned.pid,
+                        }
+                    }
                     Err(error) => {
                         self.console.message(&error.message);
                         Event::SpawnFailed { service, error }
@@ -261,7 +349,17 @@ impl World {
                 let now = self.clock.now();
                 self.core.handle_event(now, event);
             }
-            Output::Signal { pid, signal, .. } => power::signal_process(pid, signal),
+            Output::Signal {
+                service,
+                pid,
+                signal,
+            } => {
+                power::signal_service(pid, signal);
+                // The cgroup reaches what left the process group too.
+                if let (Ok(cgroups), Some(status)) = (&self.cgroups, self.core.service(service)) {
+                    cgroups.signal(&status.def.name, signal);
+                }
+            }
             Output::KillAll { signal } => {
                 let known: Vec<Pid> = self.core.services().filter_map(|s| s.pid).collect();
                 power::kill_all(self.settings.mode, signal, &known);
@@ -276,6 +374,12 @@ impl World {
             Output::TargetComplete { target } => {
                 if target == Target::Boot {
                     self.check_socket = true;
+                    // A boot service may have mounted cgroup2 (a real
+                    // machine mounts it early in boot): the services
+                    // started from now on get cgroups.
+                    if self.cgroups.is_err() {
+                        self.cgroups = Cgroups::open();
+                    }
                 }
             }
             Output::Sync => nix::unistd::sync(),
@@ -284,6 +388,9 @@ impl World {
                     PowerAction::PowerOff => "powering off",
                     PowerAction::Reboot => "rebooting",
                 });
+                if let Ok(cgroups) = &mut self.cgroups {
+                    cgroups.remove_empty();
+                }
                 self.flush_console_before_the_end();
                 let why = power::power(self.settings.mode, action);
                 self.console.message(&why);
@@ -358,7 +465,17 @@ impl World {
                 return Reply::status(
                     ids.into_iter()
                         .filter_map(|id| self.core.service(id))
-                        .map(ServiceEntry::from_status)
+                        .map(|status| {
+                            let mut entry = ServiceEntry::from_status(status);
+                            let processes = match &self.cgroups {
+                                Ok(cgroups) => cgroups.processes(&status.def.name),
+                                Err(_) => None,
+                            };
+                            entry.stop_scope =
+                                Some(cgroup::scope_name(processes.is_some()).to_string());
+                            entry.processes = processes.map(|p| p.len() as u32);
+                            entry
+                        })
                         .collect(),
                 );
             }

@@ -14,14 +14,17 @@
 //! - [`power`]: reboot(2), exit and kill-all for each way init runs;
 //! - [`clock`]: monotonic milliseconds since start.
 
+pub mod cgroup;
 pub mod client;
 pub mod clock;
 pub mod config;
 pub mod console;
 pub mod control;
 pub mod driver;
+pub mod exec_settings;
 pub mod loader;
 pub mod power;
+pub mod readiness;
 pub mod reap;
 #[cfg(test)]
 mod scratch;

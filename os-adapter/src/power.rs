@@ -30,6 +30,11 @@ pub fn to_nix(signal: Signal) -> NixSignal {
     match signal {
         Signal::Term => NixSignal::SIGTERM,
         Signal::Kill => NixSignal::SIGKILL,
+        Signal::Hup => NixSignal::SIGHUP,
+        Signal::Int => NixSignal::SIGINT,
+        Signal::Quit => NixSignal::SIGQUIT,
+        Signal::Usr1 => NixSignal::SIGUSR1,
+        Signal::Usr2 => NixSignal::SIGUSR2,
     }
 }
 
@@ -45,6 +50,27 @@ fn send(pid: NixPid, signal: Signal) {
     let _ = kill(pid, to_nix(signal));
     if signal == Signal::Term {
         let _ = kill(pid, NixSignal::SIGCONT);
+    }
+}
+
+/// Signals a service's process group, so that its children go too. Every
+/// service runs in a session of its own (see `spawn`), so the group id is
+/// the service's pid. A child that is not a group leader (setsid failed,
+/// or the group is already gone but the leader is not reaped) still gets
+/// the signal directly.
+pub fn signal_service(pid: Pid, signal: Signal) {
+    if pid.0 <= 1 {
+        // kill(-1) and kill(0) mean "everything" and "my own group".
+        return;
+    }
+    if kill(NixPid::from_raw(-pid.0), to_nix(signal)).is_err() {
+        signal_process(pid, signal);
+        return;
+    }
+    // A stopped (SIGSTOP) process would hold a stop signal pending until
+    // the KILL: wake the group so that it can act on it now.
+    if signal != Signal::Kill {
+        let _ = kill(NixPid::from_raw(-pid.0), NixSignal::SIGCONT);
     }
 }
 

@@ -22,9 +22,11 @@ use std::os::raw::c_char;
 
 use init_core::envfile::EnvFile;
 use init_core::events::{Pid, SpawnError};
-use init_core::service::Tty;
+use init_core::service::{ExecSettings, Tty};
 use nix::errno::Errno;
 use nix::libc;
+
+use crate::exec_settings::{self, PreparedSettings, Step};
 
 /// Where a command without a `/` is looked for when the env file sets no
 /// `PATH`. The service itself still gets only the env file's variables.
@@ -38,26 +40,36 @@ pub const EXIT_CANNOT_RUN: i32 = 127;
 /// prepared once per (re)load rather than once per spawn.
 #[derive(Debug, Default)]
 pub struct Environment {
+    /// The variables, for services that add their own (`env`, `env-file`).
+    vars: Vec<(String, String)>,
     envp: Vec<CString>,
     search_path: Vec<String>,
 }
 
 impl Environment {
     pub fn from_env_file(env: &EnvFile) -> Environment {
-        let envp = env
-            .vars
+        Environment::from_vars(env.vars.clone())
+    }
+
+    fn from_vars(vars: Vec<(String, String)>) -> Environment {
+        let envp = vars
             .iter()
             // The parser refuses NULs, so this drops nothing in practice.
             .filter_map(|(k, v)| CString::new(format!("{k}={v}")).ok())
             .collect();
-        let search_path = env
-            .get("PATH")
-            .unwrap_or(DEFAULT_SEARCH_PATH)
+        let search_path = vars
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map_or(DEFAULT_SEARCH_PATH, |(_, v)| v.as_str())
             .split(':')
             .filter(|dir| !dir.is_empty())
             .map(str::to_string)
             .collect();
-        Environment { envp, search_path }
+        Environment {
+            vars,
+            envp,
+            search_path,
+        }
     }
 }
 
@@ -142,14 +154,60 @@ fn pointer_array(strings: &[CString]) -> Vec<*const c_char> {
         .collect()
 }
 
-/// Starts the process for `service`. Returns once forked; the exit comes
-/// later through SIGCHLD like any other.
+/// Starts the process for `service` with no execution settings: as root,
+/// in `/`, with init's limits.
 pub fn spawn_service(
     service: &str,
     exec: &[Vec<String>],
     tty: Option<&Tty>,
     env: &Environment,
 ) -> Result<Pid, SpawnError> {
+    spawn_service_with(
+        service,
+        exec,
+        tty,
+        env,
+        &ExecSettings::default(),
+        None,
+        None,
+    )
+    .map(|spawned| spawned.pid)
+}
+
+/// A started process, with the read end of its `ready-fd` pipe if it has
+/// one.
+#[derive(Debug)]
+pub struct Spawned {
+    pub pid: Pid,
+    pub ready_pipe: Option<std::os::fd::OwnedFd>,
+}
+
+/// Starts the process for `service`. Returns once forked (and, with
+/// settings, once the child has applied them); the exit comes later
+/// through SIGCHLD like any other. A setting the system refuses is a
+/// `SpawnError` naming it.
+pub fn spawn_service_with(
+    service: &str,
+    exec: &[Vec<String>],
+    tty: Option<&Tty>,
+    env: &Environment,
+    settings: &ExecSettings,
+    ready_fd: Option<u32>,
+    cgroup_procs: Option<&std::ffi::CStr>,
+) -> Result<Spawned, SpawnError> {
+    let own_env;
+    let env = if settings.env.is_empty() && settings.env_file.is_none() {
+        env
+    } else {
+        own_env =
+            Environment::from_vars(exec_settings::service_vars(service, settings, &env.vars)?);
+        &own_env
+    };
+    let prepared = if settings.is_empty() {
+        None
+    } else {
+        Some(exec_settings::prepare(service, settings)?)
+    };
     let commands = exec
         .iter()
         .map(|argv| prepare_command(service, argv, env))
@@ -172,6 +230,19 @@ pub fn spawn_service(
     let argvs: Vec<Vec<*const c_char>> = commands.iter().map(|c| pointer_array(&c.argv)).collect();
     let envp = pointer_array(&env.envp);
     let fork_failure = format!("init: {service}: cannot fork: ").into_bytes();
+    // The child reports a setting it could not apply through this pipe;
+    // applying them all closes it. Only with settings: without, a spawn
+    // stays one fork and no wait.
+    let report = match &prepared {
+        Some(_) => Some(ReportPipe::open(service)?),
+        None => None,
+    };
+    // `ready-fd N`: the child gets the write end as fd N; init reads the
+    // other end, non-blocking, in its loop.
+    let ready = match ready_fd {
+        Some(target) => Some(ReadyPipe::open(service, target)?),
+        None => None,
+    };
 
     // SAFETY: init is single-threaded, and the child below makes only
     // async-signal-safe calls on memory prepared above, then execs or exits.
@@ -190,6 +261,10 @@ pub fn spawn_service(
                 envp: &envp,
                 tty: tty.as_ref(),
                 fork_failure: &fork_failure,
+                settings: prepared.as_ref(),
+                report_fd: report.as_ref().map(|r| r.write_fd),
+                ready: ready.as_ref().map(|r| (r.write_fd, r.target)),
+                cgroup_procs,
             };
             // SAFETY: we are the freshly forked child. Nothing in `run`
             // should panic, but a panic unwinding out of here would return
@@ -197,7 +272,146 @@ pub fn spawn_service(
             let _ = std::panic::catch_unwind(|| unsafe { child.run() });
             unsafe { libc::_exit(EXIT_CANNOT_RUN) }
         }
-        pid => Ok(Pid(pid)),
+        pid => match report.and_then(ReportPipe::wait_for_child) {
+            None => Ok(Spawned {
+                pid: Pid(pid),
+                ready_pipe: ready.map(ReadyPipe::into_read_end),
+            }),
+            Some((step, errno)) => {
+                // The child has exited (or is about to): reap it here,
+                // since no service will ever own its pid.
+                // SAFETY: plain waitpid on our own child.
+                unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+                Err(SpawnError {
+                    errno: format!("{errno:?}"),
+                    message: exec_settings::describe_failure(service, settings, step, errno),
+                })
+            }
+        },
+    }
+}
+
+/// The pipe a `ready-fd` service writes its newline to.
+struct ReadyPipe {
+    read_fd: libc::c_int,
+    write_fd: libc::c_int,
+    target: libc::c_int,
+}
+
+impl ReadyPipe {
+    fn open(service: &str, target: u32) -> Result<ReadyPipe, SpawnError> {
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: pipe2 fills the array on success.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
+            let errno = Errno::last();
+            return Err(SpawnError {
+                errno: format!("{errno:?}"),
+                message: format!("{service}: cannot make the ready pipe: {}", errno.desc()),
+            });
+        }
+        Ok(ReadyPipe {
+            read_fd: fds[0],
+            write_fd: fds[1],
+            target: libc::c_int::try_from(target).unwrap_or(3),
+        })
+    }
+
+    /// In the parent after the fork: the write end is the child's.
+    fn into_read_end(self) -> std::os::fd::OwnedFd {
+        use std::os::fd::FromRawFd;
+        // Not dropped: the read end lives on in the OwnedFd.
+        let pipe = std::mem::ManuallyDrop::new(self);
+        // SAFETY: our own fds, each closed or owned exactly once.
+        unsafe {
+            libc::close(pipe.write_fd);
+            std::os::fd::OwnedFd::from_raw_fd(pipe.read_fd)
+        }
+    }
+}
+
+impl Drop for ReadyPipe {
+    fn drop(&mut self) {
+        // Only reached when the spawn failed: `into_read_end` forgets it.
+        // SAFETY: our own fds.
+        unsafe {
+            libc::close(self.read_fd);
+            libc::close(self.write_fd);
+        }
+    }
+}
+
+/// The pipe over which a child reports the setting it could not apply: a
+/// step code and an errno, 8 bytes, or nothing once everything is applied.
+struct ReportPipe {
+    read_fd: libc::c_int,
+    write_fd: libc::c_int,
+}
+
+/// How long init waits for a child to apply its settings. They are a few
+/// quick syscalls; a `working-dir` on a hung network file system must not
+/// hang init, so past this the spawn counts as made.
+const SETTINGS_PATIENCE_MS: libc::c_int = 2000;
+
+impl ReportPipe {
+    fn open(service: &str) -> Result<ReportPipe, SpawnError> {
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: pipe2 fills the array on success.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            let errno = Errno::last();
+            return Err(SpawnError {
+                errno: format!("{errno:?}"),
+                message: format!("{service}: cannot make a pipe: {}", errno.desc()),
+            });
+        }
+        Ok(ReportPipe {
+            read_fd: fds[0],
+            write_fd: fds[1],
+        })
+    }
+
+    /// In the parent, after the fork: what the child reported, if anything.
+    fn wait_for_child(self) -> Option<(Step, Errno)> {
+        // SAFETY: our own fds; the write end is the child's now.
+        unsafe { libc::close(self.write_fd) };
+        let mut buffer = [0u8; 8];
+        let mut filled = 0;
+        while filled < buffer.len() {
+            let mut poll = libc::pollfd {
+                fd: self.read_fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one pollfd, then a read into the rest of the buffer.
+            let ready = unsafe { libc::poll(&mut poll, 1, SETTINGS_PATIENCE_MS) };
+            if ready < 0 && Errno::last() == Errno::EINTR {
+                continue;
+            }
+            if ready <= 0 {
+                break;
+            }
+            let read = unsafe {
+                libc::read(
+                    self.read_fd,
+                    buffer[filled..].as_mut_ptr().cast(),
+                    buffer.len() - filled,
+                )
+            };
+            if read < 0 && Errno::last() == Errno::EINTR {
+                continue;
+            }
+            if read <= 0 {
+                break;
+            }
+            filled += read as usize;
+        }
+        // SAFETY: our own fd.
+        unsafe { libc::close(self.read_fd) };
+        if filled < buffer.len() {
+            return None;
+        }
+        let step = u32::from_ne_bytes([buffer[0], buffer[1], buffer[2], buffer[3]]);
+        let errno = i32::from_ne_bytes([buffer[4], buffer[5], buffer[6], buffer[7]]);
+        Some((Step::from_code(step)?, Errno::from_raw(errno)))
     }
 }
 
@@ -208,6 +422,13 @@ struct Child<'a> {
     envp: &'a [*const c_char],
     tty: Option<&'a PreparedTty>,
     fork_failure: &'a [u8],
+    settings: Option<&'a PreparedSettings>,
+    /// The write end of the report pipe, when there are settings.
+    report_fd: Option<libc::c_int>,
+    /// The write end of the ready pipe and the fd it must become.
+    ready: Option<(libc::c_int, libc::c_int)>,
+    /// The `cgroup.procs` of the service's cgroup, to join first.
+    cgroup_procs: Option<&'a std::ffi::CStr>,
 }
 
 /// The signals a runner passes on to its command.
@@ -227,6 +448,28 @@ impl Child<'_> {
         // A session of its own: a service's process group is not init's, so
         // a Ctrl-C on the console or a group signal never reaches the rest.
         libc::setsid();
+        // Into the service's cgroup before anything else can fork. A
+        // failure leaves it in init's cgroup: stop then reaches only its
+        // process group, as without cgroups.
+        if let Some(procs) = self.cgroup_procs {
+            let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd >= 0 {
+                libc::write(fd, b"0".as_ptr().cast(), 1);
+                libc::close(fd);
+            }
+        }
+        // Before the tty: a tty that blocks on open (a serial line waiting
+        // for carrier) must not keep init waiting for the report.
+        if let (Some(settings), Some(fd)) = (self.settings, self.report_fd) {
+            if let Err((step, errno)) = settings.apply() {
+                let mut message = [0u8; 8];
+                message[..4].copy_from_slice(&(step as u32).to_ne_bytes());
+                message[4..].copy_from_slice(&(errno as i32).to_ne_bytes());
+                libc::write(fd, message.as_ptr().cast(), message.len());
+                libc::_exit(EXIT_CANNOT_RUN);
+            }
+            libc::close(fd);
+        }
         if let Some(tty) = self.tty {
             let fd = libc::open(tty.path.as_ptr(), tty.flags, 0o644 as libc::c_uint);
             if fd < 0 {
@@ -244,7 +487,16 @@ impl Child<'_> {
                 libc::close(fd);
             }
         }
-        close_fds_from_3();
+        let kept = self.ready.map(|(write_fd, target)| {
+            if write_fd == target {
+                // dup2 onto itself would keep close-on-exec.
+                libc::fcntl(target, libc::F_SETFD, 0);
+            } else {
+                libc::dup2(write_fd, target);
+            }
+            target
+        });
+        close_fds_from_3(kept);
         if self.commands.len() == 1 {
             set_signal_mask(&[]);
             self.exec(0);
@@ -350,8 +602,16 @@ unsafe fn set_signal_mask(signals: &[libc::c_int]) -> libc::sigset_t {
 /// Closes every fd from 3 up. `close_range(2)` needs no /proc (the original
 /// listed /proc/self/fd, which fails before /proc is mounted); kernels
 /// older than 5.9 lack it, and then a plain loop up to the fd limit does.
-unsafe fn close_fds_from_3() {
-    if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) == 0 {
+unsafe fn close_fds_from_3(keep: Option<libc::c_int>) {
+    if let Some(keep) = keep.filter(|&fd| fd >= 3) {
+        // Around the one fd to keep (`ready-fd`).
+        let below =
+            keep > 3 && libc::syscall(libc::SYS_close_range, 3u32, (keep - 1) as u32, 0u32) == 0;
+        let above = libc::syscall(libc::SYS_close_range, (keep + 1) as u32, u32::MAX, 0u32) == 0;
+        if (below || keep == 3) && above {
+            return;
+        }
+    } else if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) == 0 {
         return;
     }
     let mut limit: libc::rlimit = std::mem::zeroed();
@@ -360,7 +620,7 @@ unsafe fn close_fds_from_3() {
     } else {
         1024
     };
-    for fd in 3..max {
+    for fd in (3..max).filter(|&fd| Some(fd) != keep) {
         libc::close(fd);
     }
 }

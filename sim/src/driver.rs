@@ -16,12 +16,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use init_core::events::{
     Event, ExitStatus, Millis, Output, Pid, PowerAction, Report, ServiceId, Signal,
 };
-use init_core::service::{ServiceDef, ServiceType, Target};
+use init_core::service::{LimitValue, ServiceDef, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
 use serde_json::Value;
 
 use crate::invariants::{Bounds, Checker, Invariant, Violation};
-use crate::model::{signal_name, ProcessModel, SpawnOutcome, Subject, SIGKILL, SIGTERM};
+use crate::model::{
+    signal_name, signal_number, ProcessModel, SpawnOutcome, Subject, SIGKILL, SIGTERM,
+};
 use crate::scenario::{Action, Control, Scenario, Step};
 use crate::trace::{show_argv, Direction, TraceLine};
 
@@ -70,6 +72,7 @@ struct AgendaKey {
 #[derive(Debug, Clone, Copy)]
 enum Due {
     Exit(Pid),
+    Ready(Pid),
     Boot,
     Step(usize),
 }
@@ -168,6 +171,7 @@ impl Sim {
             respawn_delay_ms: options.respawn_delay_ms,
             kill_grace_ms: options.kill_grace_ms,
             final_service_timeout_ms: options.final_service_timeout_ms,
+            stop_timeout_ms: options.stop_timeout_ms,
         };
         let supervisor = Supervisor::new(services, options);
         let checker = Checker::new(bounds, &supervisor);
@@ -339,6 +343,13 @@ impl Sim {
     fn handle_due(&mut self, due: Due) {
         match due {
             Due::Boot => self.feed(Event::Boot),
+            Due::Ready(pid) => {
+                // Only a process that is still there (and not dying) says so.
+                if let Some(process) = self.processes.get(&pid).filter(|p| !p.killed) {
+                    let service = process.service;
+                    self.feed(Event::Ready(service));
+                }
+            }
             Due::Exit(pid) => {
                 let Some(process) = self.processes.remove(&pid) else {
                     return;
@@ -526,6 +537,18 @@ impl Sim {
                         killed: false,
                     },
                 );
+                let declares_ready = self
+                    .supervisor
+                    .service(service)
+                    .is_some_and(|s| s.def.settings.ready.is_some());
+                if let (true, Some(after_ms)) = (declares_ready, run.ready_after_ms) {
+                    self.schedule(
+                        self.now.saturating_add(after_ms),
+                        DueClass::Step,
+                        self.tie(pid),
+                        Due::Ready(pid),
+                    );
+                }
                 self.newest.insert(service, pid);
                 self.pid_owner.insert(pid, service);
                 self.times
@@ -549,6 +572,9 @@ impl Sim {
             Signal::Term if process.ignores_term => {}
             Signal::Term => self.end_process(pid, SIGTERM),
             Signal::Kill => self.end_process(pid, SIGKILL),
+            // Other stop signals end a process as TERM does: modelled
+            // processes have no handlers but the `ignores TERM` one.
+            other => self.end_process(pid, signal_number(other.name()).unwrap_or(SIGTERM)),
         }
     }
 
@@ -743,6 +769,7 @@ impl Sim {
             Event::Start(id) => self.line(In, Some(*id), "start", String::new(), vec![]),
             Event::Stop(id) => self.line(In, Some(*id), "stop", String::new(), vec![]),
             Event::Restart(id) => self.line(In, Some(*id), "restart", String::new(), vec![]),
+            Event::Ready(id) => self.line(In, Some(*id), "ready", String::new(), vec![]),
         }
     }
 
@@ -757,11 +784,31 @@ impl Sim {
         }
         use Direction::Out;
         match output {
-            Output::Spawn { service, exec, tty } => {
+            Output::Spawn {
+                service,
+                exec,
+                tty,
+                settings,
+            } => {
                 let shown: Vec<String> = exec.iter().map(|argv| show_argv(argv)).collect();
                 let mut detail = shown.join(" ");
                 if let Some(tty) = tty {
                     detail.push_str(&format!(" tty={}", tty.path));
+                }
+                if let Some(user) = &settings.user {
+                    detail.push_str(&format!(" user={user}"));
+                }
+                for limit in &settings.rlimits {
+                    let show = |v: LimitValue| match v {
+                        LimitValue::Unlimited => "unlimited".to_string(),
+                        LimitValue::Value(n) => n.to_string(),
+                    };
+                    detail.push_str(&format!(
+                        " rlimit={}:{}:{}",
+                        limit.resource.as_str(),
+                        show(limit.soft),
+                        show(limit.hard)
+                    ));
                 }
                 self.line(
                     Out,

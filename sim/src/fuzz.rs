@@ -77,6 +77,90 @@ impl Knobs {
     }
 }
 
+/// Mixed into the seed for the lifecycle keywords' own stream.
+const LIFECYCLE_STREAM: u64 = 0x6c69_6665_6379_636c;
+
+/// How often a seed uses the lifecycle keywords (percentages).
+#[derive(Debug, Clone)]
+struct LifecycleKnobs {
+    stop: u64,
+    backoff: u64,
+    window: u64,
+    ready: u64,
+    never_ready: u64,
+}
+
+impl LifecycleKnobs {
+    fn draw(rng: &mut SplitMix64) -> LifecycleKnobs {
+        let mut p = |max: u64| if rng.chance(33) { 0 } else { rng.range(1, max) };
+        LifecycleKnobs {
+            stop: p(40),
+            backoff: p(40),
+            window: p(30),
+            ready: p(30),
+            never_ready: p(40),
+        }
+    }
+}
+
+/// Adds `stop-*`, `respawn-*` and `ready-*` lines to a service body;
+/// true when the service declares readiness.
+fn lifecycle_lines(rng: &mut SplitMix64, knobs: &LifecycleKnobs, body: &mut Vec<String>) -> bool {
+    if rng.chance(knobs.stop) {
+        body.push(format!(
+            "stop-signal {}",
+            rng.pick(&["TERM", "INT", "HUP", "QUIT"])
+        ));
+        body.push(format!(
+            "stop-timeout {}",
+            format_duration_ms(*rng.pick(&[100u64, 1000, 5000]))
+        ));
+    }
+    if rng.chance(knobs.backoff) {
+        body.push(format!(
+            "respawn-delay {}",
+            format_duration_ms(*rng.pick(&[50u64, 100, 500]))
+        ));
+        body.push(format!(
+            "respawn-delay-max {}",
+            format_duration_ms(*rng.pick(&[200u64, 1000, 4000]))
+        ));
+    }
+    if rng.chance(knobs.window) {
+        body.push(format!(
+            "respawn-window {}",
+            format_duration_ms(*rng.pick(&[100u64, 1000, 3000]))
+        ));
+    }
+    let ready = rng.chance(knobs.ready);
+    if ready {
+        if rng.chance(50) {
+            body.push("ready-fd 3".to_string());
+        } else {
+            body.push("ready-file /run/ready".to_string());
+        }
+        body.push(format!(
+            "ready-timeout {}",
+            format_duration_ms(*rng.pick(&[500u64, 2000, 30_000]))
+        ));
+    }
+    ready
+}
+
+/// When a service that declares readiness gives its word, if ever.
+fn ready_lines(rng: &mut SplitMix64, knobs: &LifecycleKnobs, base: &str, text: &mut String) {
+    if rng.chance(knobs.never_ready) {
+        let _ = writeln!(text, "process {base} never ready");
+    } else {
+        let after_ms = *rng.pick(&[0u64, 300, 3000]);
+        let _ = writeln!(
+            text,
+            "process {base} ready after {}",
+            format_duration_ms(after_ms)
+        );
+    }
+}
+
 /// The scenario text for `seed`, with `services` services.
 pub fn generate(seed: u64, services: usize) -> String {
     let services = services.max(1);
@@ -95,6 +179,12 @@ pub fn generate(seed: u64, services: usize) -> String {
             }
         })
         .collect();
+
+    // The lifecycle keywords draw from a stream of their own, so that the
+    // scenarios older seeds give stay what they were, with these lines
+    // added.
+    let mut life_rng = SplitMix64::new(seed ^ LIFECYCLE_STREAM);
+    let life = LifecycleKnobs::draw(&mut life_rng);
 
     let mut text = String::new();
     let mut enabled: BTreeSet<String> = BTreeSet::new();
@@ -116,7 +206,8 @@ pub fn generate(seed: u64, services: usize) -> String {
             ),
             (false, false) => ("target boot".to_string(), vec![base.clone()]),
         };
-        let body = service_body(&mut rng, &knobs, i, &bases, &target_line, parameterised);
+        let mut body = service_body(&mut rng, &knobs, i, &bases, &target_line, parameterised);
+        let declares_ready = lifecycle_lines(&mut life_rng, &life, &mut body);
         let _ = writeln!(text, "template {base}");
         for line in body {
             let _ = writeln!(text, "  {line}");
@@ -127,6 +218,9 @@ pub fn generate(seed: u64, services: usize) -> String {
             enabled.insert(name);
         }
         process_lines(&mut rng, &knobs, base, &mut text);
+        if declares_ready {
+            ready_lines(&mut life_rng, &life, base, &mut text);
+        }
     }
 
     let mut all_names: Vec<String> = enabled.iter().cloned().collect();

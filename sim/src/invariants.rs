@@ -7,7 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use init_core::events::{Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
+use init_core::events::{
+    Event, Millis, Output, Pid, PowerAction, Report, ServiceId, ServiceState, Signal,
+};
 use init_core::resolve::resolve;
 use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::Supervisor;
@@ -84,6 +86,8 @@ pub struct Bounds {
     pub respawn_delay_ms: u64,
     pub kill_grace_ms: u64,
     pub final_service_timeout_ms: u64,
+    /// The default stop timeout (a service may set its own).
+    pub stop_timeout_ms: u64,
 }
 
 /// What one service looks like to the checker.
@@ -102,6 +106,14 @@ pub struct Checker {
     /// Spawns since the start of the run or the last admin start.
     spawns_in_a_row: BTreeMap<ServiceId, u32>,
     last_spawn_at: BTreeMap<ServiceId, Millis>,
+    /// The base respawn delay each service had at its last spawn: a reload
+    /// that changes it while a respawn waits may leave the wait as it was.
+    delay_seen: BTreeMap<ServiceId, u64>,
+    /// When each live process was reported spawned.
+    spawned_at: BTreeMap<ServiceId, Millis>,
+    /// Services whose last run lasted their `respawn-window`: the count of
+    /// runs in a row starts afresh with their next spawn.
+    outlasted_window: BTreeSet<ServiceId>,
     /// The respawn limit each service had at its last spawn.
     limits_seen: BTreeMap<ServiceId, Option<u32>>,
     /// Services an admin has started, stopped or restarted: their spawns
@@ -134,6 +146,9 @@ impl Checker {
             predecessors: BTreeMap::new(),
             spawns_in_a_row: BTreeMap::new(),
             last_spawn_at: BTreeMap::new(),
+            spawned_at: BTreeMap::new(),
+            delay_seen: BTreeMap::new(),
+            outlasted_window: BTreeSet::new(),
             limits_seen: BTreeMap::new(),
             admin_touched: BTreeSet::new(),
             admin_stopped: BTreeSet::new(),
@@ -243,12 +258,15 @@ impl Checker {
     pub fn on_input(&mut self, now: Millis, event: &Event, supervisor: &Supervisor) {
         match event {
             Event::Spawned { service, pid } => {
+                self.spawned_at.insert(*service, now);
                 self.live.insert(*service, *pid);
                 self.owner.insert(*pid, *service);
-                let waits_for_exit = supervisor
-                    .service(*service)
-                    .is_some_and(|s| s.def.kind == ServiceType::Wait);
-                if !waits_for_exit {
+                // A `wait` service is satisfied by its exit, one that
+                // declares readiness by its ready event.
+                let satisfied_later = supervisor.service(*service).is_some_and(|s| {
+                    s.def.kind == ServiceType::Wait || s.def.settings.ready.is_some()
+                });
+                if !satisfied_later {
                     self.satisfied_once.insert(*service);
                 }
             }
@@ -256,6 +274,18 @@ impl Checker {
                 if let Some(service) = self.owner.remove(pid) {
                     if self.live.get(&service) == Some(pid) {
                         self.live.remove(&service);
+                        let window_ms = supervisor
+                            .service(service)
+                            .and_then(|s| s.def.settings.respawn_window_ms);
+                        let ran_ms = self
+                            .spawned_at
+                            .get(&service)
+                            .map(|&at| now.saturating_sub(at));
+                        if let (Some(window_ms), Some(ran_ms)) = (window_ms, ran_ms) {
+                            if ran_ms >= window_ms {
+                                self.outlasted_window.insert(service);
+                            }
+                        }
                     }
                     self.satisfied_once.insert(service);
                 }
@@ -271,7 +301,9 @@ impl Checker {
                         .services()
                         .filter(|s| s.def.target == target)
                         .count() as u64;
-                    let deadline = now.saturating_add(self.power_bound_ms(members));
+                    let deadline = now
+                        .saturating_add(self.power_bound_ms(members))
+                        .saturating_add(self.wind_down_bound_ms(supervisor, target));
                     self.end_request = Some((now, action, deadline));
                     // The final target starts its services afresh too.
                     for status in supervisor.services().filter(|s| s.def.target == target) {
@@ -286,6 +318,9 @@ impl Checker {
             }
             Event::Stop(id) => {
                 self.admin_touched.insert(*id);
+            }
+            Event::Ready(id) => {
+                self.satisfied_once.insert(*id);
             }
             Event::Reload { services } => {
                 if self.power.is_none() && self.end_request.is_none() {
@@ -335,6 +370,29 @@ impl Checker {
         (members + 2) * per_service + 2 * self.bounds.kill_grace_ms + 1000
     }
 
+    /// How long the wind-down before the final target may take: in the
+    /// worst case the live services form one chain, and each takes its
+    /// stop timeout and then the kill grace.
+    fn wind_down_bound_ms(&self, supervisor: &Supervisor, target: Target) -> u64 {
+        supervisor
+            .services()
+            .filter(|s| s.def.target != target)
+            .filter(|s| {
+                matches!(
+                    s.state,
+                    ServiceState::Starting | ServiceState::Running | ServiceState::Stopping
+                )
+            })
+            .map(|s| {
+                s.def
+                    .settings
+                    .stop_timeout_ms
+                    .unwrap_or(self.bounds.stop_timeout_ms)
+                    .saturating_add(self.bounds.kill_grace_ms)
+            })
+            .sum()
+    }
+
     /// Called with every output, as it is drained.
     pub fn on_output(&mut self, now: Millis, output: &Output, supervisor: &Supervisor) {
         if let Some((at, action)) = self.power {
@@ -367,6 +425,14 @@ impl Checker {
                     Some(_) => {}
                 }
                 self.power = Some((now, *action));
+            }
+            // A service given up on (one that never said it was ready)
+            // holds nothing up any more.
+            Output::Report {
+                service,
+                report: Report::Fail,
+            } => {
+                self.satisfied_once.insert(*service);
             }
             Output::KillAll { .. }
             | Output::Report { .. }
@@ -406,6 +472,9 @@ impl Checker {
         {
             self.spawns_in_a_row.insert(service, 0);
         }
+        if self.outlasted_window.remove(&service) {
+            self.spawns_in_a_row.insert(service, 0);
+        }
         let runs = self.spawns_in_a_row.get(&service).copied().unwrap_or(0) + 1;
         if let Some(def) = def.filter(|d| d.kind == ServiceType::Respawn) {
             if let Some(limit) = def.respawn_limit {
@@ -419,13 +488,20 @@ impl Checker {
             }
             if let Some(&last) = self.last_spawn_at.get(&service) {
                 let since_ms = now.saturating_sub(last);
-                if runs > 1 && since_ms < self.bounds.respawn_delay_ms {
+                let now_delay_ms = def
+                    .settings
+                    .respawn_delay_ms
+                    .unwrap_or(self.bounds.respawn_delay_ms);
+                let delay_ms = self
+                    .delay_seen
+                    .get(&service)
+                    .map_or(now_delay_ms, |&seen| seen.min(now_delay_ms));
+                if runs > 1 && since_ms < delay_ms {
                     self.report(
                         now,
                         Invariant::Respawn,
                         format!(
-                            "{name} is respawned {since_ms} ms after its last start (delay {} ms)",
-                            self.bounds.respawn_delay_ms
+                            "{name} is respawned {since_ms} ms after its last start (delay {delay_ms} ms)"
                         ),
                     );
                 }
@@ -433,6 +509,13 @@ impl Checker {
         }
         self.spawns_in_a_row.insert(service, runs);
         self.last_spawn_at.insert(service, now);
+        if let Some(def) = def {
+            let delay_ms = def
+                .settings
+                .respawn_delay_ms
+                .unwrap_or(self.bounds.respawn_delay_ms);
+            self.delay_seen.insert(service, delay_ms);
+        }
     }
 
     /// A predecessor is surely unsatisfied while it has not started, or

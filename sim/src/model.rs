@@ -26,6 +26,11 @@ pub struct ProcessSettings {
     pub spawn_fails: Option<SpawnFailure>,
     /// `crashes SIG after D`: killed by SIG D after its start if still alive.
     pub crash: Option<Crash>,
+    /// `ready after D`: a service that declares readiness says it is ready
+    /// D after its start (default: at once).
+    pub ready_after_ms: Option<u64>,
+    /// `never ready`: it never says so.
+    pub never_ready: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +80,9 @@ pub enum SpawnOutcome {
 pub struct Run {
     pub end: Option<(u64, ExitStatus)>,
     pub ignores_term: bool,
+    /// When it says it is ready, if its service declares readiness (None:
+    /// never).
+    pub ready_after_ms: Option<u64>,
 }
 
 /// One service's identity as the model needs it.
@@ -136,6 +144,11 @@ impl ProcessModel {
         SpawnOutcome::Runs(Run {
             end,
             ignores_term: settings.ignores_term,
+            ready_after_ms: if settings.never_ready {
+                None
+            } else {
+                Some(settings.ready_after_ms.unwrap_or(0))
+            },
         })
     }
 
@@ -281,7 +294,8 @@ mod tests {
             model.spawn(WEB, &exec, 0),
             SpawnOutcome::Runs(Run {
                 end: Some((2500, ExitStatus::Exited(0))),
-                ignores_term: false
+                ignores_term: false,
+                ready_after_ms: Some(0),
             })
         );
         model.commands.insert(

@@ -385,13 +385,14 @@ impl Reader {
             ["final-service-timeout", d] => {
                 self.options.core.final_service_timeout_ms = duration(self, d)?
             }
+            ["stop-timeout", d] => self.options.core.stop_timeout_ms = duration(self, d)?,
             ["until", d] => self.options.until_ms = Some(duration(self, d)?),
             _ => {
                 return Err(self.error(
                     line,
                     format!(
                         "unknown option '{}' (sequential, parallel, no-boot, respawn-delay D, \
-                         kill-grace D, final-service-timeout D, until D)",
+                         kill-grace D, final-service-timeout D, stop-timeout D, until D)",
                         words.join(" ")
                     ),
                 ))
@@ -630,6 +631,14 @@ impl Reader {
                     s.ignores_term = true;
                     tail
                 }
+                ["ready", "after", d, tail @ ..] => {
+                    s.ready_after_ms = Some(parse_duration_ms(d).map_err(|m| self.error(line, m))?);
+                    tail
+                }
+                ["never", "ready", tail @ ..] => {
+                    s.never_ready = true;
+                    tail
+                }
                 ["spawn-fails", errno, "first", n, tail @ ..] => {
                     let first: u32 = n
                         .parse()
@@ -653,7 +662,8 @@ impl Reader {
                         line,
                         format!(
                             "unknown process setting '{other}' (takes D, exit N, hangs, \
-                             ignores TERM, spawn-fails ERRNO [first N], crashes SIG after D)"
+                             ignores TERM, spawn-fails ERRNO [first N], crashes SIG after D, ready after D, \
+                             never ready)"
                         ),
                     ))
                 }

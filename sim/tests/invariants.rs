@@ -13,6 +13,7 @@ const BOUNDS: Bounds = Bounds {
     respawn_delay_ms: 100,
     kill_grace_ms: 5000,
     final_service_timeout_ms: 30_000,
+    stop_timeout_ms: 5000,
 };
 
 /// `a` (wait) and `b` (respawn limit 2, after a), not yet booted.
@@ -47,6 +48,7 @@ fn spawn(service: ServiceId) -> Output {
         service,
         exec: vec![vec!["x".to_string()]],
         tty: None,
+        settings: Default::default(),
     }
 }
 

@@ -91,7 +91,7 @@ fn status_details(services: &[ServiceEntry]) -> String {
             "{name}\n  description: {desc}\n  type:        {kind}\n  target:      {target}\n  \
              state:       {state}\n  pid:         {pid}\n  runs:        {runs}\n  \
              exit status: {exit}\n  queued at:   {queued}\n  spawned at:  {spawned}\n  \
-             exited at:   {exited}\n",
+             exited at:   {exited}\n  error:       {error}\n  ready:       {ready}\n  stop scope:  {scope}\n  processes:   {processes}\n",
             name = s.name,
             desc = one_line(&s.description),
             kind = s.kind,
@@ -103,6 +103,14 @@ fn status_details(services: &[ServiceEntry]) -> String {
             queued = ms(s.queued_at_ms),
             spawned = ms(s.spawned_at_ms),
             exited = ms(s.exited_at_ms),
+            error = s.error.as_deref().map_or_else(|| "-".to_string(), one_line),
+            ready = match s.ready {
+                None => "-",
+                Some(true) => "yes",
+                Some(false) => "not yet",
+            },
+            scope = s.stop_scope.as_deref().unwrap_or("-"),
+            processes = dash_or(s.processes),
         ));
     }
     text

@@ -6,8 +6,11 @@
 
 use std::fmt::Write as _;
 
+use init_core::duration::format_duration_ms;
+use init_core::events::Signal;
 use init_core::resolve::resolve;
 use init_core::script::shell_join;
+use init_core::service::{LimitValue, ReadyNotice};
 use init_core::{ServiceDef, ServiceType, Target};
 use init_os_adapter::loader::load_dir;
 use serde::Serialize;
@@ -35,10 +38,48 @@ pub struct ServiceJson<'a> {
     pub after: &'a [String],
     pub before: &'a [String],
     pub exec: &'a [Vec<String>],
+    /// `stop-signal`, e.g. `INT`; null for the default (TERM).
+    pub stop_signal: Option<Signal>,
+    /// `stop-timeout` in milliseconds; null for the default (5000).
+    pub stop_timeout_ms: Option<u64>,
+    pub respawn_delay_ms: Option<u64>,
+    pub respawn_delay_max_ms: Option<u64>,
+    pub respawn_window_ms: Option<u64>,
+    pub user: Option<&'a str>,
+    /// The primary group first; empty for the user's own.
+    pub groups: &'a [String],
+    /// `env` lines as `KEY=VALUE`, in file order.
+    pub env: Vec<String>,
+    pub env_file: Option<&'a str>,
+    pub working_dir: Option<&'a str>,
+    pub rlimits: Vec<RlimitJson>,
+    pub umask: Option<String>,
+    pub nice: Option<i32>,
+    pub oom_score_adjust: Option<i32>,
+    /// `ready-fd N` as the number; null without.
+    pub ready_fd: Option<u32>,
+    pub ready_file: Option<&'a str>,
+    pub ready_timeout_ms: Option<u64>,
+}
+
+/// One `rlimit` line; null stands for unlimited.
+#[derive(Debug, Serialize)]
+pub struct RlimitJson {
+    pub resource: &'static str,
+    pub soft: Option<u64>,
+    pub hard: Option<u64>,
+}
+
+fn limit_json(value: LimitValue) -> Option<u64> {
+    match value {
+        LimitValue::Unlimited => None,
+        LimitValue::Value(n) => Some(n),
+    }
 }
 
 impl<'a> From<&'a ServiceDef> for ServiceJson<'a> {
     fn from(service: &'a ServiceDef) -> Self {
+        let exec = &service.settings.exec;
         ServiceJson {
             name: &service.name,
             base: &service.base,
@@ -52,6 +93,37 @@ impl<'a> From<&'a ServiceDef> for ServiceJson<'a> {
             after: &service.after,
             before: &service.before,
             exec: &service.exec,
+            stop_signal: service.settings.stop_signal,
+            stop_timeout_ms: service.settings.stop_timeout_ms,
+            respawn_delay_ms: service.settings.respawn_delay_ms,
+            respawn_delay_max_ms: service.settings.respawn_delay_max_ms,
+            respawn_window_ms: service.settings.respawn_window_ms,
+            user: exec.user.as_deref(),
+            groups: &exec.groups,
+            env: exec.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            env_file: exec.env_file.as_deref(),
+            working_dir: exec.working_dir.as_deref(),
+            rlimits: exec
+                .rlimits
+                .iter()
+                .map(|l| RlimitJson {
+                    resource: l.resource.as_str(),
+                    soft: limit_json(l.soft),
+                    hard: limit_json(l.hard),
+                })
+                .collect(),
+            umask: exec.umask.map(|m| format!("{m:04o}")),
+            nice: exec.nice,
+            oom_score_adjust: exec.oom_score_adjust,
+            ready_fd: match &service.settings.ready {
+                Some(ReadyNotice::Fd(fd)) => Some(*fd),
+                _ => None,
+            },
+            ready_file: match &service.settings.ready {
+                Some(ReadyNotice::File(path)) => Some(path.as_str()),
+                _ => None,
+            },
+            ready_timeout_ms: service.settings.ready_timeout_ms,
         }
     }
 }
@@ -185,6 +257,14 @@ fn fields(service: &ServiceDef) -> String {
     }
     for command in &service.exec {
         lines.push(("exec", shell_join(command)));
+    }
+    // The keywords beyond the original's only when given, so that an
+    // original file shows as it always did.
+    if let Some(signal) = service.settings.stop_signal {
+        lines.push(("stop_signal", signal.name().to_string()));
+    }
+    if let Some(ms) = service.settings.stop_timeout_ms {
+        lines.push(("stop_timeout", format_duration_ms(ms)));
     }
     let mut text = String::new();
     for (field, value) in lines {

@@ -4,8 +4,13 @@
 //! does not split lines (that is `lex`) and does not track `exec { ... }`
 //! blocks across lines (that is the file loop in `parse`).
 
+use crate::duration::parse_duration_ms;
+use crate::envfile::is_valid_key;
+use crate::events::Signal;
 use crate::name::is_base_char;
-use crate::service::{ServiceType, Target, Tty};
+use crate::service::{
+    LimitValue, ReadyNotice, Resource, ResourceLimit, ServiceSettings, ServiceType, Target, Tty,
+};
 
 use super::lex::{LineError, Token};
 use super::suggest::did_you_mean;
@@ -20,6 +25,8 @@ pub(crate) struct Draft {
     pub after: Vec<String>,
     pub before: Vec<String>,
     pub exec: Vec<Vec<String>>,
+    /// The keywords beyond the original's.
+    pub settings: ServiceSettings,
     /// Where the `{` of an `exec {` block that is still open stands, as
     /// (line, column): set by the `exec` keyword, cleared by a `}` line.
     pub open_block: Option<(u32, u32)>,
@@ -89,6 +96,91 @@ pub(crate) const KEYWORDS: &[Keyword] = &[
         name: "exec",
         repeat: Repeat::Accumulates,
         handle: exec,
+    },
+    Keyword {
+        name: "stop-signal",
+        repeat: Repeat::Once,
+        handle: stop_signal,
+    },
+    Keyword {
+        name: "stop-timeout",
+        repeat: Repeat::Once,
+        handle: stop_timeout,
+    },
+    Keyword {
+        name: "respawn-delay",
+        repeat: Repeat::Once,
+        handle: respawn_delay,
+    },
+    Keyword {
+        name: "respawn-delay-max",
+        repeat: Repeat::Once,
+        handle: respawn_delay_max,
+    },
+    Keyword {
+        name: "respawn-window",
+        repeat: Repeat::Once,
+        handle: respawn_window,
+    },
+    Keyword {
+        name: "user",
+        repeat: Repeat::Once,
+        handle: user,
+    },
+    Keyword {
+        name: "group",
+        repeat: Repeat::Once,
+        handle: group,
+    },
+    Keyword {
+        name: "env",
+        repeat: Repeat::Accumulates,
+        handle: env,
+    },
+    Keyword {
+        name: "env-file",
+        repeat: Repeat::Once,
+        handle: env_file,
+    },
+    Keyword {
+        name: "working-dir",
+        repeat: Repeat::Once,
+        handle: working_dir,
+    },
+    Keyword {
+        name: "rlimit",
+        repeat: Repeat::Accumulates,
+        handle: rlimit,
+    },
+    Keyword {
+        name: "umask",
+        repeat: Repeat::Once,
+        handle: umask,
+    },
+    Keyword {
+        name: "nice",
+        repeat: Repeat::Once,
+        handle: nice,
+    },
+    Keyword {
+        name: "oom-score-adjust",
+        repeat: Repeat::Once,
+        handle: oom_score_adjust,
+    },
+    Keyword {
+        name: "ready-fd",
+        repeat: Repeat::Once,
+        handle: ready_fd,
+    },
+    Keyword {
+        name: "ready-file",
+        repeat: Repeat::Once,
+        handle: ready_file,
+    },
+    Keyword {
+        name: "ready-timeout",
+        repeat: Repeat::Once,
+        handle: ready_timeout,
     },
 ];
 
@@ -343,6 +435,387 @@ pub(crate) fn command(tokens: &[Token]) -> Result<Vec<String>, LineError> {
         return Err(LineError::new(program.column, "the command name is empty"));
     }
     Ok(tokens.iter().map(|t| t.text.clone()).collect())
+}
+
+/// The one argument of a keyword that takes exactly one, or the error.
+fn single_argument<'a>(
+    line: &'a Line<'_>,
+    expected: &str,
+    errors: &mut Vec<LineError>,
+) -> Option<&'a Token> {
+    let Some(first) = line.args.first() else {
+        errors.push(line.missing(expected));
+        return None;
+    };
+    if let Some(error) = line.too_many(1, expected) {
+        errors.push(error);
+        return None;
+    }
+    Some(first)
+}
+
+/// A duration argument (`5s`, `100ms`) of at least one millisecond.
+fn positive_duration_ms(token: &Token, keyword: &str, errors: &mut Vec<LineError>) -> Option<u64> {
+    match parse_duration_ms(&token.text) {
+        Ok(0) => {
+            errors.push(LineError::new(
+                token.column,
+                format!("`{keyword}` must be longer than 0"),
+            ));
+            None
+        }
+        Ok(ms) => Some(ms),
+        Err(message) => {
+            errors.push(LineError::new(
+                token.column,
+                format!("`{keyword}`: {message}"),
+            ));
+            None
+        }
+    }
+}
+
+fn stop_signal(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let names = Signal::STOP_SIGNALS.map(Signal::name);
+    let expected = format!("one of {}, as in `stop-signal INT`", names.join(", "));
+    let Some(token) = single_argument(line, &expected, errors) else {
+        return;
+    };
+    match Signal::stop_signal_from_name(&token.text) {
+        Some(signal) => draft.settings.stop_signal = Some(signal),
+        None => errors.push(LineError::new(
+            token.column,
+            format!(
+                "`{}` is not a stop signal: expected {expected} \
+                 (KILL always follows at the stop timeout)",
+                token.text
+            ),
+        )),
+    }
+}
+
+/// A keyword whose one argument is a duration above zero, e.g.
+/// `stop-timeout 10s`.
+fn duration_keyword(line: &Line<'_>, errors: &mut Vec<LineError>) -> Option<u64> {
+    let keyword = line.keyword.text.as_str();
+    let expected = format!("a duration, as in `{keyword} 10s` or `{keyword} 500ms`");
+    let token = single_argument(line, &expected, errors)?;
+    positive_duration_ms(token, keyword, errors)
+}
+
+fn stop_timeout(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(ms) = duration_keyword(line, errors) {
+        draft.settings.stop_timeout_ms = Some(ms);
+    }
+}
+
+fn respawn_delay(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(ms) = duration_keyword(line, errors) {
+        draft.settings.respawn_delay_ms = Some(ms);
+    }
+}
+
+fn respawn_delay_max(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(ms) = duration_keyword(line, errors) {
+        draft.settings.respawn_delay_max_ms = Some(ms);
+    }
+}
+
+fn respawn_window(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(ms) = duration_keyword(line, errors) {
+        draft.settings.respawn_window_ms = Some(ms);
+    }
+}
+
+/// A user or group name as the databases allow (`[a-z_][a-z0-9_.-]*`, a
+/// trailing `$`), or a number: anything else cannot name one.
+fn is_account_name(text: &str) -> bool {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse::<u32>().is_ok();
+    }
+    let body = text.strip_suffix('$').unwrap_or(text);
+    let mut chars = body.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+fn account_error(token: &Token, what: &str) -> LineError {
+    LineError::new(
+        token.column,
+        format!(
+            "`{}` is not a {what} name or number: expected letters, digits, `_`, `.` and `-`, \
+             starting with a letter or `_`",
+            token.text
+        ),
+    )
+}
+
+fn user(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let Some(token) = single_argument(line, "a user name or uid, as in `user nobody`", errors)
+    else {
+        return;
+    };
+    if is_account_name(&token.text) {
+        draft.settings.exec.user = Some(token.text.clone());
+    } else {
+        errors.push(account_error(token, "user"));
+    }
+}
+
+fn group(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if line.args.is_empty() {
+        errors.push(
+            line.missing("a primary group and any supplementary ones, as in `group www audio`"),
+        );
+        return;
+    }
+    for arg in line.args {
+        if !is_account_name(&arg.text) {
+            errors.push(account_error(arg, "group"));
+            return;
+        }
+    }
+    draft.settings.exec.groups = line.args.iter().map(|a| a.text.clone()).collect();
+}
+
+fn env(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if line.args.is_empty() {
+        errors.push(line.missing("one or more KEY=VALUE, as in `env LANG=C.UTF-8`"));
+        return;
+    }
+    for arg in line.args {
+        match arg.text.split_once('=') {
+            Some((key, value)) if is_valid_key(key) => {
+                let vars = &mut draft.settings.exec.env;
+                // A later line wins, in the place the key first had, as in
+                // the env file.
+                match vars.iter_mut().find(|(k, _)| k == key) {
+                    Some(var) => var.1 = value.to_string(),
+                    None => vars.push((key.to_string(), value.to_string())),
+                }
+            }
+            _ => errors.push(LineError::new(
+                arg.column,
+                format!(
+                    "`{}` is not KEY=VALUE: KEY is letters, digits and `_`, not starting \
+                     with a digit",
+                    arg.text
+                ),
+            )),
+        }
+    }
+}
+
+/// An absolute path: relative ones would depend on init's own directory.
+fn absolute_path(line: &Line<'_>, example: &str, errors: &mut Vec<LineError>) -> Option<String> {
+    let token = single_argument(
+        line,
+        &format!("an absolute path, as in `{example}`"),
+        errors,
+    )?;
+    if !token.text.starts_with('/') {
+        errors.push(LineError::new(
+            token.column,
+            format!(
+                "`{}` is not an absolute path: `{}` needs one starting with `/`",
+                token.text, line.keyword.text
+            ),
+        ));
+        return None;
+    }
+    Some(token.text.clone())
+}
+
+fn env_file(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    draft.settings.exec.env_file = absolute_path(line, "env-file /etc/default/sshd", errors);
+}
+
+fn working_dir(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    draft.settings.exec.working_dir = absolute_path(line, "working-dir /var/lib/app", errors);
+}
+
+const RLIMIT_EXPECTED: &str = "a resource and a soft limit, and optionally a hard one, \
+     as in `rlimit nofile 1024 4096` or `rlimit core unlimited`";
+
+fn limit_value(token: &Token, errors: &mut Vec<LineError>) -> Option<LimitValue> {
+    if token.text == "unlimited" || token.text == "infinity" {
+        return Some(LimitValue::Unlimited);
+    }
+    if !token.text.is_empty() && token.text.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(value) = token.text.parse::<u64>() {
+            return Some(LimitValue::Value(value));
+        }
+    }
+    errors.push(LineError::new(
+        token.column,
+        format!(
+            "`{}` is not a limit: expected a whole number or `unlimited`",
+            token.text
+        ),
+    ));
+    None
+}
+
+fn rlimit(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let (Some(name), Some(soft_token)) = (line.args.first(), line.args.get(1)) else {
+        errors.push(line.missing(RLIMIT_EXPECTED));
+        return;
+    };
+    if let Some(error) = line.too_many(3, RLIMIT_EXPECTED) {
+        errors.push(error);
+        return;
+    }
+    let Some(resource) = Resource::from_name(&name.text) else {
+        let names = Resource::ALL.map(Resource::as_str);
+        let message = match did_you_mean(&name.text, names) {
+            Some(hint) => format!("unknown resource `{}`{hint}", name.text),
+            None => format!(
+                "unknown resource `{}`: expected one of {}",
+                name.text,
+                names.join(", ")
+            ),
+        };
+        errors.push(LineError::new(name.column, message));
+        return;
+    };
+    let Some(soft) = limit_value(soft_token, errors) else {
+        return;
+    };
+    let hard = match line.args.get(2) {
+        Some(token) => match limit_value(token, errors) {
+            Some(hard) => hard,
+            None => return,
+        },
+        None => soft,
+    };
+    if let (LimitValue::Value(s), LimitValue::Value(h)) = (soft, hard) {
+        if s > h {
+            errors.push(LineError::new(
+                soft_token.column,
+                format!("the soft limit {s} is above the hard limit {h}"),
+            ));
+            return;
+        }
+    }
+    if matches!((soft, hard), (LimitValue::Unlimited, LimitValue::Value(_))) {
+        errors.push(LineError::new(
+            soft_token.column,
+            "the soft limit `unlimited` is above the hard limit",
+        ));
+        return;
+    }
+    let rlimits = &mut draft.settings.exec.rlimits;
+    if rlimits.iter().any(|l| l.resource == resource) {
+        errors.push(LineError::new(
+            name.column,
+            format!("`rlimit {}` given twice", resource.as_str()),
+        ));
+        return;
+    }
+    rlimits.push(ResourceLimit {
+        resource,
+        soft,
+        hard,
+    });
+}
+
+fn umask(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let Some(token) = single_argument(line, "an octal mask, as in `umask 027`", errors) else {
+        return;
+    };
+    let octal = !token.text.is_empty() && token.text.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    match u32::from_str_radix(&token.text, 8) {
+        Ok(mask) if octal && mask <= 0o777 => draft.settings.exec.umask = Some(mask),
+        _ => errors.push(LineError::new(
+            token.column,
+            format!(
+                "`{}` is not a umask: expected octal digits from 0 to 777, as in `umask 027`",
+                token.text
+            ),
+        )),
+    }
+}
+
+/// A whole number (with an optional `-`) from `low` to `high`.
+fn bounded_integer(
+    line: &Line<'_>,
+    example: &str,
+    low: i32,
+    high: i32,
+    errors: &mut Vec<LineError>,
+) -> Option<i32> {
+    let keyword = line.keyword.text.as_str();
+    let expected = format!("a whole number from {low} to {high}, as in `{keyword} {example}`");
+    let token = single_argument(line, &expected, errors)?;
+    let digits = token.text.strip_prefix('-').unwrap_or(&token.text);
+    let value = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        token.text.parse::<i32>().ok()
+    } else {
+        None
+    };
+    match value.filter(|v| (low..=high).contains(v)) {
+        Some(value) => Some(value),
+        None => {
+            errors.push(LineError::new(
+                token.column,
+                format!(
+                    "`{}` is not a `{keyword}` value: expected {expected}",
+                    token.text
+                ),
+            ));
+            None
+        }
+    }
+}
+
+fn nice(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    draft.settings.exec.nice = bounded_integer(line, "10", -20, 19, errors);
+}
+
+fn oom_score_adjust(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    draft.settings.exec.oom_score_adjust = bounded_integer(line, "-500", -1000, 1000, errors);
+}
+
+/// `ready-fd` and `ready-file` are two ways to say one thing: one only.
+fn set_ready(draft: &mut Draft, line: &Line<'_>, notice: ReadyNotice, errors: &mut Vec<LineError>) {
+    if draft.settings.ready.is_some() {
+        errors.push(LineError::new(
+            line.keyword.column,
+            "a service says it is ready one way: give `ready-fd` or `ready-file`, not both",
+        ));
+        return;
+    }
+    draft.settings.ready = Some(notice);
+}
+
+fn ready_fd(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let expected = "an fd number from 3 to 1023, as in `ready-fd 3`";
+    let Some(token) = single_argument(line, expected, errors) else {
+        return;
+    };
+    let digits = !token.text.is_empty() && token.text.bytes().all(|b| b.is_ascii_digit());
+    match token.text.parse::<u32>() {
+        // 0 to 2 are the service's stdio.
+        Ok(fd) if digits && (3..=1023).contains(&fd) => {
+            set_ready(draft, line, ReadyNotice::Fd(fd), errors)
+        }
+        _ => errors.push(LineError::new(
+            token.column,
+            format!("`{}` is not a ready fd: expected {expected}", token.text),
+        )),
+    }
+}
+
+fn ready_file(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(path) = absolute_path(line, "ready-file /run/app.ready", errors) {
+        set_ready(draft, line, ReadyNotice::File(path), errors);
+    }
+}
+
+fn ready_timeout(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(ms) = duration_keyword(line, errors) {
+        draft.settings.ready_timeout_ms = Some(ms);
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! ordering; it never starts anything once the machine is going down.
 
 use super::{Supervisor, TimerKind};
-use crate::events::{Millis, Output, ServiceId, ServiceState, Signal};
+use crate::events::{Millis, ServiceId, ServiceState};
 
 impl Supervisor {
     pub(super) fn handle_start(&mut self, now: Millis, id: ServiceId) {
@@ -24,6 +24,7 @@ impl Supervisor {
             | ServiceState::Stopped
             | ServiceState::Restarting => {
                 entry.status.runs = 0;
+                entry.backoff_step = 0;
                 self.timers.cancel(TimerKind::Respawn(id));
                 self.spawn(now, id);
             }
@@ -63,12 +64,8 @@ impl Supervisor {
             self.set_satisfied(id, true);
         }
         self.timers.cancel(TimerKind::Respawn(id));
-        if let Some(pid) = term {
-            self.emit(Output::Signal {
-                service: id,
-                pid,
-                signal: Signal::Term,
-            });
+        if term.is_some() {
+            self.send_stop(now, id);
         }
         self.advance(now);
     }
@@ -93,12 +90,8 @@ impl Supervisor {
             ServiceState::Stopping => entry.restart_after_exit = !entry.given_up,
             _ => return self.handle_start(now, id),
         }
-        if let Some(pid) = term {
-            self.emit(Output::Signal {
-                service: id,
-                pid,
-                signal: Signal::Term,
-            });
+        if term.is_some() {
+            self.send_stop(now, id);
         }
         self.advance(now);
     }

@@ -38,6 +38,14 @@ pub(super) struct Entry {
     /// timeout); if the answer still comes, the process is taken in only to
     /// be stopped.
     pub spawn_abandoned: bool,
+    /// The stop timeout passed and KILL went out; what remains is waiting
+    /// for the exit.
+    #[serde(default)]
+    pub stop_killed: bool,
+    /// How many respawns in a row followed a short run: the next delay is
+    /// the base doubled this many times (up to the cap).
+    #[serde(default)]
+    pub backoff_step: u32,
     /// When the last Spawn was asked for; the respawn delay counts from it.
     pub last_spawn_at: Option<Millis>,
 }
@@ -55,6 +63,8 @@ impl Entry {
             up_reported: false,
             spawn_failure_reported: false,
             last_spawn_at: None,
+            stop_killed: false,
+            backoff_step: 0,
         }
     }
 

@@ -4,7 +4,7 @@
 //! Owns the lifecycle of one service's process. It never decides when a
 //! service's turn comes (`run.rs` does) and never makes up a pid.
 
-use super::{Phase, Supervisor, TimerKind};
+use super::{backoff, Phase, Supervisor, TimerKind};
 use crate::events::{ExitStatus, Millis, Output, Pid, Report, ServiceId, ServiceState, Signal};
 use crate::service::ServiceType;
 
@@ -40,6 +40,7 @@ impl Supervisor {
         entry.last_spawn_at = Some(now);
         let exec = entry.status.def.exec.clone();
         let tty = entry.status.def.tty.clone();
+        let settings = Box::new(entry.status.def.settings.exec.clone());
         self.set_pid(id, None);
         self.timers.cancel(TimerKind::Respawn(id));
         if in_final_target {
@@ -49,6 +50,7 @@ impl Supervisor {
             service: id,
             exec,
             tty,
+            settings,
         });
     }
 
@@ -81,17 +83,28 @@ impl Supervisor {
             return;
         }
         entry.status.spawned_at = Some(now);
+        entry.status.error = None;
         let mut report = None;
         let mut term = false;
         let mut satisfied = false;
+        let mut arm_ready = false;
         match entry.state() {
             ServiceState::Starting => {
                 entry.status.state = ServiceState::Running;
-                satisfied = entry.kind() != ServiceType::Wait;
                 entry.spawn_failure_reported = false;
-                if entry.kind() == ServiceType::Respawn && !entry.up_reported {
-                    entry.up_reported = true;
-                    report = Some(Report::Up);
+                let declares_ready =
+                    entry.kind() != ServiceType::Wait && entry.status.def.settings.ready.is_some();
+                if declares_ready {
+                    // Satisfied, and UP, only once it says it is ready.
+                    entry.status.ready = Some(false);
+                    arm_ready = true;
+                } else {
+                    entry.status.ready = None;
+                    satisfied = entry.kind() != ServiceType::Wait;
+                    if entry.kind() == ServiceType::Respawn && !entry.up_reported {
+                        entry.up_reported = true;
+                        report = Some(Report::Up);
+                    }
                 }
                 if in_kill_grace {
                     // The KillAll{TERM} went out before this process
@@ -107,15 +120,20 @@ impl Supervisor {
         if satisfied {
             self.set_satisfied(id, true);
         }
+        if arm_ready && !term {
+            self.arm_ready_timeout(now, id);
+        }
         if self.entry(id).is_some_and(|e| e.is_satisfied()) {
             self.timers.cancel(TimerKind::FinalService(id));
         }
-        if term {
+        if term && in_kill_grace {
             self.emit(Output::Signal {
                 service: id,
                 pid,
                 signal: Signal::Term,
             });
+        } else if term {
+            self.send_stop(now, id);
         }
         if let Some(report) = report {
             self.report(id, report);
@@ -123,10 +141,11 @@ impl Supervisor {
         self.advance(now);
     }
 
-    pub(super) fn handle_spawn_failed(&mut self, now: Millis, id: ServiceId) {
+    pub(super) fn handle_spawn_failed(&mut self, now: Millis, id: ServiceId, message: String) {
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
+        entry.status.error = Some(message);
         if entry.spawn_abandoned {
             entry.spawn_abandoned = false;
             return;
@@ -153,6 +172,8 @@ impl Supervisor {
             self.set_satisfied(id, true);
         }
         self.timers.cancel(TimerKind::FinalService(id));
+        self.timers.cancel(TimerKind::StopTimeout(id));
+        self.timers.cancel(TimerKind::Ready(id));
         self.after_process_end(now, id, Some(status));
     }
 
@@ -166,10 +187,14 @@ impl Supervisor {
         if entry.removed {
             self.drop_entry(id);
             self.advance(now);
+            self.wind_down_process_ended(now, id);
             self.finish_if_all_exited();
             return;
         }
         let kind = entry.kind();
+        if status.is_some() {
+            backoff::note_run_length(entry, now);
+        }
         let limit_reached = entry
             .status
             .def
@@ -229,28 +254,37 @@ impl Supervisor {
         if !respawn && !restart {
             entry.apply_pending_def();
         }
+        // Ended for good without having been satisfied (a service that
+        // never said it was ready): it must not hold up the rest.
+        let ended_for_good = !respawn && !restart;
         if let Some(report) = report {
             self.report(id, report);
+        }
+        if ended_for_good {
+            self.set_satisfied(id, true);
         }
         if restart {
             if let Some(entry) = self.entry_mut(id) {
                 entry.status.runs = 0;
+                entry.backoff_step = 0;
             }
             self.spawn(now, id);
         } else if respawn {
             self.schedule_respawn(now, id);
         }
         self.advance(now);
+        self.wind_down_process_ended(now, id);
         self.finish_if_all_exited();
     }
 
-    /// Spawns again once `respawn_delay_ms` has passed since the last spawn:
-    /// at once if it has, else after a Restarting wait.
+    /// Spawns again once the respawn delay has passed since the last
+    /// spawn: at once if it has, else after a Restarting wait.
     fn schedule_respawn(&mut self, now: Millis, id: ServiceId) {
-        let delay_ms = self.options.respawn_delay_ms;
+        let default_delay_ms = self.options.respawn_delay_ms;
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
+        let delay_ms = backoff::next_respawn_delay_ms(entry, default_delay_ms);
         let due = entry.last_spawn_at.unwrap_or(now).saturating_add(delay_ms);
         if due <= now {
             self.spawn(now, id);

@@ -35,6 +35,16 @@ impl Supervisor {
     /// The steps of `target` for the configuration as it stands: every
     /// service not being removed, resolved by its configured definition.
     pub(super) fn resolve_steps(&self, target: Target) -> Vec<Step> {
+        self.resolve_steps_with(target, !self.options.sequential)
+    }
+
+    /// The steps of `target` with their predecessors, even in sequential
+    /// mode: the wind-down stops services by what they depend on.
+    pub(super) fn resolve_steps_ordered(&self, target: Target) -> Vec<Step> {
+        self.resolve_steps_with(target, true)
+    }
+
+    fn resolve_steps_with(&self, target: Target, with_predecessors: bool) -> Vec<Step> {
         // Sorted by name, the order the loader hands services in, so that
         // the resolver's tie-break does not depend on reload history.
         let mut members: Vec<(&ServiceDef, ServiceId)> = self
@@ -56,7 +66,7 @@ impl Supervisor {
             if !belongs || placed.get(index).copied().unwrap_or(true) {
                 return;
             }
-            let after: Vec<ServiceId> = if self.options.sequential {
+            let after: Vec<ServiceId> = if !with_predecessors {
                 // The order alone decides (see `Readiness`).
                 Vec::new()
             } else {
@@ -101,7 +111,7 @@ impl Supervisor {
         if self.phase.is_going_down() {
             return;
         }
-        self.phase = Phase::FinalTarget(action);
+        self.phase = Phase::WindDown(action);
         for entry in self.entries.values_mut() {
             entry.restart_after_exit = false;
             if entry.state() == ServiceState::Restarting {
@@ -110,10 +120,11 @@ impl Supervisor {
         }
         self.timers
             .retain(|kind| !matches!(kind, TimerKind::Respawn(_)));
-        let target = match action {
-            PowerAction::PowerOff => Target::Shutdown,
-            PowerAction::Reboot => Target::Reboot,
-        };
+        self.begin_wind_down(now, action);
+    }
+
+    /// Runs the shutdown or reboot target, once the wind-down is over.
+    pub(super) fn begin_final_run(&mut self, now: Millis, target: Target) {
         self.begin_run(now, target);
     }
 
@@ -139,6 +150,7 @@ impl Supervisor {
                     entry.status.state = ServiceState::Waiting;
                     entry.status.queued_at = Some(now);
                     entry.status.runs = 0;
+                    entry.backoff_step = 0;
                     entry.given_up = false;
                     false
                 }
@@ -180,6 +192,11 @@ impl Supervisor {
     /// satisfied, lowest position first, then notices completion. Called
     /// after every change that can satisfy a service.
     pub(super) fn advance(&mut self, now: Millis) {
+        // The boot run is over once the wind-down begins: nothing of it
+        // starts any more, however its services end.
+        if matches!(self.phase, Phase::WindDown(_)) {
+            return;
+        }
         let mut still_waiting = Vec::new();
         loop {
             let Some(run) = &mut self.run else { return };
@@ -242,7 +259,7 @@ impl Supervisor {
     fn begin_kill_grace(&mut self, now: Millis, action: PowerAction) {
         self.phase = Phase::KillGrace(action);
         self.timers
-            .retain(|kind| !matches!(kind, TimerKind::FinalService(_)));
+            .retain(|kind| !matches!(kind, TimerKind::FinalService(_) | TimerKind::StopTimeout(_)));
         self.emit(Output::KillAll {
             signal: Signal::Term,
         });

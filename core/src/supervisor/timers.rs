@@ -20,12 +20,19 @@ pub enum TimerKind {
     FinalService(ServiceId),
     /// The grace between `KillAll{TERM}` and `KillAll{KILL}`.
     KillGrace,
+    /// A stopping service has had its stop timeout to exit; KILL follows.
+    StopTimeout(ServiceId),
+    /// A service that declares readiness has had its ready timeout.
+    Ready(ServiceId),
 }
 
 impl TimerKind {
     pub fn service(self) -> Option<ServiceId> {
         match self {
-            TimerKind::Respawn(id) | TimerKind::FinalService(id) => Some(id),
+            TimerKind::Respawn(id)
+            | TimerKind::FinalService(id)
+            | TimerKind::StopTimeout(id)
+            | TimerKind::Ready(id) => Some(id),
             TimerKind::KillGrace => None,
         }
     }
@@ -65,10 +72,16 @@ impl Timers {
         }
     }
 
+    pub fn is_armed(&self, kind: TimerKind) -> bool {
+        self.get(kind).is_some()
+    }
+
     /// Cancels every timer that belongs to `service`.
     pub fn cancel_service(&mut self, service: ServiceId) {
         self.cancel(TimerKind::Respawn(service));
         self.cancel(TimerKind::FinalService(service));
+        self.cancel(TimerKind::StopTimeout(service));
+        self.cancel(TimerKind::Ready(service));
     }
 
     /// Keeps only the timers whose kind `keep` accepts.

@@ -30,6 +30,7 @@ pub fn svc(name: &str, kind: ServiceType, target: Target) -> ServiceDef {
         after: Vec::new(),
         before: Vec::new(),
         exec: vec![vec![format!("/bin/{base}")]],
+        settings: Default::default(),
     }
 }
 
@@ -178,6 +179,7 @@ impl Driver {
             Event::Start(id) => (self.name(*id), "start", String::new()),
             Event::Stop(id) => (self.name(*id), "stop", String::new()),
             Event::Restart(id) => (self.name(*id), "restart", String::new()),
+            Event::Ready(id) => (self.name(*id), "ready", String::new()),
         };
         let (who, what) = if who.is_empty() {
             (what.to_string(), String::new())

@@ -1,0 +1,338 @@
+//! Test support for the real `init` as PID 1 of a fresh PID namespace: a
+//! configuration directory to write services into, a namespace to boot it
+//! in, and the requests and waits a test needs.
+//!
+//! Needs root (for the namespace). Without it a test skips loudly, or fails
+//! under `CI=true`. Every namespace is ended with SIGKILL to its `unshare`
+//! process (which `--kill-child` passes on), never by name.
+
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::fs;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use init_core::events::ServiceState;
+use init_core::protocol::{Command as Request, Outcome, Reply, ServiceEntry};
+use init_os_adapter::client;
+
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// A configuration being written: templates in `share/`, enabled as
+/// symlinks in `init.d/`, a log that services append to, and the socket
+/// in `run/`.
+pub struct Config {
+    pub dir: PathBuf,
+}
+
+impl Drop for Config {
+    /// Keeps the directory of a failed test for a look at its console.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+impl Config {
+    pub fn new(test: &str) -> Config {
+        let dir = std::env::temp_dir().join(format!("init-pid1-{test}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        for sub in ["share", "init.d", "run"] {
+            fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        // The non-root client must reach the socket.
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::write(
+            dir.join("initd.env"),
+            "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n",
+        )
+        .unwrap();
+        Config { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.path("log")
+    }
+
+    /// Writes the template `base` (once) and enables it as `enabled`.
+    /// `LOG` and `DIR` in the text stand for the log and the test dir.
+    pub fn enable(&self, enabled: &str, text: &str) {
+        let base = enabled.split('@').next().unwrap();
+        let template = self.path("share").join(base);
+        let text = text
+            .replace("LOG", &self.log().display().to_string())
+            .replace("DIR", &self.dir.display().to_string());
+        fs::write(&template, text).unwrap();
+        let link = self.path("init.d").join(enabled);
+        let _ = fs::remove_file(&link);
+        symlink(&template, link).unwrap();
+    }
+
+    /// A shell script in the test dir, for services whose commands would
+    /// be awkward to quote.
+    pub fn script(&self, name: &str, body: &str) -> String {
+        let path = self.path(name);
+        let body = body
+            .replace("LOG", &self.log().display().to_string())
+            .replace("DIR", &self.dir.display().to_string());
+        fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    }
+
+    pub fn read_log(&self) -> String {
+        fs::read_to_string(self.log()).unwrap_or_default()
+    }
+
+    pub fn log_lines(&self) -> Vec<String> {
+        self.read_log().lines().map(str::to_string).collect()
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.path("run/init.sock")
+    }
+
+    pub fn console(&self) -> String {
+        fs::read_to_string(self.path("console")).unwrap_or_default()
+    }
+
+    /// Boots `init` on this configuration. `None` when namespaces are not
+    /// available here (and not under CI).
+    pub fn boot(&self) -> Option<Namespace> {
+        self.boot_with(&[])
+    }
+
+    /// Boots with extra flags for `init`.
+    pub fn boot_with(&self, flags: &[&str]) -> Option<Namespace> {
+        if !nix::unistd::geteuid().is_root() {
+            return unavailable("not root");
+        }
+        // A socket left by an earlier boot must not pass for this one's.
+        let _ = fs::remove_file(self.socket());
+        let console = fs::File::create(self.path("console")).unwrap();
+        let unshare = Command::new("unshare")
+            .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
+            .arg(env!("CARGO_BIN_EXE_init"))
+            .arg("--config-dir")
+            .arg(self.path("init.d"))
+            .arg("--env-file")
+            .arg(self.path("initd.env"))
+            .arg("--socket")
+            .arg(self.socket())
+            .args(flags)
+            .stdin(Stdio::null())
+            .stdout(console.try_clone().unwrap())
+            .stderr(console)
+            .spawn();
+        let unshare = match unshare {
+            Ok(child) => child,
+            Err(e) => return unavailable(&format!("cannot run unshare: {e}")),
+        };
+        let mut ns = Namespace {
+            unshare,
+            console: self.path("console"),
+            cgroup_subtree: None,
+        };
+        let started = Instant::now();
+        // Connectable, not merely there: bind(2) makes the file before
+        // listen(2) makes it answer.
+        while std::os::unix::net::UnixStream::connect(self.socket()).is_err() {
+            if let Ok(Some(status)) = ns.unshare.try_wait() {
+                return unavailable(&format!(
+                    "init in a PID namespace ended at once ({status}): {}",
+                    self.console()
+                ));
+            }
+            if started.elapsed() > PATIENCE {
+                panic!("init never bound its socket; console:\n{}", self.console());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        ns.cgroup_subtree = ns.find_cgroup_subtree();
+        Some(ns)
+    }
+}
+
+pub fn unavailable<T>(why: &str) -> Option<T> {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("PID-namespace tests cannot run under CI: {why}");
+    }
+    eprintln!("SKIPPED (not under CI): PID-namespace tests need root and unshare: {why}");
+    None
+}
+
+/// A running namespace. Dropping it kills it.
+pub struct Namespace {
+    pub unshare: Child,
+    pub console: PathBuf,
+    /// Init's cgroup subtree, found once init answers.
+    pub cgroup_subtree: Option<PathBuf>,
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        // Init's cgroup subtree outlives a SIGKILL; removed after it, so
+        // that tests leave no directories behind.
+        let subtree = self
+            .cgroup_subtree
+            .take()
+            .or_else(|| self.find_cgroup_subtree());
+        let _ = self.unshare.kill();
+        let _ = self.unshare.wait();
+        if let Some(subtree) = subtree {
+            remove_cgroup_subtree(&subtree);
+        }
+    }
+}
+
+/// Removes a cgroup subtree whose processes are dying: the kernel empties
+/// the cgroups a moment after the namespace ends.
+fn remove_cgroup_subtree(subtree: &Path) {
+    for _ in 0..100 {
+        if let Ok(entries) = fs::read_dir(subtree) {
+            for entry in entries.flatten() {
+                if entry.path().join("cgroup.procs").exists() {
+                    let _ = fs::remove_dir(entry.path());
+                }
+            }
+        }
+        if fs::remove_dir(subtree).is_ok() || !subtree.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Namespace {
+    /// Where init keeps its services' cgroups (see `init_os_adapter::cgroup`),
+    /// if there is a cgroup2 hierarchy: named after its PID namespace.
+    fn find_cgroup_subtree(&self) -> Option<PathBuf> {
+        let mountinfo = fs::read_to_string("/proc/self/mountinfo").ok()?;
+        let mount = init_os_adapter::cgroup::cgroup2_mount(&mountinfo)?;
+        let own = fs::read_to_string("/proc/self/cgroup").ok()?;
+        let own = own.lines().find_map(|l| l.strip_prefix("0::"))?.to_string();
+        let init = self.try_init_pid()?;
+        let link = fs::read_link(format!("/proc/{init}/ns/pid")).ok()?;
+        let link = link.to_string_lossy();
+        let inode = link.strip_prefix("pid:[")?.strip_suffix(']')?;
+        Some(
+            mount
+                .join(own.trim_start_matches('/'))
+                .join(format!("init-services.{inode}")),
+        )
+    }
+
+    pub fn console(&self) -> String {
+        fs::read_to_string(&self.console).unwrap_or_default()
+    }
+
+    pub fn request(&self, socket: &Path, request: Request) -> Reply {
+        client::send(socket, request, Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("{e}; console:\n{}", self.console()))
+    }
+
+    pub fn status(&self, socket: &Path) -> Vec<ServiceEntry> {
+        match self
+            .request(socket, Request::Status { patterns: vec![] })
+            .outcome
+        {
+            Outcome::Ok { services, .. } => services,
+            Outcome::Error { message } => panic!("status refused: {message}"),
+        }
+    }
+
+    pub fn service(&self, socket: &Path, name: &str) -> ServiceEntry {
+        self.status(socket)
+            .into_iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no service {name} in status"))
+    }
+
+    /// Waits until `done` holds, or fails the test saying `what`.
+    pub fn wait_until(&self, what: &str, mut done: impl FnMut() -> bool) {
+        let started = Instant::now();
+        while !done() {
+            if started.elapsed() > PATIENCE {
+                panic!("timed out waiting for {what}; console:\n{}", self.console());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn wait_for_state(&self, socket: &Path, name: &str, state: ServiceState) -> ServiceEntry {
+        let mut last = None;
+        self.wait_until(&format!("{name} to be {}", state.as_str()), || {
+            let entry = self.service(socket, name);
+            let reached = entry.state == state;
+            last = Some(entry);
+            reached
+        });
+        last.unwrap()
+    }
+
+    /// The pid of init (the namespace's PID 1) as the parent namespace
+    /// sees it: unshare's only child.
+    pub fn init_pid(&self) -> nix::unistd::Pid {
+        self.try_init_pid().expect("unshare has a child")
+    }
+
+    fn try_init_pid(&self) -> Option<nix::unistd::Pid> {
+        let unshare = self.unshare.id() as i32;
+        for entry in fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+            let ppid: i32 = after_name
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap();
+            if ppid == unshare {
+                return Some(nix::unistd::Pid::from_raw(pid));
+            }
+        }
+        None
+    }
+
+    pub fn signal_init(&self, signal: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(self.init_pid(), signal).unwrap();
+    }
+
+    /// Waits for the namespace to end (init called reboot(2)) and returns
+    /// how unshare ended.
+    pub fn wait_for_end(&mut self) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.unshare.try_wait() {
+                return status;
+            }
+            if started.elapsed() > PATIENCE {
+                panic!("the namespace never ended; console:\n{}", self.console());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+pub fn libc_signal(signal: nix::sys::signal::Signal) -> i32 {
+    signal as i32
+}
+
+pub fn affected(reply: Reply) -> Vec<String> {
+    match reply.outcome {
+        Outcome::Ok { affected, .. } => affected,
+        Outcome::Error { message } => panic!("refused: {message}"),
+    }
+}

@@ -1,0 +1,70 @@
+//! Readiness: a service with `ready-fd` or `ready-file` is satisfied when
+//! its process says it is ready, not when it is spawned.
+//!
+//! Owns the ready event and the ready timeout. It does not watch fds or
+//! files (the driver does, and sends `Event::Ready`).
+
+use super::{Supervisor, TimerKind};
+use crate::events::{Millis, Report, ServiceId, ServiceState};
+use crate::service::ServiceType;
+
+impl Supervisor {
+    /// Arms the ready timeout of a process that was just spawned.
+    pub(super) fn arm_ready_timeout(&mut self, now: Millis, id: ServiceId) {
+        let default_ms = self.options.ready_timeout_ms;
+        let Some(entry) = self.entry(id) else {
+            return;
+        };
+        let timeout_ms = entry
+            .status
+            .def
+            .settings
+            .ready_timeout_ms
+            .unwrap_or(default_ms);
+        self.timers
+            .set(TimerKind::Ready(id), now.saturating_add(timeout_ms));
+    }
+
+    pub(super) fn handle_ready(&mut self, now: Millis, id: ServiceId) {
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        // Only the live process that has yet to say so; a late word from a
+        // process being stopped changes nothing.
+        if entry.state() != ServiceState::Running || entry.status.ready != Some(false) {
+            return;
+        }
+        entry.status.ready = Some(true);
+        let report_up = entry.kind() == ServiceType::Respawn && !entry.up_reported;
+        if report_up {
+            entry.up_reported = true;
+        }
+        self.timers.cancel(TimerKind::Ready(id));
+        self.set_satisfied(id, true);
+        if self.entry(id).is_some_and(|e| e.is_satisfied()) {
+            self.timers.cancel(TimerKind::FinalService(id));
+        }
+        if report_up {
+            self.report(id, Report::Up);
+        }
+        self.advance(now);
+    }
+
+    /// Not ready in time: the start failed. The process is stopped (its
+    /// stop signal, then KILL), it ends Failed, and it no longer holds up
+    /// the services after it.
+    pub(super) fn fire_ready_timeout(&mut self, now: Millis, id: ServiceId) {
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        if entry.state() != ServiceState::Running || entry.status.ready != Some(false) {
+            return;
+        }
+        entry.status.state = ServiceState::Stopping;
+        entry.given_up = true;
+        self.send_stop(now, id);
+        self.set_satisfied(id, true);
+        self.report(id, Report::Fail);
+        self.advance(now);
+    }
+}

@@ -1,0 +1,84 @@
+//! Stopping one live process: its stop signal to the process group, then
+//! KILL once its stop timeout has passed.
+//!
+//! Owns the stop sequence and its timer. It does not decide when a service
+//! is stopped (admin requests and shutdown do) nor what follows the exit.
+
+use super::{Supervisor, TimerKind};
+use crate::events::{Millis, Output, ServiceId, ServiceState, Signal};
+
+impl Supervisor {
+    /// Sends the service's stop signal (default TERM) to its live process
+    /// and arms the stop timeout, after which KILL follows. The caller has
+    /// set the state to Stopping.
+    pub(super) fn send_stop(&mut self, now: Millis, id: ServiceId) {
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        let Some(pid) = entry.status.pid else {
+            return;
+        };
+        entry.stop_killed = false;
+        let signal = entry
+            .status
+            .def
+            .settings
+            .stop_signal
+            .unwrap_or(Signal::Term);
+        self.arm_stop_timeout(now, id);
+        self.emit(Output::Signal {
+            service: id,
+            pid,
+            signal,
+        });
+    }
+
+    /// Arms the service's stop timeout from `now`.
+    pub(super) fn arm_stop_timeout(&mut self, now: Millis, id: ServiceId) {
+        let default_timeout_ms = self.options.stop_timeout_ms;
+        let Some(entry) = self.entry(id) else {
+            return;
+        };
+        let timeout_ms = entry
+            .status
+            .def
+            .settings
+            .stop_timeout_ms
+            .unwrap_or(default_timeout_ms);
+        self.timers
+            .set(TimerKind::StopTimeout(id), now.saturating_add(timeout_ms));
+    }
+
+    /// The stop timeout passed and the process is still there: KILL, and
+    /// `kill_grace_ms` more for it to go. Past that, the wind-down stops
+    /// waiting for it (an admin stop simply stays Stopping until the exit).
+    pub(super) fn fire_stop_timeout(&mut self, now: Millis, id: ServiceId) {
+        let kill_grace_ms = self.options.kill_grace_ms;
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        if entry.state() != ServiceState::Stopping {
+            return;
+        }
+        let Some(pid) = entry.status.pid else {
+            // The spawn was never answered: nothing to signal, and the
+            // wind-down must not wait for an answer that may never come.
+            self.wind_down_release(now, id);
+            return;
+        };
+        if entry.stop_killed {
+            self.wind_down_release(now, id);
+            return;
+        }
+        entry.stop_killed = true;
+        self.timers.set(
+            TimerKind::StopTimeout(id),
+            now.saturating_add(kill_grace_ms),
+        );
+        self.emit(Output::Signal {
+            service: id,
+            pid,
+            signal: Signal::Kill,
+        });
+    }
+}

@@ -1,0 +1,180 @@
+//! The lifecycle settings in the supervisor: stop signals and timeouts,
+//! restart backoff and the respawn window.
+
+mod supervisor_driver;
+
+use init_core::events::{Event, Output, Report, Signal};
+use init_core::service::ReadyNotice;
+use init_core::service::ServiceDef;
+use init_core::service::ServiceType::Once;
+use init_core::service::ServiceType::Respawn;
+use init_core::service::Target::Boot;
+use supervisor_driver::{svc, DefExt, Driver};
+
+fn with(mut def: ServiceDef, edit: impl FnOnce(&mut ServiceDef)) -> ServiceDef {
+    edit(&mut def);
+    def
+}
+
+fn signals(d: &Driver, name: &str) -> Vec<(u64, Signal)> {
+    let id = d.id(name);
+    d.outputs
+        .iter()
+        .filter_map(|(t, o)| match o {
+            Output::Signal {
+                service, signal, ..
+            } if *service == id => Some((t.0, *signal)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Lets the service exit 1 at once after every start, until `until_ms`.
+fn crash_loop(d: &mut Driver, name: &str, until_ms: u64) {
+    while d.now.0 <= until_ms {
+        if d.sup.service_by_name(name).is_some_and(|s| s.pid.is_some()) {
+            d.exit(name, 1);
+        }
+        match d.sup.poll_timeout() {
+            Some(next) if next.0 <= until_ms => d.advance_to(next.0),
+            _ => break,
+        }
+    }
+}
+
+#[test]
+fn a_stop_sends_the_stop_signal_then_kill_at_the_stop_timeout() {
+    let mut d = Driver::new(vec![with(svc("web", Respawn, Boot), |def| {
+        def.settings.stop_signal = Some(Signal::Quit);
+        def.settings.stop_timeout_ms = Some(2000);
+    })]);
+    d.boot();
+    d.advance_to(1000);
+    d.stop("web");
+    assert_eq!(d.state("web"), "stopping");
+    d.advance_to(2999);
+    assert_eq!(signals(&d, "web"), [(1000, Signal::Quit)]);
+    d.advance_to(3000);
+    assert_eq!(
+        signals(&d, "web"),
+        [(1000, Signal::Quit), (3000, Signal::Kill)]
+    );
+    d.killed("web", 9);
+    assert_eq!(d.state("web"), "stopped");
+}
+
+#[test]
+fn an_exit_before_the_stop_timeout_cancels_the_kill() {
+    let mut d = Driver::new(vec![svc("web", Respawn, Boot)]);
+    d.boot();
+    d.stop("web");
+    d.advance_to(100);
+    d.killed("web", 15);
+    d.advance_to(60_000);
+    assert_eq!(signals(&d, "web"), [(0, Signal::Term)]);
+}
+
+#[test]
+fn a_crash_loop_backs_off_to_the_cap_and_fails_at_the_limit() {
+    let mut d = Driver::new(vec![with(svc("flaky", Respawn, Boot).limit(8), |def| {
+        def.settings.respawn_delay_ms = Some(100);
+        def.settings.respawn_delay_max_ms = Some(1000);
+    })]);
+    d.boot();
+    crash_loop(&mut d, "flaky", 60_000);
+    assert_eq!(
+        d.spawn_times("flaky"),
+        [0, 100, 300, 700, 1500, 2500, 3500, 4500]
+    );
+    assert_eq!(d.state("flaky"), "failed");
+}
+
+#[test]
+fn without_a_cap_the_delay_stays_the_original_constant() {
+    let mut d = Driver::new(vec![svc("flaky", Respawn, Boot).limit(4)]);
+    d.boot();
+    crash_loop(&mut d, "flaky", 60_000);
+    assert_eq!(d.spawn_times("flaky"), [0, 100, 200, 300]);
+}
+
+#[test]
+fn a_run_past_the_window_starts_the_count_and_the_delay_afresh() {
+    let mut d = Driver::new(vec![with(svc("steady", Respawn, Boot).limit(2), |def| {
+        def.settings.respawn_delay_ms = Some(100);
+        def.settings.respawn_delay_max_ms = Some(10_000);
+        def.settings.respawn_window_ms = Some(5000);
+    })]);
+    d.boot();
+    // Two quick crashes would reach the limit; a long run in between
+    // starts the count afresh.
+    d.exit("steady", 1);
+    d.advance_to(100);
+    d.advance_to(6000);
+    d.exit("steady", 1);
+    d.advance_to(6100);
+    assert_eq!(d.spawn_times("steady"), [0, 100, 6000]);
+    assert_eq!(d.state("steady"), "running");
+    d.exit("steady", 1);
+    // The second quick run of the new series is its limit.
+    assert_eq!(d.state("steady"), "failed");
+    let fails = d.count(|o| {
+        matches!(
+            o,
+            Output::Report {
+                report: Report::Fail,
+                ..
+            }
+        )
+    });
+    assert_eq!(fails, 1);
+}
+
+#[test]
+fn services_after_one_that_declares_readiness_wait_for_its_word() {
+    let mut d = Driver::new(vec![
+        with(svc("db", Respawn, Boot), |def| {
+            def.settings.ready = Some(ReadyNotice::Fd(3));
+        }),
+        svc("web", Once, Boot).after(&["db"]),
+    ]);
+    d.boot();
+    d.advance_to(700);
+    assert_eq!(d.spawned_names(), ["db"]);
+    assert_eq!(
+        d.sup.service_by_name("db").and_then(|s| s.ready),
+        Some(false)
+    );
+    let db = d.id("db");
+    d.event(Event::Ready(db));
+    assert_eq!(d.spawned_names(), ["db", "web"]);
+    assert_eq!(
+        d.sup.service_by_name("db").and_then(|s| s.ready),
+        Some(true)
+    );
+}
+
+#[test]
+fn no_word_within_the_ready_timeout_stops_and_fails_the_service() {
+    let mut d = Driver::new(vec![
+        with(svc("db", Respawn, Boot), |def| {
+            def.settings.ready = Some(ReadyNotice::File("/run/db.ready".to_string()));
+            def.settings.ready_timeout_ms = Some(2000);
+        }),
+        svc("web", Once, Boot).after(&["db"]),
+    ]);
+    d.boot();
+    d.advance_to(2000);
+    assert_eq!(signals(&d, "db"), [(2000, Signal::Term)]);
+    assert_eq!(d.state("db"), "stopping");
+    assert_eq!(
+        d.spawned_names(),
+        ["db", "web"],
+        "a failed db holds nothing up"
+    );
+    d.killed("db", 15);
+    assert_eq!(d.state("db"), "failed");
+    // A word that comes too late changes nothing.
+    let db = d.id("db");
+    d.event(Event::Ready(db));
+    assert_eq!(d.state("db"), "failed");
+}

@@ -1,0 +1,227 @@
+//! A cgroup v2 per service, where a writable cgroup2 hierarchy is mounted:
+//! stop then reaches every process of the service, double-forked daemons
+//! included, and status can count them.
+//!
+//! Owns finding the hierarchy (through /proc/self/mountinfo: its path is
+//! never assumed), init's subtree in it, and the per-service cgroups. It
+//! decides nothing about when a service stops; without a writable
+//! hierarchy everything falls back to process groups.
+//!
+//! Linux details that bite:
+//! - a process joins a cgroup by writing its own pid (or `0`, "myself") to
+//!   `cgroup.procs`, which the child does between fork and exec;
+//! - `cgroup.kill` (Linux 5.14) SIGKILLs every process in the cgroup at
+//!   once, including ones forked while it runs; older kernels get a
+//!   signal per pid from `cgroup.procs`;
+//! - with no controllers enabled in `cgroup.subtree_control`, processes may
+//!   live in a cgroup that also has children, so init's own cgroup needs no
+//!   moving.
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use init_core::events::Signal;
+use nix::sys::signal::kill;
+use nix::unistd::Pid as NixPid;
+
+use crate::power::to_nix;
+
+/// The cgroups of init's services: `SUBTREE/NAME` for each service.
+#[derive(Debug)]
+pub struct Cgroups {
+    subtree: PathBuf,
+    /// Per enabled name, the directory made for it.
+    made: BTreeMap<String, PathBuf>,
+}
+
+/// Where the cgroup2 hierarchy is mounted, from mountinfo text.
+pub fn cgroup2_mount(mountinfo: &str) -> Option<PathBuf> {
+    mountinfo.lines().find_map(|line| {
+        let (before, after) = line.split_once(" - ")?;
+        let fstype = after.split_whitespace().next()?;
+        let mount_point = before.split_whitespace().nth(4)?;
+        (fstype == "cgroup2").then(|| PathBuf::from(unescape_mount_path(mount_point)))
+    })
+}
+
+/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
+fn unescape_mount_path(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let code = rest
+            .get(i + 1..i + 4)
+            .and_then(|o| u8::from_str_radix(o, 8).ok());
+        match code {
+            Some(byte) => {
+                out.push(char::from(byte));
+                rest = &rest[i + 4..];
+            }
+            None => {
+                out.push('\\');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Init's own cgroup v2 path (`0::/PATH` in /proc/self/cgroup).
+fn own_cgroup(proc_cgroup: &str) -> Option<String> {
+    proc_cgroup
+        .lines()
+        .find_map(|line| line.strip_prefix("0::"))
+        .map(str::to_string)
+}
+
+impl Cgroups {
+    /// Init's subtree in the writable cgroup2 hierarchy, made if need be;
+    /// `Err` says why there is none (and services use process groups).
+    ///
+    /// The subtree is named after init's PID namespace, so that inits in
+    /// several containers that share a cgroup never share a subtree.
+    pub fn open() -> Result<Cgroups, String> {
+        let mountinfo = fs::read_to_string("/proc/self/mountinfo")
+            .map_err(|e| format!("cannot read /proc/self/mountinfo: {e}"))?;
+        let mount = cgroup2_mount(&mountinfo).ok_or("no cgroup2 hierarchy is mounted")?;
+        let own = fs::read_to_string("/proc/self/cgroup")
+            .ok()
+            .and_then(|text| own_cgroup(&text))
+            .unwrap_or_else(|| "/".to_string());
+        let namespace = fs::read_link("/proc/self/ns/pid")
+            .ok()
+            .and_then(|link| {
+                let text = link.to_string_lossy().to_string();
+                let inode = text.strip_prefix("pid:[")?.strip_suffix(']')?.to_string();
+                Some(inode)
+            })
+            .unwrap_or_else(|| "0".to_string());
+        let subtree = mount
+            .join(own.trim_start_matches('/'))
+            .join(format!("init-services.{namespace}"));
+        match fs::create_dir(&subtree) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("cannot make {}: {e}", subtree.display())),
+        }
+        if !subtree.join("cgroup.procs").exists() {
+            return Err(format!("{} is not a cgroup", subtree.display()));
+        }
+        Ok(Cgroups {
+            subtree,
+            made: BTreeMap::new(),
+        })
+    }
+
+    /// The `cgroup.procs` file a new process of `service` writes itself
+    /// into, making the cgroup if need be. `None`: this service falls back
+    /// to its process group.
+    pub fn procs_file_for(&mut self, service: &str) -> Option<CString> {
+        if service.is_empty() || service.contains('/') || service.starts_with('.') {
+            return None;
+        }
+        let dir = self.subtree.join(service);
+        match fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(_) => return None,
+        }
+        self.made.insert(service.to_string(), dir.clone());
+        CString::new(
+            dir.join("cgroup.procs")
+                .into_os_string()
+                .into_encoded_bytes(),
+        )
+        .ok()
+    }
+
+    fn dir(&self, service: &str) -> Option<&Path> {
+        self.made.get(service).map(PathBuf::as_path)
+    }
+
+    /// The pids in `service`'s cgroup; `None` if it has none.
+    pub fn processes(&self, service: &str) -> Option<Vec<i32>> {
+        let text = fs::read_to_string(self.dir(service)?.join("cgroup.procs")).ok()?;
+        Some(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
+    }
+
+    /// Signals every process of `service`: KILL through `cgroup.kill`
+    /// where the kernel has it, anything else pid by pid. False when the
+    /// service has no cgroup.
+    pub fn signal(&self, service: &str, signal: Signal) -> bool {
+        let Some(dir) = self.dir(service) else {
+            return false;
+        };
+        if signal == Signal::Kill && fs::write(dir.join("cgroup.kill"), "1").is_ok() {
+            return true;
+        }
+        for pid in self.processes(service).unwrap_or_default() {
+            if pid > 1 {
+                let _ = kill(NixPid::from_raw(pid), to_nix(signal));
+            }
+        }
+        true
+    }
+
+    /// Removes the cgroups that are empty, and the subtree if all are:
+    /// at the end, so that a container leaves no directories behind.
+    /// Processes KILLed a moment ago may still be leaving: a few tries,
+    /// 100 ms at most, so that the end is never held up for long.
+    pub fn remove_empty(&mut self) {
+        for _ in 0..10 {
+            self.made
+                .retain(|_, dir| fs::remove_dir(dir.as_path()).is_err());
+            if self.made.is_empty() {
+                let _ = fs::remove_dir(&self.subtree);
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
+/// Where a service's stop reaches, as `status` says it.
+pub fn scope_name(cgroup: bool) -> &'static str {
+    if cgroup {
+        "cgroup"
+    } else {
+        "process group"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cgroup2_mount_is_found_in_mountinfo_wherever_it_is() {
+        let hybrid = "25 30 0:22 / /sys rw - sysfs sysfs rw\n\
+                      41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+        assert_eq!(
+            cgroup2_mount(hybrid),
+            Some(PathBuf::from("/sys/fs/cgroup/unified"))
+        );
+        let escaped = "41 31 0:38 / /mnt/my\\040cgroups rw - cgroup2 none rw\n";
+        assert_eq!(
+            cgroup2_mount(escaped),
+            Some(PathBuf::from("/mnt/my cgroups"))
+        );
+        assert_eq!(
+            cgroup2_mount("25 30 0:22 / /sys rw - sysfs sysfs rw\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn init_finds_its_own_cgroup_v2_path() {
+        assert_eq!(
+            own_cgroup("12:pids:/\n0::/user.slice/x\n"),
+            Some("/user.slice/x".to_string())
+        );
+        assert_eq!(own_cgroup("1:name=systemd:/\n"), None);
+    }
+}
