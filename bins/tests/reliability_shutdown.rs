@@ -2,7 +2,8 @@
 //! whatever the services do, shutdown ends in the power command (here,
 //! the namespace ending with SIGINT) within the bound docs/reliability.md
 //! states. init has no flags for its timeouts, so these run with the
-//! defaults: a 5 s kill grace and 30 s for a final-target service.
+//! defaults: 5 s for a stop (and for the final kill grace) and 30 s for a
+//! final-target service.
 //!
 //! Needs root for the namespaces; see reliability_support.
 
@@ -15,7 +16,8 @@ use init_core::events::ServiceState;
 use nix::sys::signal::Signal;
 use reliability_support::{host_pid, Config, Namespace};
 
-/// Options::default().kill_grace_ms and final_service_timeout_ms.
+/// Options::default().stop_timeout_ms (= kill_grace_ms) and
+/// final_service_timeout_ms.
 const KILL_GRACE: Duration = Duration::from_secs(5);
 const FINAL_SERVICE_TIMEOUT: Duration = Duration::from_secs(30);
 /// What a loaded test machine may add to a bound.
@@ -203,6 +205,5 @@ fn sync_always_comes_right_before_the_power_command() {
             "{ending:?}, dying on TERM: {die_on_term}: {seen:?}"
         );
         assert!(seen.contains(&"kill-all"), "{seen:?}");
-        assert!(now <= Millis(Options::default().kill_grace_ms), "{now:?}");
     }
 }

@@ -43,12 +43,13 @@ pub fn signal_process(pid: Pid, signal: Signal) {
     send(NixPid::from_raw(pid.0), signal);
 }
 
-/// Sends `signal`, and after a TERM a CONT: a stopped (SIGSTOP) process
-/// keeps a TERM pending until it runs again, so without the CONT it would
-/// only die at the KILL after the whole grace (as systemd does too).
+/// Sends `signal`, then a CONT unless it was KILL: a stopped (SIGSTOP)
+/// process keeps any other signal pending until it runs again, so a TERM
+/// at shutdown would only take effect at the KILL after the whole grace
+/// (systemd sends the CONT too). The same rule as `signal_service`.
 fn send(pid: NixPid, signal: Signal) {
     let _ = kill(pid, to_nix(signal));
-    if signal == Signal::Term {
+    if signal != Signal::Kill {
         let _ = kill(pid, NixSignal::SIGCONT);
     }
 }
