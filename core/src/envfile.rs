@@ -13,6 +13,8 @@
 //! - a key given twice keeps its last value (with a warning), in the place
 //!   it first had.
 
+use std::collections::BTreeMap;
+
 use crate::diag::Diagnostic;
 
 /// The parsed file: the variables in file order, and what was wrong.
@@ -42,6 +44,9 @@ pub fn is_valid_key(key: &str) -> bool {
 /// as errors and skipped; the rest is still used.
 pub fn parse_env_file(file: &str, text: &[u8]) -> EnvFile {
     let mut env = EnvFile::default();
+    // Where each key sits in `vars`, so that a file of many lines stays
+    // linear (a scan per line made it quadratic).
+    let mut index_of: BTreeMap<String, usize> = BTreeMap::new();
     for (index, raw) in text.split(|&b| b == b'\n').enumerate() {
         let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -79,7 +84,7 @@ pub fn parse_env_file(file: &str, text: &[u8]) -> EnvFile {
             ));
             continue;
         }
-        match env.vars.iter_mut().find(|(k, _)| k == key) {
+        match index_of.get(key).and_then(|&i| env.vars.get_mut(i)) {
             Some(existing) => {
                 env.diagnostics.push(Diagnostic::warning(
                     file,
@@ -88,7 +93,10 @@ pub fn parse_env_file(file: &str, text: &[u8]) -> EnvFile {
                 ));
                 existing.1 = value.to_string();
             }
-            None => env.vars.push((key.to_string(), value.to_string())),
+            None => {
+                index_of.insert(key.to_string(), env.vars.len());
+                env.vars.push((key.to_string(), value.to_string()));
+            }
         }
     }
     env
