@@ -11,10 +11,13 @@
 //! would otherwise race, so real timing cannot reorder what the model
 //! orders.
 
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod pid1_support;
+
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use pid1_support::Config;
 
 /// name, type, after, seconds of sleep. `m` is a milestone.
 const SERVICES: &[(&str, &str, &str, &str)] = &[
@@ -32,49 +35,20 @@ const SERVICES: &[(&str, &str, &str, &str)] = &[
     ("k", "wait", "", "0.7"),
 ];
 
-struct Scratch {
-    dir: PathBuf,
-}
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("init-diff-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(dir.join("init.d")).unwrap();
-        Scratch { dir }
-    }
-
-    fn log(&self) -> PathBuf {
-        self.dir.join("spawns.log")
-    }
-
-    fn write_config(&self) {
-        for (name, kind, after, sleep) in SERVICES {
-            let mut text = format!("description differential {name}\ntarget boot\n");
-            if !after.is_empty() {
-                text.push_str(&format!("after {after}\n"));
-            }
-            if *kind == "milestone" {
-                text.push_str("type wait\n");
-            } else {
-                text.push_str(&format!(
-                    "type {kind}\nexec {{\n\tsh -c \"echo {name} $PPID >> {log}\"\n\tsleep {sleep}\n}}\n",
-                    log = self.log().display()
-                ));
-            }
-            fs::write(self.dir.join("init.d").join(name), text).unwrap();
+fn write_config(cfg: &Config) {
+    for (name, kind, after, sleep) in SERVICES {
+        let mut text = format!("description differential {name}\ntarget boot\n");
+        if !after.is_empty() {
+            text.push_str(&format!("after {after}\n"));
         }
-        fs::write(
-            self.dir.join("initd.env"),
-            "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n",
-        )
-        .unwrap();
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
+        if *kind == "milestone" {
+            text.push_str("type wait\n");
+        } else {
+            text.push_str(&format!(
+                "type {kind}\nexec {{\n\tsh -c \"echo {name} $PPID >> LOG\"\n\tsleep {sleep}\n}}\n"
+            ));
+        }
+        cfg.enable(name, &text);
     }
 }
 
@@ -96,46 +70,16 @@ fn predicted(config_dir: &Path, sequential: bool) -> Vec<String> {
         .collect()
 }
 
-/// Kills the namespace (its init and everything in it) however the test
-/// ends.
-struct Namespace(Child);
-
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The spawn order of the real init, from the services' own log.
-fn observed(scratch: &Scratch, sequential: bool, expected: usize) -> Option<Vec<String>> {
-    if !nix::unistd::geteuid().is_root() {
-        let why = "the real-init differential test needs root for PID namespaces";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
-        eprintln!("SKIPPED (not under CI): {why}");
-        return None;
-    }
-    let mut cmd = Command::new("unshare");
-    cmd.args(["--pid", "--fork", "--kill-child", "--mount-proc"])
-        .arg(env!("CARGO_BIN_EXE_init"))
-        .arg("--config-dir")
-        .arg(scratch.dir.join("init.d"))
-        .arg("--env-file")
-        .arg(scratch.dir.join("initd.env"))
-        .arg("--socket")
-        .arg(scratch.dir.join("init.sock"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if sequential {
-        cmd.arg("--sequential");
-    }
-    let _namespace = Namespace(cmd.spawn().expect("run unshare"));
+/// The spawn order of the real init, from the services' own log; None
+/// where namespaces are unavailable (and not under CI).
+fn observed(cfg: &Config, sequential: bool, expected: usize) -> Option<Vec<String>> {
+    let flags: &[&str] = if sequential { &["--sequential"] } else { &[] };
+    let _namespace = cfg.boot_with(flags)?;
     let started = Instant::now();
     loop {
-        let text = fs::read_to_string(scratch.log()).unwrap_or_default();
-        let mut entries: Vec<(i32, String)> = text
-            .lines()
+        let mut entries: Vec<(i32, String)> = cfg
+            .log_lines()
+            .iter()
             .filter_map(|line| {
                 let (name, pid) = line.split_once(' ')?;
                 Some((pid.trim().parse().ok()?, name.to_string()))
@@ -147,20 +91,21 @@ fn observed(scratch: &Scratch, sequential: bool, expected: usize) -> Option<Vec<
         }
         assert!(
             started.elapsed() < Duration::from_secs(20),
-            "only {} of {expected} services logged their spawn: {text}",
-            entries.len()
+            "only {} of {expected} services logged their spawn: {:?}",
+            entries.len(),
+            cfg.read_log()
         );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 fn compare(test: &str, sequential: bool) {
-    let scratch = Scratch::new(test);
-    scratch.write_config();
-    let predicted = predicted(&scratch.dir.join("init.d"), sequential);
+    let cfg = Config::new(test);
+    write_config(&cfg);
+    let predicted = predicted(&cfg.path("init.d"), sequential);
     let spawned = SERVICES.iter().filter(|s| s.1 != "milestone").count();
     assert_eq!(predicted.len(), spawned, "prediction: {predicted:?}");
-    let Some(observed) = observed(&scratch, sequential, spawned) else {
+    let Some(observed) = observed(&cfg, sequential, spawned) else {
         return;
     };
     assert_eq!(observed, predicted, "real spawn order vs init-sim boot");
@@ -168,10 +113,10 @@ fn compare(test: &str, sequential: bool) {
 
 #[test]
 fn the_real_parallel_boot_spawns_in_the_predicted_order() {
-    compare("parallel", false);
+    compare("differential-parallel", false);
 }
 
 #[test]
 fn the_real_sequential_boot_spawns_in_the_predicted_order() {
-    compare("sequential", true);
+    compare("differential-sequential", true);
 }

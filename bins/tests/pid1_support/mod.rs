@@ -192,9 +192,28 @@ impl Drop for Namespace {
     }
 }
 
+/// Where the init whose pid (as seen from here) is `init` keeps its
+/// services' cgroups (see `init_os_adapter::cgroup`), if there is a cgroup2
+/// hierarchy: named after its PID namespace, under this process's cgroup.
+pub fn cgroup_subtree_of(init: i32) -> Option<PathBuf> {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let mount = init_os_adapter::cgroup::cgroup2_mount(&mountinfo)?;
+    let own = fs::read_to_string("/proc/self/cgroup").ok()?;
+    let own = own.lines().find_map(|l| l.strip_prefix("0::"))?.to_string();
+    let link = fs::read_link(format!("/proc/{init}/ns/pid")).ok()?;
+    let link = link.to_string_lossy();
+    let inode = link.strip_prefix("pid:[")?.strip_suffix(']')?;
+    Some(
+        mount
+            .join(own.trim_start_matches('/'))
+            .join(format!("init-services.{inode}")),
+    )
+}
+
 /// Removes a cgroup subtree whose processes are dying: the kernel empties
-/// the cgroups a moment after the namespace ends.
-fn remove_cgroup_subtree(subtree: &Path) {
+/// the cgroups a moment after the namespace ends. Init's subtree outlives a
+/// SIGKILL of the namespace, so every harness calls this after one.
+pub fn remove_cgroup_subtree(subtree: &Path) {
     for _ in 0..100 {
         if let Ok(entries) = fs::read_dir(subtree) {
             for entry in entries.flatten() {
@@ -211,22 +230,8 @@ fn remove_cgroup_subtree(subtree: &Path) {
 }
 
 impl Namespace {
-    /// Where init keeps its services' cgroups (see `init_os_adapter::cgroup`),
-    /// if there is a cgroup2 hierarchy: named after its PID namespace.
     fn find_cgroup_subtree(&self) -> Option<PathBuf> {
-        let mountinfo = fs::read_to_string("/proc/self/mountinfo").ok()?;
-        let mount = init_os_adapter::cgroup::cgroup2_mount(&mountinfo)?;
-        let own = fs::read_to_string("/proc/self/cgroup").ok()?;
-        let own = own.lines().find_map(|l| l.strip_prefix("0::"))?.to_string();
-        let init = self.try_init_pid()?;
-        let link = fs::read_link(format!("/proc/{init}/ns/pid")).ok()?;
-        let link = link.to_string_lossy();
-        let inode = link.strip_prefix("pid:[")?.strip_suffix(']')?;
-        Some(
-            mount
-                .join(own.trim_start_matches('/'))
-                .join(format!("init-services.{inode}")),
-        )
+        cgroup_subtree_of(self.try_init_pid()?.as_raw())
     }
 
     pub fn console(&self) -> String {

@@ -9,6 +9,11 @@
 
 #![allow(dead_code)] // each test file uses part of the harness
 
+// For the cgroup clean-up after a killed namespace, which both harnesses
+// need.
+#[path = "../pid1_support/mod.rs"]
+mod pid1_support;
+
 use std::ffi::OsString;
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
@@ -191,8 +196,16 @@ pub struct Namespace {
 
 impl Drop for Namespace {
     fn drop(&mut self) {
+        let parent = self.unshare.id() as i32;
+        let subtree = all_stats()
+            .into_iter()
+            .find(|(_, stat)| parent_of(stat) == Some(parent))
+            .and_then(|(init, _)| pid1_support::cgroup_subtree_of(init));
         let _ = self.unshare.kill();
         let _ = self.unshare.wait();
+        if let Some(subtree) = subtree {
+            pid1_support::remove_cgroup_subtree(&subtree);
+        }
     }
 }
 
