@@ -1,6 +1,6 @@
 //! Bounded shutdown against the real init as PID 1 of a PID namespace:
 //! whatever the services do, shutdown ends in the power command (here,
-//! the namespace ending with SIGINT) within the bound docs/reliability.md
+//! a container init exiting 0) within the bound docs/reliability.md
 //! states. init has no flags for its timeouts, so these run with the
 //! defaults: 5 s for a stop (and for the final kill grace) and 30 s for a
 //! final-target service.
@@ -9,7 +9,6 @@
 
 mod reliability_support;
 
-use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 use init_core::events::ServiceState;
@@ -33,12 +32,9 @@ fn shut_down(ns: &mut Namespace, patience: Duration) -> Duration {
     ns.signal_init(Signal::SIGTERM);
     let ended = ns.wait_for_end(patience);
     let took = asked.elapsed();
-    assert_eq!(
-        ended.signal(),
-        Some(Signal::SIGINT as i32),
-        "{}",
-        ns.console()
-    );
+    // A container's init (PID 1 of a PID namespace) exits 0 after a
+    // power-off nobody's main service asked for.
+    assert_eq!(ended.code(), Some(0), "{}", ns.console());
     assert!(
         ns.console().ends_with("init: powering off\n"),
         "{}",

@@ -70,6 +70,16 @@ impl ExitStatus {
     pub fn success(self) -> bool {
         self == ExitStatus::Exited(0)
     }
+
+    /// The status as a shell reports it (`$?`): the exit code, or 128
+    /// plus the signal number for a process a signal killed. A container
+    /// init exits with this for its main service.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => code & 0xff,
+            ExitStatus::Signaled(sig) => 128 + (sig & 0x7f),
+        }
+    }
 }
 
 impl fmt::Display for ExitStatus {

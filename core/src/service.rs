@@ -150,6 +150,11 @@ pub struct ServiceSettings {
     /// `Options::ready_timeout_ms`.
     #[serde(default)]
     pub ready_timeout_ms: Option<u64>,
+    /// `main-service`: when this service ends for good, the machine (or
+    /// container) shuts down, and a container's init exits with its
+    /// status. Default: no service is the main one.
+    #[serde(default)]
+    pub main_service: bool,
 }
 
 /// How a service says it is ready.

@@ -86,6 +86,14 @@
 //! exactly one `Power`. After `Power` nothing is ever output again.
 //! A process whose spawn is answered during the grace gets TERM at once.
 //!
+//! Main service. A service marked `main-service` that ends for good while
+//! the machine is up (a `wait` or `once` process exits or fails to spawn,
+//! a `respawn` one is given up on, any is admin-stopped; not an admin
+//! restart) begins the shutdown as `Shutdown` would, and its status is
+//! kept for [`Supervisor::main_service_exit`] (a failed spawn as
+//! `Exited(127)`): a container's init exits with it. Once the machine is
+//! going down its end changes nothing.
+//!
 //! Reload. Services are matched by enabled name; kept services keep their
 //! id, new ones get fresh ids (never reused). A removed service that is not
 //! alive is dropped; one that is alive stays (not restarted) until it exits
@@ -133,7 +141,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::events::{
-    Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, ServiceStatus,
+    Event, ExitStatus, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, ServiceStatus,
 };
 use crate::service::{ServiceDef, Target};
 
@@ -241,6 +249,10 @@ pub struct Supervisor {
     /// The wind-down's plan while the phase is `WindDown`.
     #[serde(default)]
     wind_down: Option<WindDown>,
+    /// How the main service (`main-service`) ended, once it has: the
+    /// status a container's init exits with.
+    #[serde(default)]
+    main_service_exit: Option<ExitStatus>,
     /// Not part of the saved state: a driver drains it before saving.
     #[serde(skip)]
     outputs: VecDeque<Output>,
@@ -262,6 +274,7 @@ impl Supervisor {
             targets_run: Vec::new(),
             timers: Timers::default(),
             wind_down: None,
+            main_service_exit: None,
             outputs: VecDeque::new(),
         };
         for def in services {
@@ -315,6 +328,12 @@ impl Supervisor {
     /// `Power` was output; the supervisor will output nothing more.
     pub fn is_finished(&self) -> bool {
         self.phase == Phase::Finished
+    }
+
+    /// How the main service ended, if one is marked `main-service` and it
+    /// ended for good while the machine was up (which began the shutdown).
+    pub fn main_service_exit(&self) -> Option<ExitStatus> {
+        self.main_service_exit
     }
 
     /// The armed timers, sorted by kind.

@@ -26,6 +26,7 @@ use crate::cgroup::{self, Cgroups};
 use crate::clock::Clock;
 use crate::config::{load_config, LoadedConfig};
 use crate::console::Console;
+use crate::container;
 use crate::control::{BindOutcome, ControlSocket};
 use crate::power::{self, Mode};
 use crate::readiness::{ReadinessWatch, FILE_CHECK_INTERVAL};
@@ -384,6 +385,10 @@ impl World {
             }
             Output::Sync => nix::unistd::sync(),
             Output::Power { action } => {
+                let exit_code = container::exit_code(action, self.core.main_service_exit());
+                if self.settings.mode != Mode::Pid1 {
+                    self.console.message(&format!("exit status {exit_code}"));
+                }
                 self.console.message(match action {
                     PowerAction::PowerOff => "powering off",
                     PowerAction::Reboot => "rebooting",
@@ -392,7 +397,7 @@ impl World {
                     cgroups.remove_empty();
                 }
                 self.flush_console_before_the_end();
-                let why = power::power(self.settings.mode, action);
+                let why = power::power(self.settings.mode, action, exit_code);
                 self.console.message(&why);
                 halt_forever(&mut self.console);
             }

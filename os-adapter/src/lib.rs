@@ -12,6 +12,7 @@
 //! - [`control`]: the control socket's server side;
 //! - [`client`]: the control socket's client side, for `service`;
 //! - [`power`]: reboot(2), exit and kill-all for each way init runs;
+//! - [`container`]: whether init is a container's init, and its exit status;
 //! - [`clock`]: monotonic milliseconds since start.
 
 pub mod cgroup;
@@ -19,6 +20,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod console;
+pub mod container;
 pub mod control;
 pub mod driver;
 pub mod exec_settings;

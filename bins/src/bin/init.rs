@@ -1,6 +1,7 @@
-//! `init`: the init daemon. As PID 1 it boots the machine (or a container)
-//! from `/etc/init.d`; with `--supervise` it runs under another init as a
-//! child subreaper, for tests and demos.
+//! `init`: the init daemon. As PID 1 it boots the machine (or a container,
+//! which it ends by exiting with a status) from `/etc/init.d`; with
+//! `--supervise` it runs under another init as a child subreaper, for tests
+//! and demos.
 //!
 //! This file only reads the command line and hands over to
 //! `init_os_adapter::driver`; the signals are blocked before anything else
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
+use init_os_adapter::container::Clues;
 use init_os_adapter::driver::{reap_forever, Driver, Settings};
 use init_os_adapter::power::Mode;
 use init_os_adapter::signals::{block_handled_signals, SignalReader};
@@ -35,6 +37,14 @@ struct Args {
     /// of shutdown or reboot instead of calling reboot(2).
     #[arg(long)]
     supervise: bool,
+    /// Run as a container's init: at the end, exit with the main
+    /// service's status instead of calling reboot(2). Detected as PID 1
+    /// of a PID namespace other than the machine's (see docs/booting.md).
+    #[arg(long, conflicts_with = "no_container")]
+    container: bool,
+    /// Run as a machine's init even in a PID namespace: end with reboot(2).
+    #[arg(long)]
+    no_container: bool,
 }
 
 fn main() {
@@ -58,7 +68,13 @@ fn main() {
     let mode = if args.supervise {
         Mode::Supervise
     } else if is_pid1 {
-        Mode::Pid1
+        let container =
+            args.container || (!args.no_container && Clues::of_this_process().say_container());
+        if container {
+            Mode::Container
+        } else {
+            Mode::Pid1
+        }
     } else {
         eprintln!("init: must run as PID 1 (or pass --supervise to run under another init)");
         std::process::exit(1);
@@ -77,7 +93,7 @@ fn main() {
         Ok(signals) => signals,
         Err(e) => {
             eprintln!("init: cannot open a signalfd: {}", e.desc());
-            if mode == Mode::Pid1 {
+            if mode != Mode::Supervise {
                 reap_forever();
             }
             std::process::exit(1);

@@ -182,6 +182,11 @@ pub(crate) const KEYWORDS: &[Keyword] = &[
         repeat: Repeat::Once,
         handle: ready_timeout,
     },
+    Keyword {
+        name: "main-service",
+        repeat: Repeat::Once,
+        handle: main_service,
+    },
 ];
 
 pub(crate) fn find_keyword(name: &str) -> Option<&'static Keyword> {
@@ -816,6 +821,14 @@ fn ready_timeout(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>
     if let Some(ms) = duration_keyword(line, errors) {
         draft.settings.ready_timeout_ms = Some(ms);
     }
+}
+
+fn main_service(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(error) = line.too_many(0, "nothing: the line alone marks the main service") {
+        errors.push(error);
+        return;
+    }
+    draft.settings.main_service = true;
 }
 
 #[cfg(test)]
