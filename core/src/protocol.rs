@@ -40,6 +40,13 @@ pub enum Command {
     Shutdown,
     /// Run the `reboot` target and reboot.
     Reboot,
+    /// Hand the running services over to the init binary at `path` (the
+    /// one init was started from when absent), which goes on supervising
+    /// them: a live upgrade of PID 1.
+    Reexec {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+    },
 }
 
 impl Command {

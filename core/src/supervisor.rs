@@ -94,6 +94,15 @@
 //! `Exited(127)`): a container's init exits with it. Once the machine is
 //! going down its end changes nothing.
 //!
+//! Hand-over (re-exec). The whole supervisor is plain data (serde): a
+//! driver saves it and a new binary goes on from it. It may only happen
+//! once boot has completed and before the way down
+//! ([`Supervisor::can_hand_over`]). A binary that cannot read the saved
+//! state builds a supervisor with [`Supervisor::adopting`] from the
+//! [`AdoptedService`] list every version writes: running processes are
+//! adopted by pid, nothing that ran is run again (`adopt.rs` says what is
+//! lost).
+//!
 //! Reload. Services are matched by enabled name; kept services keep their
 //! id, new ones get fresh ids (never reused). A removed service that is not
 //! alive is dropped; one that is alive stays (not restarted) until it exits
@@ -125,6 +134,7 @@
 //! service holds, unknown service ids, and a second `Boot`.
 
 mod admin;
+mod adopt;
 mod backoff;
 mod entry;
 mod process;
@@ -145,6 +155,7 @@ use crate::events::{
 };
 use crate::service::{ServiceDef, Target};
 
+pub use adopt::AdoptedService;
 use entry::Entry;
 use run::TargetRun;
 use timers::Timers;

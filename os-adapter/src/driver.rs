@@ -12,11 +12,12 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::os::fd::RawFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use init_core::events::{Event, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
+use init_core::events::{Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
 use init_core::protocol::{self, Command, Reply, ServiceEntry};
 use init_core::service::{ReadyNotice, Target};
 use init_core::supervisor::{Options, Supervisor};
@@ -28,11 +29,16 @@ use crate::config::{load_config, LoadedConfig};
 use crate::console::Console;
 use crate::container;
 use crate::control::{BindOutcome, ControlSocket};
+use crate::handover::{self, HandedOverListener, Received, SavedState};
 use crate::power::{self, Mode};
-use crate::readiness::{ReadinessWatch, FILE_CHECK_INTERVAL};
+use crate::readiness::{HandedOverWatch, ReadinessWatch, FILE_CHECK_INTERVAL};
 use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
 use crate::spawn::{spawn_service_with, Environment};
+
+/// How long a re-exec waits for the clients already connected to send
+/// their request and take their reply.
+const HANDOVER_CONNECTION_GRACE: Duration = Duration::from_millis(200);
 
 /// Test builds only (feature `test-panic-hook`): a status request naming
 /// this pattern panics in the request handler.
@@ -47,6 +53,8 @@ pub struct Settings {
     pub socket: PathBuf,
     pub sequential: bool,
     pub mode: Mode,
+    /// The binary a re-exec runs unless the request names another.
+    pub binary: Option<PathBuf>,
 }
 
 /// Everything but the control socket, so that the socket's request handler
@@ -68,12 +76,17 @@ struct World {
     cgroups: Result<Cgroups, String>,
     /// Which service each live pid belongs to, to finish a stop.
     pid_services: BTreeMap<Pid, ServiceId>,
+    /// A re-exec was asked for (with the binary the request named), to
+    /// happen once the current turn's requests are answered.
+    reexec: Option<Option<PathBuf>>,
 }
 
 pub struct Driver {
     signals: SignalReader,
     control: ControlSocket,
     world: World,
+    /// False when a previous init handed over: the boot already happened.
+    boot_pending: bool,
 }
 
 thread_local! {
@@ -114,7 +127,113 @@ impl Driver {
                 readiness: ReadinessWatch::default(),
                 cgroups: Cgroups::open(),
                 pid_services: BTreeMap::new(),
+                reexec: None,
             },
+            boot_pending: true,
+        }
+    }
+
+    /// Goes on from what a previous init handed over through a re-exec:
+    /// the same services and processes, the same socket, no boot.
+    pub fn resume(settings: Settings, signals: SignalReader, received: Received) -> Driver {
+        let mut console = Console::open();
+        let (core, clock, environment, readiness, listener, fds) = match received {
+            Received::Full {
+                state,
+                listener,
+                fds,
+            } => {
+                let state = *state;
+                let clock = Clock::resume(
+                    Millis(state.clock_ms),
+                    handover::since_monotonic(state.monotonic_ns),
+                );
+                let mut readiness = ReadinessWatch::default();
+                readiness.restore(state.readiness, handover::take_fd);
+                let environment = Environment::from_vars(state.env_vars);
+                (
+                    state.supervisor,
+                    clock,
+                    environment,
+                    readiness,
+                    listener,
+                    fds,
+                )
+            }
+            Received::Adopt {
+                services,
+                listener,
+                fds,
+                why,
+            } => {
+                console.message(&format!("{why}: adopting the running services by pid"));
+                let config = load_config(&settings.config_dir, &settings.env_file);
+                report_diagnostics(&mut console, &config);
+                let options = Options {
+                    sequential: settings.sequential,
+                    ..Options::default()
+                };
+                let clock = Clock::start();
+                let core = Supervisor::adopting(config.services, options, clock.now(), &services);
+                let environment = Environment::from_env_file(&config.env.unwrap_or_default());
+                (
+                    core,
+                    clock,
+                    environment,
+                    ReadinessWatch::default(),
+                    listener,
+                    fds,
+                )
+            }
+        };
+        let mut control = ControlSocket::new(&settings.socket);
+        if let Some(kept) = listener {
+            if let Some(fd) = handover::take_fd(kept.fd) {
+                control.adopt_listener(fd, kept.dev, kept.ino);
+            }
+        }
+        // What the state does not use (a fallback's readiness pipes) is
+        // closed, not leaked into init for good.
+        let used: Vec<RawFd> = readiness
+            .for_handover()
+            .into_iter()
+            .filter_map(|(_, watch)| match watch {
+                HandedOverWatch::Fd(fd) => Some(fd),
+                HandedOverWatch::File(_) => None,
+            })
+            .chain(listener.map(|l| l.fd))
+            .collect();
+        for fd in fds.into_iter().filter(|fd| !used.contains(fd)) {
+            drop(handover::take_fd(fd));
+        }
+        let mut cgroups = Cgroups::open();
+        if let Ok(cgroups) = &mut cgroups {
+            for status in core.services() {
+                cgroups.adopt(&status.def.name);
+            }
+        }
+        let pid_services = core
+            .services()
+            .filter_map(|s| s.pid.map(|pid| (pid, s.id)))
+            .collect();
+        console.message("took over from the previous init");
+        Driver {
+            signals,
+            control,
+            world: World {
+                settings,
+                clock,
+                console,
+                core,
+                environment,
+                last_bind_failure: None,
+                check_socket: true,
+                readiness,
+                cgroups,
+                pid_services,
+                reexec: None,
+            },
+            boot_pending: false,
         }
     }
 
@@ -135,7 +254,14 @@ impl Driver {
             }
         }
         self.bind_control_socket();
-        self.world.handle(Event::Boot);
+        if std::mem::take(&mut self.boot_pending) {
+            self.world.handle(Event::Boot);
+        } else {
+            // The processes that ended during the exec, and the spawns a
+            // fallback asked for.
+            self.world.carry_out_outputs();
+            self.reap();
+        }
         loop {
             if catch_unwind(AssertUnwindSafe(|| self.turn())).is_err() {
                 let what = LAST_PANIC
@@ -178,12 +304,7 @@ impl Driver {
         let caught = self.signals.drain();
         // Reaped every turn, not only on SIGCHLD: one WNOHANG syscall is
         // cheap, and no exit can then wait for a signal that merged away.
-        for (pid, status) in reap_exited() {
-            self.world.handle(Event::Exited { pid, status });
-            // A boot service may have mounted over the socket's directory:
-            // check it still leads to us.
-            self.world.check_socket = true;
-        }
+        self.reap();
         for caught in caught {
             match caught {
                 // Reaped above; the signal only woke the poll.
@@ -209,6 +330,9 @@ impl Driver {
         self.control.serve(Instant::now(), |request| {
             world.handle_request(request.command)
         });
+        if let Some(binary) = self.world.reexec.take() {
+            self.reexec(binary);
+        }
 
         let now = self.world.clock.now();
         if self.world.core.poll_timeout().is_some_and(|at| at <= now) {
@@ -219,6 +343,92 @@ impl Driver {
             self.bind_control_socket();
         }
         self.world.console.flush();
+    }
+
+    fn reap(&mut self) {
+        for (pid, status) in reap_exited() {
+            self.world.handle(Event::Exited { pid, status });
+            // A boot service may have mounted over the socket's directory:
+            // check it still leads to us.
+            self.world.check_socket = true;
+        }
+    }
+
+    /// Hands everything over to the init binary at `binary` (or the one
+    /// init was started from). Returns only if that failed, with init
+    /// still supervising as before.
+    fn reexec(&mut self, binary: Option<PathBuf>) {
+        let Some(binary) = binary.or_else(|| self.world.settings.binary.clone()) else {
+            self.world
+                .console
+                .message("re-exec skipped: the init binary's path is unknown");
+            return;
+        };
+        // Whoever is mid-request gets the answer; new clients wait in the
+        // backlog, which the next init inherits.
+        let world = &mut self.world;
+        self.control
+            .finish_connections(Instant::now() + HANDOVER_CONNECTION_GRACE, |request| {
+                world.handle_request(request.command)
+            });
+        let listener = self
+            .control
+            .listener_for_handover()
+            .map(|(fd, dev, ino)| HandedOverListener { fd, dev, ino });
+        let readiness = self.world.readiness.for_handover();
+        let mut kept: Vec<RawFd> = readiness
+            .iter()
+            .filter_map(|(_, watch)| match watch {
+                HandedOverWatch::Fd(fd) => Some(*fd),
+                HandedOverWatch::File(_) => None,
+            })
+            .collect();
+        kept.extend(listener.map(|l| l.fd));
+        // A request answered just now may have left outputs: carried out
+        // before the state is written, as the core expects.
+        self.world.carry_out_outputs();
+        let state = SavedState {
+            supervisor: self.world.core.clone(),
+            clock_ms: self.world.clock.now().0,
+            monotonic_ns: handover::monotonic_ns(),
+            env_vars: self.world.environment.vars().to_vec(),
+            readiness,
+        };
+        let memfd = handover::encode(&state, listener, kept.clone())
+            .and_then(|bytes| handover::write_memfd(&bytes));
+        let memfd = match memfd {
+            Ok(memfd) => memfd,
+            Err(why) => {
+                self.world
+                    .console
+                    .message(&format!("re-exec failed, carrying on: {why}"));
+                return;
+            }
+        };
+        let kept_ok = kept
+            .iter()
+            .try_for_each(|&fd| handover::keep_across_exec(fd));
+        let why = match kept_ok {
+            Ok(()) => {
+                self.world
+                    .console
+                    .message(&format!("re-exec of {}", binary.display()));
+                self.world.flush_console_before_the_end();
+                let args = handover::command_line(
+                    &binary,
+                    &self.world.settings,
+                    std::os::fd::AsRawFd::as_raw_fd(&memfd),
+                );
+                handover::exec(&args)
+            }
+            Err(why) => why,
+        };
+        for fd in kept {
+            handover::close_on_exec(fd);
+        }
+        self.world
+            .console
+            .message(&format!("re-exec failed, carrying on: {why}"));
     }
 
     fn bind_control_socket(&mut self) {
@@ -496,6 +706,21 @@ impl World {
             }
             Command::Reboot => {
                 self.handle(Event::Reboot);
+                return Reply::ok();
+            }
+            Command::Reexec { path } => {
+                if !self.core.can_hand_over() {
+                    return Reply::error(
+                        "re-exec is possible only once boot has completed and \
+                         before shutdown or reboot",
+                    );
+                }
+                if let Some(path) = &path {
+                    if !path.starts_with('/') {
+                        return Reply::error(format!("{path} is not an absolute path"));
+                    }
+                }
+                self.reexec = Some(path.map(PathBuf::from));
                 return Reply::ok();
             }
             Command::Start { patterns } => (patterns, Event::Start),

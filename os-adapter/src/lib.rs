@@ -12,6 +12,7 @@
 //! - [`control`]: the control socket's server side;
 //! - [`client`]: the control socket's client side, for `service`;
 //! - [`power`]: reboot(2), exit and kill-all for each way init runs;
+//! - [`handover`]: re-exec, the state a new init binary goes on from;
 //! - [`container`]: whether init is a container's init, and its exit status;
 //! - [`clock`]: monotonic milliseconds since start.
 
@@ -24,6 +25,7 @@ pub mod container;
 pub mod control;
 pub mod driver;
 pub mod exec_settings;
+pub mod handover;
 pub mod loader;
 pub mod power;
 pub mod readiness;

@@ -51,7 +51,12 @@ impl Environment {
         Environment::from_vars(env.vars.clone())
     }
 
-    fn from_vars(vars: Vec<(String, String)>) -> Environment {
+    /// The variables, in file order (what a re-exec hands over).
+    pub fn vars(&self) -> &[(String, String)] {
+        &self.vars
+    }
+
+    pub fn from_vars(vars: Vec<(String, String)>) -> Environment {
         let envp = vars
             .iter()
             // The parser refuses NULs, so this drops nothing in practice.

@@ -15,6 +15,7 @@ use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
 use init_os_adapter::container::Clues;
 use init_os_adapter::driver::{reap_forever, Driver, Settings};
+use init_os_adapter::handover;
 use init_os_adapter::power::Mode;
 use init_os_adapter::signals::{block_handled_signals, SignalReader};
 
@@ -45,6 +46,10 @@ struct Args {
     /// Run as a machine's init even in a PID namespace: end with reboot(2).
     #[arg(long)]
     no_container: bool,
+    /// Set by a re-exec, not by people: the memfd holding the previous
+    /// init's state, to go on from instead of booting.
+    #[arg(long = "handover-fd", hide = true)]
+    handover_fd: Option<i32>,
 }
 
 fn main() {
@@ -105,6 +110,22 @@ fn main() {
         socket: args.socket,
         sequential: args.sequential,
         mode,
+        binary: handover::own_binary(std::env::args().next().as_deref()),
     };
-    Driver::new(settings, signals, clock).run()
+    let Some(fd) = args.handover_fd else {
+        Driver::new(settings, signals, clock).run()
+    };
+    match handover::read_memfd(fd).and_then(|bytes| handover::decode(&bytes)) {
+        Ok(received) => Driver::resume(settings, signals, received).run(),
+        Err(why) => {
+            // Nothing to go on from. Booting again would run the boot
+            // services a second time; as PID 1 the least harm is to reap
+            // and keep the machine as it is.
+            eprintln!("init: {why}; cannot take over");
+            if mode != Mode::Supervise {
+                reap_forever();
+            }
+            std::process::exit(1);
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! `service`: enable, disable, list, show, dumpscript and verify services
-//! offline; status, start, stop, restart and reload through the control
+//! offline; status, start, stop, restart, reload and reexec through the control
 //! socket of a running init.
 //!
 //! Exit status: 0 ok, 1 errors found or the operation failed, 2 usage
@@ -27,6 +27,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
+use init_core::protocol::Command as Request;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -44,7 +45,10 @@ fn main() -> ExitCode {
         Command::Start { patterns } => online::act(&cli, "start", patterns),
         Command::Stop { patterns } => online::act(&cli, "stop", patterns),
         Command::Restart { patterns } => online::act(&cli, "restart", patterns),
-        Command::Reload => online::reload(&cli),
+        Command::Reload => online::ask_quietly(&cli, Request::Reload),
+        Command::Reexec { path } => {
+            online::ask_quietly(&cli, Request::Reexec { path: path.clone() })
+        }
         Command::Verify { files, env_file } => {
             let verdict = verify::verify(&cli, files, env_file);
             return if verdict.errors == 0 {

@@ -116,6 +116,13 @@ pub enum Command {
     },
     /// Make the running init read its configuration again.
     Reload,
+    /// Make the running init hand its services over to the init binary
+    /// on disk (a newer build, say) and go on as that: a live upgrade.
+    Reexec {
+        /// The init binary to run (absolute); default: the one init was
+        /// started from.
+        path: Option<String>,
+    },
 }
 
 fn parse_target(text: &str) -> Result<Target, String> {

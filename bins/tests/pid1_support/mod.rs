@@ -111,6 +111,17 @@ impl Config {
 
     /// Boots with extra flags for `init`.
     pub fn boot_with(&self, flags: &[&str]) -> Option<Namespace> {
+        self.boot_as(Path::new(env!("CARGO_BIN_EXE_init")), flags, &[])
+    }
+
+    /// Boots the init binary at `binary` (a copy a test may replace), with
+    /// extra flags and environment variables for it.
+    pub fn boot_as(
+        &self,
+        binary: &Path,
+        flags: &[&str],
+        env: &[(&str, &str)],
+    ) -> Option<Namespace> {
         if !nix::unistd::geteuid().is_root() {
             return unavailable("not root");
         }
@@ -119,7 +130,7 @@ impl Config {
         let console = fs::File::create(self.path("console")).unwrap();
         let unshare = Command::new("unshare")
             .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
-            .arg(env!("CARGO_BIN_EXE_init"))
+            .arg(binary)
             .arg("--config-dir")
             .arg(self.path("init.d"))
             .arg("--env-file")
@@ -127,6 +138,7 @@ impl Config {
             .arg("--socket")
             .arg(self.socket())
             .args(flags)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(console.try_clone().unwrap())
             .stderr(console)
@@ -309,6 +321,32 @@ impl Namespace {
             }
         }
         None
+    }
+
+    /// The pid, as the parent namespace sees it, of the process the
+    /// namespace calls `ns_pid`: the pids in status are the namespace's
+    /// own, and signalling them from here would hit a host process.
+    pub fn host_pid(&self, ns_pid: i32) -> nix::unistd::Pid {
+        let init = self.init_pid().as_raw();
+        let own_ns = fs::read_link(format!("/proc/{init}/ns/pid")).unwrap();
+        for entry in fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            if fs::read_link(entry.path().join("ns/pid")).ok().as_ref() != Some(&own_ns) {
+                continue;
+            }
+            let inner = fs::read_to_string(entry.path().join("status"))
+                .ok()
+                .and_then(|status| {
+                    let ids = status.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+                    ids.split_whitespace().last()?.parse::<i32>().ok()
+                });
+            if inner == Some(ns_pid) {
+                return nix::unistd::Pid::from_raw(pid);
+            }
+        }
+        panic!("no process {ns_pid} in the namespace");
     }
 
     pub fn signal_init(&self, signal: nix::sys::signal::Signal) {
