@@ -119,12 +119,18 @@ impl Config {
     /// The usual start: `unshare --pid --fork --kill-child --mount-proc
     /// init ...`, waiting for the socket.
     pub fn boot(&self) -> Option<Namespace> {
+        self.boot_with(&[])
+    }
+
+    /// As [`Config::boot`], with more flags for init (e.g. its timeouts).
+    pub fn boot_with(&self, init_flags: &[&str]) -> Option<Namespace> {
         // A socket left by an earlier boot must not pass for this one's.
         let _ = fs::remove_file(self.socket());
         let mut command = Command::new("unshare");
         command
             .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
-            .args(self.init_argv());
+            .args(self.init_argv())
+            .args(init_flags);
         self.boot_command(command, Ready::Socket)
     }
 
