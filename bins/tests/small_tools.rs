@@ -1,7 +1,7 @@
 //! `waitfile`, `killall5` and `shutdown` run for real, and `init` checks its
-//! command line. The last two tools only
-//! ever run as, or under, PID 1 of a fresh PID namespace: on the host they
-//! would signal every process, or the host's init.
+//! command line. `killall5` and `shutdown` only ever run as, or under, PID 1
+//! of a fresh PID namespace: on the host they would signal every process, or
+//! the host's init.
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
