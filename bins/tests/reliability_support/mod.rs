@@ -13,7 +13,7 @@
 // waits and cgroup clean-up; this adds the hostile starts and the view of
 // the namespace's processes from outside.
 #[path = "../pid1_support/mod.rs"]
-mod pid1_support;
+pub mod pid1_support;
 
 use std::ffi::OsString;
 use std::fs;
