@@ -108,12 +108,22 @@ struct Run<'a> {
     /// fed before the next chosen event.
     pending: VecDeque<Event>,
     powered: bool,
-    log: Vec<String>,
+    /// The event log, kept only when a failing input is run again to
+    /// explain itself (formatting every event would cost more than the run).
+    log: Option<Vec<String>>,
 }
 
 impl Run<'_> {
+    /// Logs `what` (formatted only when a log is kept) at the current time.
+    fn note(&mut self, what: impl FnOnce() -> String) {
+        let now = self.now.0;
+        if let Some(log) = self.log.as_mut() {
+            log.push(format!("{now:>6} {}", what()));
+        }
+    }
+
     fn feed(&mut self, event: Event) {
-        self.log.push(format!("{:>6} in  {event:?}", self.now.0));
+        self.note(|| format!("in  {event:?}"));
         self.checker.on_input(self.now, &event, &self.core);
         let is_reload = matches!(event, Event::Reload { .. });
         let kept = matches!(event, Event::Stop(_)).then(|| event.clone());
@@ -130,14 +140,14 @@ impl Run<'_> {
 
     fn fire_timer(&mut self, at: Millis) {
         self.now = self.now.max(at);
-        self.log.push(format!("{:>6} in  timeout", self.now.0));
+        self.note(|| "in  timeout".to_string());
         self.core.handle_timeout(self.now);
         self.drain();
     }
 
     fn drain(&mut self) {
         while let Some(output) = self.core.poll_output() {
-            self.log.push(format!("{:>6} out {output:?}", self.now.0));
+            self.note(|| format!("out {output:?}"));
             self.checker.on_output(self.now, &output, &self.core);
             self.carry_out(output);
         }
@@ -174,7 +184,6 @@ impl Run<'_> {
                 // already, its exit pending; what is left was never killed.
                 let left: Vec<Pid> = self.processes.keys().copied().collect();
                 if !left.is_empty() {
-                    self.log.push(format!("still running at power: {left:?}"));
                     self.checker.report(
                         self.now,
                         Invariant::Reaped,
@@ -336,6 +345,14 @@ impl Run<'_> {
 /// Runs the core on the events `data` chooses. `Err` carries the first
 /// broken invariant and the event log that led to it.
 pub fn run_bytes(data: &[u8]) -> Result<(), String> {
+    if run(data, false).is_ok() {
+        return Ok(());
+    }
+    // The run is deterministic: again, with the log this time.
+    run(data, true)
+}
+
+fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
     let mut choices = Choices { bytes: data, at: 0 };
     let flags = choices.next();
     let options = Options {
@@ -364,7 +381,7 @@ pub fn run_bytes(data: &[u8]) -> Result<(), String> {
         next_pid: 100,
         pending: VecDeque::new(),
         powered: false,
-        log: Vec::new(),
+        log: keep_log.then(Vec::new),
     };
     run.feed(Event::Boot);
     run.flush_pending();
@@ -381,6 +398,9 @@ pub fn run_bytes(data: &[u8]) -> Result<(), String> {
     }
     match run.checker.violations().first() {
         None => Ok(()),
-        Some(violation) => Err(format!("{violation}\n{}", run.log.join("\n"))),
+        Some(violation) => {
+            let log = run.log.unwrap_or_default().join("\n");
+            Err(format!("{violation}\n{log}"))
+        }
     }
 }
