@@ -51,7 +51,9 @@ pub struct Settings {
     pub config_dir: PathBuf,
     pub env_file: PathBuf,
     pub socket: PathBuf,
-    pub sequential: bool,
+    /// The core's policy: sequential start and the timeouts that bound a
+    /// stop and the shutdown (docs/reliability.md).
+    pub options: Options,
     pub mode: Mode,
     /// The binary a re-exec runs unless the request names another.
     pub binary: Option<PathBuf>,
@@ -107,11 +109,7 @@ impl Driver {
         let mut console = Console::open();
         let config = load_config(&settings.config_dir, &settings.env_file);
         report_diagnostics(&mut console, &config);
-        let options = Options {
-            sequential: settings.sequential,
-            ..Options::default()
-        };
-        let core = Supervisor::new(config.services, options);
+        let core = Supervisor::new(config.services, settings.options.clone());
         let control = ControlSocket::new(&settings.socket);
         Driver {
             signals,
@@ -169,12 +167,13 @@ impl Driver {
                 console.message(&format!("{why}: adopting the running services by pid"));
                 let config = load_config(&settings.config_dir, &settings.env_file);
                 report_diagnostics(&mut console, &config);
-                let options = Options {
-                    sequential: settings.sequential,
-                    ..Options::default()
-                };
                 let clock = Clock::start();
-                let core = Supervisor::adopting(config.services, options, clock.now(), &services);
+                let core = Supervisor::adopting(
+                    config.services,
+                    settings.options.clone(),
+                    clock.now(),
+                    &services,
+                );
                 let environment = Environment::from_env_file(&config.env.unwrap_or_default());
                 (
                     core,

@@ -196,8 +196,20 @@ pub fn command_line(
         "--socket".to_string(),
         settings.socket.display().to_string(),
     ];
-    if settings.sequential {
+    let options = &settings.options;
+    if options.sequential {
         args.push("--sequential".to_string());
+    }
+    // The full state carries the options too; these are for a fallback.
+    for (flag, ms) in [
+        ("--stop-timeout", options.stop_timeout_ms),
+        ("--ready-timeout", options.ready_timeout_ms),
+        ("--final-service-timeout", options.final_service_timeout_ms),
+        ("--kill-grace", options.kill_grace_ms),
+        ("--respawn-delay", options.respawn_delay_ms),
+    ] {
+        args.push(flag.to_string());
+        args.push(format!("{ms}ms"));
     }
     args.push(
         match settings.mode {

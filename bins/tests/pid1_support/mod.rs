@@ -324,29 +324,9 @@ impl Namespace {
     }
 
     /// The pid, as the parent namespace sees it, of the process the
-    /// namespace calls `ns_pid`: the pids in status are the namespace's
-    /// own, and signalling them from here would hit a host process.
+    /// namespace calls `ns_pid`; see [`host_pid_in`].
     pub fn host_pid(&self, ns_pid: i32) -> nix::unistd::Pid {
-        let init = self.init_pid().as_raw();
-        let own_ns = fs::read_link(format!("/proc/{init}/ns/pid")).unwrap();
-        for entry in fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-                continue;
-            };
-            if fs::read_link(entry.path().join("ns/pid")).ok().as_ref() != Some(&own_ns) {
-                continue;
-            }
-            let inner = fs::read_to_string(entry.path().join("status"))
-                .ok()
-                .and_then(|status| {
-                    let ids = status.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
-                    ids.split_whitespace().last()?.parse::<i32>().ok()
-                });
-            if inner == Some(ns_pid) {
-                return nix::unistd::Pid::from_raw(pid);
-            }
-        }
-        panic!("no process {ns_pid} in the namespace");
+        host_pid_in(self.init_pid(), ns_pid)
     }
 
     pub fn signal_init(&self, signal: nix::sys::signal::Signal) {
@@ -367,6 +347,86 @@ impl Namespace {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// The body of the `client_helper_for_other_users` test that every test
+/// file asking as another user has: when the test binary is started again
+/// under `setpriv`, it sends the request in its environment and prints the
+/// reply. Without those variables it does nothing.
+pub fn run_client_helper() {
+    let (Ok(socket), Ok(request)) = (
+        std::env::var("INIT_TEST_CLIENT_SOCKET"),
+        std::env::var("INIT_TEST_CLIENT_REQUEST"),
+    ) else {
+        return;
+    };
+    let request: Request = serde_json::from_str(&request).unwrap();
+    let reply = client::send(Path::new(&socket), request, Duration::from_secs(5)).unwrap();
+    println!("REPLY:{}", serde_json::to_string(&reply).unwrap());
+}
+
+impl Config {
+    /// A copy of the running test binary that any user (and any service)
+    /// may run as a client: see [`run_client_helper`].
+    pub fn install_client_helper(&self) -> PathBuf {
+        let helper = self.path("client-helper");
+        fs::copy(std::env::current_exe().unwrap(), &helper).unwrap();
+        fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+        helper
+    }
+
+    /// Sends `request` as user nobody through `helper` (from
+    /// [`Config::install_client_helper`]) and returns init's reply.
+    pub fn request_as_nobody(&self, helper: &Path, request: &Request) -> Reply {
+        let out = Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(helper)
+            .args(["--exact", "client_helper_for_other_users", "--nocapture"])
+            .env("INIT_TEST_CLIENT_SOCKET", self.socket())
+            .env(
+                "INIT_TEST_CLIENT_REQUEST",
+                serde_json::to_string(request).unwrap(),
+            )
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("REPLY:"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "the helper gave no reply: {stdout}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+        serde_json::from_str(line).unwrap()
+    }
+}
+
+/// The pid, as the parent namespace sees it, of the process that the PID
+/// namespace of `init` (a pid as seen from here) calls `ns_pid`: the pids
+/// in status are the namespace's own, and signalling them from here would
+/// hit an unrelated host process.
+pub fn host_pid_in(init: nix::unistd::Pid, ns_pid: i32) -> nix::unistd::Pid {
+    let own_ns = fs::read_link(format!("/proc/{init}/ns/pid")).unwrap();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if fs::read_link(entry.path().join("ns/pid")).ok().as_ref() != Some(&own_ns) {
+            continue;
+        }
+        let inner = fs::read_to_string(entry.path().join("status"))
+            .ok()
+            .and_then(|status| {
+                let ids = status.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+                ids.split_whitespace().last()?.parse::<i32>().ok()
+            });
+        if inner == Some(ns_pid) {
+            return nix::unistd::Pid::from_raw(pid);
+        }
+    }
+    panic!("no process {ns_pid} in the namespace");
 }
 
 pub fn libc_signal(signal: nix::sys::signal::Signal) -> i32 {
