@@ -154,6 +154,9 @@ pub struct SpawnError {
 pub enum PowerAction {
     PowerOff,
     Reboot,
+    /// Not an end of the machine: the end of the initramfs. No final
+    /// target runs; the driver moves to the new root and execs its init.
+    SwitchRoot,
 }
 
 /// An input to the supervisor. Every one comes with the time it happened.
@@ -175,6 +178,10 @@ pub enum Event {
     Shutdown,
     /// SIGINT (Ctrl-Alt-Del) or a control request: run `reboot`, reboot.
     Reboot,
+    /// A control request: stop every service (as the way down does, but
+    /// with no final target), then `Power { SwitchRoot }`, after which the
+    /// driver hands the machine to the init of the new root.
+    SwitchRoot,
     /// SIGHUP or a control request: take this new configuration.
     Reload { services: Vec<ServiceDef> },
     /// Admin start: from done, failed or stopped, with the run count reset.

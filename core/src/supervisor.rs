@@ -105,6 +105,12 @@
 //! adopted by pid, nothing that ran is run again (`adopt.rs` says what is
 //! lost).
 //!
+//! Switch-root. `SwitchRoot` takes the way down of `Shutdown` (the first
+//! of the three wins), with two differences: the wind-down stops every
+//! live service, since no final target follows, and the safety net comes
+//! right after it. `Power { SwitchRoot }` is the end of this supervisor;
+//! the driver then starts the new root's init.
+//!
 //! Reload. Services are matched by enabled name; kept services keep their
 //! id, new ones get fresh ids (never reused). A removed service that is not
 //! alive is dropped; one that is alive stays (not restarted) until it exits
@@ -370,6 +376,7 @@ impl Supervisor {
             Event::Exited { pid, status } => self.handle_exited(now, pid, status),
             Event::Shutdown => self.handle_final_target(now, PowerAction::PowerOff),
             Event::Reboot => self.handle_final_target(now, PowerAction::Reboot),
+            Event::SwitchRoot => self.handle_final_target(now, PowerAction::SwitchRoot),
             Event::Reload { services } => self.handle_reload(now, services),
             Event::Start(id) => self.handle_start(now, id),
             Event::Stop(id) => self.handle_stop(now, id),

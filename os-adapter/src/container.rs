@@ -65,6 +65,8 @@ pub fn exit_code(action: PowerAction, main_service_exit: Option<ExitStatus>) -> 
     match action {
         PowerAction::PowerOff => main_service_exit.map_or(0, ExitStatus::shell_code),
         PowerAction::Reboot => 128 + nix::libc::SIGHUP,
+        // Refused outside a machine's init; never an exit.
+        PowerAction::SwitchRoot => 0,
     }
 }
 

@@ -35,6 +35,7 @@ use crate::readiness::{HandedOverWatch, ReadinessWatch, FILE_CHECK_INTERVAL};
 use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
 use crate::spawn::{spawn_service_with, Environment};
+use crate::switch_root::{self, SwitchPlan};
 
 /// How long a re-exec waits for the clients already connected to send
 /// their request and take their reply.
@@ -81,6 +82,9 @@ struct World {
     /// A re-exec was asked for (with the binary the request named), to
     /// happen once the current turn's requests are answered.
     reexec: Option<Option<PathBuf>>,
+    /// A switch-root passed its checks: where to go once the core has
+    /// stopped everything.
+    switch_plan: Option<SwitchPlan>,
 }
 
 pub struct Driver {
@@ -126,6 +130,7 @@ impl Driver {
                 cgroups: Cgroups::open(),
                 pid_services: BTreeMap::new(),
                 reexec: None,
+                switch_plan: None,
             },
             boot_pending: true,
         }
@@ -231,6 +236,7 @@ impl Driver {
                 cgroups,
                 pid_services,
                 reexec: None,
+                switch_plan: None,
             },
             boot_pending: false,
         }
@@ -593,6 +599,9 @@ impl World {
                 }
             }
             Output::Sync => nix::unistd::sync(),
+            Output::Power {
+                action: PowerAction::SwitchRoot,
+            } => self.switch_root(),
             Output::Power { action } => {
                 let exit_code = container::exit_code(action, self.core.main_service_exit());
                 if self.settings.mode != Mode::Pid1 {
@@ -600,7 +609,7 @@ impl World {
                 }
                 self.console.message(match action {
                     PowerAction::PowerOff => "powering off",
-                    PowerAction::Reboot => "rebooting",
+                    PowerAction::Reboot | PowerAction::SwitchRoot => "rebooting",
                 });
                 if let Ok(cgroups) = &mut self.cgroups {
                     cgroups.remove_empty();
@@ -611,6 +620,29 @@ impl World {
                 halt_forever(&mut self.console);
             }
         }
+    }
+
+    /// Every service has stopped: move to the new root and exec its init.
+    /// A failure leaves a rescue shell on the console, never a panic.
+    fn switch_root(&mut self) -> ! {
+        let why = match self.switch_plan.take() {
+            Some(plan) => {
+                self.console.message(&format!(
+                    "switching to the root at {}, init {}",
+                    plan.new_root.display(),
+                    plan.init.display()
+                ));
+                if let Ok(cgroups) = &mut self.cgroups {
+                    cgroups.remove_empty();
+                }
+                self.flush_console_before_the_end();
+                switch_root::switch(&plan)
+            }
+            None => "no switch-root was planned".to_string(),
+        };
+        self.console.message(&format!("switch-root failed: {why}"));
+        self.flush_console_before_the_end();
+        switch_root::rescue_forever(|message| eprintln!("init: {message}"))
     }
 
     /// Gives the console a last, bounded chance to show the final lines.
@@ -706,6 +738,25 @@ impl World {
             Command::Reboot => {
                 self.handle(Event::Reboot);
                 return Reply::ok();
+            }
+            Command::SwitchRoot { new_root, init } => {
+                if self.settings.mode != Mode::Pid1 {
+                    return Reply::error("switch-root is only for the init of a machine");
+                }
+                let plan = switch_root::check(
+                    std::path::Path::new("/"),
+                    &new_root,
+                    init.as_deref(),
+                    self.settings.binary.as_deref(),
+                );
+                return match plan {
+                    Ok(plan) => {
+                        self.switch_plan = Some(plan);
+                        self.handle(Event::SwitchRoot);
+                        Reply::ok()
+                    }
+                    Err(why) => Reply::error(why),
+                };
             }
             Command::Reexec { path } => {
                 if !self.core.can_hand_over() {

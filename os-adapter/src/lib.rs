@@ -13,6 +13,7 @@
 //! - [`client`]: the control socket's client side, for `service`;
 //! - [`power`]: reboot(2), exit and kill-all for each way init runs;
 //! - [`handover`]: re-exec, the state a new init binary goes on from;
+//! - [`switch_root`]: leaving the initramfs for the real root;
 //! - [`container`]: whether init is a container's init, and its exit status;
 //! - [`clock`]: monotonic milliseconds since start.
 
@@ -34,3 +35,4 @@ pub mod reap;
 mod scratch;
 pub mod signals;
 pub mod spawn;
+pub mod switch_root;

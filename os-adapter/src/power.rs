@@ -147,6 +147,8 @@ pub fn power(mode: Mode, action: PowerAction, exit_code: i32) -> String {
             let how = match action {
                 PowerAction::PowerOff => RebootMode::RB_POWER_OFF,
                 PowerAction::Reboot => RebootMode::RB_AUTOBOOT,
+                // The driver switches roots instead of calling this.
+                PowerAction::SwitchRoot => return "a switch-root is not a reboot(2)".to_string(),
             };
             match reboot(how) {
                 Ok(never) => match never {},

@@ -1,5 +1,5 @@
 //! `service`: enable, disable, list, show, dumpscript and verify services
-//! offline; status, start, stop, restart, reload and reexec through the control
+//! offline; status, start, stop, restart, reload, reexec and switch-root through the control
 //! socket of a running init.
 //!
 //! Exit status: 0 ok, 1 errors found or the operation failed, 2 usage
@@ -46,6 +46,13 @@ fn main() -> ExitCode {
         Command::Stop { patterns } => online::act(&cli, "stop", patterns),
         Command::Restart { patterns } => online::act(&cli, "restart", patterns),
         Command::Reload => online::ask_quietly(&cli, Request::Reload),
+        Command::SwitchRoot { new_root, init } => online::ask_quietly(
+            &cli,
+            Request::SwitchRoot {
+                new_root: new_root.clone(),
+                init: init.clone(),
+            },
+        ),
         Command::Reexec { path } => {
             online::ask_quietly(&cli, Request::Reexec { path: path.clone() })
         }

@@ -123,6 +123,16 @@ pub enum Command {
         /// started from.
         path: Option<String>,
     },
+    /// End the initramfs: make the running init stop every service and
+    /// hand the machine to the init of the root mounted at NEWROOT.
+    #[command(name = "switch-root")]
+    SwitchRoot {
+        /// Where the real root file system is mounted, e.g. /newroot.
+        new_root: String,
+        /// The init to run, as a path inside the new root; default: the
+        /// path the running init was started as.
+        init: Option<String>,
+    },
 }
 
 fn parse_target(text: &str) -> Result<Target, String> {

@@ -278,7 +278,7 @@ impl Supervisor {
 
     /// The safety net: TERM to everything, then KILL after the grace or as
     /// soon as every tracked process is gone.
-    fn begin_kill_grace(&mut self, now: Millis, action: PowerAction) {
+    pub(super) fn begin_kill_grace(&mut self, now: Millis, action: PowerAction) {
         self.phase = Phase::KillGrace(action);
         self.timers
             .retain(|kind| !matches!(kind, TimerKind::FinalService(_) | TimerKind::StopTimeout(_)));
