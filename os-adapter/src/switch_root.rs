@@ -125,6 +125,8 @@ pub fn switch(plan: &SwitchPlan) -> String {
     if let Err(e) = std::env::set_current_dir(new_root) {
         return format!("cannot enter {}: {e}", new_root.display());
     }
+    // `f_type` is `__fsword_t`, whose width depends on the architecture.
+    #[allow(clippy::unnecessary_cast)]
     let old_root_is_ram = nix::sys::statfs::statfs("/")
         .map(|fs| may_free_old_root(fs.filesystem_type().0 as i64))
         .unwrap_or(false);
