@@ -114,6 +114,19 @@ impl Driver {
         let config = load_config(&settings.config_dir, &settings.env_file);
         report_diagnostics(&mut console, &config);
         let core = Supervisor::new(config.services, settings.options.clone());
+        let environment = Environment::from_env_file(&config.env.unwrap_or_default());
+        Driver::assemble(settings, signals, clock, console, core, environment)
+    }
+
+    /// A driver about to boot `core`, with nothing watched or tracked yet.
+    fn assemble(
+        settings: Settings,
+        signals: SignalReader,
+        clock: Clock,
+        console: Console,
+        core: Supervisor,
+        environment: Environment,
+    ) -> Driver {
         let control = ControlSocket::new(&settings.socket);
         Driver {
             signals,
@@ -123,7 +136,7 @@ impl Driver {
                 clock,
                 console,
                 core,
-                environment: Environment::from_env_file(&config.env.unwrap_or_default()),
+                environment,
                 last_bind_failure: None,
                 check_socket: true,
                 readiness: ReadinessWatch::default(),
@@ -190,10 +203,10 @@ impl Driver {
                 )
             }
         };
-        let mut control = ControlSocket::new(&settings.socket);
+        let mut driver = Driver::assemble(settings, signals, clock, console, core, environment);
         if let Some(kept) = listener {
             if let Some(fd) = handover::take_fd(kept.fd) {
-                control.adopt_listener(fd, kept.dev, kept.ino);
+                driver.control.adopt_listener(fd, kept.dev, kept.ino);
             }
         }
         // What the state does not use (a fallback's readiness pipes) is
@@ -210,36 +223,21 @@ impl Driver {
         for fd in fds.into_iter().filter(|fd| !used.contains(fd)) {
             drop(handover::take_fd(fd));
         }
-        let mut cgroups = Cgroups::open();
-        if let Ok(cgroups) = &mut cgroups {
-            for status in core.services() {
+        let world = &mut driver.world;
+        if let Ok(cgroups) = &mut world.cgroups {
+            for status in world.core.services() {
                 cgroups.adopt(&status.def.name);
             }
         }
-        let pid_services = core
+        world.pid_services = world
+            .core
             .services()
             .filter_map(|s| s.pid.map(|pid| (pid, s.id)))
             .collect();
-        console.message("took over from the previous init");
-        Driver {
-            signals,
-            control,
-            world: World {
-                settings,
-                clock,
-                console,
-                core,
-                environment,
-                last_bind_failure: None,
-                check_socket: true,
-                readiness,
-                cgroups,
-                pid_services,
-                reexec: None,
-                switch_plan: None,
-            },
-            boot_pending: false,
-        }
+        world.readiness = readiness;
+        world.console.message("took over from the previous init");
+        driver.boot_pending = false;
+        driver
     }
 
     /// Boots and runs until the core powers off. Never returns.
