@@ -7,35 +7,13 @@
 //! happens, because a PID-namespace init drops any signal it neither
 //! handles nor blocks.
 
-use std::path::PathBuf;
-
 use clap::Parser;
+use init_bins::cli::init::Args;
 use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
 use init_os_adapter::driver::{reap_forever, Driver, Settings};
 use init_os_adapter::power::Mode;
 use init_os_adapter::signals::{block_handled_signals, SignalReader};
-
-#[derive(Debug, Parser)]
-#[command(name = "init", about = "Boot and supervise services (Pygos init)")]
-struct Args {
-    /// Where the enabled services are (symlinks or files).
-    #[arg(long, default_value = "/etc/init.d")]
-    config_dir: PathBuf,
-    /// KEY=VALUE lines: the whole environment of every service.
-    #[arg(long, default_value = "/etc/initd.env")]
-    env_file: PathBuf,
-    /// The control socket `service` talks to.
-    #[arg(long, default_value = init_os_adapter::client::DEFAULT_SOCKET)]
-    socket: PathBuf,
-    /// Start one service at a time, as the original did.
-    #[arg(long)]
-    sequential: bool,
-    /// Run as a child subreaper instead of PID 1, and exit 0 at the end
-    /// of shutdown or reboot instead of calling reboot(2).
-    #[arg(long)]
-    supervise: bool,
-}
 
 fn main() {
     // First, before anything can fail or take time.

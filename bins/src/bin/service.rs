@@ -5,8 +5,6 @@
 //! Exit status: 0 ok, 1 errors found or the operation failed, 2 usage
 //! errors. Each command lives in its own module under `bins/src/service/`.
 
-#[path = "../service/cli.rs"]
-mod cli;
 #[path = "../service/dumpscript.rs"]
 mod dumpscript;
 #[path = "../service/enable.rs"]
@@ -27,6 +25,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
+use init_bins::cli::service as cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

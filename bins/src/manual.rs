@@ -1,0 +1,269 @@
+//! Man pages and shell completions, rendered from the clap definitions in
+//! `cli`, plus the exit statuses every program documents.
+//!
+//! Owns what the generated files under `man/` and `completions/` hold and
+//! where they go; it writes nothing itself (the `generate-manuals` example
+//! writes them, a test compares them). The hand-written `man/services.5` is
+//! not generated and not listed here.
+
+use std::path::PathBuf;
+
+use clap::{Command, CommandFactory};
+use clap_complete::Shell;
+use clap_mangen::Man;
+
+use crate::cli;
+
+/// The command that brings the committed files up to date.
+pub const REGENERATE: &str = "cargo run -p init-bins --example generate-manuals";
+
+/// One program as it is installed.
+pub struct Program {
+    pub command: Command,
+    /// The man section: 8 for what runs as or talks to the system, 1 for
+    /// the simulator anyone may run.
+    pub section: &'static str,
+    /// Other names it is installed under (`reboot` for `shutdown`).
+    pub aliases: &'static [&'static str],
+    /// The exit statuses: status, meaning. docs/cmdline.md has the same
+    /// table (a test checks).
+    pub exit_statuses: &'static [(u8, &'static str)],
+}
+
+pub fn programs() -> Vec<Program> {
+    vec![
+        Program {
+            command: cli::init::Args::command(),
+            section: "8",
+            aliases: &[],
+            exit_statuses: &[
+                (
+                    0,
+                    "with --supervise: the shutdown or reboot target ran to its end",
+                ),
+                (
+                    1,
+                    "not PID 1 and no --supervise, or no signalfd: init cannot run",
+                ),
+                (
+                    2,
+                    "usage error (not as PID 1, which ignores a bad command line)",
+                ),
+            ],
+        },
+        Program {
+            command: cli::service::Cli::command(),
+            section: "8",
+            aliases: &[],
+            exit_statuses: &[
+                (0, "done; for verify: no errors (warnings allowed)"),
+                (
+                    1,
+                    "the operation failed, verify found errors, no such service, \
+                     init not running, or permission denied",
+                ),
+                (
+                    2,
+                    "usage error: unknown command or flag, missing argument, bad target name",
+                ),
+            ],
+        },
+        Program {
+            command: cli::shutdown::Args::command(),
+            section: "8",
+            aliases: &["reboot", "poweroff"],
+            exit_statuses: &[
+                (
+                    0,
+                    "init was signalled (it powers off or reboots after its target)",
+                ),
+                (
+                    1,
+                    "PID 1 could not be signalled (not root), or reboot(2) failed with -f",
+                ),
+                (2, "usage error"),
+            ],
+        },
+        Program {
+            command: cli::killall5::Args::command(),
+            section: "8",
+            aliases: &[],
+            exit_statuses: &[
+                (0, "the signal was sent to every process it could reach"),
+                (1, "/proc cannot be listed"),
+                (2, "usage error or unknown signal"),
+            ],
+        },
+        Program {
+            command: cli::waitfile::Args::command(),
+            section: "8",
+            aliases: &[],
+            exit_statuses: &[
+                (0, "every file exists"),
+                (1, "the timeout passed first"),
+                (
+                    2,
+                    "usage error, a negative timeout or a zero probe interval",
+                ),
+            ],
+        },
+        Program {
+            command: cli::init_sim::Cli::command(),
+            section: "1",
+            aliases: &[],
+            exit_statuses: &[
+                (0, "no invariant broke (fuzz: no seed failed)"),
+                (1, "an invariant broke, or a fuzz seed failed"),
+                (
+                    2,
+                    "usage error, or the scenario file cannot be read or parsed",
+                ),
+            ],
+        },
+    ]
+}
+
+/// A generated file: its path relative to the repository root and its text.
+pub struct Generated {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Every generated file, in a fixed order.
+pub fn generated_files() -> Vec<Generated> {
+    let mut files = Vec::new();
+    for program in programs() {
+        man_pages(&program, &mut files);
+        completions(&program, &mut files);
+    }
+    files
+}
+
+fn man_pages(program: &Program, files: &mut Vec<Generated>) {
+    let mut command = program.command.clone().disable_help_subcommand(true);
+    command.build();
+    let name = command.get_name().to_string();
+    let section = program.section;
+    files.push(Generated {
+        path: PathBuf::from(format!("man/{name}.{section}")),
+        text: page(&command, program, true),
+    });
+    for alias in program.aliases {
+        // `.so` makes man show the same page under the other name.
+        files.push(Generated {
+            path: PathBuf::from(format!("man/{alias}.{section}")),
+            text: format!(".so man{section}/{name}.{section}\n"),
+        });
+    }
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let full = sub.get_display_name().unwrap_or(sub.get_name()).to_string();
+        files.push(Generated {
+            path: PathBuf::from(format!("man/{full}.{section}")),
+            text: page(sub, program, false),
+        });
+    }
+}
+
+/// One page: clap_mangen's sections, then the exit statuses (on the
+/// program's own page) and the pages to see also.
+fn page(command: &Command, program: &Program, top: bool) -> String {
+    let man = Man::new(command.clone())
+        .section(program.section)
+        .manual("Pygos init")
+        .source(format!("init {}", env!("CARGO_PKG_VERSION")));
+    let mut out: Vec<u8> = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = man.render_title(&mut out);
+    let _ = man.render_name_section(&mut out);
+    let _ = man.render_synopsis_section(&mut out);
+    let _ = man.render_description_section(&mut out);
+    if command.get_arguments().any(|a| !a.is_hide_set()) {
+        let _ = man.render_options_section(&mut out);
+    }
+    if command.has_subcommands() {
+        let _ = man.render_subcommands_section(&mut out);
+    }
+    let mut text = String::from_utf8_lossy(&out).into_owned();
+    if top {
+        text.push_str(".SH \"EXIT STATUS\"\n");
+        for (status, meaning) in program.exit_statuses {
+            text.push_str(&format!(".TP\n{status}\n{}\n", roff_text(meaning)));
+        }
+    }
+    text.push_str(".SH \"SEE ALSO\"\n");
+    text.push_str(&roff_text(&see_also(command.get_name())));
+    text.push('\n');
+    text
+}
+
+fn see_also(name: &str) -> String {
+    let all = [
+        "init(8)",
+        "service(8)",
+        "services(5)",
+        "shutdown(8)",
+        "killall5(8)",
+        "waitfile(8)",
+        "init-sim(1)",
+    ];
+    all.iter()
+        .filter(|page| !page.starts_with(&format!("{name}(")))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Plain text as one roff text line: a backslash is `\e`, and a line that
+/// would start with `.` or `'` (a request) is guarded by `\&`.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with('.') || escaped.starts_with('\'') {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
+}
+
+fn completions(program: &Program, files: &mut Vec<Generated>) {
+    let name = program.command.get_name().to_string();
+    let mut names = vec![name.as_str()];
+    names.extend(program.aliases);
+    for bin in names {
+        for (shell, path) in [
+            (Shell::Bash, format!("completions/bash/{bin}")),
+            (Shell::Zsh, format!("completions/zsh/_{bin}")),
+            (Shell::Fish, format!("completions/fish/{bin}.fish")),
+        ] {
+            let mut command = program.command.clone();
+            let mut out: Vec<u8> = Vec::new();
+            clap_complete::generate(shell, &mut command, bin, &mut out);
+            files.push(Generated {
+                path: PathBuf::from(path),
+                text: String::from_utf8_lossy(&out).into_owned(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roff_text_guards_requests_and_escapes() {
+        assert_eq!(roff_text(".hidden"), "\\&.hidden");
+        assert_eq!(roff_text("a\\b"), "a\\eb");
+        assert_eq!(roff_text("--json"), "\\-\\-json");
+    }
+
+    #[test]
+    fn every_program_has_its_usage_status() {
+        for program in programs() {
+            assert!(
+                program.exit_statuses.iter().any(|(s, _)| *s == 2),
+                "{} documents no usage status",
+                program.command.get_name()
+            );
+        }
+    }
+}
