@@ -35,7 +35,7 @@ complete -c service -n "__fish_service_needs_command" -f -a "list" -d 'List the 
 complete -c service -n "__fish_service_needs_command" -f -a "show" -d 'Show one service as parsed (enabled, else from its template)'
 complete -c service -n "__fish_service_needs_command" -f -a "dumpscript" -d 'Print a shell script that runs the service\'s commands like the init'
 complete -c service -n "__fish_service_needs_command" -f -a "verify" -d 'Check the files given (as one configuration), or the config dir'
-complete -c service -n "__fish_service_needs_command" -f -a "status" -d 'Ask the running init how its services are'
+complete -c service -n "__fish_service_needs_command" -f -a "status" -d 'Ask the running init how its services are: a table (NAME, STATE, PID, UPTIME, RUNS, DESCRIPTION), coloured on a terminal unless NO_COLOR is set'
 complete -c service -n "__fish_service_needs_command" -f -a "start" -d 'Start the matching services (from done, failed or stopped)'
 complete -c service -n "__fish_service_needs_command" -f -a "stop" -d 'Stop the matching services; they stay stopped until started'
 complete -c service -n "__fish_service_needs_command" -f -a "restart" -d 'Stop the matching services, then start them again'
@@ -67,6 +67,7 @@ complete -c service -n "__fish_service_using_subcommand verify" -l env-file -d '
 complete -c service -n "__fish_service_using_subcommand verify" -l config-dir -d 'Where enabled services live (symlinks to templates, or plain files)' -r -F
 complete -c service -n "__fish_service_using_subcommand verify" -l template-dir -d 'Where the service templates live' -r -F
 complete -c service -n "__fish_service_using_subcommand verify" -l socket -d 'The control socket of the running init (status, start, stop, restart, reload, and the reload after enable/disable)' -r -F
+complete -c service -n "__fish_service_using_subcommand verify" -l json -d 'Print one JSON object (counts and diagnostics) instead of lines and a summary'
 complete -c service -n "__fish_service_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c service -n "__fish_service_using_subcommand status" -l config-dir -d 'Where enabled services live (symlinks to templates, or plain files)' -r -F
 complete -c service -n "__fish_service_using_subcommand status" -l template-dir -d 'Where the service templates live' -r -F
@@ -96,7 +97,7 @@ complete -c service -n "__fish_service_using_subcommand help; and not __fish_see
 complete -c service -n "__fish_service_using_subcommand help; and not __fish_seen_subcommand_from enable disable list show dumpscript verify status start stop restart reload help" -f -a "show" -d 'Show one service as parsed (enabled, else from its template)'
 complete -c service -n "__fish_service_using_subcommand help; and not __fish_seen_subcommand_from enable disable list show dumpscript verify status start stop restart reload help" -f -a "dumpscript" -d 'Print a shell script that runs the service\'s commands like the init'
 complete -c service -n "__fish_service_using_subcommand help; and not __fish_seen_subcommand_from enable disable list show dumpscript verify status start stop restart reload help" -f -a "verify" -d 'Check the files given (as one configuration), or the config dir'
-complete -c service -n "__fish_service_using_subcommand help; and not __fish_seen_subcommand_from enable disable list show dumpscript verify status start stop restart reload help" -f -a "status" -d 'Ask the running init how its services are'
+complete -c service -n "__fish_service_using_subcommand help; and not __fish_seen_subcommand_from enable disable list show dumpscript verify status start stop restart reload help" -f -a "status" -d 'Ask the running init how its services are: a table (NAME, STATE, PID, UPTIME, RUNS, DESCRIPTION), coloured on a terminal unless NO_COLOR is set'
 complete -c service -n "__fish_service_using_subcommand help; and not __fish_seen_subcommand_from enable disable list show dumpscript verify status start stop restart reload help" -f -a "start" -d 'Start the matching services (from done, failed or stopped)'
 complete -c service -n "__fish_service_using_subcommand help; and not __fish_seen_subcommand_from enable disable list show dumpscript verify status start stop restart reload help" -f -a "stop" -d 'Stop the matching services; they stay stopped until started'
 complete -c service -n "__fish_service_using_subcommand help; and not __fish_seen_subcommand_from enable disable list show dumpscript verify status start stop restart reload help" -f -a "restart" -d 'Stop the matching services, then start them again'

@@ -15,6 +15,8 @@ mod names;
 mod online;
 #[path = "../service/report.rs"]
 mod report;
+#[path = "../service/style.rs"]
+mod style;
 #[path = "../service/verify.rs"]
 mod verify;
 #[path = "../service/view.rs"]
@@ -44,8 +46,12 @@ fn main() -> ExitCode {
         Command::Stop { patterns } => online::act(&cli, "stop", patterns),
         Command::Restart { patterns } => online::act(&cli, "restart", patterns),
         Command::Reload => online::reload(&cli),
-        Command::Verify { files, env_file } => {
-            let verdict = verify::verify(&cli, files, env_file);
+        Command::Verify {
+            files,
+            env_file,
+            json,
+        } => {
+            let verdict = verify::verify(&cli, files, env_file, *json);
             return if verdict.errors == 0 {
                 ExitCode::SUCCESS
             } else {
