@@ -9,6 +9,7 @@
 
 use clap::Parser;
 use init_bins::cli::init::Args;
+use init_core::supervisor::Options;
 use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
 use init_os_adapter::driver::{reap_forever, Driver, Settings};
@@ -65,7 +66,14 @@ fn main() {
         config_dir: args.config_dir,
         env_file: args.env_file,
         socket: args.socket,
-        sequential: args.sequential,
+        options: Options {
+            sequential: args.sequential,
+            stop_timeout_ms: args.stop_timeout,
+            ready_timeout_ms: args.ready_timeout,
+            final_service_timeout_ms: args.final_service_timeout,
+            kill_grace_ms: args.kill_grace,
+            respawn_delay_ms: args.respawn_delay,
+        },
         mode,
     };
     Driver::new(settings, signals, clock).run()
