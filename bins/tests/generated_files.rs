@@ -68,3 +68,22 @@ fn every_exit_status_is_documented_in_cmdline_md() {
         }
     }
 }
+
+#[test]
+fn bash_completes_service_subcommands_and_flags() {
+    let script = repo_root().join("completions/bash/service");
+    let complete = |words: &str, cword: usize| -> String {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source '{}'; COMP_WORDS=({words}); COMP_CWORD={cword}; \
+                 _service service \"${{COMP_WORDS[$COMP_CWORD]}}\"; echo \"${{COMPREPLY[@]}}\"",
+                script.display()
+            ))
+            .output()
+            .expect("bash runs");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("service st", 1), "status start stop");
+    assert!(complete("service status --d", 2).contains("--details"));
+}

@@ -472,9 +472,10 @@ pub fn run_on_terminal(program: &mut Command) -> (i32, String, String) {
         .stdin(Stdio::null())
         .spawn()
         .expect("spawn on a terminal");
+    // The Command keeps its copy of the terminal for another spawn: let go
+    // of it, or the reader would never see the end.
+    program.stdout(Stdio::null());
     let out = child.wait_with_output().expect("wait");
-    // Drop our copy of the Command's stdout before reading to the end.
-    drop(std::mem::replace(program, Command::new("true")));
     let shown = pty.finish();
     (
         out.status.code().unwrap_or(-1),
