@@ -299,3 +299,15 @@ fn verify_json_has_the_counts_and_every_diagnostic_with_its_place() {
         "{ghost}"
     );
 }
+
+#[test]
+fn no_progress_line_when_the_console_is_no_terminal() {
+    let cfg = Config::new("conv-noprogress");
+    cfg.enable("slow", "type wait\ntarget boot\nexec sleep 2.6\n");
+    cfg.enable("later", "type once\ntarget boot\nafter slow\nexec true\n");
+    let Some(ns) = cfg.boot() else { return };
+    ns.wait_for_state(&cfg.socket(), "later", ServiceState::Done);
+    let console = ns.console();
+    assert!(!console.contains("pending"), "{console:?}");
+    assert!(!console.contains('\r'), "{console:?}");
+}
