@@ -155,12 +155,19 @@ fn man_pages(program: &Program, files: &mut Vec<Generated>) {
             text: format!(".so man{section}/{name}.{section}\n"),
         });
     }
+    subcommand_pages(&command, program, files);
+}
+
+/// A page per subcommand, `service-status.8`, and so on down
+/// (`service-analyze-blame.8`): clap names each `PARENT-SUB` once built.
+fn subcommand_pages(command: &Command, program: &Program, files: &mut Vec<Generated>) {
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
         let full = sub.get_display_name().unwrap_or(sub.get_name()).to_string();
         files.push(Generated {
-            path: PathBuf::from(format!("man/{full}.{section}")),
+            path: PathBuf::from(format!("man/{full}.{}", program.section)),
             text: page(sub, program, false),
         });
+        subcommand_pages(sub, program, files);
     }
 }
 
@@ -254,6 +261,28 @@ mod tests {
         assert_eq!(roff_text(".hidden"), "\\&.hidden");
         assert_eq!(roff_text("a\\b"), "a\\eb");
         assert_eq!(roff_text("--json"), "\\-\\-json");
+    }
+
+    #[test]
+    fn nested_subcommands_get_pages_of_their_own() {
+        let program = Program {
+            command: Command::new("service")
+                .subcommand(Command::new("analyze").subcommand(Command::new("blame"))),
+            section: "8",
+            aliases: &[],
+            exit_statuses: &[],
+        };
+        let mut files = Vec::new();
+        man_pages(&program, &mut files);
+        let paths: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                "man/service.8",
+                "man/service-analyze.8",
+                "man/service-analyze-blame.8"
+            ]
+        );
     }
 
     #[test]
