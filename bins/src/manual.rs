@@ -28,7 +28,12 @@ pub struct Program {
     /// The exit statuses: status, meaning. docs/cmdline.md has the same
     /// table (a test checks).
     pub exit_statuses: &'static [(u8, &'static str)],
+    /// Sections after EXIT STATUS: a heading, then `(term, text)` entries.
+    pub sections: &'static [Section],
 }
+
+/// A man page section of terms and what they mean.
+pub type Section = (&'static str, &'static [(&'static str, &'static str)]);
 
 pub fn programs() -> Vec<Program> {
     vec![
@@ -50,6 +55,50 @@ pub fn programs() -> Vec<Program> {
                     "usage error (not as PID 1, which ignores a bad command line)",
                 ),
             ],
+            sections: &[
+                (
+                    "SIGNALS",
+                    &[
+                        ("SIGTERM", "run the shutdown target, then power off"),
+                        (
+                            "SIGINT",
+                            "(and Ctrl-Alt-Del) run the reboot target, then reboot",
+                        ),
+                        (
+                            "SIGHUP",
+                            "read the configuration directory and the env file again",
+                        ),
+                        ("SIGUSR1", "bind the control socket again"),
+                    ],
+                ),
+                (
+                    "CONSOLE",
+                    &[
+                        (
+                            "[ OK ], [FAIL], [ UP ]",
+                            "a wait or once service exited 0; one failed or was given up on; \
+                             a respawn service started. Coloured on a terminal.",
+                        ),
+                        (
+                            "boot: N pending (NAMES) TIME",
+                            "on a terminal only, once the boot has taken 2 s: the services \
+                             it still waits for, redrawn in place each second and cleared \
+                             when the boot target completes",
+                        ),
+                    ],
+                ),
+                (
+                    "FILES",
+                    &[
+                        ("/etc/init.d", "the enabled services, see services(5)"),
+                        (
+                            "/etc/initd.env",
+                            "KEY=VALUE lines: the environment of every service",
+                        ),
+                        ("/run/init.sock", "the control socket service(8) talks to"),
+                    ],
+                ),
+            ],
         },
         Program {
             command: cli::service::Cli::command(),
@@ -65,6 +114,27 @@ pub fn programs() -> Vec<Program> {
                 (
                     2,
                     "usage error: unknown command or flag, missing argument, bad target name",
+                ),
+            ],
+            sections: &[
+                (
+                    "ENVIRONMENT",
+                    &[(
+                        "NO_COLOR",
+                        "when set and not empty, status is never coloured; without it, \
+                         status is coloured only when stdout is a terminal",
+                    )],
+                ),
+                (
+                    "FILES",
+                    &[
+                        ("/etc/init.d", "the enabled services (--config-dir)"),
+                        ("/usr/share/init", "the templates (--template-dir)"),
+                        (
+                            "/run/init.sock",
+                            "the running init's control socket (--socket)",
+                        ),
+                    ],
                 ),
             ],
         },
@@ -83,6 +153,7 @@ pub fn programs() -> Vec<Program> {
                 ),
                 (2, "usage error"),
             ],
+            sections: &[],
         },
         Program {
             command: cli::killall5::Args::command(),
@@ -93,6 +164,7 @@ pub fn programs() -> Vec<Program> {
                 (1, "/proc cannot be listed"),
                 (2, "usage error or unknown signal"),
             ],
+            sections: &[],
         },
         Program {
             command: cli::waitfile::Args::command(),
@@ -106,6 +178,7 @@ pub fn programs() -> Vec<Program> {
                     "usage error, a negative timeout or a zero probe interval",
                 ),
             ],
+            sections: &[],
         },
         Program {
             command: cli::init_sim::Cli::command(),
@@ -119,6 +192,7 @@ pub fn programs() -> Vec<Program> {
                     "usage error, or the scenario file cannot be read or parsed",
                 ),
             ],
+            sections: &[],
         },
     ]
 }
@@ -196,6 +270,16 @@ fn page(command: &Command, program: &Program, top: bool) -> String {
         for (status, meaning) in program.exit_statuses {
             text.push_str(&format!(".TP\n{status}\n{}\n", roff_text(meaning)));
         }
+        for (heading, entries) in program.sections {
+            text.push_str(&format!(".SH {heading}\n"));
+            for (term, meaning) in *entries {
+                text.push_str(&format!(
+                    ".TP\n{}\n{}\n",
+                    roff_text(term),
+                    roff_text(meaning)
+                ));
+            }
+        }
     }
     text.push_str(".SH \"SEE ALSO\"\n");
     text.push_str(&roff_text(&see_also(command.get_name())));
@@ -271,6 +355,7 @@ mod tests {
             section: "8",
             aliases: &[],
             exit_statuses: &[],
+            sections: &[],
         };
         let mut files = Vec::new();
         man_pages(&program, &mut files);
