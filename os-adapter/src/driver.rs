@@ -31,6 +31,7 @@ use crate::container;
 use crate::control::{BindOutcome, ControlSocket};
 use crate::handover::{self, HandedOverListener, Received, SavedState};
 use crate::power::{self, Mode};
+use crate::progress::{progress_line, BootProgress, DEFAULT_WIDTH};
 use crate::readiness::{HandedOverWatch, ReadinessWatch, FILE_CHECK_INTERVAL};
 use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
@@ -85,6 +86,8 @@ struct World {
     /// A switch-root passed its checks: where to go once the core has
     /// stopped everything.
     switch_plan: Option<SwitchPlan>,
+    /// The boot progress line on a terminal console.
+    progress: BootProgress,
 }
 
 pub struct Driver {
@@ -128,6 +131,7 @@ impl Driver {
         environment: Environment,
     ) -> Driver {
         let control = ControlSocket::new(&settings.socket);
+        let progress = BootProgress::new(console.is_terminal());
         Driver {
             signals,
             control,
@@ -144,6 +148,7 @@ impl Driver {
                 pid_services: BTreeMap::new(),
                 reexec: None,
                 switch_plan: None,
+                progress,
             },
             boot_pending: true,
         }
@@ -345,6 +350,7 @@ impl Driver {
         if std::mem::take(&mut self.world.check_socket) {
             self.bind_control_socket();
         }
+        self.world.show_progress();
         self.world.console.flush();
     }
 
@@ -454,7 +460,12 @@ impl Driver {
             .readiness
             .watches_files()
             .then_some(FILE_CHECK_INTERVAL);
-        let soonest = [core, control, files].into_iter().flatten().min();
+        let progress = self
+            .world
+            .progress
+            .deadline()
+            .map(|at| self.world.clock.until(at));
+        let soonest = [core, control, files, progress].into_iter().flatten().min();
         match soonest {
             None => PollTimeout::NONE,
             Some(left) => PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX),
@@ -587,6 +598,7 @@ impl World {
             }
             Output::TargetComplete { target } => {
                 if target == Target::Boot {
+                    self.end_progress();
                     self.check_socket = true;
                     // A boot service may have mounted cgroup2 (a real
                     // machine mounts it early in boot): the services
@@ -641,6 +653,39 @@ impl World {
         self.console.message(&format!("switch-root failed: {why}"));
         self.flush_console_before_the_end();
         switch_root::rescue_forever(|message| eprintln!("init: {message}"))
+    }
+
+    /// Draws the boot progress line when it is due. Another target taking
+    /// over (shutdown during boot) ends it as the boot completing does.
+    fn show_progress(&mut self) {
+        if self.progress.deadline().is_none() {
+            return;
+        }
+        if self.core.current_target() != Some(Target::Boot)
+            || self.core.is_target_complete(Target::Boot)
+        {
+            self.end_progress();
+            return;
+        }
+        let now = self.clock.now();
+        let taken_down = self.progress.is_showing() && !self.console.is_status_shown();
+        if !self.progress.take_due(now) && !taken_down {
+            return;
+        }
+        let pending = self.core.pending_in_run();
+        let names: Vec<&str> = pending
+            .iter()
+            .filter_map(|&id| self.core.service(id))
+            .map(|s| s.def.name.as_str())
+            .collect();
+        let width = self.console.width().unwrap_or(DEFAULT_WIDTH);
+        let line = progress_line(&names, now, width);
+        self.console.show_status(&line);
+    }
+
+    fn end_progress(&mut self) {
+        self.progress.finish();
+        self.console.clear_status();
     }
 
     /// Gives the console a last, bounded chance to show the final lines.
@@ -706,7 +751,7 @@ impl World {
                 if ids.is_empty() && !patterns.is_empty() {
                     return no_match(&patterns);
                 }
-                return Reply::status(
+                return Reply::status_at(
                     ids.into_iter()
                         .filter_map(|id| self.core.service(id))
                         .map(|status| {
@@ -721,6 +766,7 @@ impl World {
                             entry
                         })
                         .collect(),
+                    self.clock.now().0,
                 );
             }
             Command::Reload => {
