@@ -20,3 +20,33 @@ pub use dot::dependency_dot;
 pub use graph::{DependencyEdge, DependencyGraph, EdgeKind, GraphNode};
 pub use plot::{plot_svg, FAILED_FILL, READY_FILL, STARTING_FILL, WAITING_FILL};
 pub use timeline::{kind_label, ServiceTimeline, Timeline};
+
+/// One of the views, as the command lines name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Blame,
+    CriticalChain,
+    Plot,
+    Dot,
+}
+
+/// `view` of `timeline` as the text a command prints: JSON for blame and
+/// the critical chain when `json` is set, SVG for the plot, dot for the
+/// graph. The error is serde's, which no value here can cause.
+pub fn render(view: View, timeline: &Timeline, json: bool) -> Result<String, String> {
+    Ok(match view {
+        View::Blame if json => pretty_json(&blame(timeline))?,
+        View::Blame => render_blame_text(&blame(timeline)),
+        View::CriticalChain if json => pretty_json(&critical_chains(timeline))?,
+        View::CriticalChain => render_chains_text(&critical_chains(timeline)),
+        View::Plot => plot_svg(timeline),
+        View::Dot => dependency_dot(&timeline.graph),
+    })
+}
+
+fn pretty_json<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|e| format!("cannot write JSON: {e}"))?;
+    text.push('\n');
+    Ok(text)
+}

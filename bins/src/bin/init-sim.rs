@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use init_core::analyze::{render, Timeline, View};
+use init_core::events::ServiceStatus;
 
 use init_sim::fuzz;
 use init_sim::scenario::Scenario;
@@ -35,17 +37,22 @@ enum Command {
         /// millisecond (nothing else changes).
         #[arg(long)]
         seed: Option<u64>,
-        /// JSON lines instead of the text trace.
+        /// JSON lines instead of the text trace (with a view: its JSON).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        view: ViewFlags,
     },
     /// Simulate the boot of a configuration directory: predicted boot time
     /// and critical chain.
     Boot {
         #[arg(long, default_value = "/etc/init.d")]
         config_dir: PathBuf,
+        /// JSON instead of text (with a view: its JSON).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        view: ViewFlags,
         /// One service at a time, as the original init.
         #[arg(long)]
         sequential: bool,
@@ -72,12 +79,68 @@ enum Command {
     },
 }
 
+/// Instead of the trace or the prediction, one view of the run as
+/// `service analyze` draws a live boot.
+#[derive(Args)]
+#[group(multiple = false)]
+struct ViewFlags {
+    /// Print an SVG Gantt chart of the run.
+    #[arg(long)]
+    plot: bool,
+    /// Print the dependency graph in Graphviz's dot language.
+    #[arg(long)]
+    dot: bool,
+    /// Print the chain of services that decided when each target completed.
+    #[arg(long)]
+    critical_chain: bool,
+    /// Print the services by time from queued to ready, longest first.
+    #[arg(long)]
+    blame: bool,
+}
+
+impl ViewFlags {
+    fn view(&self) -> Option<View> {
+        [
+            (self.plot, View::Plot),
+            (self.dot, View::Dot),
+            (self.critical_chain, View::CriticalChain),
+            (self.blame, View::Blame),
+        ]
+        .into_iter()
+        .find_map(|(chosen, view)| chosen.then_some(view))
+    }
+}
+
+/// Prints `view` of the services as the run left them.
+fn print_view<'a>(
+    view: View,
+    statuses: impl IntoIterator<Item = &'a ServiceStatus>,
+    json: bool,
+) -> ExitCode {
+    match render(view, &Timeline::from_statuses(statuses), json) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("init-sim: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { file, seed, json } => run(&file, seed, json),
+        Command::Run {
+            file,
+            seed,
+            json,
+            view,
+        } => run(&file, seed, json, view.view()),
         Command::Boot {
             config_dir,
             json,
+            view,
             sequential,
             takes,
         } => {
@@ -85,7 +148,7 @@ fn main() -> ExitCode {
                 sequential,
                 command_ms: takes.into_iter().collect(),
             };
-            boot(&config_dir, json, &assumptions)
+            boot(&config_dir, json, view.view(), &assumptions)
         }
         Command::Fuzz {
             seeds,
@@ -96,7 +159,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(file: &Path, seed: Option<u64>, json: bool) -> ExitCode {
+fn run(file: &Path, seed: Option<u64>, json: bool, view: Option<View>) -> ExitCode {
     let name = file.display().to_string();
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
@@ -115,13 +178,18 @@ fn run(file: &Path, seed: Option<u64>, json: bool) -> ExitCode {
     for warning in &scenario.warnings {
         eprintln!("init-sim: {warning}");
     }
-    let outcome = Sim::from_scenario(&scenario, seed).run();
-    let rendered = if json {
-        trace::render_json(&outcome.trace)
+    let mut sim = Sim::from_scenario(&scenario, seed);
+    let outcome = sim.run();
+    if let Some(view) = view {
+        let printed = print_view(view, sim.supervisor().services(), json);
+        if printed != ExitCode::SUCCESS {
+            return printed;
+        }
+    } else if json {
+        print!("{}", trace::render_json(&outcome.trace));
     } else {
-        trace::render_text(&outcome.trace)
-    };
-    print!("{rendered}");
+        print!("{}", trace::render_text(&outcome.trace));
+    }
     match outcome.violations.first() {
         Some(violation) => {
             eprintln!("init-sim: {name}: {violation}");
@@ -139,13 +207,23 @@ fn parse_takes(text: &str) -> Result<(String, u64), String> {
     Ok((program.to_string(), ms))
 }
 
-fn boot(config_dir: &Path, json: bool, assumptions: &whatif::Assumptions) -> ExitCode {
+fn boot(
+    config_dir: &Path,
+    json: bool,
+    view: Option<View>,
+    assumptions: &whatif::Assumptions,
+) -> ExitCode {
     let loaded = init_os_adapter::loader::load_dir(config_dir);
     for diagnostic in &loaded.diagnostics {
         eprintln!("init-sim: {diagnostic}");
     }
     let prediction = whatif::predict_boot(loaded.services, assumptions);
-    if json {
+    if let Some(view) = view {
+        let printed = print_view(view, &prediction.statuses, json);
+        if printed != ExitCode::SUCCESS {
+            return printed;
+        }
+    } else if json {
         match serde_json::to_string(&prediction) {
             Ok(text) => println!("{text}"),
             Err(e) => {

@@ -5,6 +5,8 @@
 //! Exit status: 0 ok, 1 errors found or the operation failed, 2 usage
 //! errors. Each command lives in its own module under `bins/src/service/`.
 
+#[path = "../service/analyze.rs"]
+mod analyze;
 #[path = "../service/cli.rs"]
 mod cli;
 #[path = "../service/dumpscript.rs"]
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Stop { patterns } => online::act(&cli, "stop", patterns),
         Command::Restart { patterns } => online::act(&cli, "restart", patterns),
         Command::Reload => online::reload(&cli),
+        Command::Analyze { view } => analyze::analyze(&cli, view),
         Command::Verify { files, env_file } => {
             let verdict = verify::verify(&cli, files, env_file);
             return if verdict.errors == 0 {

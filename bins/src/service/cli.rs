@@ -116,6 +116,11 @@ pub enum Command {
     },
     /// Make the running init read its configuration again.
     Reload,
+    /// Read the boot: blame, critical-chain, plot (SVG) or dot (graph).
+    Analyze {
+        #[command(subcommand)]
+        view: crate::analyze::AnalyzeView,
+    },
 }
 
 fn parse_target(text: &str) -> Result<Target, String> {

@@ -15,7 +15,7 @@ use crate::report::{one_line, print_note, print_stdout};
 
 /// Sends one command; init's own refusal ("only root may ...", "no service
 /// matches ...") comes back as the error text.
-fn ask(socket: &Path, command: Command) -> Result<Outcome, String> {
+pub fn ask(socket: &Path, command: Command) -> Result<Outcome, String> {
     client::send(socket, command, client::DEFAULT_TIMEOUT)
         .map(|reply| reply.outcome)
         .map_err(|e| e.to_string())

@@ -51,7 +51,10 @@ pub fn plot_svg(timeline: &Timeline) -> String {
         .filter(|s| s.first_seen().is_some())
         .collect();
     rows.sort_by_key(|s| (s.first_seen(), s.spawned_at.or(s.ready_or_done())));
-    let end = timeline.end().0.max(1);
+    // A little room past the last event, so that what happens last (a
+    // spawn at the very end) still shows as a bar.
+    let last = timeline.end().0;
+    let end = last.saturating_add(last / 50).max(1);
     let label_chars = rows
         .iter()
         .map(|s| s.name.chars().count())
@@ -78,7 +81,7 @@ pub fn plot_svg(timeline: &Timeline) -> String {
         "<rect class=\"background\" width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>"
     );
     let failed = rows.iter().filter(|s| s.failed).count();
-    let mut title = format!("{} services, {}", rows.len(), Millis(end));
+    let mut title = format!("{} services, {}", rows.len(), Millis(last));
     if failed > 0 {
         let _ = write!(title, ", {failed} failed");
     }
@@ -88,10 +91,20 @@ pub fn plot_svg(timeline: &Timeline) -> String {
         escape(&title)
     );
     write_legend(&mut svg);
+    // Stripes under the grid, so that every grid line shows through.
+    svg.push_str("<g class=\"stripes\">\n");
+    for row in (1..rows.len()).step_by(2) {
+        let _ = writeln!(
+            svg,
+            "<rect x=\"0\" y=\"{}\" width=\"{width}\" height=\"{ROW_PX}\" fill=\"#f3f5f7\"/>",
+            ROWS_Y_PX + ROW_PX * row as u64
+        );
+    }
+    svg.push_str("</g>\n");
     write_axis(&mut svg, &layout, rows_bottom);
     for (row, service) in rows.iter().enumerate() {
         let top = ROWS_Y_PX + ROW_PX * row as u64;
-        write_row(&mut svg, &layout, service, top, row, label_chars);
+        write_row(&mut svg, &layout, service, top, label_chars);
     }
     svg.push_str("</svg>\n");
     svg
@@ -172,23 +185,10 @@ fn write_axis(svg: &mut String, layout: &Layout, rows_bottom: u64) {
     svg.push_str("</g>\n");
 }
 
-fn write_row(
-    svg: &mut String,
-    layout: &Layout,
-    s: &ServiceTimeline,
-    top: u64,
-    row: usize,
-    label_chars: usize,
-) {
+fn write_row(svg: &mut String, layout: &Layout, s: &ServiceTimeline, top: u64, label_chars: usize) {
     let class = if s.failed { "row failed" } else { "row" };
     let _ = writeln!(svg, "<g class=\"{class}\">");
     let _ = writeln!(svg, "<title>{}</title>", escape(&row_title(s)));
-    if row % 2 == 1 {
-        let _ = writeln!(
-            svg,
-            "<rect x=\"0\" y=\"{top}\" width=\"100%\" height=\"{ROW_PX}\" fill=\"#f6f8fa\"/>"
-        );
-    }
     let label = cut(&s.name, label_chars);
     let label_colour = if s.failed { FAILED_FILL } else { "#1f2328" };
     let _ = writeln!(

@@ -1,0 +1,67 @@
+//! `service analyze`: the boot of the running init as a table, a chain, a
+//! chart or a graph.
+//!
+//! Owns fetching the statuses (or, for `dot --offline`, reading the config
+//! dir) and choosing the view. Every view is drawn by `init_core::analyze`,
+//! the same code `init-sim` draws predicted boots with.
+
+use clap::Subcommand;
+use init_core::analyze::{render, DependencyGraph, Timeline, View};
+use init_core::protocol::{Command, Outcome};
+use init_os_adapter::loader::load_dir;
+
+use crate::cli::Cli;
+use crate::online::ask;
+use crate::report::{print_diagnostics, print_stdout};
+
+#[derive(Debug, Subcommand)]
+pub enum AnalyzeView {
+    /// Services by time from queued to ready (or done), longest first.
+    Blame {
+        /// Print a JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// For each target that completed, the chain of services that decided
+    /// when it did.
+    CriticalChain {
+        /// Print a JSON array instead of a tree.
+        #[arg(long)]
+        json: bool,
+    },
+    /// An SVG Gantt chart of the boot, one row per service, on stdout.
+    Plot,
+    /// The dependency graph in Graphviz's dot language, on stdout.
+    Dot {
+        /// Read the services from --config-dir instead of asking init.
+        #[arg(long)]
+        offline: bool,
+    },
+}
+
+pub fn analyze(cli: &Cli, view: &AnalyzeView) -> Result<(), String> {
+    let (view, json) = match *view {
+        AnalyzeView::Blame { json } => (View::Blame, json),
+        AnalyzeView::CriticalChain { json } => (View::CriticalChain, json),
+        AnalyzeView::Plot => (View::Plot, false),
+        AnalyzeView::Dot { offline: true } => {
+            let loaded = load_dir(&cli.config_dir);
+            print_diagnostics(&loaded.diagnostics);
+            let timeline = Timeline {
+                services: Vec::new(),
+                graph: DependencyGraph::from_defs(&loaded.services),
+            };
+            print_stdout(&render(View::Dot, &timeline, false)?);
+            return Ok(());
+        }
+        AnalyzeView::Dot { offline: false } => (View::Dot, false),
+    };
+    let services = match ask(&cli.socket, Command::Status { patterns: vec![] })
+        .map_err(|e| format!("{e} (`service analyze dot --offline` reads --config-dir instead)"))?
+    {
+        Outcome::Ok { services, .. } => services,
+        Outcome::Error { message } => return Err(message),
+    };
+    print_stdout(&render(view, &Timeline::from_entries(&services), json)?);
+    Ok(())
+}
