@@ -68,30 +68,15 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// From the supervisor's statuses (the simulator, tests).
+    /// From the supervisor's statuses (the simulator, tests): through
+    /// their wire form, so that a simulated boot and a live one are read
+    /// by the same lines.
     pub fn from_statuses<'a>(statuses: impl IntoIterator<Item = &'a ServiceStatus>) -> Timeline {
-        let statuses: Vec<&ServiceStatus> = statuses.into_iter().collect();
-        let defs: Vec<ServiceDef> = statuses.iter().map(|s| s.def.clone()).collect();
-        let services = statuses
-            .iter()
-            .map(|s| ServiceTimeline {
-                name: s.def.name.clone(),
-                kind: s.def.kind,
-                target: s.def.target,
-                milestone: s.def.is_milestone(),
-                state: s.state,
-                queued_at: s.queued_at,
-                spawned_at: s.spawned_at,
-                ready_at: s.ready_at,
-                exited_at: s.exited_at,
-                exit_status: s.exit_status,
-                failed: is_failed(s.state, s.exit_status, s.error.is_some()),
-            })
+        let entries: Vec<ServiceEntry> = statuses
+            .into_iter()
+            .map(ServiceEntry::from_status)
             .collect();
-        Timeline {
-            services,
-            graph: DependencyGraph::from_defs(&defs),
-        }
+        Timeline::from_entries(&entries)
     }
 
     /// From a live init's `status` reply.
@@ -168,25 +153,11 @@ pub(crate) mod tests {
     use super::*;
     use crate::events::{Pid, ServiceId};
 
-    /// A boot service that starts after `after`.
+    /// A boot service of `kind` that starts after `after`.
     pub(crate) fn def(name: &str, kind: ServiceType, after: &[&str]) -> ServiceDef {
-        let (base, arg) = match name.split_once('@') {
-            Some((b, a)) => (b.to_string(), Some(a.to_string())),
-            None => (name.to_string(), None),
-        };
         ServiceDef {
-            name: name.to_string(),
-            base,
-            arg,
-            description: String::new(),
             kind,
-            respawn_limit: None,
-            target: Target::Boot,
-            tty: None,
-            after: after.iter().map(|s| s.to_string()).collect(),
-            before: Vec::new(),
-            exec: vec![vec!["true".to_string()]],
-            settings: Default::default(),
+            ..crate::resolve::tests::svc(name, Target::Boot, after, &[])
         }
     }
 
@@ -215,7 +186,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn statuses_and_their_wire_form_give_the_same_timeline() {
+    fn a_timeline_reads_times_failures_and_the_graph() {
         let mut milestone = def("network", ServiceType::Wait, &["mount"]);
         milestone.exec.clear();
         let statuses = [
@@ -241,13 +212,12 @@ pub(crate) mod tests {
                 Some(ExitStatus::Exited(1)),
             ),
         ];
-        let from_statuses = Timeline::from_statuses(&statuses);
-        let entries: Vec<ServiceEntry> = statuses.iter().map(ServiceEntry::from_status).collect();
-        let from_entries = Timeline::from_entries(&entries);
-        assert_eq!(from_statuses, from_entries);
-        assert_eq!(from_statuses.end(), Millis(60));
-        assert_eq!(from_statuses.graph.predecessors[2], vec![1]);
-        let failed: Vec<bool> = from_statuses.services.iter().map(|s| s.failed).collect();
+        let timeline = Timeline::from_statuses(&statuses);
+        assert_eq!(timeline.end(), Millis(60));
+        assert_eq!(timeline.graph.predecessors[2], vec![1]);
+        assert!(timeline.graph.nodes[1].milestone);
+        assert_eq!(timeline.services[0].ready_at, Some(Millis(50)));
+        let failed: Vec<bool> = timeline.services.iter().map(|s| s.failed).collect();
         assert_eq!(failed, [false, false, true]);
     }
 }
