@@ -30,16 +30,19 @@ pub enum View {
     Dot,
 }
 
-/// `view` of `timeline` as the text a command prints: JSON for blame and
-/// the critical chain when `json` is set, SVG for the plot, dot for the
-/// graph. The error is serde's, which no value here can cause.
+/// `view` of `timeline` as the text a command prints: a table, a tree,
+/// SVG or dot, or with `json` the data behind it (the plot's is the
+/// timeline itself, the graph's its nodes and edges). The error is
+/// serde's, which no value here can cause.
 pub fn render(view: View, timeline: &Timeline, json: bool) -> Result<String, String> {
     Ok(match view {
         View::Blame if json => pretty_json(&blame(timeline))?,
         View::Blame => render_blame_text(&blame(timeline)),
         View::CriticalChain if json => pretty_json(&critical_chains(timeline))?,
         View::CriticalChain => render_chains_text(&critical_chains(timeline)),
+        View::Plot if json => pretty_json(timeline)?,
         View::Plot => plot_svg(timeline),
+        View::Dot if json => pretty_json(&timeline.graph)?,
         View::Dot => dependency_dot(&timeline.graph),
     })
 }

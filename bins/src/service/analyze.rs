@@ -30,12 +30,19 @@ pub enum AnalyzeView {
         json: bool,
     },
     /// An SVG Gantt chart of the boot, one row per service, on stdout.
-    Plot,
+    Plot {
+        /// Print the times the chart is drawn from, as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The dependency graph in Graphviz's dot language, on stdout.
     Dot {
         /// Read the services from --config-dir instead of asking init.
         #[arg(long)]
         offline: bool,
+        /// Print the nodes and edges as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -43,18 +50,24 @@ pub fn analyze(cli: &Cli, view: &AnalyzeView) -> Result<(), String> {
     let (view, json) = match *view {
         AnalyzeView::Blame { json } => (View::Blame, json),
         AnalyzeView::CriticalChain { json } => (View::CriticalChain, json),
-        AnalyzeView::Plot => (View::Plot, false),
-        AnalyzeView::Dot { offline: true } => {
+        AnalyzeView::Plot { json } => (View::Plot, json),
+        AnalyzeView::Dot {
+            offline: true,
+            json,
+        } => {
             let loaded = load_dir(&cli.config_dir);
             print_diagnostics(&loaded.diagnostics);
             let timeline = Timeline {
                 services: Vec::new(),
                 graph: DependencyGraph::from_defs(&loaded.services),
             };
-            print_stdout(&render(View::Dot, &timeline, false)?);
+            print_stdout(&render(View::Dot, &timeline, json)?);
             return Ok(());
         }
-        AnalyzeView::Dot { offline: false } => (View::Dot, false),
+        AnalyzeView::Dot {
+            offline: false,
+            json,
+        } => (View::Dot, json),
     };
     let services = match ask(&cli.socket, Command::Status { patterns: vec![] })
         .map_err(|e| format!("{e} (`service analyze dot --offline` reads --config-dir instead)"))?

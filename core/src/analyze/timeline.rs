@@ -22,10 +22,14 @@ pub struct ServiceTimeline {
     pub target: Target,
     pub milestone: bool,
     pub state: ServiceState,
+    #[serde(rename = "queued_at_ms")]
     pub queued_at: Option<Millis>,
+    #[serde(rename = "spawned_at_ms")]
     pub spawned_at: Option<Millis>,
     /// When it stopped holding up the services after it.
+    #[serde(rename = "ready_at_ms")]
     pub ready_at: Option<Millis>,
+    #[serde(rename = "exited_at_ms")]
     pub exited_at: Option<Millis>,
     pub exit_status: Option<ExitStatus>,
     /// Given up on, a failed spawn, or a `wait`/`once` run that did not
@@ -61,7 +65,7 @@ pub fn kind_label(kind: ServiceType, milestone: bool) -> &'static str {
 
 /// Every service with its times and the graph that ordered them. The
 /// index of a service is the same in `services` and `graph.nodes`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Timeline {
     pub services: Vec<ServiceTimeline>,
     pub graph: DependencyGraph,
