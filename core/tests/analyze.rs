@@ -7,7 +7,7 @@ mod supervisor_driver;
 
 use init_core::analyze::{
     blame, critical_chains, dependency_dot, plot_svg, render_blame_text, render_chains_text,
-    Timeline,
+    Timeline, READY_FILL, WAITING_FILL,
 };
 use init_core::events::{Event, Millis, SpawnError};
 use init_core::service::ReadyNotice;
@@ -177,6 +177,34 @@ fn the_plot_draws_a_row_per_service_that_ran() {
     assert_eq!(svg.matches("<g class=\"row failed\"").count(), 1);
     assert_eq!(svg.matches("class=\"milestone\"").count(), 2);
     insta::assert_snapshot!("plot_svg", svg);
+}
+
+#[test]
+fn a_respawn_a_day_later_does_not_squeeze_the_boot() {
+    let mut d = Driver::new(vec![
+        svc("mount", Wait, Boot),
+        svc("web", Respawn, Boot).after(&["mount"]),
+    ]);
+    d.boot();
+    d.advance_to(40);
+    d.exit("mount", 0);
+    d.advance_to(86_400_000);
+    d.exit("web", 1);
+    d.advance_by(1000);
+    assert_eq!(d.spawns("web"), 2, "web respawned a day later");
+    let svg = plot_svg(&timeline(&d));
+    assert!(svg.contains(">2 services, 0.040s</text>"), "{svg}");
+    // web: waiting until mount exited, then ready to the end of the chart.
+    let web = &svg[svg.find("<title>web").expect("web's row")..];
+    assert!(
+        web.contains(&format!("fill=\"{WAITING_FILL}\""))
+            && web.contains(&format!("fill=\"{READY_FILL}\"")),
+        "{web}"
+    );
+    assert!(
+        !web.contains("class=\"exit\""),
+        "the exit is past the chart: {web}"
+    );
 }
 
 #[test]

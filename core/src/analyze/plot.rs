@@ -42,19 +42,20 @@ const MILESTONE_FILL: &str = "#7048e8";
 const EXIT_STROKE: &str = "#1f2328";
 
 /// The chart of `timeline`, a complete SVG document. Services nothing
-/// happened to yet are left out; the others are in the order they were
-/// first queued (or spawned), then by readiness, then load order.
+/// happened to by the chart's end are left out; the others are in the
+/// order they were first queued (or spawned), then by readiness, then load
+/// order.
 pub fn plot_svg(timeline: &Timeline) -> String {
+    let last = chart_end(timeline).0;
     let mut rows: Vec<&ServiceTimeline> = timeline
         .services
         .iter()
-        .filter(|s| s.first_seen().is_some())
+        .filter(|s| s.first_seen().is_some_and(|t| t.0 <= last))
         .collect();
     rows.sort_by_key(|s| (s.first_seen(), s.spawned_at.or(s.ready_or_done())));
     // A little room past the last event, so that what happens last (a
     // spawn at the very end) still shows as a bar.
-    let last = timeline.end().0;
-    let end = last.saturating_add(last / 50).max(1);
+    let end = last.saturating_add((last / 50).max(1));
     let label_chars = rows
         .iter()
         .map(|s| s.name.chars().count())
@@ -220,7 +221,8 @@ fn write_row(svg: &mut String, layout: &Layout, s: &ServiceTimeline, top: u64, l
             );
         }
     }
-    if let Some(at) = s.exited_at {
+    let on_chart = |at: &Millis| at.0 <= layout.end_ms;
+    if let Some(at) = s.exited_at.filter(on_chart) {
         let x = layout.x(at);
         let _ = writeln!(
             svg,
@@ -233,7 +235,11 @@ fn write_row(svg: &mut String, layout: &Layout, s: &ServiceTimeline, top: u64, l
     if s.failed {
         // A cross past the end of the failed run, so that a failure shows
         // even where the bar is too short to see its colour.
-        let at = s.exited_at.or(s.ready_at).unwrap_or(Millis(layout.end_ms));
+        let at = s
+            .exited_at
+            .or(s.ready_at)
+            .filter(on_chart)
+            .unwrap_or(Millis(layout.end_ms));
         let x = layout.x(at) + 4.0;
         let _ = writeln!(
             svg,
@@ -246,43 +252,66 @@ fn write_row(svg: &mut String, layout: &Layout, s: &ServiceTimeline, top: u64, l
 }
 
 /// The bars of one row: waiting, starting, then ready (to the exit or the
-/// end of the chart). The last drawn run of a failed service is red.
+/// end of the chart). The last bar of a failed service is red.
 fn segments(s: &ServiceTimeline, end: Millis) -> Vec<(Millis, Millis, &'static str)> {
     let mut bars = Vec::new();
-    let ready = s.ready_or_done();
-    let queued = s.queued_at.or(s.spawned_at);
-    // A respawned service's latest spawn may come after its first
-    // readiness: then its waiting and starting bars are history we no
-    // longer have, and only the latest run is drawn.
-    let spawned = s.spawned_at.filter(|&t| queued.is_some_and(|q| q <= t));
-    let wait_end = spawned.or(ready).unwrap_or(end);
-    if let Some(q) = queued {
-        if wait_end > q {
-            bars.push((q, wait_end, WAITING_FILL));
-        }
-    }
-    if s.milestone {
+    let Some(queued) = s.queued_at.or(s.spawned_at) else {
         return bars;
-    }
-    if let Some(start) = spawned {
-        // An exit before the latest spawn belongs to an earlier run.
-        let exited = s.exited_at.filter(|&e| e >= start);
-        let alive = matches!(s.state, ServiceState::Running | ServiceState::Stopping);
-        let run_end = exited.unwrap_or(if alive { end } else { start });
-        let start_end = ready.filter(|&r| r >= start).unwrap_or(run_end);
-        if start_end > start {
-            bars.push((start, start_end, STARTING_FILL));
+    };
+    let ready = s.ready_or_done();
+    // Only a spawn between queued and ready is the start this row shows. A
+    // later one (a respawn, a restart) is a later run whose history status
+    // does not keep: the row then shows the service ready from its ready
+    // time on.
+    let spawned = s
+        .spawned_at
+        .filter(|&t| queued <= t && ready.map_or(true, |r| t <= r));
+    let wait_end = spawned.or(ready).unwrap_or(end).min(end);
+    bars.push((queued, wait_end, WAITING_FILL));
+    if !s.milestone && s.spawned_at.is_some() {
+        let run_start = spawned.or(ready).unwrap_or(end);
+        // An exit before this run began belongs to an earlier run.
+        let exited = s.exited_at.filter(|&e| e >= run_start);
+        let alive = matches!(
+            s.state,
+            ServiceState::Starting | ServiceState::Running | ServiceState::Stopping
+        );
+        let run_end = if alive {
+            end
+        } else {
+            exited.unwrap_or(run_start)
         }
-        if run_end > start_end {
-            bars.push((start_end, run_end, READY_FILL));
-        }
+        .min(end);
+        let ready_from = ready.unwrap_or(run_end).clamp(run_start, run_end);
+        bars.push((run_start, ready_from, STARTING_FILL));
+        bars.push((ready_from, run_end, READY_FILL));
     }
+    bars.retain(|&(from, to, _)| to > from);
     if s.failed {
         if let Some(last) = bars.last_mut() {
             last.2 = FAILED_FILL;
         }
     }
     bars
+}
+
+/// Where the chart ends: when the last service its target queued became
+/// ready, so that a respawn days after the boot does not squeeze the boot
+/// into a sliver. While a target still runs, the latest time known.
+fn chart_end(timeline: &Timeline) -> Millis {
+    let queued = timeline.services.iter().filter(|s| s.queued_at.is_some());
+    let mut settled = Millis::ZERO;
+    for s in queued {
+        match s.ready_or_done() {
+            Some(ready) => settled = settled.max(ready),
+            None => return timeline.end(),
+        }
+    }
+    if settled == Millis::ZERO {
+        timeline.end()
+    } else {
+        settled
+    }
 }
 
 fn row_title(s: &ServiceTimeline) -> String {
