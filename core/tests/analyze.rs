@@ -205,6 +205,11 @@ fn a_respawn_a_day_later_does_not_squeeze_the_boot() {
         !web.contains("class=\"exit\""),
         "the exit is past the chart: {web}"
     );
+    // Blame counts the start its target waited for, not the respawn.
+    let blame = blame(&timeline(&d));
+    let web = blame.services.iter().find(|l| l.service == "web").unwrap();
+    assert_eq!((web.total_ms, web.waiting_ms, web.starting_ms), (40, 40, 0));
+    assert_eq!(web.spawned_at_ms, None);
 }
 
 #[test]

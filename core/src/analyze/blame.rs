@@ -51,7 +51,7 @@ pub fn blame(timeline: &Timeline) -> Blame {
             not_ready.push(s.name.clone());
             continue;
         };
-        let spawned = s.spawned_at.filter(|&t| t >= queued);
+        let spawned = s.starting_spawn();
         let waiting_until = spawned.unwrap_or(ready);
         services.push(BlameLine {
             service: s.name.clone(),

@@ -83,10 +83,7 @@ fn chain_of(timeline: &Timeline, target: Target) -> Option<TargetChain> {
             service: s.name.clone(),
             kind: s.kind_label(),
             ready_after_ms: at.saturating_sub(began),
-            took_ms: s
-                .spawned_at
-                .filter(|&t| t <= at && s.queued_at.is_some_and(|q| q <= t))
-                .map(|t| at.saturating_sub(t)),
+            took_ms: s.starting_spawn().map(|t| at.saturating_sub(t)),
             ready_at_ms: at.0,
             failed: s.failed,
         });

@@ -259,13 +259,9 @@ fn segments(s: &ServiceTimeline, end: Millis) -> Vec<(Millis, Millis, &'static s
         return bars;
     };
     let ready = s.ready_or_done();
-    // Only a spawn between queued and ready is the start this row shows. A
-    // later one (a respawn, a restart) is a later run whose history status
-    // does not keep: the row then shows the service ready from its ready
-    // time on.
-    let spawned = s
-        .spawned_at
-        .filter(|&t| queued <= t && ready.map_or(true, |r| t <= r));
+    // Without the spawn of the run its target waited for (the latest is a
+    // respawn), the row shows the service ready from its ready time on.
+    let spawned = s.starting_spawn();
     let wait_end = spawned.or(ready).unwrap_or(end).min(end);
     bars.push((queued, wait_end, WAITING_FILL));
     if !s.milestone && s.spawned_at.is_some() {

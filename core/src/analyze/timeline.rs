@@ -48,6 +48,16 @@ impl ServiceTimeline {
         self.ready_at.or(self.exited_at)
     }
 
+    /// The spawn that began the run its target waited for: one between
+    /// queued (if it was) and ready (if it is). A later spawn (a respawn, a
+    /// restart) is of a later run whose start status does not keep.
+    pub fn starting_spawn(&self) -> Option<Millis> {
+        let spawned = self.spawned_at?;
+        let after_queued = self.queued_at.map_or(true, |q| q <= spawned);
+        let before_ready = self.ready_or_done().map_or(true, |r| spawned <= r);
+        (after_queued && before_ready).then_some(spawned)
+    }
+
     /// `wait`, `once`, `respawn` or `milestone`.
     pub fn kind_label(&self) -> &'static str {
         kind_label(self.kind, self.milestone)
