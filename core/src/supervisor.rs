@@ -137,7 +137,7 @@ use serde::{Deserialize, Serialize};
 use crate::events::{
     Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, ServiceStatus,
 };
-use crate::service::{ServiceDef, Target};
+use crate::service::{ServiceDef, ServiceSettings, Target};
 
 use entry::Entry;
 use run::TargetRun;
@@ -409,6 +409,32 @@ impl Supervisor {
 
     fn entry(&self, id: ServiceId) -> Option<&Entry> {
         self.entries.get(&id)
+    }
+
+    /// Arms `kind` for `now` plus the service's own timeout (`own` picks
+    /// it from its settings) or, without one, `default_ms`.
+    fn arm_service_timeout(
+        &mut self,
+        now: Millis,
+        id: ServiceId,
+        kind: TimerKind,
+        default_ms: u64,
+        own: impl Fn(&ServiceSettings) -> Option<u64>,
+    ) {
+        let Some(entry) = self.entry(id) else {
+            return;
+        };
+        let timeout_ms = own(&entry.status.def.settings).unwrap_or(default_ms);
+        self.timers.set(kind, now.saturating_add(timeout_ms));
+    }
+
+    /// The service an admin start or restart may act on: none once the
+    /// machine is going down, or when a reload removed it.
+    fn startable_entry(&mut self, id: ServiceId) -> Option<&mut Entry> {
+        if self.phase.is_going_down() {
+            return None;
+        }
+        self.entry_mut(id).filter(|entry| !entry.removed)
     }
 
     fn add_entry(&mut self, def: ServiceDef, state: ServiceState) -> ServiceId {
