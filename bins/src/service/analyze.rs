@@ -5,46 +5,13 @@
 //! dir) and choosing the view. Every view is drawn by `init_core::analyze`,
 //! the same code `init-sim` draws predicted boots with.
 
-use clap::Subcommand;
 use init_core::analyze::{render, DependencyGraph, Timeline, View};
 use init_core::protocol::{Command, Outcome};
 use init_os_adapter::loader::load_dir;
 
-use crate::cli::Cli;
+use crate::cli::{AnalyzeView, Cli};
 use crate::online::ask;
 use crate::report::{print_diagnostics, print_stdout};
-
-#[derive(Debug, Subcommand)]
-pub enum AnalyzeView {
-    /// Services by time from queued to ready (or done), longest first.
-    Blame {
-        /// Print a JSON object instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
-    /// For each target that completed, the chain of services that decided
-    /// when it did.
-    CriticalChain {
-        /// Print a JSON array instead of a tree.
-        #[arg(long)]
-        json: bool,
-    },
-    /// An SVG Gantt chart of the boot, one row per service, on stdout.
-    Plot {
-        /// Print the times the chart is drawn from, as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// The dependency graph in Graphviz's dot language, on stdout.
-    Dot {
-        /// Read the services from --config-dir instead of asking init.
-        #[arg(long)]
-        offline: bool,
-        /// Print the nodes and edges as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
 
 pub fn analyze(cli: &Cli, view: &AnalyzeView) -> Result<(), String> {
     let (view, json) = match *view {
