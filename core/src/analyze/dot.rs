@@ -32,7 +32,7 @@ pub fn dependency_dot(graph: &DependencyGraph) -> String {
     dot.push_str(
         "  node [shape=box, style=\"rounded,filled\", fontname=\"DejaVu Sans\", fontsize=10];\n",
     );
-    dot.push_str("  edge [color=\"#57606a\"];\n");
+    dot.push_str("  edge [color=\"#57606a\", fontname=\"DejaVu Sans\", fontsize=9];\n");
     for target in Target::ALL {
         let members: Vec<usize> = (0..graph.nodes.len())
             .filter(|&i| graph.nodes[i].target == target)
