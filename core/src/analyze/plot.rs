@@ -278,7 +278,9 @@ fn segments(s: &ServiceTimeline, end: Millis) -> Vec<(Millis, Millis, &'static s
             exited.unwrap_or(run_start)
         }
         .min(end);
-        let ready_from = ready.unwrap_or(run_end).clamp(run_start, run_end);
+        // max then min, not clamp: clamp panics should the run end before
+        // it starts, and no status, however odd, may panic the core.
+        let ready_from = ready.unwrap_or(run_end).max(run_start).min(run_end);
         bars.push((run_start, ready_from, STARTING_FILL));
         bars.push((ready_from, run_end, READY_FILL));
     }
