@@ -11,7 +11,8 @@
 //! Shaped like quinn-proto's `Connection`:
 //! - getters: [`Supervisor::services`], [`Supervisor::service`],
 //!   [`Supervisor::service_by_name`], [`Supervisor::current_target`],
-//!   [`Supervisor::is_target_complete`], [`Supervisor::is_finished`],
+//!   [`Supervisor::is_target_complete`], [`Supervisor::pending_in_run`],
+//!   [`Supervisor::is_finished`],
 //!   [`Supervisor::timers`], [`Supervisor::options`];
 //! - inputs: [`Supervisor::handle_event`] (boot, spawn answers, exits,
 //!   targets, reload, admin requests) and [`Supervisor::handle_timeout`];
@@ -312,6 +313,21 @@ impl Supervisor {
         self.run
             .as_ref()
             .is_some_and(|r| r.target == target && r.complete)
+    }
+
+    /// The services the current target run still waits for (not yet
+    /// satisfied), in start order; empty before boot and once the run has
+    /// completed. What a boot progress line names. O(services of the run).
+    pub fn pending_in_run(&self) -> Vec<ServiceId> {
+        match &self.run {
+            Some(run) if !run.complete => run
+                .steps
+                .iter()
+                .filter(|step| self.entry(step.id).is_some_and(|e| !e.is_satisfied()))
+                .map(|step| step.id)
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// `Power` was output; the supervisor will output nothing more.

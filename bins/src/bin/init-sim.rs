@@ -4,10 +4,11 @@
 //! Owns the command line only: every behaviour lives in the `init_sim`
 //! library, and reading a configuration directory in the loader.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
+use init_bins::cli::init_sim::{Cli, Command};
 use init_core::analyze::{render, Timeline, View};
 use init_core::events::ServiceStatus;
 
@@ -16,100 +17,6 @@ use init_sim::scenario::Scenario;
 use init_sim::trace;
 use init_sim::whatif;
 use init_sim::Sim;
-
-#[derive(Parser)]
-#[command(
-    name = "init-sim",
-    about = "Drive the init core in virtual time: replay scenarios, predict a boot, fuzz."
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Replay a scenario file and print its trace; exit 1 if an invariant
-    /// breaks.
-    Run {
-        file: PathBuf,
-        /// Shuffle the order of process exits that fall on the same
-        /// millisecond (nothing else changes).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// JSON lines instead of the text trace (with a view: its JSON).
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        view: ViewFlags,
-    },
-    /// Simulate the boot of a configuration directory: predicted boot time
-    /// and critical chain.
-    Boot {
-        #[arg(long, default_value = "/etc/init.d")]
-        config_dir: PathBuf,
-        /// JSON instead of text (with a view: its JSON).
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        view: ViewFlags,
-        /// One service at a time, as the original init.
-        #[arg(long)]
-        sequential: bool,
-        /// Assume PROGRAM takes DURATION (e.g. `--takes ssh-keygen=2s`);
-        /// every other command takes no time except `sleep X`. Repeatable.
-        #[arg(long, value_name = "PROGRAM=DURATION", value_parser = parse_takes)]
-        takes: Vec<(String, u64)>,
-    },
-    /// Run seeded random scenarios against the invariants; write a shrunk
-    /// reproducer for every failing seed.
-    Fuzz {
-        /// How many seeds.
-        #[arg(long, default_value_t = 100)]
-        seeds: u64,
-        /// The first seed.
-        #[arg(long, default_value_t = 0)]
-        start: u64,
-        /// Services per scenario.
-        #[arg(long, default_value_t = fuzz::DEFAULT_SERVICES)]
-        services: usize,
-        /// Where reproducers go.
-        #[arg(long, default_value = ".")]
-        out: PathBuf,
-    },
-}
-
-/// Instead of the trace or the prediction, one view of the run as
-/// `service analyze` draws a live boot.
-#[derive(Args)]
-#[group(multiple = false)]
-struct ViewFlags {
-    /// Print an SVG Gantt chart of the run.
-    #[arg(long)]
-    plot: bool,
-    /// Print the dependency graph in Graphviz's dot language.
-    #[arg(long)]
-    dot: bool,
-    /// Print the chain of services that decided when each target completed.
-    #[arg(long)]
-    critical_chain: bool,
-    /// Print the services by time from queued to ready, longest first.
-    #[arg(long)]
-    blame: bool,
-}
-
-impl ViewFlags {
-    fn view(&self) -> Option<View> {
-        [
-            (self.plot, View::Plot),
-            (self.dot, View::Dot),
-            (self.critical_chain, View::CriticalChain),
-            (self.blame, View::Blame),
-        ]
-        .into_iter()
-        .find_map(|(chosen, view)| chosen.then_some(view))
-    }
-}
 
 /// Prints `view` of the services as the run left them.
 fn print_view<'a>(
@@ -155,7 +62,8 @@ fn main() -> ExitCode {
             start,
             services,
             out,
-        } => fuzz_seeds(start, seeds, services, &out),
+            json,
+        } => fuzz_seeds(start, seeds, services, &out, json),
     }
 }
 
@@ -199,14 +107,6 @@ fn run(file: &Path, seed: Option<u64>, json: bool, view: Option<View>) -> ExitCo
     }
 }
 
-fn parse_takes(text: &str) -> Result<(String, u64), String> {
-    let (program, duration) = text
-        .split_once('=')
-        .ok_or_else(|| format!("'{text}' is not PROGRAM=DURATION"))?;
-    let ms = init_sim::duration::parse_duration_ms(duration)?;
-    Ok((program.to_string(), ms))
-}
-
 fn boot(
     config_dir: &Path,
     json: bool,
@@ -241,7 +141,7 @@ fn boot(
     ExitCode::SUCCESS
 }
 
-fn fuzz_seeds(start: u64, seeds: u64, services: usize, out: &Path) -> ExitCode {
+fn fuzz_seeds(start: u64, seeds: u64, services: usize, out: &Path, json: bool) -> ExitCode {
     // A panic in the core is caught and reported as a violation with its
     // seed; the default hook would only add noise.
     std::panic::set_hook(Box::new(|_| {}));
@@ -251,18 +151,36 @@ fn fuzz_seeds(start: u64, seeds: u64, services: usize, out: &Path) -> ExitCode {
             failures += 1;
             let path = out.join(format!("fuzz-{seed}.scn"));
             let written = std::fs::write(&path, &failure.reproducer);
+            if let Err(e) = &written {
+                eprintln!("init-sim: {}: {e}", path.display());
+            }
+            if json {
+                let line = serde_json::json!({
+                    "seed": seed,
+                    "violation": failure.violation.to_string(),
+                    "steps_before": failure.steps_before,
+                    "steps_after": failure.steps_after,
+                    "reproducer": written.is_ok().then(|| path.display().to_string()),
+                });
+                println!("{line}");
+                continue;
+            }
             println!(
                 "seed {seed}: {} (shrunk {} -> {} steps)",
                 failure.violation, failure.steps_before, failure.steps_after
             );
-            match written {
-                Ok(()) => println!("  reproduce: init-sim run --seed {seed} {}", path.display()),
-                Err(e) => eprintln!("init-sim: {}: {e}", path.display()),
+            if written.is_ok() {
+                println!("  reproduce: init-sim run --seed {seed} {}", path.display());
             }
         }
     }
     let _ = std::panic::take_hook();
-    println!("{seeds} seeds from {start}: {failures} failed");
+    if json {
+        let summary = serde_json::json!({"seeds": seeds, "start": start, "failed": failures});
+        println!("{summary}");
+    } else {
+        println!("{seeds} seeds from {start}: {failures} failed");
+    }
     if failures == 0 {
         ExitCode::SUCCESS
     } else {
