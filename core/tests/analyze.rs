@@ -139,6 +139,9 @@ fn a_target_still_running_has_no_chain() {
     d.boot();
     assert!(critical_chains(&timeline(&d)).is_empty());
     assert_eq!(blame(&timeline(&d)).not_ready, ["slow"]);
+    // Its chart runs to when the statuses were taken.
+    let svg = plot_svg(&timeline(&d).at(Some(Millis(5000))));
+    assert!(svg.contains(">1 services, 5.000s</text>"), "{svg}");
 }
 
 #[test]

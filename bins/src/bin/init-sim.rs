@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use init_bins::cli::init_sim::{Cli, Command};
 use init_core::analyze::{render, Timeline, View};
-use init_core::events::ServiceStatus;
+use init_core::events::{Millis, ServiceStatus};
 
 use init_sim::fuzz;
 use init_sim::scenario::Scenario;
@@ -18,13 +18,14 @@ use init_sim::trace;
 use init_sim::whatif;
 use init_sim::Sim;
 
-/// Prints `view` of the services as the run left them.
+/// Prints `view` of the services as the run left them at `end`.
 fn print_view<'a>(
     view: View,
     statuses: impl IntoIterator<Item = &'a ServiceStatus>,
+    end: Option<Millis>,
     json: bool,
 ) -> ExitCode {
-    match render(view, &Timeline::from_statuses(statuses), json) {
+    match render(view, &Timeline::from_statuses(statuses).at(end), json) {
         Ok(text) => {
             print!("{text}");
             ExitCode::SUCCESS
@@ -89,7 +90,7 @@ fn run(file: &Path, seed: Option<u64>, json: bool, view: Option<View>) -> ExitCo
     let mut sim = Sim::from_scenario(&scenario, seed);
     let outcome = sim.run();
     if let Some(view) = view {
-        let printed = print_view(view, sim.supervisor().services(), json);
+        let printed = print_view(view, sim.supervisor().services(), Some(outcome.end), json);
         if printed != ExitCode::SUCCESS {
             return printed;
         }
@@ -119,7 +120,7 @@ fn boot(
     }
     let prediction = whatif::predict_boot(loaded.services, assumptions);
     if let Some(view) = view {
-        let printed = print_view(view, &prediction.statuses, json);
+        let printed = print_view(view, &prediction.statuses, None, json);
         if printed != ExitCode::SUCCESS {
             return printed;
         }

@@ -6,6 +6,7 @@
 //! the same code `init-sim` draws predicted boots with.
 
 use init_core::analyze::{render, DependencyGraph, Timeline, View};
+use init_core::events::Millis;
 use init_core::protocol::{Command, Outcome};
 use init_os_adapter::loader::load_dir;
 
@@ -27,6 +28,7 @@ pub fn analyze(cli: &Cli, view: &AnalyzeView) -> Result<(), String> {
             let timeline = Timeline {
                 services: Vec::new(),
                 graph: DependencyGraph::from_defs(&loaded.services),
+                now: None,
             };
             print_stdout(&render(View::Dot, &timeline, json)?);
             return Ok(());
@@ -36,12 +38,15 @@ pub fn analyze(cli: &Cli, view: &AnalyzeView) -> Result<(), String> {
             json,
         } => (View::Dot, json),
     };
-    let services = match ask(&cli.socket, Command::Status { patterns: vec![] })
+    let (services, now_ms) = match ask(&cli.socket, Command::Status { patterns: vec![] })
         .map_err(|e| format!("{e} (`service analyze dot --offline` reads --config-dir instead)"))?
     {
-        Outcome::Ok { services, .. } => services,
+        Outcome::Ok {
+            services, now_ms, ..
+        } => (services, now_ms),
         Outcome::Error { message } => return Err(message),
     };
-    print_stdout(&render(view, &Timeline::from_entries(&services), json)?);
+    let timeline = Timeline::from_entries(&services).at(now_ms.map(Millis));
+    print_stdout(&render(view, &timeline, json)?);
     Ok(())
 }

@@ -79,6 +79,10 @@ pub fn kind_label(kind: ServiceType, milestone: bool) -> &'static str {
 pub struct Timeline {
     pub services: Vec<ServiceTimeline>,
     pub graph: DependencyGraph,
+    /// When the statuses were taken, if known (a live init's reply says):
+    /// how far a target still running has got.
+    #[serde(rename = "now_ms")]
+    pub now: Option<Millis>,
 }
 
 impl Timeline {
@@ -115,15 +119,22 @@ impl Timeline {
         Timeline {
             services,
             graph: DependencyGraph::from_defs(&defs),
+            now: None,
         }
     }
 
-    /// The latest time any service mentions: where the plot ends and a
-    /// service still running is drawn to.
+    /// The same, taken at `now`.
+    pub fn at(self, now: Option<Millis>) -> Timeline {
+        Timeline { now, ..self }
+    }
+
+    /// The latest time known: when the statuses were taken, or else the
+    /// latest time any service mentions.
     pub fn end(&self) -> Millis {
         self.services
             .iter()
             .flat_map(|s| [s.queued_at, s.spawned_at, s.ready_at, s.exited_at])
+            .chain([self.now])
             .flatten()
             .max()
             .unwrap_or(Millis::ZERO)
