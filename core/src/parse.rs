@@ -6,6 +6,7 @@
 
 mod keywords;
 mod lex;
+mod sandbox_keywords;
 mod suggest;
 
 use std::collections::BTreeMap;
