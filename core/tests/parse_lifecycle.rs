@@ -98,6 +98,7 @@ fn the_execution_keywords_fill_the_exec_settings() {
             umask: Some(0o027),
             nice: Some(-5),
             oom_score_adjust: Some(-500),
+            sandbox: Default::default(),
         }
     );
 }
