@@ -26,6 +26,7 @@ pub mod loader;
 pub mod power;
 pub mod readiness;
 pub mod reap;
+pub mod sandbox;
 #[cfg(test)]
 mod scratch;
 pub mod signals;
