@@ -19,6 +19,8 @@ mod online;
 mod report;
 #[path = "../service/verify.rs"]
 mod verify;
+#[path = "../service/verify_sandbox.rs"]
+mod verify_sandbox;
 #[path = "../service/view.rs"]
 mod view;
 
