@@ -58,6 +58,21 @@ impl Sandbox {
             || self.private_pid
     }
 
+    /// The namespaces the service gets, by their `unshare(1)` names.
+    pub fn namespaces(&self) -> Vec<&'static str> {
+        [
+            (self.needs_mount_namespace(), "mount"),
+            (self.network.is_some(), "network"),
+            (self.hostname.is_some(), "uts"),
+            (self.private_ipc, "ipc"),
+            (self.private_pid, "pid"),
+        ]
+        .into_iter()
+        .filter(|(wanted, _)| *wanted)
+        .map(|(_, name)| name)
+        .collect()
+    }
+
     /// The action a filtered syscall gets, with the default filled in.
     pub fn effective_syscall_action(&self) -> SyscallAction {
         self.syscall_action

@@ -695,7 +695,7 @@ pub fn describe_failure(service: &str, sandbox: &Sandbox, step: Step, errno: Err
     let what = match step {
         Step::Unshare => format!(
             "cannot make its {} namespaces",
-            namespaces(sandbox).join(", ")
+            sandbox.namespaces().join(", ")
         ),
         Step::MakePrivate => "cannot make its mounts private".to_string(),
         Step::PrivateTmp => "cannot mount its private /tmp".to_string(),
@@ -732,21 +732,6 @@ pub fn describe_failure(service: &str, sandbox: &Sandbox, step: Step, errno: Err
         _ => "",
     };
     format!("{service}: sandbox: {what}: {}{hint}", errno.desc())
-}
-
-/// The namespaces the service gets, by their `unshare(1)` names.
-pub fn namespaces(sandbox: &Sandbox) -> Vec<&'static str> {
-    [
-        (sandbox.needs_mount_namespace(), "mount"),
-        (sandbox.network.is_some(), "network"),
-        (sandbox.hostname.is_some(), "uts"),
-        (sandbox.private_ipc, "ipc"),
-        (sandbox.private_pid, "pid"),
-    ]
-    .into_iter()
-    .filter(|(wanted, _)| *wanted)
-    .map(|(_, name)| name)
-    .collect()
 }
 
 fn capability_names(sandbox: &Sandbox) -> Vec<&'static str> {

@@ -14,7 +14,6 @@ use init_core::script::shell_join;
 use init_core::service::{ExecSettings, LimitValue, ReadyNotice};
 use init_core::{ServiceDef, ServiceType, Target};
 use init_os_adapter::loader::load_dir;
-use init_os_adapter::sandbox::namespaces;
 use serde::Serialize;
 
 use crate::cli::Cli;
@@ -105,7 +104,7 @@ impl<'a> SandboxJson<'a> {
             _ => Vec::new(),
         };
         Some(SandboxJson {
-            namespaces: namespaces(sandbox),
+            namespaces: sandbox.namespaces(),
             private_tmp: sandbox.private_tmp,
             binds: &sandbox.binds,
             read_only: &sandbox.read_only,
