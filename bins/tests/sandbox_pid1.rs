@@ -156,6 +156,36 @@ fn read_only_paths_refuse_writes() {
 }
 
 #[test]
+fn inaccessible_paths_hide_and_binds_show_elsewhere() {
+    let cfg = Config::new("sbx-hide");
+    for dir in ["secret", "source", "target"] {
+        fs::create_dir_all(cfg.path(dir)).unwrap();
+    }
+    fs::write(cfg.path("secret/file"), "secret\n").unwrap();
+    fs::write(cfg.path("key"), "key\n").unwrap();
+    fs::write(cfg.path("source/file"), "bound\n").unwrap();
+    cfg.enable(
+        "hider",
+        "inaccessible DIR/secret DIR/key DIR/missing\n\
+         bind read-only DIR/source DIR/target\n\
+         exec sh -c \"ls DIR/secret | wc -l; cat DIR/key 2>/dev/null || echo key hidden; \
+         cat DIR/target/file; (echo x > DIR/target/new) 2>/dev/null || echo bind read-only\"\n",
+    );
+    let Some(ns) = boot_and_finish(&cfg, &["hider"]) else {
+        return;
+    };
+    // The service's own lines, without init's reports around them.
+    let said: Vec<String> = console_lines(&ns)
+        .into_iter()
+        .filter(|l| !l.starts_with("init:") && !l.starts_with('['))
+        .collect();
+    assert_eq!(said, ["0", "key hidden", "bound", "bind read-only"]);
+    // Only the service's view changed.
+    assert_eq!(fs::read_to_string(cfg.path("key")).unwrap(), "key\n");
+    assert!(cfg.path("secret/file").exists());
+}
+
+#[test]
 fn a_service_of_its_own_pid_namespace_is_pid_1_there_and_still_stops() {
     let cfg = Config::new("sbx-pid");
     cfg.enable(
