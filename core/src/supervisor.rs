@@ -57,7 +57,9 @@
 //!
 //! Admin requests. Stop: the stop signal to a live process (Stopping, then
 //! Stopped on exit, never restarted); a pending respawn, a Waiting or an Inactive
-//! service becomes Stopped at once; Done and Failed are left alone. Start:
+//! service becomes Stopped at once; one the core is already stopping (given
+//! up on by a timeout) ends Stopped rather than Failed; Done and Failed are
+//! left alone. Start:
 //! from Inactive, Done, Failed, Stopped or Restarting, spawn at once with the
 //! count reset, ignoring ordering; a Stopping service is started again once
 //! it exits. Restart: a live process is stopped and is spawned again on exit;

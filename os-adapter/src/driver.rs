@@ -44,7 +44,9 @@ pub struct Settings {
     pub config_dir: PathBuf,
     pub env_file: PathBuf,
     pub socket: PathBuf,
-    pub sequential: bool,
+    /// The core's policy: sequential start and the timeouts that bound a
+    /// stop and the shutdown (docs/reliability.md).
+    pub options: Options,
     pub mode: Mode,
 }
 
@@ -93,11 +95,7 @@ impl Driver {
         let mut console = Console::open();
         let config = load_config(&settings.config_dir, &settings.env_file);
         report_diagnostics(&mut console, &config);
-        let options = Options {
-            sequential: settings.sequential,
-            ..Options::default()
-        };
-        let core = Supervisor::new(config.services, options);
+        let core = Supervisor::new(config.services, settings.options.clone());
         let control = ControlSocket::new(&settings.socket);
         Driver {
             signals,

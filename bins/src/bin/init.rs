@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use init_core::supervisor::Options;
 use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
 use init_os_adapter::driver::{reap_forever, Driver, Settings};
@@ -31,10 +32,35 @@ struct Args {
     /// Start one service at a time, as the original did.
     #[arg(long)]
     sequential: bool,
+    /// How long a stop waits for the exit before KILL, for services
+    /// without `stop-timeout`.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
+    stop_timeout: u64,
+    /// How long a service with `ready-fd` or `ready-file` may take to say it
+    /// is ready, for services without `ready-timeout`.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration_ms)]
+    ready_timeout: u64,
+    /// How long a service of the shutdown or reboot target may take before
+    /// it is given up on.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration_ms)]
+    final_service_timeout: u64,
+    /// At the end of shutdown: the time between TERM and KILL to every
+    /// remaining process, and after a KILL for a stopped service to go.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
+    kill_grace: u64,
+    /// The least time between two starts of a respawn service, for services
+    /// without `respawn-delay`.
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = duration_ms)]
+    respawn_delay: u64,
     /// Run as a child subreaper instead of PID 1, and exit 0 at the end
     /// of shutdown or reboot instead of calling reboot(2).
     #[arg(long)]
     supervise: bool,
+}
+
+/// Durations as service files write them: `2s`, `0.5`, `150ms`.
+fn duration_ms(text: &str) -> Result<u64, String> {
+    init_core::duration::parse_duration_ms(text)
 }
 
 fn main() {
@@ -87,7 +113,14 @@ fn main() {
         config_dir: args.config_dir,
         env_file: args.env_file,
         socket: args.socket,
-        sequential: args.sequential,
+        options: Options {
+            sequential: args.sequential,
+            stop_timeout_ms: args.stop_timeout,
+            ready_timeout_ms: args.ready_timeout,
+            final_service_timeout_ms: args.final_service_timeout,
+            kill_grace_ms: args.kill_grace,
+            respawn_delay_ms: args.respawn_delay,
+        },
         mode,
     };
     Driver::new(settings, signals, clock).run()

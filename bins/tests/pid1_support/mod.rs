@@ -331,6 +331,60 @@ impl Namespace {
     }
 }
 
+/// The body of the `client_helper_for_other_users` test that every test
+/// file asking as another user has: when the test binary is started again
+/// under `setpriv`, it sends the request in its environment and prints the
+/// reply. Without those variables it does nothing.
+pub fn run_client_helper() {
+    let (Ok(socket), Ok(request)) = (
+        std::env::var("INIT_TEST_CLIENT_SOCKET"),
+        std::env::var("INIT_TEST_CLIENT_REQUEST"),
+    ) else {
+        return;
+    };
+    let request: Request = serde_json::from_str(&request).unwrap();
+    let reply = client::send(Path::new(&socket), request, Duration::from_secs(5)).unwrap();
+    println!("REPLY:{}", serde_json::to_string(&reply).unwrap());
+}
+
+impl Config {
+    /// A copy of the running test binary that any user (and any service)
+    /// may run as a client: see [`run_client_helper`].
+    pub fn install_client_helper(&self) -> PathBuf {
+        let helper = self.path("client-helper");
+        fs::copy(std::env::current_exe().unwrap(), &helper).unwrap();
+        fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+        helper
+    }
+
+    /// Sends `request` as user nobody through `helper` (from
+    /// [`Config::install_client_helper`]) and returns init's reply.
+    pub fn request_as_nobody(&self, helper: &Path, request: &Request) -> Reply {
+        let out = Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(helper)
+            .args(["--exact", "client_helper_for_other_users", "--nocapture"])
+            .env("INIT_TEST_CLIENT_SOCKET", self.socket())
+            .env(
+                "INIT_TEST_CLIENT_REQUEST",
+                serde_json::to_string(request).unwrap(),
+            )
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("REPLY:"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "the helper gave no reply: {stdout}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+        serde_json::from_str(line).unwrap()
+    }
+}
+
 pub fn libc_signal(signal: nix::sys::signal::Signal) -> i32 {
     signal as i32
 }

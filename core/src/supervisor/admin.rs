@@ -51,10 +51,12 @@ impl Supervisor {
             ServiceState::Restarting | ServiceState::Waiting | ServiceState::Inactive => {
                 entry.status.state = ServiceState::Stopped;
             }
-            ServiceState::Stopping
-            | ServiceState::Done
-            | ServiceState::Failed
-            | ServiceState::Stopped => {}
+            // Already being stopped by the core (a ready or final-service
+            // timeout gave up on it): the admin's stop still sticks, so the
+            // exit ends Stopped, not Failed, and no later target run of a
+            // reloaded definition starts it again.
+            ServiceState::Stopping => entry.given_up = false,
+            ServiceState::Done | ServiceState::Failed | ServiceState::Stopped => {}
         }
         // A stopped service must not hold up the services after it.
         if matches!(
