@@ -2,29 +2,16 @@
 //! `syscalls`, ...): what each accepts, and the `FILE:LINE:COL` error each
 //! bad value gets.
 
-use init_core::parse::parse_service;
 use init_core::sandbox::{
     BindMount, Capability, FilterMode, Network, Sandbox, SyscallAction, SyscallFilter,
 };
-use init_core::{EnabledName, ServiceDef};
+use keyword_support::{parse, service};
 use rstest::rstest;
 
-fn parse(text: &str) -> (Option<ServiceDef>, Vec<String>) {
-    let full = format!("type respawn\ntarget boot\nexec d\n{text}\n");
-    let enabled = EnabledName::parse("svc").expect("a valid enabled name");
-    let parsed = parse_service("svc", full.as_bytes(), &enabled);
-    let rendered = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
-    (parsed.service, rendered)
-}
+mod keyword_support;
 
 fn sandbox(text: &str) -> Sandbox {
-    let (service, diagnostics) = parse(text);
-    assert_eq!(diagnostics, Vec::<String>::new(), "for {text:?}");
-    service
-        .expect("no errors, so a service")
-        .settings
-        .exec
-        .sandbox
+    service(text).settings.exec.sandbox
 }
 
 fn caps(names: &[&str]) -> Vec<Capability> {
