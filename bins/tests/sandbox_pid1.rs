@@ -233,3 +233,21 @@ fn a_setting_that_cannot_be_applied_fails_only_its_service() {
     });
     ns.wait_for_state(&socket, "healthy", ServiceState::Running);
 }
+
+#[test]
+fn several_exec_lines_run_in_turn_under_a_runner_that_is_pid_1() {
+    let cfg = Config::new("sbx-runner");
+    cfg.enable(
+        "steps",
+        "type once\nprivate-pid\nexec sh -c \"echo first is pid $$\"\n\
+         exec sh -c \"echo second is pid $$\"\n",
+    );
+    let Some(ns) = boot_and_finish(&cfg, &["steps"]) else {
+        return;
+    };
+    // The runner is PID 1 of the namespace; each command is its child.
+    assert_console_has(&ns, "first is pid 2");
+    assert_console_has(&ns, "second is pid 3");
+    let done = ns.service(&cfg.socket(), "steps");
+    assert_eq!(done.exit_status, Some(ExitStatus::Exited(0)));
+}

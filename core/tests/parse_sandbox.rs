@@ -70,11 +70,12 @@ fn every_keyword_fills_its_part_of_the_sandbox() {
 }
 
 #[rstest]
-#[case::kill("syscall-action kill", SyscallAction::Kill)]
-#[case::number("syscall-action errno(38)", SyscallAction::Errno(38))]
-#[case::name("syscall-action errno(EPERM)", SyscallAction::Errno(1))]
-fn syscall_action_is_kill_or_an_errno(#[case] line: &str, #[case] action: SyscallAction) {
-    assert_eq!(sandbox(line).syscall_action, Some(action));
+#[case::kill("kill", SyscallAction::Kill)]
+#[case::number("errno(38)", SyscallAction::Errno(38))]
+#[case::name("errno(EPERM)", SyscallAction::Errno(1))]
+fn syscall_action_is_kill_or_an_errno(#[case] value: &str, #[case] action: SyscallAction) {
+    let text = format!("syscalls deny reboot\nsyscall-action {value}");
+    assert_eq!(sandbox(&text).syscall_action, Some(action));
 }
 
 #[rstest]
@@ -176,4 +177,14 @@ fn a_bad_value_is_an_error_at_its_column(#[case] text: &str, #[case] error: &str
     let (service, diagnostics) = parse(text);
     assert!(service.is_none());
     assert_eq!(diagnostics, [error]);
+}
+
+#[test]
+fn an_action_without_a_filter_is_a_warning() {
+    let (service, diagnostics) = parse("syscall-action kill");
+    assert!(service.is_some());
+    assert_eq!(
+        diagnostics,
+        ["svc:4: warning: `syscall-action` without a `syscalls` line filters nothing"]
+    );
 }
