@@ -358,8 +358,14 @@ pub fn compile_filter(filter: &SyscallFilter, action: SyscallAction) -> Result<B
 pub unsafe fn fork(sandbox: Option<&Prepared>) -> libc::pid_t {
     if sandbox.is_some_and(|s| s.new_pid_namespace) {
         let flags = (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong;
-        // Zero stack: the child runs on a copy of ours, as after fork.
+        // Zero stack: the child runs on a copy of ours, as after fork. The
+        // other arguments are zero too, so their order (which differs
+        // between architectures after the first two) does not matter.
+        #[cfg(not(target_arch = "s390x"))]
         let pid = libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize);
+        // s390x takes the stack first.
+        #[cfg(target_arch = "s390x")]
+        let pid = libc::syscall(libc::SYS_clone, 0usize, flags, 0usize, 0usize, 0usize);
         libc::pid_t::try_from(pid).unwrap_or(-1)
     } else {
         libc::fork()
@@ -777,6 +783,61 @@ mod tests {
         );
         let names = vec!["mkdirat".to_string()];
         assert_eq!(unknown_syscalls(&names), Ok(vec![]));
+    }
+
+    /// Forks, installs `filter` in the child, and returns what the child
+    /// saw from getuid (not a start syscall) and getppid (not one either)
+    /// and getpid (one), as its exit code: a bit per syscall that failed
+    /// with EACCES.
+    fn refused_in_a_child(filter: SyscallFilter) -> i32 {
+        let sandbox = Sandbox {
+            syscalls: Some(filter),
+            syscall_action: Some(SyscallAction::Errno(Errno::EACCES as u32)),
+            ..Sandbox::default()
+        };
+        let prepared = prepare("svc", &sandbox, false).unwrap();
+        // SAFETY: the child makes raw syscalls only, then _exits.
+        unsafe {
+            let pid = libc::fork();
+            if pid == 0 {
+                if prepared.restrict_in_child().is_err() {
+                    libc::_exit(100);
+                }
+                let refused = |result: libc::c_long| result == -1 && Errno::last() == Errno::EACCES;
+                let mut code = 0;
+                if refused(libc::syscall(libc::SYS_getuid)) {
+                    code |= 1;
+                }
+                if refused(libc::syscall(libc::SYS_getppid)) {
+                    code |= 2;
+                }
+                if refused(libc::syscall(libc::SYS_getpid)) {
+                    code |= 4;
+                }
+                libc::_exit(code);
+            }
+            let mut status = 0;
+            libc::waitpid(pid, &mut status, 0);
+            libc::WEXITSTATUS(status)
+        }
+    }
+
+    #[test]
+    fn an_allow_list_refuses_the_rest_but_never_what_a_start_needs() {
+        let allowed = SyscallFilter {
+            mode: FilterMode::Allow,
+            names: vec!["getuid".to_string()],
+        };
+        assert_eq!(refused_in_a_child(allowed), 2, "only getppid refused");
+    }
+
+    #[test]
+    fn a_deny_list_refuses_only_what_it_names() {
+        let denied = SyscallFilter {
+            mode: FilterMode::Deny,
+            names: vec!["getuid".to_string(), "getpid".to_string()],
+        };
+        assert_eq!(refused_in_a_child(denied), 1 | 4);
     }
 
     #[test]
