@@ -141,6 +141,12 @@ pub enum Outcome {
         /// The services shown (status), in id order.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         services: Vec<ServiceEntry>,
+        /// Init's clock when it answered a status request, in the same
+        /// milliseconds as the `*_at_ms` times, so that a client can tell
+        /// how long ago they were (uptime). Absent in other replies and
+        /// from an init before it was added.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        now_ms: Option<u64>,
     },
     /// Refused or failed; init is unchanged.
     Error { message: String },
@@ -159,6 +165,7 @@ impl Reply {
         Reply::from(Outcome::Ok {
             affected: Vec::new(),
             services: Vec::new(),
+            now_ms: None,
         })
     }
 
@@ -166,6 +173,7 @@ impl Reply {
         Reply::from(Outcome::Ok {
             affected: names,
             services: Vec::new(),
+            now_ms: None,
         })
     }
 
@@ -173,6 +181,16 @@ impl Reply {
         Reply::from(Outcome::Ok {
             affected: Vec::new(),
             services,
+            now_ms: None,
+        })
+    }
+
+    /// A status reply that says what time it is on init's clock.
+    pub fn status_at(services: Vec<ServiceEntry>, now_ms: u64) -> Reply {
+        Reply::from(Outcome::Ok {
+            affected: Vec::new(),
+            services,
+            now_ms: Some(now_ms),
         })
     }
 
@@ -407,6 +425,22 @@ mod tests {
             String::from_utf8(encode_reply(&refused)).unwrap(),
             "{\"version\":1,\"result\":\"error\",\"message\":\"permission denied\"}\n"
         );
+    }
+
+    #[test]
+    fn a_status_reply_may_say_the_time_and_an_older_one_need_not() {
+        let reply = Reply::status_at(vec![ServiceEntry::from_status(&status(0, "sshd"))], 7);
+        let line = String::from_utf8(encode_reply(&reply)).unwrap();
+        assert!(line.ends_with(",\"now_ms\":7}\n"), "{line}");
+        assert_eq!(decode_reply(line.as_bytes()), Ok(reply));
+        let older = "{\"version\":1,\"result\":\"ok\"}";
+        assert!(matches!(
+            decode_reply(older.as_bytes()),
+            Ok(Reply {
+                outcome: Outcome::Ok { now_ms: None, .. },
+                ..
+            })
+        ));
     }
 
     #[test]

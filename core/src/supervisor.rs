@@ -11,7 +11,8 @@
 //! Shaped like quinn-proto's `Connection`:
 //! - getters: [`Supervisor::services`], [`Supervisor::service`],
 //!   [`Supervisor::service_by_name`], [`Supervisor::current_target`],
-//!   [`Supervisor::is_target_complete`], [`Supervisor::is_finished`],
+//!   [`Supervisor::is_target_complete`], [`Supervisor::pending_in_run`],
+//!   [`Supervisor::is_finished`],
 //!   [`Supervisor::timers`], [`Supervisor::options`];
 //! - inputs: [`Supervisor::handle_event`] (boot, spawn answers, exits,
 //!   targets, reload, admin requests) and [`Supervisor::handle_timeout`];
@@ -137,7 +138,7 @@ use serde::{Deserialize, Serialize};
 use crate::events::{
     Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, ServiceStatus,
 };
-use crate::service::{ServiceDef, Target};
+use crate::service::{ServiceDef, ServiceSettings, Target};
 
 use entry::Entry;
 use run::TargetRun;
@@ -314,6 +315,21 @@ impl Supervisor {
             .is_some_and(|r| r.target == target && r.complete)
     }
 
+    /// The services the current target run still waits for (not yet
+    /// satisfied), in start order; empty before boot and once the run has
+    /// completed. What a boot progress line names. O(services of the run).
+    pub fn pending_in_run(&self) -> Vec<ServiceId> {
+        match &self.run {
+            Some(run) if !run.complete => run
+                .steps
+                .iter()
+                .filter(|step| self.entry(step.id).is_some_and(|e| !e.is_satisfied()))
+                .map(|step| step.id)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// `Power` was output; the supervisor will output nothing more.
     pub fn is_finished(&self) -> bool {
         self.phase == Phase::Finished
@@ -409,6 +425,32 @@ impl Supervisor {
 
     fn entry(&self, id: ServiceId) -> Option<&Entry> {
         self.entries.get(&id)
+    }
+
+    /// Arms `kind` for `now` plus the service's own timeout (`own` picks
+    /// it from its settings) or, without one, `default_ms`.
+    fn arm_service_timeout(
+        &mut self,
+        now: Millis,
+        id: ServiceId,
+        kind: TimerKind,
+        default_ms: u64,
+        own: impl Fn(&ServiceSettings) -> Option<u64>,
+    ) {
+        let Some(entry) = self.entry(id) else {
+            return;
+        };
+        let timeout_ms = own(&entry.status.def.settings).unwrap_or(default_ms);
+        self.timers.set(kind, now.saturating_add(timeout_ms));
+    }
+
+    /// The service an admin start or restart may act on: none once the
+    /// machine is going down, or when a reload removed it.
+    fn startable_entry(&mut self, id: ServiceId) -> Option<&mut Entry> {
+        if self.phase.is_going_down() {
+            return None;
+        }
+        self.entry_mut(id).filter(|entry| !entry.removed)
     }
 
     fn add_entry(&mut self, def: ServiceDef, state: ServiceState) -> ServiceId {

@@ -7,61 +7,14 @@
 //! happens, because a PID-namespace init drops any signal it neither
 //! handles nor blocks.
 
-use std::path::PathBuf;
-
 use clap::Parser;
+use init_bins::cli::init::Args;
 use init_core::supervisor::Options;
 use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
 use init_os_adapter::driver::{reap_forever, Driver, Settings};
 use init_os_adapter::power::Mode;
 use init_os_adapter::signals::{block_handled_signals, SignalReader};
-
-#[derive(Debug, Parser)]
-#[command(name = "init", about = "Boot and supervise services (Pygos init)")]
-struct Args {
-    /// Where the enabled services are (symlinks or files).
-    #[arg(long, default_value = "/etc/init.d")]
-    config_dir: PathBuf,
-    /// KEY=VALUE lines: the whole environment of every service.
-    #[arg(long, default_value = "/etc/initd.env")]
-    env_file: PathBuf,
-    /// The control socket `service` talks to.
-    #[arg(long, default_value = init_os_adapter::client::DEFAULT_SOCKET)]
-    socket: PathBuf,
-    /// Start one service at a time, as the original did.
-    #[arg(long)]
-    sequential: bool,
-    /// How long a stop waits for the exit before KILL, for services
-    /// without `stop-timeout`.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
-    stop_timeout: u64,
-    /// How long a service with `ready-fd` or `ready-file` may take to say it
-    /// is ready, for services without `ready-timeout`.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration_ms)]
-    ready_timeout: u64,
-    /// How long a service of the shutdown or reboot target may take before
-    /// it is given up on.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration_ms)]
-    final_service_timeout: u64,
-    /// At the end of shutdown: the time between TERM and KILL to every
-    /// remaining process, and after a KILL for a stopped service to go.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
-    kill_grace: u64,
-    /// The least time between two starts of a respawn service, for services
-    /// without `respawn-delay`.
-    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = duration_ms)]
-    respawn_delay: u64,
-    /// Run as a child subreaper instead of PID 1, and exit 0 at the end
-    /// of shutdown or reboot instead of calling reboot(2).
-    #[arg(long)]
-    supervise: bool,
-}
-
-/// Durations as service files write them: `2s`, `0.5`, `150ms`.
-fn duration_ms(text: &str) -> Result<u64, String> {
-    init_core::duration::parse_duration_ms(text)
-}
 
 fn main() {
     // First, before anything can fail or take time.

@@ -5,8 +5,6 @@
 //! Exit status: 0 ok, 1 errors found or the operation failed, 2 usage
 //! errors. Each command lives in its own module under `bins/src/service/`.
 
-#[path = "../service/cli.rs"]
-mod cli;
 #[path = "../service/dumpscript.rs"]
 mod dumpscript;
 #[path = "../service/enable.rs"]
@@ -17,6 +15,8 @@ mod names;
 mod online;
 #[path = "../service/report.rs"]
 mod report;
+#[path = "../service/style.rs"]
+mod style;
 #[path = "../service/verify.rs"]
 mod verify;
 #[path = "../service/verify_sandbox.rs"]
@@ -29,6 +29,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
+use init_bins::cli::service as cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -47,8 +48,12 @@ fn main() -> ExitCode {
         Command::Stop { patterns } => online::act(&cli, "stop", patterns),
         Command::Restart { patterns } => online::act(&cli, "restart", patterns),
         Command::Reload => online::reload(&cli),
-        Command::Verify { files, env_file } => {
-            let verdict = verify::verify(&cli, files, env_file);
+        Command::Verify {
+            files,
+            env_file,
+            json,
+        } => {
+            let verdict = verify::verify(&cli, files, env_file, *json);
             return if verdict.errors == 0 {
                 ExitCode::SUCCESS
             } else {

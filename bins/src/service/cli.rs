@@ -86,8 +86,14 @@ pub enum Command {
         /// write it.
         #[arg(long, value_name = "PATH", default_value = "/etc/initd.env")]
         env_file: PathBuf,
+        /// Print one JSON object (counts and diagnostics) instead of lines
+        /// and a summary.
+        #[arg(long)]
+        json: bool,
     },
-    /// Ask the running init how its services are.
+    /// Ask the running init how its services are: a table (NAME, STATE,
+    /// PID, UPTIME, RUNS, DESCRIPTION), coloured on a terminal unless
+    /// NO_COLOR is set.
     Status {
         /// Glob patterns (`agetty*`, `sshd`) matching the enabled or the
         /// canonical name; all services without one.

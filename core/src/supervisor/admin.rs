@@ -8,15 +8,9 @@ use crate::events::{Millis, ServiceId, ServiceState};
 
 impl Supervisor {
     pub(super) fn handle_start(&mut self, now: Millis, id: ServiceId) {
-        if self.phase.is_going_down() {
-            return;
-        }
-        let Some(entry) = self.entry_mut(id) else {
+        let Some(entry) = self.startable_entry(id) else {
             return;
         };
-        if entry.removed {
-            return;
-        }
         match entry.state() {
             ServiceState::Inactive
             | ServiceState::Done
@@ -73,15 +67,9 @@ impl Supervisor {
     }
 
     pub(super) fn handle_restart(&mut self, now: Millis, id: ServiceId) {
-        if self.phase.is_going_down() {
-            return;
-        }
-        let Some(entry) = self.entry_mut(id) else {
+        let Some(entry) = self.startable_entry(id) else {
             return;
         };
-        if entry.removed {
-            return;
-        }
         let mut term = None;
         match entry.state() {
             ServiceState::Running | ServiceState::Starting => {
