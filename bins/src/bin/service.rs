@@ -21,6 +21,8 @@ mod report;
 mod style;
 #[path = "../service/verify.rs"]
 mod verify;
+#[path = "../service/verify_sandbox.rs"]
+mod verify_sandbox;
 #[path = "../service/view.rs"]
 mod view;
 
