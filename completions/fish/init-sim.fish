@@ -30,11 +30,19 @@ complete -c init-sim -n "__fish_init_sim_needs_command" -f -a "boot" -d 'Simulat
 complete -c init-sim -n "__fish_init_sim_needs_command" -f -a "fuzz" -d 'Run seeded random scenarios against the invariants; write a shrunk reproducer for every failing seed'
 complete -c init-sim -n "__fish_init_sim_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c init-sim -n "__fish_init_sim_using_subcommand run" -l seed -d 'Shuffle the order of process exits that fall on the same millisecond (nothing else changes)' -r
-complete -c init-sim -n "__fish_init_sim_using_subcommand run" -l json -d 'JSON lines instead of the text trace'
+complete -c init-sim -n "__fish_init_sim_using_subcommand run" -l json -d 'JSON lines instead of the text trace (with a view: its JSON)'
+complete -c init-sim -n "__fish_init_sim_using_subcommand run" -l plot -d 'Print an SVG Gantt chart of the run'
+complete -c init-sim -n "__fish_init_sim_using_subcommand run" -l dot -d 'Print the dependency graph in Graphviz\'s dot language'
+complete -c init-sim -n "__fish_init_sim_using_subcommand run" -l critical-chain -d 'Print the chain of services that decided when each target completed'
+complete -c init-sim -n "__fish_init_sim_using_subcommand run" -l blame -d 'Print the services by time from queued to ready, longest first'
 complete -c init-sim -n "__fish_init_sim_using_subcommand run" -s h -l help -d 'Print help'
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l config-dir -r -F
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l takes -d 'Assume PROGRAM takes DURATION (e.g. `--takes ssh-keygen=2s`); every other command takes no time except `sleep X`. Repeatable' -r
-complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l json -d 'One JSON object instead of the text report'
+complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l json -d 'One JSON object instead of the text report (with a view: its JSON)'
+complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l plot -d 'Print an SVG Gantt chart of the run'
+complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l dot -d 'Print the dependency graph in Graphviz\'s dot language'
+complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l critical-chain -d 'Print the chain of services that decided when each target completed'
+complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l blame -d 'Print the services by time from queued to ready, longest first'
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l sequential -d 'One service at a time, as the original init'
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -s h -l help -d 'Print help'
 complete -c init-sim -n "__fish_init_sim_using_subcommand fuzz" -l seeds -d 'How many seeds' -r

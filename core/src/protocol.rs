@@ -119,6 +119,19 @@ pub struct ServiceEntry {
     /// The processes in the service's cgroup, where it has one.
     #[serde(default)]
     pub processes: Option<u32>,
+    /// When it last stopped holding up the services after it (see
+    /// [`ServiceStatus::ready_at`]); what `service analyze` reads.
+    #[serde(default)]
+    pub ready_at_ms: Option<u64>,
+    /// `after` and `before` as the file says them, so that a client can
+    /// draw the dependency graph init runs with.
+    #[serde(default)]
+    pub after: Vec<String>,
+    #[serde(default)]
+    pub before: Vec<String>,
+    /// No `exec`: it only orders other services.
+    #[serde(default)]
+    pub milestone: bool,
 }
 
 impl ServiceEntry {
@@ -140,6 +153,10 @@ impl ServiceEntry {
             ready: status.ready,
             stop_scope: None,
             processes: None,
+            ready_at_ms: status.ready_at.map(|t| t.0),
+            after: status.def.after.clone(),
+            before: status.def.before.clone(),
+            milestone: status.def.is_milestone(),
         }
     }
 }
@@ -375,6 +392,7 @@ mod tests {
             exited_at: None,
             error: None,
             ready: None,
+            ready_at: None,
         }
     }
 
@@ -433,7 +451,8 @@ mod tests {
             "{\"version\":1,\"result\":\"ok\",\"services\":[{\"name\":\"sshd\",\"base\":\"sshd\",\
              \"description\":\"the sshd service\",\"type\":\"respawn\",\"target\":\"boot\",\
              \"state\":\"running\",\"pid\":42,\"exit_status\":null,\"runs\":1,\
-             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null,\"error\":null,\"ready\":null,\"stop_scope\":null,\"processes\":null}]}\n"
+             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null,\"error\":null,\"ready\":null,\"stop_scope\":null,\"processes\":null,\
+             \"ready_at_ms\":null,\"after\":[],\"before\":[],\"milestone\":false}]}\n"
         );
         assert_eq!(decode_reply(line.as_bytes()), Ok(reply));
         let refused = Reply::error("permission denied");

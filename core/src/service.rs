@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::events::Signal;
+use crate::sandbox::Sandbox;
 
 /// `type wait|once|respawn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -192,6 +193,8 @@ pub struct ExecSettings {
     pub nice: Option<i32>,
     /// `oom-score-adjust N`, from -1000 to 1000.
     pub oom_score_adjust: Option<i32>,
+    /// The sandbox keywords: namespaces, mounts, capabilities, seccomp.
+    pub sandbox: Sandbox,
 }
 
 impl ExecSettings {

@@ -508,14 +508,16 @@ impl Supervisor {
             exited_at: None,
             error: None,
             ready: None,
+            ready_at: None,
         });
         self.entries.insert(id, entry);
         id
     }
 
     /// The only way a service's `satisfied` flag changes: the current
-    /// run's counts follow it.
-    fn set_satisfied(&mut self, id: ServiceId, satisfied: bool) {
+    /// run's counts follow it, and so does `ready_at`, the time the boot
+    /// analysis reads.
+    fn set_satisfied(&mut self, now: Millis, id: ServiceId, satisfied: bool) {
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
@@ -523,6 +525,7 @@ impl Supervisor {
             return;
         }
         entry.set_satisfied_flag(satisfied);
+        entry.status.ready_at = satisfied.then_some(now);
         if let Some(run) = &mut self.run {
             run.readiness.satisfied_changed(id, satisfied);
         }

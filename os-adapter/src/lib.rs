@@ -33,6 +33,7 @@ pub mod power;
 pub mod progress;
 pub mod readiness;
 pub mod reap;
+pub mod sandbox;
 #[cfg(test)]
 mod scratch;
 pub mod signals;

@@ -799,6 +799,10 @@ impl Sim {
                 if let Some(user) = &settings.user {
                     detail.push_str(&format!(" user={user}"));
                 }
+                let namespaces = settings.sandbox.namespaces();
+                if !namespaces.is_empty() {
+                    detail.push_str(&format!(" namespaces={}", namespaces.join(",")));
+                }
                 for limit in &settings.rlimits {
                     let show = |v: LimitValue| match v {
                         LimitValue::Unlimited => "unlimited".to_string(),

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use init_bins::cli::init_sim::{Cli, Command};
+use init_core::analyze::{render, Timeline, View};
+use init_core::events::{Millis, ServiceStatus};
 
 use init_sim::fuzz;
 use init_sim::scenario::Scenario;
@@ -16,12 +18,37 @@ use init_sim::trace;
 use init_sim::whatif;
 use init_sim::Sim;
 
+/// Prints `view` of the services as the run left them at `end`.
+fn print_view<'a>(
+    view: View,
+    statuses: impl IntoIterator<Item = &'a ServiceStatus>,
+    end: Option<Millis>,
+    json: bool,
+) -> ExitCode {
+    match render(view, &Timeline::from_statuses(statuses).at(end), json) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("init-sim: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { file, seed, json } => run(&file, seed, json),
+        Command::Run {
+            file,
+            seed,
+            json,
+            view,
+        } => run(&file, seed, json, view.view()),
         Command::Boot {
             config_dir,
             json,
+            view,
             sequential,
             takes,
         } => {
@@ -29,7 +56,7 @@ fn main() -> ExitCode {
                 sequential,
                 command_ms: takes.into_iter().collect(),
             };
-            boot(&config_dir, json, &assumptions)
+            boot(&config_dir, json, view.view(), &assumptions)
         }
         Command::Fuzz {
             seeds,
@@ -41,7 +68,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(file: &Path, seed: Option<u64>, json: bool) -> ExitCode {
+fn run(file: &Path, seed: Option<u64>, json: bool, view: Option<View>) -> ExitCode {
     let name = file.display().to_string();
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
@@ -60,13 +87,18 @@ fn run(file: &Path, seed: Option<u64>, json: bool) -> ExitCode {
     for warning in &scenario.warnings {
         eprintln!("init-sim: {warning}");
     }
-    let outcome = Sim::from_scenario(&scenario, seed).run();
-    let rendered = if json {
-        trace::render_json(&outcome.trace)
+    let mut sim = Sim::from_scenario(&scenario, seed);
+    let outcome = sim.run();
+    if let Some(view) = view {
+        let printed = print_view(view, sim.supervisor().services(), Some(outcome.end), json);
+        if printed != ExitCode::SUCCESS {
+            return printed;
+        }
+    } else if json {
+        print!("{}", trace::render_json(&outcome.trace));
     } else {
-        trace::render_text(&outcome.trace)
-    };
-    print!("{rendered}");
+        print!("{}", trace::render_text(&outcome.trace));
+    }
     match outcome.violations.first() {
         Some(violation) => {
             eprintln!("init-sim: {name}: {violation}");
@@ -76,13 +108,23 @@ fn run(file: &Path, seed: Option<u64>, json: bool) -> ExitCode {
     }
 }
 
-fn boot(config_dir: &Path, json: bool, assumptions: &whatif::Assumptions) -> ExitCode {
+fn boot(
+    config_dir: &Path,
+    json: bool,
+    view: Option<View>,
+    assumptions: &whatif::Assumptions,
+) -> ExitCode {
     let loaded = init_os_adapter::loader::load_dir(config_dir);
     for diagnostic in &loaded.diagnostics {
         eprintln!("init-sim: {diagnostic}");
     }
     let prediction = whatif::predict_boot(loaded.services, assumptions);
-    if json {
+    if let Some(view) = view {
+        let printed = print_view(view, &prediction.statuses, None, json);
+        if printed != ExitCode::SUCCESS {
+            return printed;
+        }
+    } else if json {
         match serde_json::to_string(&prediction) {
             Ok(text) => println!("{text}"),
             Err(e) => {

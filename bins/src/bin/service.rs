@@ -1,10 +1,12 @@
 //! `service`: enable, disable, list, show, dumpscript and verify services
-//! offline; status, start, stop, restart, reload, reexec and switch-root through the control
-//! socket of a running init.
+//! offline; status, start, stop, restart, reload, analyze, reexec and
+//! switch-root through the control socket of a running init.
 //!
 //! Exit status: 0 ok, 1 errors found or the operation failed, 2 usage
 //! errors. Each command lives in its own module under `bins/src/service/`.
 
+#[path = "../service/analyze.rs"]
+mod analyze;
 #[path = "../service/dumpscript.rs"]
 mod dumpscript;
 #[path = "../service/enable.rs"]
@@ -19,6 +21,8 @@ mod report;
 mod style;
 #[path = "../service/verify.rs"]
 mod verify;
+#[path = "../service/verify_sandbox.rs"]
+mod verify_sandbox;
 #[path = "../service/view.rs"]
 mod view;
 
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Command::Stop { patterns } => online::act(&cli, "stop", patterns),
         Command::Restart { patterns } => online::act(&cli, "restart", patterns),
         Command::Reload => online::ask_quietly(&cli, Request::Reload),
+        Command::Analyze { view } => analyze::analyze(&cli, view),
         Command::SwitchRoot { new_root, init } => online::ask_quietly(
             &cli,
             Request::SwitchRoot {

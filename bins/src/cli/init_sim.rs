@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use init_core::analyze::View;
 use init_sim::fuzz;
 
 #[derive(Parser, Debug)]
@@ -25,18 +26,23 @@ pub enum Command {
         /// millisecond (nothing else changes).
         #[arg(long)]
         seed: Option<u64>,
-        /// JSON lines instead of the text trace.
+        /// JSON lines instead of the text trace (with a view: its JSON).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        view: ViewFlags,
     },
     /// Simulate the boot of a configuration directory: predicted boot time
     /// and critical chain.
     Boot {
         #[arg(long, value_name = "DIR", default_value = "/etc/init.d")]
         config_dir: PathBuf,
-        /// One JSON object instead of the text report.
+        /// One JSON object instead of the text report (with a view: its
+        /// JSON).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        view: ViewFlags,
         /// One service at a time, as the original init.
         #[arg(long)]
         sequential: bool,
@@ -65,6 +71,39 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Instead of the trace or the prediction, one view of the run as
+/// `service analyze` draws a live boot (`docs/analyze.md`).
+#[derive(Args, Debug)]
+#[group(multiple = false)]
+pub struct ViewFlags {
+    /// Print an SVG Gantt chart of the run.
+    #[arg(long)]
+    pub plot: bool,
+    /// Print the dependency graph in Graphviz's dot language.
+    #[arg(long)]
+    pub dot: bool,
+    /// Print the chain of services that decided when each target completed.
+    #[arg(long)]
+    pub critical_chain: bool,
+    /// Print the services by time from queued to ready, longest first.
+    #[arg(long)]
+    pub blame: bool,
+}
+
+impl ViewFlags {
+    /// The view asked for, if any (clap allows at most one).
+    pub fn view(&self) -> Option<View> {
+        [
+            (self.plot, View::Plot),
+            (self.dot, View::Dot),
+            (self.critical_chain, View::CriticalChain),
+            (self.blame, View::Blame),
+        ]
+        .into_iter()
+        .find_map(|(chosen, view)| chosen.then_some(view))
+    }
 }
 
 fn parse_takes(text: &str) -> Result<(String, u64), String> {

@@ -16,7 +16,7 @@ use crate::style::{format_uptime, uptime_ms, Colour};
 
 /// Sends one command; init's own refusal ("only root may ...", "no service
 /// matches ...") comes back as the error text.
-fn ask(socket: &Path, command: Command) -> Result<Outcome, String> {
+pub fn ask(socket: &Path, command: Command) -> Result<Outcome, String> {
     client::send(socket, command, client::DEFAULT_TIMEOUT)
         .map(|reply| reply.outcome)
         .map_err(|e| e.to_string())

@@ -57,7 +57,7 @@ impl Supervisor {
             entry.state(),
             ServiceState::Stopping | ServiceState::Stopped
         ) {
-            self.set_satisfied(id, true);
+            self.set_satisfied(now, id, true);
         }
         self.timers.cancel(TimerKind::Respawn(id));
         if term.is_some() {

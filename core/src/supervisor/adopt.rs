@@ -94,7 +94,7 @@ impl Supervisor {
         }
         let steps = supervisor.resolve_steps(Target::Boot);
         for step in &steps {
-            supervisor.set_satisfied(step.id, true);
+            supervisor.set_satisfied(now, step.id, true);
         }
         let readiness = supervisor.readiness_of(&steps);
         supervisor.run = Some(TargetRun {

@@ -32,7 +32,7 @@ impl Supervisor {
             entry.up_reported = true;
         }
         self.timers.cancel(TimerKind::Ready(id));
-        self.set_satisfied(id, true);
+        self.set_satisfied(now, id, true);
         if self.entry(id).is_some_and(|e| e.is_satisfied()) {
             self.timers.cancel(TimerKind::FinalService(id));
         }
@@ -55,7 +55,7 @@ impl Supervisor {
         entry.status.state = ServiceState::Stopping;
         entry.given_up = true;
         self.send_stop(now, id);
-        self.set_satisfied(id, true);
+        self.set_satisfied(now, id, true);
         self.report(id, Report::Fail);
         self.advance(now);
     }
