@@ -157,6 +157,8 @@ fn a_new_binary_takes_over_the_same_processes_and_status_never_stops_answering()
     assert_eq!(after.pid, keeper.pid, "the same process, supervised on");
     assert_eq!(after.state, ServiceState::Running);
     assert_eq!(ns.service(&socket, "setup").state, ServiceState::Done);
+    // Running once spawned; its shell logs a moment later.
+    ns.wait_until("the respawned flaky to log", || cfg.log_lines().len() >= 3);
     assert_eq!(
         sorted(cfg.log_lines()),
         ["flaky", "flaky", "setup"],
