@@ -115,7 +115,9 @@ impl Config {
         let started = Instant::now();
         loop {
             let done = match &ready {
-                Ready::Socket => self.socket().exists(),
+                // Connectable, not merely there: bind(2) makes the file
+                // before listen(2) makes it answer.
+                Ready::Socket => std::os::unix::net::UnixStream::connect(self.socket()).is_ok(),
                 Ready::Console(text) => self.console().contains(text.as_str()),
             };
             if done {
