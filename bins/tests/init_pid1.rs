@@ -11,9 +11,7 @@ mod pid1_support;
 use pid1_support::*;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -375,57 +373,16 @@ fn a_command_that_cannot_run_is_named_on_the_console_and_fails() {
     });
 }
 
-/// Not a test of its own: the body a non-root client runs when the test
-/// binary is started again under `setpriv` (see below). Without its
-/// environment variables it does nothing.
+/// Not a test of its own: the client a non-root user runs, when the test
+/// binary is started again under `setpriv` (pid1_support).
 #[test]
 fn client_helper_for_other_users() {
-    let (Ok(socket), Ok(request)) = (
-        std::env::var("INIT_TEST_CLIENT_SOCKET"),
-        std::env::var("INIT_TEST_CLIENT_REQUEST"),
-    ) else {
-        return;
-    };
-    let request: Request = serde_json::from_str(&request).unwrap();
-    let reply = client::send(Path::new(&socket), request, Duration::from_secs(5)).unwrap();
-    println!("REPLY:{}", serde_json::to_string(&reply).unwrap());
+    pid1_support::run_client_helper();
 }
 
-/// A copy of this test binary that any user (and any service) may run as
-/// a client: see `client_helper_for_other_users`.
-fn install_client_helper(cfg: &Config) -> PathBuf {
-    let helper = cfg.path("client-helper");
-    fs::copy(std::env::current_exe().unwrap(), &helper).unwrap();
-    fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
-    helper
-}
-
-/// Sends `request` as user nobody, through a copy of this test binary that
-/// nobody may run, and returns init's reply.
+/// Sends `request` as user nobody and returns init's reply.
 fn request_as_nobody(cfg: &Config, request: &Request) -> Reply {
-    let helper = install_client_helper(cfg);
-    let out = Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
-        .arg(&helper)
-        .args(["--exact", "client_helper_for_other_users", "--nocapture"])
-        .env("INIT_TEST_CLIENT_SOCKET", cfg.socket())
-        .env(
-            "INIT_TEST_CLIENT_REQUEST",
-            serde_json::to_string(request).unwrap(),
-        )
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("REPLY:"))
-        .unwrap_or_else(|| {
-            panic!(
-                "the helper gave no reply: {stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    serde_json::from_str(line).unwrap()
+    cfg.request_as_nobody(&cfg.install_client_helper(), request)
 }
 
 #[test]
@@ -504,14 +461,18 @@ fn supervise_mode_exits_0_after_shutdown_and_leaves_no_descendant() {
         console: cfg.path("console"),
         cgroup_subtree: None,
     };
+    // The shell creates orphan.pid before it writes the pid into it.
+    let written_pid = || -> Option<i32> {
+        fs::read_to_string(cfg.path("orphan.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
     ns.wait_until("the daemon and its background child", || {
-        cfg.path("orphan.pid").exists() && cfg.socket().exists()
+        written_pid().is_some() && cfg.socket().exists()
     });
-    let orphan: i32 = fs::read_to_string(cfg.path("orphan.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let orphan = written_pid().unwrap();
     assert_eq!(
         client::send(&cfg.socket(), Request::Shutdown, Duration::from_secs(5)).unwrap(),
         Reply::ok()
@@ -583,7 +544,7 @@ fn sigusr1_binds_the_socket_again_and_garbage_changes_nothing() {
 #[test]
 fn a_boot_service_can_ask_init_for_status() {
     let cfg = Config::new("bootstatus");
-    let helper = install_client_helper(&cfg);
+    let helper = cfg.install_client_helper();
     // The service's environment is the env file: the helper's settings go
     // there.
     fs::write(

@@ -12,11 +12,9 @@ use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use init_core::events::ServiceState;
-use init_core::protocol::{Command as Request, Outcome, Reply};
-use init_os_adapter::client;
+use init_core::protocol::{Command as Request, Outcome};
 use reliability_support::{Config, Ready};
 use service_support::{service_text, Sandbox};
 
@@ -24,43 +22,10 @@ use service_support::{service_text, Sandbox};
 const NOBODY_UID: u32 = 65534;
 
 /// Not a test of its own: the client that runs under another uid (see
-/// `request_as_nobody`). Without its variables it does nothing.
+/// `Config::request_as_nobody`).
 #[test]
 fn client_helper_for_other_users() {
-    let (Ok(socket), Ok(request)) = (
-        std::env::var("INIT_TEST_CLIENT_SOCKET"),
-        std::env::var("INIT_TEST_CLIENT_REQUEST"),
-    ) else {
-        return;
-    };
-    let request: Request = serde_json::from_str(&request).unwrap();
-    let reply = client::send(Path::new(&socket), request, Duration::from_secs(5)).unwrap();
-    println!("REPLY:{}", serde_json::to_string(&reply).unwrap());
-}
-
-fn request_as_nobody(cfg: &Config, helper: &Path, request: &Request) -> Reply {
-    let out = Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
-        .arg(helper)
-        .args(["--exact", "client_helper_for_other_users", "--nocapture"])
-        .env("INIT_TEST_CLIENT_SOCKET", cfg.socket())
-        .env(
-            "INIT_TEST_CLIENT_REQUEST",
-            serde_json::to_string(request).unwrap(),
-        )
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("REPLY:"))
-        .unwrap_or_else(|| {
-            panic!(
-                "the helper gave no reply: {stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    serde_json::from_str(line).unwrap()
+    reliability_support::pid1_support::run_client_helper();
 }
 
 #[test]
@@ -70,9 +35,7 @@ fn nobody_may_ask_but_every_change_is_refused() {
         "sleeper",
         "description sleeper\ntype respawn\ntarget boot\nexec sleep 100\n",
     );
-    let helper = cfg.path("client-helper");
-    fs::copy(std::env::current_exe().unwrap(), &helper).unwrap();
-    fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    let helper = cfg.install_client_helper();
     let Some(mut ns) = cfg.boot() else { return };
     let before = ns.wait_for_state("sleeper", ServiceState::Running);
 
@@ -91,7 +54,7 @@ fn nobody_may_ask_but_every_change_is_refused() {
         Request::Shutdown,
         Request::Reboot,
     ] {
-        let reply = request_as_nobody(&cfg, &helper, &request);
+        let reply = cfg.request_as_nobody(&helper, &request);
         assert_eq!(
             reply.outcome,
             Outcome::Error {
@@ -102,7 +65,7 @@ fn nobody_may_ask_but_every_change_is_refused() {
             "{request:?}"
         );
     }
-    let status = request_as_nobody(&cfg, &helper, &Request::Status { patterns });
+    let status = cfg.request_as_nobody(&helper, &Request::Status { patterns });
     assert!(
         matches!(&status.outcome, Outcome::Ok { services, .. } if services.len() == 1),
         "{status:?}"

@@ -1,6 +1,7 @@
-//! `waitfile`, `killall5` and `shutdown` run for real. The last two only
-//! ever run as, or under, PID 1 of a fresh PID namespace: on the host they
-//! would signal every process, or the host's init.
+//! `waitfile`, `killall5` and `shutdown` run for real, and `init` checks its
+//! command line. `killall5` and `shutdown` only ever run as, or under, PID 1
+//! of a fresh PID namespace: on the host they would signal every process, or
+//! the host's init.
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -173,4 +174,18 @@ fn shutdown_rejects_no_sync_without_force() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn init_rejects_a_bad_timeout_and_says_which_flag() {
+    let out = Command::new(env!("CARGO_BIN_EXE_init"))
+        .args(["--supervise", "--kill-grace", "5 s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--kill-grace") && stderr.contains("bad duration '5 s'"),
+        "{stderr}"
+    );
 }

@@ -288,4 +288,10 @@ pub struct ServiceStatus {
     /// it is ready. `None` for the others (ready once spawned).
     #[serde(default)]
     pub ready: Option<bool>,
+    /// When it last stopped holding up the services after it: a `wait`
+    /// service's exit, a `once` or `respawn` service's spawn (or its word
+    /// with `ready-fd`/`ready-file`), a failed spawn, a milestone reached.
+    /// Cleared when its target queues it again.
+    #[serde(default)]
+    pub ready_at: Option<Millis>,
 }

@@ -16,8 +16,10 @@
 //! - [`supervisor`]: the state machine that runs the targets;
 //! - [`protocol`]: the control protocol's requests and replies;
 //! - [`envfile`]: the `KEY=VALUE` environment file services get;
-//! - [`script`]: shell quoting for `service dumpscript`.
+//! - [`script`]: shell quoting for `service dumpscript`;
+//! - [`analyze`]: the boot read as a table, a chain, a chart and a graph.
 
+pub mod analyze;
 pub mod diag;
 pub mod duration;
 pub mod envfile;

@@ -103,6 +103,19 @@ pub struct ServiceEntry {
     /// The processes in the service's cgroup, where it has one.
     #[serde(default)]
     pub processes: Option<u32>,
+    /// When it last stopped holding up the services after it (see
+    /// [`ServiceStatus::ready_at`]); what `service analyze` reads.
+    #[serde(default)]
+    pub ready_at_ms: Option<u64>,
+    /// `after` and `before` as the file says them, so that a client can
+    /// draw the dependency graph init runs with.
+    #[serde(default)]
+    pub after: Vec<String>,
+    #[serde(default)]
+    pub before: Vec<String>,
+    /// No `exec`: it only orders other services.
+    #[serde(default)]
+    pub milestone: bool,
 }
 
 impl ServiceEntry {
@@ -124,6 +137,10 @@ impl ServiceEntry {
             ready: status.ready,
             stop_scope: None,
             processes: None,
+            ready_at_ms: status.ready_at.map(|t| t.0),
+            after: status.def.after.clone(),
+            before: status.def.before.clone(),
+            milestone: status.def.is_milestone(),
         }
     }
 }
@@ -141,6 +158,12 @@ pub enum Outcome {
         /// The services shown (status), in id order.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         services: Vec<ServiceEntry>,
+        /// Init's clock when it answered a status request, in the same
+        /// milliseconds as the `*_at_ms` times, so that a client can tell
+        /// how long ago they were (uptime). Absent in other replies and
+        /// from an init before it was added.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        now_ms: Option<u64>,
     },
     /// Refused or failed; init is unchanged.
     Error { message: String },
@@ -159,6 +182,7 @@ impl Reply {
         Reply::from(Outcome::Ok {
             affected: Vec::new(),
             services: Vec::new(),
+            now_ms: None,
         })
     }
 
@@ -166,6 +190,7 @@ impl Reply {
         Reply::from(Outcome::Ok {
             affected: names,
             services: Vec::new(),
+            now_ms: None,
         })
     }
 
@@ -173,6 +198,16 @@ impl Reply {
         Reply::from(Outcome::Ok {
             affected: Vec::new(),
             services,
+            now_ms: None,
+        })
+    }
+
+    /// A status reply that says what time it is on init's clock.
+    pub fn status_at(services: Vec<ServiceEntry>, now_ms: u64) -> Reply {
+        Reply::from(Outcome::Ok {
+            affected: Vec::new(),
+            services,
+            now_ms: Some(now_ms),
         })
     }
 
@@ -341,6 +376,7 @@ mod tests {
             exited_at: None,
             error: None,
             ready: None,
+            ready_at: None,
         }
     }
 
@@ -399,7 +435,8 @@ mod tests {
             "{\"version\":1,\"result\":\"ok\",\"services\":[{\"name\":\"sshd\",\"base\":\"sshd\",\
              \"description\":\"the sshd service\",\"type\":\"respawn\",\"target\":\"boot\",\
              \"state\":\"running\",\"pid\":42,\"exit_status\":null,\"runs\":1,\
-             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null,\"error\":null,\"ready\":null,\"stop_scope\":null,\"processes\":null}]}\n"
+             \"queued_at_ms\":3,\"spawned_at_ms\":5,\"exited_at_ms\":null,\"error\":null,\"ready\":null,\"stop_scope\":null,\"processes\":null,\
+             \"ready_at_ms\":null,\"after\":[],\"before\":[],\"milestone\":false}]}\n"
         );
         assert_eq!(decode_reply(line.as_bytes()), Ok(reply));
         let refused = Reply::error("permission denied");
@@ -407,6 +444,22 @@ mod tests {
             String::from_utf8(encode_reply(&refused)).unwrap(),
             "{\"version\":1,\"result\":\"error\",\"message\":\"permission denied\"}\n"
         );
+    }
+
+    #[test]
+    fn a_status_reply_may_say_the_time_and_an_older_one_need_not() {
+        let reply = Reply::status_at(vec![ServiceEntry::from_status(&status(0, "sshd"))], 7);
+        let line = String::from_utf8(encode_reply(&reply)).unwrap();
+        assert!(line.ends_with(",\"now_ms\":7}\n"), "{line}");
+        assert_eq!(decode_reply(line.as_bytes()), Ok(reply));
+        let older = "{\"version\":1,\"result\":\"ok\"}";
+        assert!(matches!(
+            decode_reply(older.as_bytes()),
+            Ok(Reply {
+                outcome: Outcome::Ok { now_ms: None, .. },
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -258,11 +258,11 @@ impl Sorter {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::service::ServiceType;
 
-    fn svc(name: &str, target: Target, after: &[&str], before: &[&str]) -> ServiceDef {
+    pub(crate) fn svc(name: &str, target: Target, after: &[&str], before: &[&str]) -> ServiceDef {
         let (base, arg) = match name.split_once('@') {
             Some((b, a)) => (b.to_string(), Some(a.to_string())),
             None => (name.to_string(), None),

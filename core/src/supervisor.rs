@@ -11,7 +11,8 @@
 //! Shaped like quinn-proto's `Connection`:
 //! - getters: [`Supervisor::services`], [`Supervisor::service`],
 //!   [`Supervisor::service_by_name`], [`Supervisor::current_target`],
-//!   [`Supervisor::is_target_complete`], [`Supervisor::is_finished`],
+//!   [`Supervisor::is_target_complete`], [`Supervisor::pending_in_run`],
+//!   [`Supervisor::is_finished`],
 //!   [`Supervisor::timers`], [`Supervisor::options`];
 //! - inputs: [`Supervisor::handle_event`] (boot, spawn answers, exits,
 //!   targets, reload, admin requests) and [`Supervisor::handle_timeout`];
@@ -57,7 +58,9 @@
 //!
 //! Admin requests. Stop: the stop signal to a live process (Stopping, then
 //! Stopped on exit, never restarted); a pending respawn, a Waiting or an Inactive
-//! service becomes Stopped at once; Done and Failed are left alone. Start:
+//! service becomes Stopped at once; one the core is already stopping (given
+//! up on by a timeout) ends Stopped rather than Failed; Done and Failed are
+//! left alone. Start:
 //! from Inactive, Done, Failed, Stopped or Restarting, spawn at once with the
 //! count reset, ignoring ordering; a Stopping service is started again once
 //! it exits. Restart: a live process is stopped and is spawned again on exit;
@@ -135,7 +138,7 @@ use serde::{Deserialize, Serialize};
 use crate::events::{
     Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, ServiceStatus,
 };
-use crate::service::{ServiceDef, Target};
+use crate::service::{ServiceDef, ServiceSettings, Target};
 
 use entry::Entry;
 use run::TargetRun;
@@ -315,6 +318,21 @@ impl Supervisor {
             .is_some_and(|r| r.target == target && r.complete)
     }
 
+    /// The services the current target run still waits for (not yet
+    /// satisfied), in start order; empty before boot and once the run has
+    /// completed. What a boot progress line names. O(services of the run).
+    pub fn pending_in_run(&self) -> Vec<ServiceId> {
+        match &self.run {
+            Some(run) if !run.complete => run
+                .steps
+                .iter()
+                .filter(|step| self.entry(step.id).is_some_and(|e| !e.is_satisfied()))
+                .map(|step| step.id)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// `Power` was output; the supervisor will output nothing more.
     pub fn is_finished(&self) -> bool {
         self.phase == Phase::Finished
@@ -412,6 +430,32 @@ impl Supervisor {
         self.entries.get(&id).map(|e| &**e)
     }
 
+    /// Arms `kind` for `now` plus the service's own timeout (`own` picks
+    /// it from its settings) or, without one, `default_ms`.
+    fn arm_service_timeout(
+        &mut self,
+        now: Millis,
+        id: ServiceId,
+        kind: TimerKind,
+        default_ms: u64,
+        own: impl Fn(&ServiceSettings) -> Option<u64>,
+    ) {
+        let Some(entry) = self.entry(id) else {
+            return;
+        };
+        let timeout_ms = own(&entry.status.def.settings).unwrap_or(default_ms);
+        self.timers.set(kind, now.saturating_add(timeout_ms));
+    }
+
+    /// The service an admin start or restart may act on: none once the
+    /// machine is going down, or when a reload removed it.
+    fn startable_entry(&mut self, id: ServiceId) -> Option<&mut Entry> {
+        if self.phase.is_going_down() {
+            return None;
+        }
+        self.entry_mut(id).filter(|entry| !entry.removed)
+    }
+
     fn add_entry(&mut self, def: ServiceDef, state: ServiceState) -> ServiceId {
         let id = ServiceId(self.next_id);
         // Four billion services is not a configuration; saturating keeps the
@@ -430,14 +474,16 @@ impl Supervisor {
             exited_at: None,
             error: None,
             ready: None,
+            ready_at: None,
         });
         self.entries.insert(id, Box::new(entry));
         id
     }
 
     /// The only way a service's `satisfied` flag changes: the current
-    /// run's counts follow it.
-    fn set_satisfied(&mut self, id: ServiceId, satisfied: bool) {
+    /// run's counts follow it, and so does `ready_at`, the time the boot
+    /// analysis reads.
+    fn set_satisfied(&mut self, now: Millis, id: ServiceId, satisfied: bool) {
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
@@ -445,6 +491,7 @@ impl Supervisor {
             return;
         }
         entry.set_satisfied_flag(satisfied);
+        entry.status.ready_at = satisfied.then_some(now);
         if let Some(run) = &mut self.run {
             run.readiness.satisfied_changed(id, satisfied);
         }

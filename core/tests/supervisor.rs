@@ -52,6 +52,29 @@ fn independent_services_start_in_parallel() {
 }
 
 #[test]
+fn the_run_names_what_it_still_waits_for_until_it_completes() {
+    let mut d = Driver::new(vec![
+        svc("mounts", Wait, Boot),
+        svc("syslog", Respawn, Boot).after(&["mounts"]),
+        svc("halt", Wait, Shutdown),
+    ]);
+    assert!(d.sup.pending_in_run().is_empty(), "nothing before boot");
+    d.boot();
+    let names = |d: &Driver| -> Vec<String> {
+        d.sup
+            .pending_in_run()
+            .into_iter()
+            .map(|id| d.sup.service(id).unwrap().def.name.clone())
+            .collect()
+    };
+    // syslog waits behind mounts; halt is of another target.
+    assert_eq!(names(&d), ["mounts", "syslog"]);
+    d.exit("mounts", 0);
+    assert!(names(&d).is_empty(), "syslog is satisfied once spawned");
+    assert_eq!(completions(&d, Boot), 1);
+}
+
+#[test]
 fn a_wait_service_blocks_its_successors_until_it_exits() {
     let mut d = Driver::new(vec![
         svc("mounts", Wait, Boot),

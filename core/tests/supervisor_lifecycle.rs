@@ -178,3 +178,22 @@ fn no_word_within_the_ready_timeout_stops_and_fails_the_service() {
     d.event(Event::Ready(db));
     assert_eq!(d.state("db"), "failed");
 }
+
+/// Found by the `core_bytes` fuzzer: an admin stop that arrives while the
+/// core is already stopping a service it gave up on (here, no word within
+/// the ready timeout) must still stick. The service ends Stopped, not
+/// Failed, so a later run of its target does not start it again.
+#[test]
+fn an_admin_stop_of_a_service_being_given_up_on_still_sticks() {
+    let mut d = Driver::new(vec![with(svc("db", Respawn, Boot), |def| {
+        def.settings.ready = Some(ReadyNotice::Fd(3));
+        def.settings.ready_timeout_ms = Some(2000);
+    })]);
+    d.boot();
+    d.advance_to(2000);
+    assert_eq!(d.state("db"), "stopping");
+    d.stop("db");
+    d.killed("db", 15);
+    assert_eq!(d.state("db"), "stopped");
+    // Without the admin, the same exit ends Failed (the test above).
+}

@@ -41,7 +41,9 @@ fn main() -> ExitCode {
                 eprintln!("initctl: {message}");
                 ExitCode::FAILURE
             }
-            Outcome::Ok { affected, services } => {
+            Outcome::Ok {
+                affected, services, ..
+            } => {
                 for name in affected {
                     println!("{verb}: {name}");
                 }

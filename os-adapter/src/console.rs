@@ -36,19 +36,24 @@ enum Sink {
 
 pub struct Console {
     sink: Sink,
-    colour: bool,
+    /// fd 1 is a terminal: colour, and a status line rewritten in place.
+    terminal: bool,
     pending: VecDeque<u8>,
     dropped_lines: u64,
+    /// Whether a status line (the boot progress) is on screen. Another
+    /// line takes it down; its owner draws it again, with fresh content.
+    status_shown: bool,
 }
 
 impl Console {
     pub fn open() -> Console {
-        let colour = nix::unistd::isatty(std::io::stdout().as_raw_fd()).unwrap_or(false);
+        let terminal = nix::unistd::isatty(std::io::stdout().as_raw_fd()).unwrap_or(false);
         let mut console = Console {
             sink: Sink::Shared,
-            colour,
+            terminal,
             pending: VecDeque::new(),
             dropped_lines: 0,
+            status_shown: false,
         };
         console.reopen();
         console
@@ -93,17 +98,65 @@ impl Console {
         } else {
             description
         };
-        let line = if self.colour {
+        let line = if self.terminal {
             format!("{colour}{tag}\x1b[0m {what}\n")
         } else {
             format!("{tag} {what}\n")
         };
-        self.push(line.as_bytes());
+        self.push_line(line.as_bytes());
     }
 
     /// A message from init itself: `init: TEXT`.
     pub fn message(&mut self, text: &str) {
-        self.push(format!("init: {text}\n").as_bytes());
+        self.push_line(format!("init: {text}\n").as_bytes());
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    /// The terminal's width in columns, if it says (a serial console
+    /// often says 0, which counts as not saying).
+    pub fn width(&self) -> Option<usize> {
+        let mut size = nix::libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ writes one winsize into the struct given.
+        let done =
+            unsafe { nix::libc::ioctl(self.as_fd().as_raw_fd(), nix::libc::TIOCGWINSZ, &mut size) };
+        (done == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
+    }
+
+    /// Shows `text` as the status line, in place of the one shown (on a
+    /// terminal only). The cursor stays at its end, so that what a service
+    /// writes meanwhile is kept whole, after it.
+    pub fn show_status(&mut self, text: &str) {
+        if !self.terminal {
+            return;
+        }
+        self.push(format!("\r{text}\x1b[K").as_bytes());
+        self.status_shown = true;
+    }
+
+    pub fn is_status_shown(&self) -> bool {
+        self.status_shown
+    }
+
+    /// Removes the status line, if one is shown.
+    pub fn clear_status(&mut self) {
+        if std::mem::take(&mut self.status_shown) {
+            self.push(b"\r\x1b[K");
+        }
+    }
+
+    /// A whole line, in place of the status line if one is shown: what it
+    /// said may be stale after this line (a service reported done).
+    fn push_line(&mut self, line: &[u8]) {
+        self.clear_status();
+        self.push(line);
     }
 
     fn push(&mut self, line: &[u8]) {
@@ -195,11 +248,45 @@ mod tests {
         .unwrap();
         let console = Console {
             sink: Sink::Own(write_end),
-            colour: false,
+            terminal: false,
             pending: VecDeque::new(),
             dropped_lines: 0,
+            status_shown: false,
         };
         (console, std::fs::File::from(read_end))
+    }
+
+    fn read_all(console: Console, mut reader: std::fs::File) -> String {
+        drop(console);
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn a_status_line_is_drawn_in_place_and_a_line_takes_its_place() {
+        let (mut console, reader) = console_on_pipe();
+        console.terminal = true;
+        console.show_status("boot: 1 pending (a) 2.0s");
+        console.show_status("boot: 1 pending (a) 3.0s");
+        assert!(console.is_status_shown());
+        console.message("hello");
+        assert!(!console.is_status_shown());
+        console.clear_status();
+        assert_eq!(
+            read_all(console, reader),
+            "\rboot: 1 pending (a) 2.0s\x1b[K\rboot: 1 pending (a) 3.0s\x1b[K\
+             \r\x1b[Kinit: hello\n"
+        );
+    }
+
+    #[test]
+    fn no_status_line_off_a_terminal() {
+        let (mut console, reader) = console_on_pipe();
+        console.show_status("boot: 1 pending (a) 2.0s");
+        console.message("hello");
+        console.clear_status();
+        assert_eq!(read_all(console, reader), "init: hello\n");
     }
 
     #[test]

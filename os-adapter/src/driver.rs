@@ -28,6 +28,7 @@ use crate::config::{load_config, LoadedConfig};
 use crate::console::Console;
 use crate::control::{BindOutcome, ControlSocket};
 use crate::power::{self, Mode};
+use crate::progress::{progress_line, BootProgress, DEFAULT_WIDTH};
 use crate::readiness::{ReadinessWatch, FILE_CHECK_INTERVAL};
 use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
@@ -44,7 +45,9 @@ pub struct Settings {
     pub config_dir: PathBuf,
     pub env_file: PathBuf,
     pub socket: PathBuf,
-    pub sequential: bool,
+    /// The core's policy: sequential start and the timeouts that bound a
+    /// stop and the shutdown (docs/reliability.md).
+    pub options: Options,
     pub mode: Mode,
 }
 
@@ -67,6 +70,8 @@ struct World {
     cgroups: Result<Cgroups, String>,
     /// Which service each live pid belongs to, to finish a stop.
     pid_services: BTreeMap<Pid, ServiceId>,
+    /// The boot progress line on a terminal console.
+    progress: BootProgress,
 }
 
 pub struct Driver {
@@ -91,13 +96,10 @@ impl Driver {
     /// been opened right after blocking them, first thing in `main`.
     pub fn new(settings: Settings, signals: SignalReader, clock: Clock) -> Driver {
         let mut console = Console::open();
+        let progress = BootProgress::new(console.is_terminal());
         let config = load_config(&settings.config_dir, &settings.env_file);
         report_diagnostics(&mut console, &config);
-        let options = Options {
-            sequential: settings.sequential,
-            ..Options::default()
-        };
-        let core = Supervisor::new(config.services, options);
+        let core = Supervisor::new(config.services, settings.options.clone());
         let control = ControlSocket::new(&settings.socket);
         Driver {
             signals,
@@ -113,6 +115,7 @@ impl Driver {
                 readiness: ReadinessWatch::default(),
                 cgroups: Cgroups::open(),
                 pid_services: BTreeMap::new(),
+                progress,
             },
         }
     }
@@ -217,6 +220,7 @@ impl Driver {
         if std::mem::take(&mut self.world.check_socket) {
             self.bind_control_socket();
         }
+        self.world.show_progress();
         self.world.console.flush();
     }
 
@@ -240,7 +244,12 @@ impl Driver {
             .readiness
             .watches_files()
             .then_some(FILE_CHECK_INTERVAL);
-        let soonest = [core, control, files].into_iter().flatten().min();
+        let progress = self
+            .world
+            .progress
+            .deadline()
+            .map(|at| self.world.clock.until(at));
+        let soonest = [core, control, files, progress].into_iter().flatten().min();
         match soonest {
             None => PollTimeout::NONE,
             Some(left) => PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX),
@@ -373,6 +382,7 @@ impl World {
             }
             Output::TargetComplete { target } => {
                 if target == Target::Boot {
+                    self.end_progress();
                     self.check_socket = true;
                     // A boot service may have mounted cgroup2 (a real
                     // machine mounts it early in boot): the services
@@ -397,6 +407,39 @@ impl World {
                 halt_forever(&mut self.console);
             }
         }
+    }
+
+    /// Draws the boot progress line when it is due. Another target taking
+    /// over (shutdown during boot) ends it as the boot completing does.
+    fn show_progress(&mut self) {
+        if self.progress.deadline().is_none() {
+            return;
+        }
+        if self.core.current_target() != Some(Target::Boot)
+            || self.core.is_target_complete(Target::Boot)
+        {
+            self.end_progress();
+            return;
+        }
+        let now = self.clock.now();
+        let taken_down = self.progress.is_showing() && !self.console.is_status_shown();
+        if !self.progress.take_due(now) && !taken_down {
+            return;
+        }
+        let pending = self.core.pending_in_run();
+        let names: Vec<&str> = pending
+            .iter()
+            .filter_map(|&id| self.core.service(id))
+            .map(|s| s.def.name.as_str())
+            .collect();
+        let width = self.console.width().unwrap_or(DEFAULT_WIDTH);
+        let line = progress_line(&names, now, width);
+        self.console.show_status(&line);
+    }
+
+    fn end_progress(&mut self) {
+        self.progress.finish();
+        self.console.clear_status();
     }
 
     /// Gives the console a last, bounded chance to show the final lines.
@@ -462,7 +505,7 @@ impl World {
                 if ids.is_empty() && !patterns.is_empty() {
                     return no_match(&patterns);
                 }
-                return Reply::status(
+                return Reply::status_at(
                     ids.into_iter()
                         .filter_map(|id| self.core.service(id))
                         .map(|status| {
@@ -477,6 +520,7 @@ impl World {
                             entry
                         })
                         .collect(),
+                    self.clock.now().0,
                 );
             }
             Command::Reload => {

@@ -9,6 +9,7 @@
 //! - [`reap`]: collecting every exited child, orphans included;
 //! - [`spawn`]: fork, child setup and exec of a service;
 //! - [`console`]: status lines that never block init;
+//! - [`progress`]: the boot progress line on a terminal console;
 //! - [`control`]: the control socket's server side;
 //! - [`client`]: the control socket's client side, for `service`;
 //! - [`power`]: reboot(2), exit and kill-all for each way init runs;
@@ -24,6 +25,7 @@ pub mod driver;
 pub mod exec_settings;
 pub mod loader;
 pub mod power;
+pub mod progress;
 pub mod readiness;
 pub mod reap;
 #[cfg(test)]

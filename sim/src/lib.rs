@@ -10,8 +10,11 @@
 //! - [`trace`]: one line per input and output, as text or JSON;
 //! - [`invariants`]: what must hold after every step;
 //! - [`fuzz`]: seeded swarm scenarios and the shrinker;
+//! - [`bytes`]: the core driven by events that raw bytes choose (the
+//!   libFuzzer target's body);
 //! - [`whatif`]: the predicted boot of a real configuration directory.
 
+pub mod bytes;
 pub mod driver;
 pub mod duration;
 pub mod fuzz;

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use init_core::events::{Millis, ServiceId};
+use init_core::events::{Millis, ServiceId, ServiceStatus};
 use init_core::resolve::resolve;
 use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::Options;
@@ -43,6 +43,10 @@ pub struct BootPrediction {
     pub spawns: Vec<SpawnAt>,
     #[serde(skip)]
     pub violations: Vec<Violation>,
+    /// Every service as the boot left it, for the boot analysis views
+    /// (`init_core::analyze`).
+    #[serde(skip)]
+    pub statuses: Vec<ServiceStatus>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -191,6 +195,7 @@ pub fn predict_boot(services: Vec<ServiceDef>, assumptions: &Assumptions) -> Boo
         stuck,
         spawns,
         violations: outcome.violations,
+        statuses: sim.supervisor().services().cloned().collect(),
     }
 }
 

@@ -4,10 +4,13 @@
 //! Owns the command line only: every behaviour lives in the `init_sim`
 //! library, and reading a configuration directory in the loader.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
+use init_bins::cli::init_sim::{Cli, Command};
+use init_core::analyze::{render, Timeline, View};
+use init_core::events::{Millis, ServiceStatus};
 
 use init_sim::fuzz;
 use init_sim::scenario::Scenario;
@@ -15,69 +18,37 @@ use init_sim::trace;
 use init_sim::whatif;
 use init_sim::Sim;
 
-#[derive(Parser)]
-#[command(
-    name = "init-sim",
-    about = "Drive the init core in virtual time: replay scenarios, predict a boot, fuzz."
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Replay a scenario file and print its trace; exit 1 if an invariant
-    /// breaks.
-    Run {
-        file: PathBuf,
-        /// Shuffle the order of process exits that fall on the same
-        /// millisecond (nothing else changes).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// JSON lines instead of the text trace.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Simulate the boot of a configuration directory: predicted boot time
-    /// and critical chain.
-    Boot {
-        #[arg(long, default_value = "/etc/init.d")]
-        config_dir: PathBuf,
-        #[arg(long)]
-        json: bool,
-        /// One service at a time, as the original init.
-        #[arg(long)]
-        sequential: bool,
-        /// Assume PROGRAM takes DURATION (e.g. `--takes ssh-keygen=2s`);
-        /// every other command takes no time except `sleep X`. Repeatable.
-        #[arg(long, value_name = "PROGRAM=DURATION", value_parser = parse_takes)]
-        takes: Vec<(String, u64)>,
-    },
-    /// Run seeded random scenarios against the invariants; write a shrunk
-    /// reproducer for every failing seed.
-    Fuzz {
-        /// How many seeds.
-        #[arg(long, default_value_t = 100)]
-        seeds: u64,
-        /// The first seed.
-        #[arg(long, default_value_t = 0)]
-        start: u64,
-        /// Services per scenario.
-        #[arg(long, default_value_t = fuzz::DEFAULT_SERVICES)]
-        services: usize,
-        /// Where reproducers go.
-        #[arg(long, default_value = ".")]
-        out: PathBuf,
-    },
+/// Prints `view` of the services as the run left them at `end`.
+fn print_view<'a>(
+    view: View,
+    statuses: impl IntoIterator<Item = &'a ServiceStatus>,
+    end: Option<Millis>,
+    json: bool,
+) -> ExitCode {
+    match render(view, &Timeline::from_statuses(statuses).at(end), json) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("init-sim: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { file, seed, json } => run(&file, seed, json),
+        Command::Run {
+            file,
+            seed,
+            json,
+            view,
+        } => run(&file, seed, json, view.view()),
         Command::Boot {
             config_dir,
             json,
+            view,
             sequential,
             takes,
         } => {
@@ -85,18 +56,19 @@ fn main() -> ExitCode {
                 sequential,
                 command_ms: takes.into_iter().collect(),
             };
-            boot(&config_dir, json, &assumptions)
+            boot(&config_dir, json, view.view(), &assumptions)
         }
         Command::Fuzz {
             seeds,
             start,
             services,
             out,
-        } => fuzz_seeds(start, seeds, services, &out),
+            json,
+        } => fuzz_seeds(start, seeds, services, &out, json),
     }
 }
 
-fn run(file: &Path, seed: Option<u64>, json: bool) -> ExitCode {
+fn run(file: &Path, seed: Option<u64>, json: bool, view: Option<View>) -> ExitCode {
     let name = file.display().to_string();
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
@@ -115,13 +87,18 @@ fn run(file: &Path, seed: Option<u64>, json: bool) -> ExitCode {
     for warning in &scenario.warnings {
         eprintln!("init-sim: {warning}");
     }
-    let outcome = Sim::from_scenario(&scenario, seed).run();
-    let rendered = if json {
-        trace::render_json(&outcome.trace)
+    let mut sim = Sim::from_scenario(&scenario, seed);
+    let outcome = sim.run();
+    if let Some(view) = view {
+        let printed = print_view(view, sim.supervisor().services(), Some(outcome.end), json);
+        if printed != ExitCode::SUCCESS {
+            return printed;
+        }
+    } else if json {
+        print!("{}", trace::render_json(&outcome.trace));
     } else {
-        trace::render_text(&outcome.trace)
-    };
-    print!("{rendered}");
+        print!("{}", trace::render_text(&outcome.trace));
+    }
     match outcome.violations.first() {
         Some(violation) => {
             eprintln!("init-sim: {name}: {violation}");
@@ -131,21 +108,23 @@ fn run(file: &Path, seed: Option<u64>, json: bool) -> ExitCode {
     }
 }
 
-fn parse_takes(text: &str) -> Result<(String, u64), String> {
-    let (program, duration) = text
-        .split_once('=')
-        .ok_or_else(|| format!("'{text}' is not PROGRAM=DURATION"))?;
-    let ms = init_sim::duration::parse_duration_ms(duration)?;
-    Ok((program.to_string(), ms))
-}
-
-fn boot(config_dir: &Path, json: bool, assumptions: &whatif::Assumptions) -> ExitCode {
+fn boot(
+    config_dir: &Path,
+    json: bool,
+    view: Option<View>,
+    assumptions: &whatif::Assumptions,
+) -> ExitCode {
     let loaded = init_os_adapter::loader::load_dir(config_dir);
     for diagnostic in &loaded.diagnostics {
         eprintln!("init-sim: {diagnostic}");
     }
     let prediction = whatif::predict_boot(loaded.services, assumptions);
-    if json {
+    if let Some(view) = view {
+        let printed = print_view(view, &prediction.statuses, None, json);
+        if printed != ExitCode::SUCCESS {
+            return printed;
+        }
+    } else if json {
         match serde_json::to_string(&prediction) {
             Ok(text) => println!("{text}"),
             Err(e) => {
@@ -163,7 +142,7 @@ fn boot(config_dir: &Path, json: bool, assumptions: &whatif::Assumptions) -> Exi
     ExitCode::SUCCESS
 }
 
-fn fuzz_seeds(start: u64, seeds: u64, services: usize, out: &Path) -> ExitCode {
+fn fuzz_seeds(start: u64, seeds: u64, services: usize, out: &Path, json: bool) -> ExitCode {
     // A panic in the core is caught and reported as a violation with its
     // seed; the default hook would only add noise.
     std::panic::set_hook(Box::new(|_| {}));
@@ -173,18 +152,36 @@ fn fuzz_seeds(start: u64, seeds: u64, services: usize, out: &Path) -> ExitCode {
             failures += 1;
             let path = out.join(format!("fuzz-{seed}.scn"));
             let written = std::fs::write(&path, &failure.reproducer);
+            if let Err(e) = &written {
+                eprintln!("init-sim: {}: {e}", path.display());
+            }
+            if json {
+                let line = serde_json::json!({
+                    "seed": seed,
+                    "violation": failure.violation.to_string(),
+                    "steps_before": failure.steps_before,
+                    "steps_after": failure.steps_after,
+                    "reproducer": written.is_ok().then(|| path.display().to_string()),
+                });
+                println!("{line}");
+                continue;
+            }
             println!(
                 "seed {seed}: {} (shrunk {} -> {} steps)",
                 failure.violation, failure.steps_before, failure.steps_after
             );
-            match written {
-                Ok(()) => println!("  reproduce: init-sim run --seed {seed} {}", path.display()),
-                Err(e) => eprintln!("init-sim: {}: {e}", path.display()),
+            if written.is_ok() {
+                println!("  reproduce: init-sim run --seed {seed} {}", path.display());
             }
         }
     }
     let _ = std::panic::take_hook();
-    println!("{seeds} seeds from {start}: {failures} failed");
+    if json {
+        let summary = serde_json::json!({"seeds": seeds, "start": start, "failed": failures});
+        println!("{summary}");
+    } else {
+        println!("{seeds} seeds from {start}: {failures} failed");
+    }
     if failures == 0 {
         ExitCode::SUCCESS
     } else {

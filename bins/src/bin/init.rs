@@ -7,35 +7,14 @@
 //! happens, because a PID-namespace init drops any signal it neither
 //! handles nor blocks.
 
-use std::path::PathBuf;
-
 use clap::Parser;
+use init_bins::cli::init::Args;
+use init_core::supervisor::Options;
 use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
 use init_os_adapter::driver::{reap_forever, Driver, Settings};
 use init_os_adapter::power::Mode;
 use init_os_adapter::signals::{block_handled_signals, SignalReader};
-
-#[derive(Debug, Parser)]
-#[command(name = "init", about = "Boot and supervise services (Pygos init)")]
-struct Args {
-    /// Where the enabled services are (symlinks or files).
-    #[arg(long, default_value = "/etc/init.d")]
-    config_dir: PathBuf,
-    /// KEY=VALUE lines: the whole environment of every service.
-    #[arg(long, default_value = "/etc/initd.env")]
-    env_file: PathBuf,
-    /// The control socket `service` talks to.
-    #[arg(long, default_value = init_os_adapter::client::DEFAULT_SOCKET)]
-    socket: PathBuf,
-    /// Start one service at a time, as the original did.
-    #[arg(long)]
-    sequential: bool,
-    /// Run as a child subreaper instead of PID 1, and exit 0 at the end
-    /// of shutdown or reboot instead of calling reboot(2).
-    #[arg(long)]
-    supervise: bool,
-}
 
 fn main() {
     // First, before anything can fail or take time.
@@ -87,7 +66,14 @@ fn main() {
         config_dir: args.config_dir,
         env_file: args.env_file,
         socket: args.socket,
-        sequential: args.sequential,
+        options: Options {
+            sequential: args.sequential,
+            stop_timeout_ms: args.stop_timeout,
+            ready_timeout_ms: args.ready_timeout,
+            final_service_timeout_ms: args.final_service_timeout,
+            kill_grace_ms: args.kill_grace,
+            respawn_delay_ms: args.respawn_delay,
+        },
         mode,
     };
     Driver::new(settings, signals, clock).run()

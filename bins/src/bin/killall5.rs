@@ -11,15 +11,9 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use clap::Parser;
+use init_bins::cli::killall5::Args;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{getpid, getppid, Pid};
-
-#[derive(Parser, Debug)]
-#[command(about = "Send a signal to every process except init, kernel threads and itself")]
-struct Args {
-    /// The signal: a number (15) or a name (TERM, SIGTERM).
-    signal: String,
-}
 
 /// `PF_KTHREAD` from the kernel's `include/linux/sched.h`.
 const PF_KTHREAD: u64 = 0x0020_0000;

@@ -1,12 +1,12 @@
 //! `service`: enable, disable, list, show, dumpscript and verify services
-//! offline; status, start, stop, restart and reload through the control
-//! socket of a running init.
+//! offline; status, start, stop, restart, reload and analyze through the
+//! control socket of a running init.
 //!
 //! Exit status: 0 ok, 1 errors found or the operation failed, 2 usage
 //! errors. Each command lives in its own module under `bins/src/service/`.
 
-#[path = "../service/cli.rs"]
-mod cli;
+#[path = "../service/analyze.rs"]
+mod analyze;
 #[path = "../service/dumpscript.rs"]
 mod dumpscript;
 #[path = "../service/enable.rs"]
@@ -17,6 +17,8 @@ mod names;
 mod online;
 #[path = "../service/report.rs"]
 mod report;
+#[path = "../service/style.rs"]
+mod style;
 #[path = "../service/verify.rs"]
 mod verify;
 #[path = "../service/view.rs"]
@@ -27,6 +29,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
+use init_bins::cli::service as cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -45,8 +48,13 @@ fn main() -> ExitCode {
         Command::Stop { patterns } => online::act(&cli, "stop", patterns),
         Command::Restart { patterns } => online::act(&cli, "restart", patterns),
         Command::Reload => online::reload(&cli),
-        Command::Verify { files, env_file } => {
-            let verdict = verify::verify(&cli, files, env_file);
+        Command::Analyze { view } => analyze::analyze(&cli, view),
+        Command::Verify {
+            files,
+            env_file,
+            json,
+        } => {
+            let verdict = verify::verify(&cli, files, env_file, *json);
             return if verdict.errors == 0 {
                 ExitCode::SUCCESS
             } else {

@@ -10,31 +10,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
+use init_bins::cli::shutdown::Args;
 use nix::sys::reboot::{reboot, RebootMode};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::{sync, Pid};
-
-#[derive(Parser, Debug)]
-#[command(
-    about = "Power off or reboot the machine through init",
-    long_about = "Power off or reboot the machine. Without -f, PID 1 is asked to do it \
-                  (SIGTERM powers off, SIGINT reboots) and runs the matching target first. \
-                  Called as `reboot`, the default is to reboot."
-)]
-struct Args {
-    /// Power off (the default, unless called as `reboot`).
-    #[arg(short = 'p', long = "poweroff", conflicts_with = "reboot")]
-    poweroff: bool,
-    /// Reboot.
-    #[arg(short = 'r', long = "reboot")]
-    reboot: bool,
-    /// Do not ask init: sync and call reboot(2) at once.
-    #[arg(short = 'f', long = "force")]
-    force: bool,
-    /// With -f, do not sync first.
-    #[arg(short = 'n', long = "no-sync", requires = "force")]
-    no_sync: bool,
-}
 
 fn called_as() -> String {
     std::env::args_os()

@@ -9,18 +9,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-
-#[derive(Parser, Debug)]
-#[command(about = "Wait until files exist, or give up after a timeout")]
-struct Args {
-    /// Seconds to wait at most (fractions allowed: 0.5).
-    timeout_s: f64,
-    /// Milliseconds between two looks.
-    probe_ms: u64,
-    /// The files that must all exist.
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-}
+use init_bins::cli::waitfile::Args;
 
 fn main() -> ExitCode {
     let args = Args::parse();

@@ -86,8 +86,14 @@ pub enum Command {
         /// write it.
         #[arg(long, value_name = "PATH", default_value = "/etc/initd.env")]
         env_file: PathBuf,
+        /// Print one JSON object (counts and diagnostics) instead of lines
+        /// and a summary.
+        #[arg(long)]
+        json: bool,
     },
-    /// Ask the running init how its services are.
+    /// Ask the running init how its services are: a table (NAME, STATE,
+    /// PID, UPTIME, RUNS, DESCRIPTION), coloured on a terminal unless
+    /// NO_COLOR is set.
     Status {
         /// Glob patterns (`agetty*`, `sshd`) matching the enabled or the
         /// canonical name; all services without one.
@@ -116,6 +122,44 @@ pub enum Command {
     },
     /// Make the running init read its configuration again.
     Reload,
+    /// Read the boot: blame, critical-chain, plot (SVG) or dot (graph).
+    Analyze {
+        #[command(subcommand)]
+        view: AnalyzeView,
+    },
+}
+
+/// What `service analyze` shows (`docs/analyze.md`).
+#[derive(Debug, Subcommand)]
+pub enum AnalyzeView {
+    /// Services by time from queued to ready (or done), longest first.
+    Blame {
+        /// Print a JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// For each target that completed, the chain of services that decided
+    /// when it did.
+    CriticalChain {
+        /// Print a JSON array instead of a tree.
+        #[arg(long)]
+        json: bool,
+    },
+    /// An SVG Gantt chart of the boot, one row per service, on stdout.
+    Plot {
+        /// Print the times the chart is drawn from, as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The dependency graph in Graphviz's dot language, on stdout.
+    Dot {
+        /// Read the services from --config-dir instead of asking init.
+        #[arg(long)]
+        offline: bool,
+        /// Print the nodes and edges as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_target(text: &str) -> Result<Target, String> {

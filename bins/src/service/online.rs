@@ -11,24 +11,27 @@ use init_core::protocol::{Command, Outcome, ServiceEntry};
 use init_os_adapter::client::{self, ClientError};
 
 use crate::cli::Cli;
-use crate::report::{one_line, print_note, print_stdout};
+use crate::report::{self, one_line, print_note, print_stdout};
+use crate::style::{format_uptime, uptime_ms, Colour};
 
 /// Sends one command; init's own refusal ("only root may ...", "no service
 /// matches ...") comes back as the error text.
-fn ask(socket: &Path, command: Command) -> Result<Outcome, String> {
+pub fn ask(socket: &Path, command: Command) -> Result<Outcome, String> {
     client::send(socket, command, client::DEFAULT_TIMEOUT)
         .map(|reply| reply.outcome)
         .map_err(|e| e.to_string())
 }
 
 pub fn status(cli: &Cli, patterns: &[String], json: bool, details: bool) -> Result<(), String> {
-    let services = match ask(
+    let (services, now_ms) = match ask(
         &cli.socket,
         Command::Status {
             patterns: patterns.to_vec(),
         },
     )? {
-        Outcome::Ok { services, .. } => services,
+        Outcome::Ok {
+            services, now_ms, ..
+        } => (services, now_ms),
         Outcome::Error { message } => return Err(message),
     };
     let text = if json {
@@ -37,9 +40,9 @@ pub fn status(cli: &Cli, patterns: &[String], json: bool, details: bool) -> Resu
         text.push('\n');
         text
     } else if details {
-        status_details(&services)
+        status_details(&services, now_ms, Colour::for_stdout())
     } else {
-        status_table(&services)
+        status_table(&services, now_ms, Colour::for_stdout())
     };
     print_stdout(&text);
     Ok(())
@@ -49,38 +52,44 @@ fn dash_or<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
-fn exit_text(service: &ServiceEntry) -> String {
-    dash_or(service.exit_status)
+fn uptime_text(service: &ServiceEntry, now_ms: Option<u64>) -> String {
+    dash_or(uptime_ms(service, now_ms).map(format_uptime))
 }
 
-/// One line a service: what an admin looks at first.
-fn status_table(services: &[ServiceEntry]) -> String {
-    let width = services
+const STATE_COLUMN: usize = 1;
+
+/// One line a service: what an admin looks at first. The exit status and
+/// the times are in the details.
+fn status_table(services: &[ServiceEntry], now_ms: Option<u64>, colour: Colour) -> String {
+    let rows: Vec<Vec<String>> = services
         .iter()
-        .map(|s| s.name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(4);
-    let mut text = format!(
-        "{:<width$}  {:<10} {:>7} {:>4} {:>5}  DESCRIPTION\n",
-        "NAME", "STATE", "PID", "RUNS", "EXIT"
-    );
-    for s in services {
-        text.push_str(&format!(
-            "{:<width$}  {:<10} {:>7} {:>4} {:>5}  {}\n",
-            s.name,
-            s.state.as_str(),
-            dash_or(s.pid),
-            s.runs,
-            exit_text(s),
-            one_line(&s.description)
-        ));
-    }
-    text
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.state.as_str().to_string(),
+                dash_or(s.pid),
+                uptime_text(s, now_ms),
+                s.runs.to_string(),
+                one_line(&s.description),
+            ]
+        })
+        .collect();
+    report::table(
+        &["NAME", "STATE", "PID", "UPTIME", "RUNS", "DESCRIPTION"],
+        &rows,
+        &[2, 3, 4],
+        |row, column, cell| {
+            if column == STATE_COLUMN {
+                colour.state(&services[row], cell)
+            } else {
+                cell.to_string()
+            }
+        },
+    )
 }
 
 /// Every field, one block a service.
-fn status_details(services: &[ServiceEntry]) -> String {
+fn status_details(services: &[ServiceEntry], now_ms: Option<u64>, colour: Colour) -> String {
     let ms = |t: Option<u64>| t.map_or_else(|| "-".to_string(), |t| format!("{t} ms"));
     let mut text = String::new();
     for (i, s) in services.iter().enumerate() {
@@ -89,17 +98,18 @@ fn status_details(services: &[ServiceEntry]) -> String {
         }
         text.push_str(&format!(
             "{name}\n  description: {desc}\n  type:        {kind}\n  target:      {target}\n  \
-             state:       {state}\n  pid:         {pid}\n  runs:        {runs}\n  \
+             state:       {state}\n  pid:         {pid}\n  uptime:      {uptime}\n  runs:        {runs}\n  \
              exit status: {exit}\n  queued at:   {queued}\n  spawned at:  {spawned}\n  \
              exited at:   {exited}\n  error:       {error}\n  ready:       {ready}\n  stop scope:  {scope}\n  processes:   {processes}\n",
             name = s.name,
             desc = one_line(&s.description),
             kind = s.kind,
             target = s.target,
-            state = s.state.as_str(),
+            state = colour.state(s, s.state.as_str()),
             pid = dash_or(s.pid),
+            uptime = uptime_text(s, now_ms),
             runs = s.runs,
-            exit = exit_text(s),
+            exit = dash_or(s.exit_status),
             queued = ms(s.queued_at_ms),
             spawned = ms(s.spawned_at_ms),
             exited = ms(s.exited_at_ms),

@@ -43,3 +43,45 @@ pub fn one_line(text: &str) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
 }
+
+/// Lines of a table whose columns are as wide as their widest cell, two
+/// spaces apart, with no trailing blanks. `paint` may dress a padded cell
+/// (colour); the widths are always those of the plain text. Columns listed
+/// in `right` are right-aligned (numbers).
+pub fn table(
+    header: &[&str],
+    rows: &[Vec<String>],
+    right: &[usize],
+    paint: impl Fn(usize, usize, &str) -> String,
+) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let mut text = String::new();
+    for (index, row) in std::iter::once(&header).chain(rows).enumerate() {
+        let mut line = String::new();
+        for (column, cell) in row.iter().enumerate() {
+            let width = widths[column];
+            let padded = if column + 1 == row.len() {
+                cell.clone()
+            } else if right.contains(&column) {
+                format!("{cell:>width$}  ")
+            } else {
+                format!("{cell:<width$}  ")
+            };
+            // Row 0 is the header, never painted.
+            line.push_str(&if index == 0 {
+                padded
+            } else {
+                paint(index - 1, column, &padded)
+            });
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}

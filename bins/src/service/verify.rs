@@ -10,9 +10,11 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use init_core::diag::Severity;
 use init_core::resolve::{resolve, TargetOrder};
 use init_core::{Diagnostic, ServiceDef, Target};
 use init_os_adapter::loader::{load_dir, load_files, FileId, Loaded};
+use serde::Serialize;
 
 use crate::cli::Cli;
 use crate::report::{print_note, print_stdout};
@@ -22,7 +24,26 @@ pub struct Verdict {
     pub errors: usize,
 }
 
-pub fn verify(cli: &Cli, files: &[PathBuf], env_file: &Path) -> Verdict {
+/// One diagnostic as `verify --json` prints it; `line` and `column` are
+/// null when the problem is the file as a whole.
+#[derive(Serialize)]
+struct DiagnosticJson<'a> {
+    file: &'a str,
+    line: Option<u32>,
+    column: Option<u32>,
+    severity: Severity,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct VerdictJson<'a> {
+    services: usize,
+    errors: usize,
+    warnings: usize,
+    diagnostics: Vec<DiagnosticJson<'a>>,
+}
+
+pub fn verify(cli: &Cli, files: &[PathBuf], env_file: &Path, json: bool) -> Verdict {
     let loaded = if files.is_empty() {
         load_dir(&cli.config_dir)
     } else {
@@ -42,14 +63,36 @@ pub fn verify(cli: &Cli, files: &[PathBuf], env_file: &Path) -> Verdict {
         diagnostics.extend(missing_diagnostics(cli, &loaded, &by_base, target, &order));
     }
 
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    if json {
+        let verdict = VerdictJson {
+            services: loaded.files_seen,
+            errors,
+            warnings,
+            diagnostics: diagnostics
+                .iter()
+                .map(|d| DiagnosticJson {
+                    file: &d.file,
+                    line: (d.line > 0).then_some(d.line),
+                    column: d.column.filter(|_| d.line > 0),
+                    severity: d.severity,
+                    message: &d.message,
+                })
+                .collect(),
+        };
+        match serde_json::to_string_pretty(&verdict) {
+            Ok(text) => print_stdout(&format!("{text}\n")),
+            Err(e) => print_note(&format!("service: cannot write JSON: {e}")),
+        }
+        return Verdict { errors };
+    }
     let mut text = String::new();
     for diagnostic in &diagnostics {
         text.push_str(&diagnostic.to_string());
         text.push('\n');
     }
     print_stdout(&text);
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = diagnostics.len() - errors;
     print_note(&format!(
         "{}, {}, {}",
         counted(loaded.files_seen, "service"),

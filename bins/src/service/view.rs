@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::cli::Cli;
 use crate::names::{enabled_name, load_service};
-use crate::report::{one_line, print_diagnostics, print_stdout};
+use crate::report::{self, one_line, print_diagnostics, print_stdout};
 use crate::verify::cycle_diagnostics;
 
 /// One service as `list --json` and `show --json` print it. Field names and
@@ -182,33 +182,23 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, String> {
 
 /// `TARGET NAME TYPE DESCRIPTION`, columns as wide as their widest cell.
 fn table(services: &[&ServiceDef]) -> String {
-    let header = ["TARGET", "NAME", "TYPE", "DESCRIPTION"];
-    let descriptions: Vec<String> = services.iter().map(|s| one_line(&s.description)).collect();
-    let rows: Vec<[&str; 4]> = services
+    let rows: Vec<Vec<String>> = services
         .iter()
-        .zip(&descriptions)
-        .map(|(s, description)| [s.target.as_str(), &s.name, s.kind.as_str(), description])
+        .map(|s| {
+            vec![
+                s.target.to_string(),
+                s.name.clone(),
+                s.kind.to_string(),
+                one_line(&s.description),
+            ]
+        })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let mut line = String::new();
-        for (column, cell) in row.iter().enumerate() {
-            if column + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<width$}  ", width = widths[column]);
-            }
-        }
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    text
+    report::table(
+        &["TARGET", "NAME", "TYPE", "DESCRIPTION"],
+        &rows,
+        &[],
+        |_, _, cell| cell.to_string(),
+    )
 }
 
 /// One `field: value` per line, field names as in the JSON; `-` for none.

@@ -111,12 +111,21 @@ impl Config {
 
     /// Boots with extra flags for `init`.
     pub fn boot_with(&self, flags: &[&str]) -> Option<Namespace> {
+        let console = fs::File::create(self.path("console")).unwrap();
+        self.boot_to(flags, console.try_clone().unwrap().into(), console.into())
+    }
+
+    /// Boots with init's stdout and stderr (its console) on a terminal.
+    pub fn boot_on_terminal(&self, flags: &[&str], pty: &Pty) -> Option<Namespace> {
+        self.boot_to(flags, pty.stdio(), pty.stdio())
+    }
+
+    fn boot_to(&self, flags: &[&str], stdout: Stdio, stderr: Stdio) -> Option<Namespace> {
         if !nix::unistd::geteuid().is_root() {
             return unavailable("not root");
         }
         // A socket left by an earlier boot must not pass for this one's.
         let _ = fs::remove_file(self.socket());
-        let console = fs::File::create(self.path("console")).unwrap();
         let unshare = Command::new("unshare")
             .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
             .arg(env!("CARGO_BIN_EXE_init"))
@@ -128,8 +137,8 @@ impl Config {
             .arg(self.socket())
             .args(flags)
             .stdin(Stdio::null())
-            .stdout(console.try_clone().unwrap())
-            .stderr(console)
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn();
         let unshare = match unshare {
             Ok(child) => child,
@@ -331,6 +340,60 @@ impl Namespace {
     }
 }
 
+/// The body of the `client_helper_for_other_users` test that every test
+/// file asking as another user has: when the test binary is started again
+/// under `setpriv`, it sends the request in its environment and prints the
+/// reply. Without those variables it does nothing.
+pub fn run_client_helper() {
+    let (Ok(socket), Ok(request)) = (
+        std::env::var("INIT_TEST_CLIENT_SOCKET"),
+        std::env::var("INIT_TEST_CLIENT_REQUEST"),
+    ) else {
+        return;
+    };
+    let request: Request = serde_json::from_str(&request).unwrap();
+    let reply = client::send(Path::new(&socket), request, Duration::from_secs(5)).unwrap();
+    println!("REPLY:{}", serde_json::to_string(&reply).unwrap());
+}
+
+impl Config {
+    /// A copy of the running test binary that any user (and any service)
+    /// may run as a client: see [`run_client_helper`].
+    pub fn install_client_helper(&self) -> PathBuf {
+        let helper = self.path("client-helper");
+        fs::copy(std::env::current_exe().unwrap(), &helper).unwrap();
+        fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+        helper
+    }
+
+    /// Sends `request` as user nobody through `helper` (from
+    /// [`Config::install_client_helper`]) and returns init's reply.
+    pub fn request_as_nobody(&self, helper: &Path, request: &Request) -> Reply {
+        let out = Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(helper)
+            .args(["--exact", "client_helper_for_other_users", "--nocapture"])
+            .env("INIT_TEST_CLIENT_SOCKET", self.socket())
+            .env(
+                "INIT_TEST_CLIENT_REQUEST",
+                serde_json::to_string(request).unwrap(),
+            )
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("REPLY:"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "the helper gave no reply: {stdout}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+        serde_json::from_str(line).unwrap()
+    }
+}
+
 pub fn libc_signal(signal: nix::sys::signal::Signal) -> i32 {
     signal as i32
 }
@@ -340,4 +403,83 @@ pub fn affected(reply: Reply) -> Vec<String> {
         Outcome::Ok { affected, .. } => affected,
         Outcome::Error { message } => panic!("refused: {message}"),
     }
+}
+
+/// A pseudo-terminal in raw mode (no `\n` to `\r\n`), for a process that
+/// must see a terminal as its stdout. A thread collects all that is written
+/// to it.
+pub struct Pty {
+    /// The terminal end; `None` once closed here (the process keeps its own).
+    terminal: Option<std::os::fd::OwnedFd>,
+    written: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Pty {
+    pub fn open() -> Pty {
+        use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
+        use std::io::Read;
+        let pty = nix::pty::openpty(None, None).expect("openpty");
+        let mut termios = tcgetattr(&pty.slave).expect("tcgetattr");
+        cfmakeraw(&mut termios);
+        tcsetattr(&pty.slave, SetArg::TCSANOW, &termios).expect("tcsetattr");
+        let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = written.clone();
+        let mut master = fs::File::from(pty.master);
+        let reader = std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            // EIO once every holder of the terminal end has closed it.
+            while let Ok(n @ 1..) = master.read(&mut chunk) {
+                sink.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        Pty {
+            terminal: Some(pty.slave),
+            written,
+            reader: Some(reader),
+        }
+    }
+
+    /// The terminal end, for a child's stdout or stderr.
+    pub fn stdio(&self) -> Stdio {
+        let fd = self.terminal.as_ref().expect("terminal still open here");
+        Stdio::from(fd.try_clone().expect("dup the terminal"))
+    }
+
+    /// Everything written to the terminal so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.written.lock().unwrap()).into_owned()
+    }
+
+    /// Closes the terminal end here and waits until the processes that
+    /// hold it have closed theirs (exited) and all is read.
+    pub fn finish(mut self) -> String {
+        self.terminal = None;
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        self.text()
+    }
+}
+
+/// Runs `program` with its stdout on a fresh terminal (stderr piped) and
+/// returns its exit code, what the terminal showed, and its stderr.
+pub fn run_on_terminal(program: &mut Command) -> (i32, String, String) {
+    let pty = Pty::open();
+    let child = program
+        .stdout(pty.stdio())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn on a terminal");
+    // The Command keeps its copy of the terminal for another spawn: let go
+    // of it, or the reader would never see the end.
+    program.stdout(Stdio::null());
+    let out = child.wait_with_output().expect("wait");
+    let shown = pty.finish();
+    (
+        out.status.code().unwrap_or(-1),
+        shown,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -9,98 +9,51 @@
 
 #![allow(dead_code)] // each test file uses part of the harness
 
-// For the cgroup clean-up after a killed namespace, which both harnesses
-// need.
+// Built on the PID-1 harness: its configuration, namespace, requests,
+// waits and cgroup clean-up; this adds the hostile starts and the view of
+// the namespace's processes from outside.
 #[path = "../pid1_support/mod.rs"]
-mod pid1_support;
+pub mod pid1_support;
 
 use std::ffi::OsString;
 use std::fs;
-use std::os::unix::fs::{symlink, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use init_core::events::ServiceState;
-use init_core::protocol::{Command as Request, Outcome, Reply, ServiceEntry};
-use init_os_adapter::client;
+use init_core::protocol::{Command as Request, Reply, ServiceEntry};
+
+pub use pid1_support::unavailable;
 
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
-/// A configuration being written: templates in `share/`, enabled as
-/// symlinks in `init.d/`, a log services append to, the socket in `run/`.
+/// The shared configuration of pid1_support (templates in `share/`,
+/// enabled as symlinks in `init.d/`, the log, the socket in `run/`), made
+/// reachable for an init or a client that is not root.
 pub struct Config {
-    pub dir: PathBuf,
+    inner: pid1_support::Config,
 }
 
-impl Drop for Config {
-    /// Keeps the directory of a failed test for a look at its console.
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
+impl std::ops::Deref for Config {
+    type Target = pid1_support::Config;
+
+    fn deref(&self) -> &pid1_support::Config {
+        &self.inner
     }
 }
 
 impl Config {
     pub fn new(test: &str) -> Config {
-        let dir = std::env::temp_dir().join(format!("init-rel-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        for sub in ["share", "init.d", "run"] {
-            fs::create_dir_all(dir.join(sub)).unwrap();
-        }
-        // Reachable by the non-root client; run/ and the log writable by an
-        // init whose root is an unprivileged user outside its namespace.
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
-        fs::set_permissions(dir.join("run"), fs::Permissions::from_mode(0o777)).unwrap();
-        fs::write(dir.join("log"), "").unwrap();
-        fs::set_permissions(dir.join("log"), fs::Permissions::from_mode(0o666)).unwrap();
-        fs::write(
-            dir.join("initd.env"),
-            "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n",
-        )
-        .unwrap();
-        Config { dir }
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    pub fn log(&self) -> PathBuf {
-        self.path("log")
-    }
-
-    fn expand(&self, text: &str) -> String {
-        text.replace("LOG", &self.log().display().to_string())
-            .replace("DIR", &self.dir.display().to_string())
-    }
-
-    /// Writes the template `base` (once) and enables it as `enabled`.
-    /// `LOG` and `DIR` in the text stand for the log and the test dir.
-    pub fn enable(&self, enabled: &str, text: &str) {
-        let base = enabled.split('@').next().unwrap();
-        let template = self.path("share").join(base);
-        fs::write(&template, self.expand(text)).unwrap();
-        let link = self.path("init.d").join(enabled);
-        let _ = fs::remove_file(&link);
-        symlink(&template, link).unwrap();
-    }
-
-    pub fn log_lines(&self) -> Vec<String> {
-        fs::read_to_string(self.log())
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
-
-    pub fn socket(&self) -> PathBuf {
-        self.path("run/init.sock")
-    }
-
-    pub fn console(&self) -> String {
-        fs::read_to_string(self.path("console")).unwrap_or_default()
+        let inner = pid1_support::Config::new(&format!("rel-{test}"));
+        // run/ and the log writable by an init whose root is an
+        // unprivileged user outside its namespace.
+        let mode = |mode| fs::Permissions::from_mode(mode);
+        fs::set_permissions(inner.path("run"), mode(0o777)).unwrap();
+        fs::write(inner.log(), "").unwrap();
+        fs::set_permissions(inner.log(), mode(0o666)).unwrap();
+        Config { inner }
     }
 
     /// `init` and the flags that point it at this configuration.
@@ -119,12 +72,18 @@ impl Config {
     /// The usual start: `unshare --pid --fork --kill-child --mount-proc
     /// init ...`, waiting for the socket.
     pub fn boot(&self) -> Option<Namespace> {
+        self.boot_with(&[])
+    }
+
+    /// As [`Config::boot`], with more flags for init (e.g. its timeouts).
+    pub fn boot_with(&self, init_flags: &[&str]) -> Option<Namespace> {
         // A socket left by an earlier boot must not pass for this one's.
         let _ = fs::remove_file(self.socket());
         let mut command = Command::new("unshare");
         command
             .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
-            .args(self.init_argv());
+            .args(self.init_argv())
+            .args(init_flags);
         self.boot_command(command, Ready::Socket)
     }
 
@@ -146,8 +105,11 @@ impl Config {
             Err(e) => return unavailable(&format!("cannot start the namespace: {e}")),
         };
         let mut ns = Namespace {
-            unshare: child,
-            console: self.path("console"),
+            inner: pid1_support::Namespace {
+                unshare: child,
+                console: self.path("console"),
+                cgroup_subtree: None,
+            },
             socket: self.socket(),
         };
         let started = Instant::now();
@@ -159,7 +121,7 @@ impl Config {
             if done {
                 return Some(ns);
             }
-            if let Ok(Some(status)) = ns.unshare.try_wait() {
+            if let Ok(Some(status)) = ns.inner.unshare.try_wait() {
                 return unavailable(&format!(
                     "init in a PID namespace ended at once ({status}): {}",
                     self.console()
@@ -179,34 +141,11 @@ pub enum Ready {
     Console(String),
 }
 
-pub fn unavailable<T>(why: &str) -> Option<T> {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("PID-namespace tests cannot run under CI: {why}");
-    }
-    eprintln!("SKIPPED (not under CI): PID-namespace tests need root and unshare: {why}");
-    None
-}
-
-/// A running namespace. Dropping it kills it.
+/// A running namespace: pid1_support's (dropping it kills it and removes
+/// init's cgroup subtree), with the socket kept for the requests.
 pub struct Namespace {
-    pub unshare: Child,
-    console: PathBuf,
-    socket: PathBuf,
-}
-
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        let parent = self.unshare.id() as i32;
-        let subtree = all_stats()
-            .into_iter()
-            .find(|(_, stat)| parent_of(stat) == Some(parent))
-            .and_then(|(init, _)| pid1_support::cgroup_subtree_of(init));
-        let _ = self.unshare.kill();
-        let _ = self.unshare.wait();
-        if let Some(subtree) = subtree {
-            pid1_support::remove_cgroup_subtree(&subtree);
-        }
-    }
+    inner: pid1_support::Namespace,
+    socket: std::path::PathBuf,
 }
 
 /// One process of the namespace, as the parent namespace sees it.
@@ -219,64 +158,38 @@ pub struct Process {
 
 impl Namespace {
     pub fn console(&self) -> String {
-        fs::read_to_string(&self.console).unwrap_or_default()
+        self.inner.console()
     }
 
     pub fn request(&self, request: Request) -> Reply {
-        client::send(&self.socket, request, Duration::from_secs(5))
-            .unwrap_or_else(|e| panic!("{e}; console:\n{}", self.console()))
+        self.inner.request(&self.socket, request)
     }
 
     pub fn status(&self) -> Vec<ServiceEntry> {
-        match self.request(Request::Status { patterns: vec![] }).outcome {
-            Outcome::Ok { services, .. } => services,
-            Outcome::Error { message } => panic!("status refused: {message}"),
-        }
+        self.inner.status(&self.socket)
     }
 
     pub fn service(&self, name: &str) -> ServiceEntry {
-        self.status()
-            .into_iter()
-            .find(|s| s.name == name)
-            .unwrap_or_else(|| panic!("no service {name} in status"))
+        self.inner.service(&self.socket, name)
     }
 
     /// Waits until `done` holds, or fails the test saying `what`.
-    pub fn wait_until(&self, what: &str, mut done: impl FnMut() -> bool) {
-        let started = Instant::now();
-        while !done() {
-            if started.elapsed() > PATIENCE {
-                panic!("timed out waiting for {what}; console:\n{}", self.console());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+    pub fn wait_until(&self, what: &str, done: impl FnMut() -> bool) {
+        self.inner.wait_until(what, done)
     }
 
     pub fn wait_for_state(&self, name: &str, state: ServiceState) -> ServiceEntry {
-        let mut last = None;
-        self.wait_until(&format!("{name} to be {}", state.as_str()), || {
-            let entry = self.service(name);
-            let reached = entry.state == state;
-            last = Some(entry);
-            reached
-        });
-        last.unwrap()
+        self.inner.wait_for_state(&self.socket, name, state)
     }
 
     /// init (the namespace's PID 1) as the parent namespace sees it: the
     /// only child of the process this harness started.
     pub fn init_pid(&self) -> nix::unistd::Pid {
-        let parent = self.unshare.id() as i32;
-        for (pid, stat) in all_stats() {
-            if parent_of(&stat) == Some(parent) {
-                return nix::unistd::Pid::from_raw(pid);
-            }
-        }
-        panic!("the namespace has no init; console:\n{}", self.console());
+        self.inner.init_pid()
     }
 
     pub fn signal_init(&self, signal: nix::sys::signal::Signal) {
-        nix::sys::signal::kill(self.init_pid(), signal).unwrap();
+        self.inner.signal_init(signal)
     }
 
     /// Every process of the namespace but init, by the PID namespace link
@@ -306,7 +219,7 @@ impl Namespace {
     pub fn wait_for_end(&mut self, patience: Duration) -> std::process::ExitStatus {
         let started = Instant::now();
         loop {
-            if let Ok(Some(status)) = self.unshare.try_wait() {
+            if let Ok(Some(status)) = self.inner.unshare.try_wait() {
                 return status;
             }
             if started.elapsed() > patience {
@@ -318,7 +231,7 @@ impl Namespace {
 
     /// Whether init is still there (the namespace did not end).
     pub fn init_alive(&mut self) -> bool {
-        matches!(self.unshare.try_wait(), Ok(None))
+        matches!(self.inner.unshare.try_wait(), Ok(None))
     }
 }
 
@@ -334,14 +247,6 @@ fn all_stats() -> Vec<(i32, String)> {
             Some((pid, stat))
         })
         .collect()
-}
-
-fn parent_of(stat: &str) -> Option<i32> {
-    stat[stat.rfind(')')? + 1..]
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 fn state_of(stat: &str) -> char {

@@ -9,25 +9,29 @@ pub(crate) fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    let word: Vec<char> = word.chars().collect();
     candidates
         .into_iter()
-        .map(|candidate| (edit_distance(word, candidate), candidate))
-        // One edit for short words, a third of the length for longer ones:
-        // `x` is near nothing, `descripton` is near `description`.
-        .filter(|(distance, candidate)| *distance <= (candidate.chars().count() / 3).max(1))
+        .filter_map(|candidate| {
+            let candidate_chars: Vec<char> = candidate.chars().collect();
+            // One edit for short words, a third of the length for longer
+            // ones: `x` is near nothing, `descripton` is near `description`.
+            let limit = (candidate_chars.len() / 3).max(1);
+            // The distance is at least the difference in length: a word
+            // that cannot be near is not measured (garbage lines are long).
+            if word.len().abs_diff(candidate_chars.len()) > limit {
+                return None;
+            }
+            let distance = edit_distance(&word, &candidate_chars);
+            (distance <= limit).then_some((distance, candidate))
+        })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, near)| format!(" (did you mean `{near}`?)"))
 }
 
 /// Edit distance counting a swap of two neighbours as one edit (optimal
 /// string alignment), since swapped letters are the commonest typo.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // Much longer words are never near; skip the quadratic table.
-    if a.len() > b.len() + 3 {
-        return usize::MAX;
-    }
+fn edit_distance(a: &[char], b: &[char]) -> usize {
     let width = b.len() + 1;
     let mut table = vec![0usize; (a.len() + 1) * width];
     for i in 0..=a.len() {
@@ -83,10 +87,16 @@ mod tests {
         assert_eq!(near(&"a".repeat(10_000)), None);
     }
 
+    fn distance(a: &str, b: &str) -> usize {
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        edit_distance(&chars(a), &chars(b))
+    }
+
     #[test]
     fn swapped_letters_are_one_edit() {
-        assert_eq!(edit_distance("exce", "exec"), 1);
-        assert_eq!(edit_distance("", "tty"), 3);
-        assert_eq!(edit_distance("tty", "tty"), 0);
+        assert_eq!(distance("exce", "exec"), 1);
+        assert_eq!(distance("", "tty"), 3);
+        assert_eq!(distance("tty", "tty"), 0);
+        assert_eq!(distance("kitten", "sitting"), 3);
     }
 }

@@ -8,15 +8,9 @@ use crate::events::{Millis, ServiceId, ServiceState};
 
 impl Supervisor {
     pub(super) fn handle_start(&mut self, now: Millis, id: ServiceId) {
-        if self.phase.is_going_down() {
-            return;
-        }
-        let Some(entry) = self.entry_mut(id) else {
+        let Some(entry) = self.startable_entry(id) else {
             return;
         };
-        if entry.removed {
-            return;
-        }
         match entry.state() {
             ServiceState::Inactive
             | ServiceState::Done
@@ -51,17 +45,19 @@ impl Supervisor {
             ServiceState::Restarting | ServiceState::Waiting | ServiceState::Inactive => {
                 entry.status.state = ServiceState::Stopped;
             }
-            ServiceState::Stopping
-            | ServiceState::Done
-            | ServiceState::Failed
-            | ServiceState::Stopped => {}
+            // Already being stopped by the core (a ready or final-service
+            // timeout gave up on it): the admin's stop still sticks, so the
+            // exit ends Stopped, not Failed, and no later target run of a
+            // reloaded definition starts it again.
+            ServiceState::Stopping => entry.given_up = false,
+            ServiceState::Done | ServiceState::Failed | ServiceState::Stopped => {}
         }
         // A stopped service must not hold up the services after it.
         if matches!(
             entry.state(),
             ServiceState::Stopping | ServiceState::Stopped
         ) {
-            self.set_satisfied(id, true);
+            self.set_satisfied(now, id, true);
         }
         self.timers.cancel(TimerKind::Respawn(id));
         if term.is_some() {
@@ -71,15 +67,9 @@ impl Supervisor {
     }
 
     pub(super) fn handle_restart(&mut self, now: Millis, id: ServiceId) {
-        if self.phase.is_going_down() {
-            return;
-        }
-        let Some(entry) = self.entry_mut(id) else {
+        let Some(entry) = self.startable_entry(id) else {
             return;
         };
-        if entry.removed {
-            return;
-        }
         let mut term = None;
         match entry.state() {
             ServiceState::Running | ServiceState::Starting => {

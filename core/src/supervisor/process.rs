@@ -29,7 +29,7 @@ impl Supervisor {
         entry.spawn_abandoned = false;
         if entry.status.def.is_milestone() {
             entry.status.state = ServiceState::Done;
-            self.set_satisfied(id, true);
+            self.set_satisfied(now, id, true);
             return;
         }
         entry.status.state = ServiceState::Starting;
@@ -118,7 +118,7 @@ impl Supervisor {
         }
         self.set_pid(id, Some(pid));
         if satisfied {
-            self.set_satisfied(id, true);
+            self.set_satisfied(now, id, true);
         }
         if arm_ready && !term {
             self.arm_ready_timeout(now, id);
@@ -153,7 +153,7 @@ impl Supervisor {
         if !entry.awaits_spawn_answer() {
             return;
         }
-        self.set_satisfied(id, true);
+        self.set_satisfied(now, id, true);
         self.timers.cancel(TimerKind::FinalService(id));
         self.after_process_end(now, id, None);
     }
@@ -169,7 +169,7 @@ impl Supervisor {
         entry.status.exit_status = Some(status);
         entry.status.exited_at = Some(now);
         if entry.kind() == ServiceType::Wait {
-            self.set_satisfied(id, true);
+            self.set_satisfied(now, id, true);
         }
         self.timers.cancel(TimerKind::FinalService(id));
         self.timers.cancel(TimerKind::StopTimeout(id));
@@ -261,7 +261,7 @@ impl Supervisor {
             self.report(id, report);
         }
         if ended_for_good {
-            self.set_satisfied(id, true);
+            self.set_satisfied(now, id, true);
         }
         if restart {
             if let Some(entry) = self.entry_mut(id) {

@@ -12,17 +12,9 @@ impl Supervisor {
     /// Arms the ready timeout of a process that was just spawned.
     pub(super) fn arm_ready_timeout(&mut self, now: Millis, id: ServiceId) {
         let default_ms = self.options.ready_timeout_ms;
-        let Some(entry) = self.entry(id) else {
-            return;
-        };
-        let timeout_ms = entry
-            .status
-            .def
-            .settings
-            .ready_timeout_ms
-            .unwrap_or(default_ms);
-        self.timers
-            .set(TimerKind::Ready(id), now.saturating_add(timeout_ms));
+        self.arm_service_timeout(now, id, TimerKind::Ready(id), default_ms, |s| {
+            s.ready_timeout_ms
+        });
     }
 
     pub(super) fn handle_ready(&mut self, now: Millis, id: ServiceId) {
@@ -40,7 +32,7 @@ impl Supervisor {
             entry.up_reported = true;
         }
         self.timers.cancel(TimerKind::Ready(id));
-        self.set_satisfied(id, true);
+        self.set_satisfied(now, id, true);
         if self.entry(id).is_some_and(|e| e.is_satisfied()) {
             self.timers.cancel(TimerKind::FinalService(id));
         }
@@ -63,7 +55,7 @@ impl Supervisor {
         entry.status.state = ServiceState::Stopping;
         entry.given_up = true;
         self.send_stop(now, id);
-        self.set_satisfied(id, true);
+        self.set_satisfied(now, id, true);
         self.report(id, Report::Fail);
         self.advance(now);
     }

@@ -78,7 +78,7 @@ impl Supervisor {
             }
         }
         for id in reached {
-            self.set_satisfied(id, true);
+            self.set_satisfied(now, id, true);
         }
 
         if let Some(target) = self.run.as_ref().map(|r| r.target) {

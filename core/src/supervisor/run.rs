@@ -164,7 +164,7 @@ impl Supervisor {
                 ServiceState::Starting => false,
             };
             let is_live = entry.is_live();
-            self.set_satisfied(step.id, satisfied);
+            self.set_satisfied(now, step.id, satisfied);
             if in_final_target && is_live && !satisfied {
                 // Spawned before the switch, so no timer bounds it yet.
                 self.timers
@@ -219,7 +219,7 @@ impl Supervisor {
             }
             if entry.status.def.is_milestone() {
                 entry.status.state = ServiceState::Done;
-                self.set_satisfied(id, true);
+                self.set_satisfied(now, id, true);
             } else {
                 self.spawn(now, id);
                 if self
@@ -317,7 +317,7 @@ impl Supervisor {
             }
             _ => return,
         };
-        self.set_satisfied(id, true);
+        self.set_satisfied(now, id, true);
         if let Some(pid) = kill {
             self.emit(Output::Signal {
                 service: id,

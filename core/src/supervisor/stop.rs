@@ -35,18 +35,10 @@ impl Supervisor {
 
     /// Arms the service's stop timeout from `now`.
     pub(super) fn arm_stop_timeout(&mut self, now: Millis, id: ServiceId) {
-        let default_timeout_ms = self.options.stop_timeout_ms;
-        let Some(entry) = self.entry(id) else {
-            return;
-        };
-        let timeout_ms = entry
-            .status
-            .def
-            .settings
-            .stop_timeout_ms
-            .unwrap_or(default_timeout_ms);
-        self.timers
-            .set(TimerKind::StopTimeout(id), now.saturating_add(timeout_ms));
+        let default_ms = self.options.stop_timeout_ms;
+        self.arm_service_timeout(now, id, TimerKind::StopTimeout(id), default_ms, |s| {
+            s.stop_timeout_ms
+        });
     }
 
     /// The stop timeout passed and the process is still there: KILL, and
