@@ -44,7 +44,8 @@ pub fn programs() -> Vec<Program> {
             exit_statuses: &[
                 (
                     0,
-                    "with --supervise: the shutdown or reboot target ran to its end",
+                    "as a container's init or with --supervise: powered off, \
+                     and no main service ended it",
                 ),
                 (
                     1,
@@ -54,6 +55,7 @@ pub fn programs() -> Vec<Program> {
                     2,
                     "usage error (not as PID 1, which ignores a bad command line)",
                 ),
+                (129, "as a container's init or with --supervise: rebooted"),
             ],
             sections: &[
                 (

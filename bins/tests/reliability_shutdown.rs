@@ -1,6 +1,6 @@
 //! Bounded shutdown against the real init as PID 1 of a PID namespace:
 //! whatever the services do, shutdown ends in the power command (here,
-//! the namespace ending with SIGINT) within the bound docs/reliability.md
+//! a container init exiting 0) within the bound docs/reliability.md
 //! states. The first tests run with the default timeouts (5 s for a stop
 //! and for the final kill grace); the others set short ones with init's
 //! flags, so that the bound of a hanging final service and of every hazard
@@ -10,7 +10,6 @@
 
 mod reliability_support;
 
-use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 use init_core::events::ServiceState;
@@ -44,12 +43,9 @@ fn shut_down(ns: &mut Namespace, patience: Duration) -> Duration {
     ns.signal_init(Signal::SIGTERM);
     let ended = ns.wait_for_end(patience);
     let took = asked.elapsed();
-    assert_eq!(
-        ended.signal(),
-        Some(Signal::SIGINT as i32),
-        "{}",
-        ns.console()
-    );
+    // A container's init (PID 1 of a PID namespace) exits 0 after a
+    // power-off nobody's main service asked for.
+    assert_eq!(ended.code(), Some(0), "{}", ns.console());
     assert!(
         ns.console().ends_with("init: powering off\n"),
         "{}",

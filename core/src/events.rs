@@ -70,6 +70,16 @@ impl ExitStatus {
     pub fn success(self) -> bool {
         self == ExitStatus::Exited(0)
     }
+
+    /// The status as a shell reports it (`$?`): the exit code, or 128
+    /// plus the signal number for a process a signal killed. A container
+    /// init exits with this for its main service.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => code & 0xff,
+            ExitStatus::Signaled(sig) => 128 + (sig & 0x7f),
+        }
+    }
 }
 
 impl fmt::Display for ExitStatus {
@@ -144,6 +154,9 @@ pub struct SpawnError {
 pub enum PowerAction {
     PowerOff,
     Reboot,
+    /// Not an end of the machine: the end of the initramfs. No final
+    /// target runs; the driver moves to the new root and execs its init.
+    SwitchRoot,
 }
 
 /// An input to the supervisor. Every one comes with the time it happened.
@@ -165,6 +178,10 @@ pub enum Event {
     Shutdown,
     /// SIGINT (Ctrl-Alt-Del) or a control request: run `reboot`, reboot.
     Reboot,
+    /// A control request: stop every service (as the way down does, but
+    /// with no final target), then `Power { SwitchRoot }`, after which the
+    /// driver hands the machine to the init of the new root.
+    SwitchRoot,
     /// SIGHUP or a control request: take this new configuration.
     Reload { services: Vec<ServiceDef> },
     /// Admin start: from done, failed or stopped, with the run count reset.

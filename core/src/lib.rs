@@ -15,6 +15,7 @@
 //! - [`events`]: the inputs and outputs of the supervisor;
 //! - [`supervisor`]: the state machine that runs the targets;
 //! - [`protocol`]: the control protocol's requests and replies;
+//! - [`sandbox`]: the namespaces, mounts and filters a service runs in;
 //! - [`envfile`]: the `KEY=VALUE` environment file services get;
 //! - [`script`]: shell quoting for `service dumpscript`;
 //! - [`analyze`]: the boot read as a table, a chain, a chart and a graph.
@@ -28,6 +29,7 @@ pub mod name;
 pub mod parse;
 pub mod protocol;
 pub mod resolve;
+pub mod sandbox;
 pub mod script;
 pub mod service;
 pub mod supervisor;

@@ -6,6 +6,7 @@
 
 mod keywords;
 mod lex;
+mod sandbox_keywords;
 mod suggest;
 
 use std::collections::BTreeMap;
@@ -172,6 +173,17 @@ impl FileParser<'_> {
                 0,
                 "no `target` given; using `boot`",
             ));
+        }
+        if let Some(&line) = self.first_lines.get("syscall-action") {
+            // Unless a broken `syscalls` line is why there is no filter.
+            let broken = self.diagnostics.iter().any(Diagnostic::is_error);
+            if self.draft.settings.exec.sandbox.syscalls.is_none() && !broken {
+                self.diagnostics.push(Diagnostic::warning(
+                    self.file,
+                    line,
+                    "`syscall-action` without a `syscalls` line filters nothing",
+                ));
+            }
         }
         // Stable: errors found on one line keep their order. Only the
         // unterminated block and the file-wide warnings arrive late.

@@ -40,6 +40,22 @@ pub enum Command {
     Shutdown,
     /// Run the `reboot` target and reboot.
     Reboot,
+    /// Hand the running services over to the init binary at `path` (the
+    /// one init was started from when absent), which goes on supervising
+    /// them: a live upgrade of PID 1.
+    Reexec {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+    },
+    /// Stop every service and hand the machine to `init` (a path inside
+    /// the new root; the one init was started as when absent) on the root
+    /// file system mounted at `new_root`: the end of an initramfs.
+    #[serde(rename = "switch-root")]
+    SwitchRoot {
+        new_root: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        init: Option<String>,
+    },
 }
 
 impl Command {

@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::events::Signal;
+use crate::sandbox::Sandbox;
 
 /// `type wait|once|respawn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -150,6 +151,11 @@ pub struct ServiceSettings {
     /// `Options::ready_timeout_ms`.
     #[serde(default)]
     pub ready_timeout_ms: Option<u64>,
+    /// `main-service`: when this service ends for good, the machine (or
+    /// container) shuts down, and a container's init exits with its
+    /// status. Default: no service is the main one.
+    #[serde(default)]
+    pub main_service: bool,
 }
 
 /// How a service says it is ready.
@@ -187,6 +193,8 @@ pub struct ExecSettings {
     pub nice: Option<i32>,
     /// `oom-score-adjust N`, from -1000 to 1000.
     pub oom_score_adjust: Option<i32>,
+    /// The sandbox keywords: namespaces, mounts, capabilities, seccomp.
+    pub sandbox: Sandbox,
 }
 
 impl ExecSettings {

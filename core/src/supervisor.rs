@@ -89,6 +89,29 @@
 //! exactly one `Power`. After `Power` nothing is ever output again.
 //! A process whose spawn is answered during the grace gets TERM at once.
 //!
+//! Main service. A service marked `main-service` that ends for good while
+//! the machine is up (a `wait` or `once` process exits or fails to spawn,
+//! a `respawn` one is given up on, any is admin-stopped; not an admin
+//! restart) begins the shutdown as `Shutdown` would, and its status is
+//! kept for [`Supervisor::main_service_exit`] (a failed spawn as
+//! `Exited(127)`): a container's init exits with it. Once the machine is
+//! going down its end changes nothing.
+//!
+//! Hand-over (re-exec). The whole supervisor is plain data (serde): a
+//! driver saves it and a new binary goes on from it. It may only happen
+//! once boot has completed and before the way down
+//! ([`Supervisor::can_hand_over`]). A binary that cannot read the saved
+//! state builds a supervisor with [`Supervisor::adopting`] from the
+//! [`AdoptedService`] list every version writes: running processes are
+//! adopted by pid, nothing that ran is run again (`adopt.rs` says what is
+//! lost).
+//!
+//! Switch-root. `SwitchRoot` takes the way down of `Shutdown` (the first
+//! of the three wins), with two differences: the wind-down stops every
+//! live service, since no final target follows, and the safety net comes
+//! right after it. `Power { SwitchRoot }` is the end of this supervisor;
+//! the driver then starts the new root's init.
+//!
 //! Reload. Services are matched by enabled name; kept services keep their
 //! id, new ones get fresh ids (never reused). A removed service that is not
 //! alive is dropped; one that is alive stays (not restarted) until it exits
@@ -120,6 +143,7 @@
 //! service holds, unknown service ids, and a second `Boot`.
 
 mod admin;
+mod adopt;
 mod backoff;
 mod entry;
 mod process;
@@ -136,10 +160,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::events::{
-    Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, ServiceStatus,
+    Event, ExitStatus, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, ServiceStatus,
 };
 use crate::service::{ServiceDef, ServiceSettings, Target};
 
+pub use adopt::AdoptedService;
 use entry::Entry;
 use run::TargetRun;
 use timers::Timers;
@@ -247,6 +272,10 @@ pub struct Supervisor {
     /// The wind-down's plan while the phase is `WindDown`.
     #[serde(default)]
     wind_down: Option<WindDown>,
+    /// How the main service (`main-service`) ended, once it has: the
+    /// status a container's init exits with.
+    #[serde(default)]
+    main_service_exit: Option<ExitStatus>,
     /// Not part of the saved state: a driver drains it before saving.
     #[serde(skip)]
     outputs: VecDeque<Output>,
@@ -268,6 +297,7 @@ impl Supervisor {
             targets_run: Vec::new(),
             timers: Timers::default(),
             wind_down: None,
+            main_service_exit: None,
             outputs: VecDeque::new(),
         };
         for def in services {
@@ -338,6 +368,12 @@ impl Supervisor {
         self.phase == Phase::Finished
     }
 
+    /// How the main service ended, if one is marked `main-service` and it
+    /// ended for good while the machine was up (which began the shutdown).
+    pub fn main_service_exit(&self) -> Option<ExitStatus> {
+        self.main_service_exit
+    }
+
     /// The armed timers, sorted by kind.
     pub fn timers(&self) -> impl Iterator<Item = &Timer> {
         self.timers.iter()
@@ -359,6 +395,7 @@ impl Supervisor {
             Event::Exited { pid, status } => self.handle_exited(now, pid, status),
             Event::Shutdown => self.handle_final_target(now, PowerAction::PowerOff),
             Event::Reboot => self.handle_final_target(now, PowerAction::Reboot),
+            Event::SwitchRoot => self.handle_final_target(now, PowerAction::SwitchRoot),
             Event::Reload { services } => self.handle_reload(now, services),
             Event::Start(id) => self.handle_start(now, id),
             Event::Stop(id) => self.handle_stop(now, id),

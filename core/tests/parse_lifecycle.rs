@@ -2,24 +2,11 @@
 //! accepts, and the `FILE:LINE:COL` error each bad value gets.
 
 use init_core::events::Signal;
-use init_core::parse::parse_service;
 use init_core::service::{ExecSettings, LimitValue, ReadyNotice, Resource, ResourceLimit};
-use init_core::{EnabledName, ServiceDef};
+use keyword_support::{parse, service};
 use rstest::rstest;
 
-fn parse(text: &str) -> (Option<ServiceDef>, Vec<String>) {
-    let full = format!("type respawn\ntarget boot\nexec d\n{text}\n");
-    let enabled = EnabledName::parse("svc").expect("a valid enabled name");
-    let parsed = parse_service("svc", full.as_bytes(), &enabled);
-    let rendered = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
-    (parsed.service, rendered)
-}
-
-fn service(text: &str) -> ServiceDef {
-    let (service, diagnostics) = parse(text);
-    assert_eq!(diagnostics, Vec::<String>::new(), "for {text:?}");
-    service.expect("no errors, so a service")
-}
+mod keyword_support;
 
 #[test]
 fn a_file_without_the_new_keywords_keeps_the_defaults() {
@@ -98,6 +85,7 @@ fn the_execution_keywords_fill_the_exec_settings() {
             umask: Some(0o027),
             nice: Some(-5),
             oom_score_adjust: Some(-500),
+            sandbox: Default::default(),
         }
     );
 }

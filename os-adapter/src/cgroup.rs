@@ -155,6 +155,18 @@ impl Cgroups {
         .ok()
     }
 
+    /// After a re-exec: takes back the cgroup `service` already has, if
+    /// any, so that stops and status reach its processes again.
+    pub fn adopt(&mut self, service: &str) {
+        if service.is_empty() || service.contains('/') || service.starts_with('.') {
+            return;
+        }
+        let dir = self.subtree.join(service);
+        if dir.join("cgroup.procs").exists() {
+            self.made.insert(service.to_string(), dir);
+        }
+    }
+
     fn dir(&self, service: &str) -> Option<&Path> {
         self.made.get(service).map(PathBuf::as_path)
     }

@@ -20,6 +20,16 @@ impl Clock {
         }
     }
 
+    /// Goes on from a clock that read `at` a moment `since` ago (across a
+    /// re-exec), so that the core's deadlines keep their meaning.
+    pub fn resume(at: Millis, since: Duration) -> Clock {
+        let behind = Duration::from_millis(at.0).saturating_add(since);
+        let now = Instant::now();
+        Clock {
+            started: now.checked_sub(behind).unwrap_or(now),
+        }
+    }
+
     pub fn now(&self) -> Millis {
         Millis(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX))
     }

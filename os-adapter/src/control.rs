@@ -11,7 +11,7 @@
 //! buffer until its deadline, never init's time.
 
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -202,6 +202,46 @@ impl ControlSocket {
         self.connections
             .retain(|c| !c.is_finished() && now < c.deadline);
         self.accept_some(now, &mut handle);
+    }
+
+    /// Before a re-exec: serves the connections already accepted until
+    /// each has its reply or `until` passes, accepting none (those wait in
+    /// the listen backlog, which outlives the exec, for the next init).
+    pub fn finish_connections(&mut self, until: Instant, mut handle: impl FnMut(Request) -> Reply) {
+        loop {
+            for connection in &mut self.connections {
+                connection.progress(&mut handle);
+            }
+            self.connections.retain(|c| !c.is_finished());
+            if self.connections.is_empty() || Instant::now() >= until {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// The listening socket to keep across a re-exec: its fd and the
+    /// identity of its file.
+    pub fn listener_for_handover(&self) -> Option<(RawFd, u64, u64)> {
+        self.listener
+            .as_ref()
+            .map(|l| (l.socket.as_raw_fd(), l.dev, l.ino))
+    }
+
+    /// Takes over the listening socket a previous init kept open across
+    /// its exec; `dev` and `ino` are its file's identity as that init saw
+    /// it, so that a socket hidden in the meantime is noticed and bound
+    /// again as usual.
+    pub fn adopt_listener(&mut self, fd: OwnedFd, dev: u64, ino: u64) {
+        let socket = UnixListener::from(fd);
+        // The exec kept it open, not its flags' meaning for us: close it
+        // at the next exec (a service's) and never block on accept.
+        let _ = socket.set_nonblocking(true);
+        let _ = nix::fcntl::fcntl(
+            socket.as_raw_fd(),
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+        );
+        self.listener = Some(Listener { socket, dev, ino });
     }
 
     /// Accepts at most [`MAX_ACCEPTS_PER_TURN`] connections. Each is served

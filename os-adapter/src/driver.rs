@@ -12,11 +12,12 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::os::fd::RawFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use init_core::events::{Event, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
+use init_core::events::{Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
 use init_core::protocol::{self, Command, Reply, ServiceEntry};
 use init_core::service::{ReadyNotice, Target};
 use init_core::supervisor::{Options, Supervisor};
@@ -26,13 +27,20 @@ use crate::cgroup::{self, Cgroups};
 use crate::clock::Clock;
 use crate::config::{load_config, LoadedConfig};
 use crate::console::Console;
+use crate::container;
 use crate::control::{BindOutcome, ControlSocket};
+use crate::handover::{self, HandedOverListener, Received, SavedState};
 use crate::power::{self, Mode};
 use crate::progress::{progress_line, BootProgress, DEFAULT_WIDTH};
-use crate::readiness::{ReadinessWatch, FILE_CHECK_INTERVAL};
+use crate::readiness::{HandedOverWatch, ReadinessWatch, FILE_CHECK_INTERVAL};
 use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
 use crate::spawn::{spawn_service_with, Environment};
+use crate::switch_root::{self, SwitchPlan};
+
+/// How long a re-exec waits for the clients already connected to send
+/// their request and take their reply.
+const HANDOVER_CONNECTION_GRACE: Duration = Duration::from_millis(200);
 
 /// Test builds only (feature `test-panic-hook`): a status request naming
 /// this pattern panics in the request handler.
@@ -49,6 +57,8 @@ pub struct Settings {
     /// stop and the shutdown (docs/reliability.md).
     pub options: Options,
     pub mode: Mode,
+    /// The binary a re-exec runs unless the request names another.
+    pub binary: Option<PathBuf>,
 }
 
 /// Everything but the control socket, so that the socket's request handler
@@ -70,6 +80,12 @@ struct World {
     cgroups: Result<Cgroups, String>,
     /// Which service each live pid belongs to, to finish a stop.
     pid_services: BTreeMap<Pid, ServiceId>,
+    /// A re-exec was asked for (with the binary the request named), to
+    /// happen once the current turn's requests are answered.
+    reexec: Option<Option<PathBuf>>,
+    /// A switch-root passed its checks: where to go once the core has
+    /// stopped everything.
+    switch_plan: Option<SwitchPlan>,
     /// The boot progress line on a terminal console.
     progress: BootProgress,
 }
@@ -78,6 +94,8 @@ pub struct Driver {
     signals: SignalReader,
     control: ControlSocket,
     world: World,
+    /// False when a previous init handed over: the boot already happened.
+    boot_pending: bool,
 }
 
 thread_local! {
@@ -96,11 +114,24 @@ impl Driver {
     /// been opened right after blocking them, first thing in `main`.
     pub fn new(settings: Settings, signals: SignalReader, clock: Clock) -> Driver {
         let mut console = Console::open();
-        let progress = BootProgress::new(console.is_terminal());
         let config = load_config(&settings.config_dir, &settings.env_file);
         report_diagnostics(&mut console, &config);
         let core = Supervisor::new(config.services, settings.options.clone());
+        let environment = Environment::from_env_file(&config.env.unwrap_or_default());
+        Driver::assemble(settings, signals, clock, console, core, environment)
+    }
+
+    /// A driver about to boot `core`, with nothing watched or tracked yet.
+    fn assemble(
+        settings: Settings,
+        signals: SignalReader,
+        clock: Clock,
+        console: Console,
+        core: Supervisor,
+        environment: Environment,
+    ) -> Driver {
         let control = ControlSocket::new(&settings.socket);
+        let progress = BootProgress::new(console.is_terminal());
         Driver {
             signals,
             control,
@@ -109,15 +140,109 @@ impl Driver {
                 clock,
                 console,
                 core,
-                environment: Environment::from_env_file(&config.env.unwrap_or_default()),
+                environment,
                 last_bind_failure: None,
                 check_socket: true,
                 readiness: ReadinessWatch::default(),
                 cgroups: Cgroups::open(),
                 pid_services: BTreeMap::new(),
+                reexec: None,
+                switch_plan: None,
                 progress,
             },
+            boot_pending: true,
         }
+    }
+
+    /// Goes on from what a previous init handed over through a re-exec:
+    /// the same services and processes, the same socket, no boot.
+    pub fn resume(settings: Settings, signals: SignalReader, received: Received) -> Driver {
+        let mut console = Console::open();
+        let (core, clock, environment, readiness, listener, fds) = match received {
+            Received::Full {
+                state,
+                listener,
+                fds,
+            } => {
+                let state = *state;
+                let clock = Clock::resume(
+                    Millis(state.clock_ms),
+                    handover::since_monotonic(state.monotonic_ns),
+                );
+                let mut readiness = ReadinessWatch::default();
+                readiness.restore(state.readiness, handover::take_fd);
+                let environment = Environment::from_vars(state.env_vars);
+                (
+                    state.supervisor,
+                    clock,
+                    environment,
+                    readiness,
+                    listener,
+                    fds,
+                )
+            }
+            Received::Adopt {
+                services,
+                listener,
+                fds,
+                why,
+            } => {
+                console.message(&format!("{why}: adopting the running services by pid"));
+                let config = load_config(&settings.config_dir, &settings.env_file);
+                report_diagnostics(&mut console, &config);
+                let clock = Clock::start();
+                let core = Supervisor::adopting(
+                    config.services,
+                    settings.options.clone(),
+                    clock.now(),
+                    &services,
+                );
+                let environment = Environment::from_env_file(&config.env.unwrap_or_default());
+                (
+                    core,
+                    clock,
+                    environment,
+                    ReadinessWatch::default(),
+                    listener,
+                    fds,
+                )
+            }
+        };
+        let mut driver = Driver::assemble(settings, signals, clock, console, core, environment);
+        if let Some(kept) = listener {
+            if let Some(fd) = handover::take_fd(kept.fd) {
+                driver.control.adopt_listener(fd, kept.dev, kept.ino);
+            }
+        }
+        // What the state does not use (a fallback's readiness pipes) is
+        // closed, not leaked into init for good.
+        let used: Vec<RawFd> = readiness
+            .for_handover()
+            .into_iter()
+            .filter_map(|(_, watch)| match watch {
+                HandedOverWatch::Fd(fd) => Some(fd),
+                HandedOverWatch::File(_) => None,
+            })
+            .chain(listener.map(|l| l.fd))
+            .collect();
+        for fd in fds.into_iter().filter(|fd| !used.contains(fd)) {
+            drop(handover::take_fd(fd));
+        }
+        let world = &mut driver.world;
+        if let Ok(cgroups) = &mut world.cgroups {
+            for status in world.core.services() {
+                cgroups.adopt(&status.def.name);
+            }
+        }
+        world.pid_services = world
+            .core
+            .services()
+            .filter_map(|s| s.pid.map(|pid| (pid, s.id)))
+            .collect();
+        world.readiness = readiness;
+        world.console.message("took over from the previous init");
+        driver.boot_pending = false;
+        driver
     }
 
     /// Boots and runs until the core powers off. Never returns.
@@ -137,7 +262,14 @@ impl Driver {
             }
         }
         self.bind_control_socket();
-        self.world.handle(Event::Boot);
+        if std::mem::take(&mut self.boot_pending) {
+            self.world.handle(Event::Boot);
+        } else {
+            // The processes that ended during the exec, and the spawns a
+            // fallback asked for.
+            self.world.carry_out_outputs();
+            self.reap();
+        }
         loop {
             if catch_unwind(AssertUnwindSafe(|| self.turn())).is_err() {
                 let what = LAST_PANIC
@@ -180,12 +312,7 @@ impl Driver {
         let caught = self.signals.drain();
         // Reaped every turn, not only on SIGCHLD: one WNOHANG syscall is
         // cheap, and no exit can then wait for a signal that merged away.
-        for (pid, status) in reap_exited() {
-            self.world.handle(Event::Exited { pid, status });
-            // A boot service may have mounted over the socket's directory:
-            // check it still leads to us.
-            self.world.check_socket = true;
-        }
+        self.reap();
         for caught in caught {
             match caught {
                 // Reaped above; the signal only woke the poll.
@@ -211,6 +338,9 @@ impl Driver {
         self.control.serve(Instant::now(), |request| {
             world.handle_request(request.command)
         });
+        if let Some(binary) = self.world.reexec.take() {
+            self.reexec(binary);
+        }
 
         let now = self.world.clock.now();
         if self.world.core.poll_timeout().is_some_and(|at| at <= now) {
@@ -222,6 +352,92 @@ impl Driver {
         }
         self.world.show_progress();
         self.world.console.flush();
+    }
+
+    fn reap(&mut self) {
+        for (pid, status) in reap_exited() {
+            self.world.handle(Event::Exited { pid, status });
+            // A boot service may have mounted over the socket's directory:
+            // check it still leads to us.
+            self.world.check_socket = true;
+        }
+    }
+
+    /// Hands everything over to the init binary at `binary` (or the one
+    /// init was started from). Returns only if that failed, with init
+    /// still supervising as before.
+    fn reexec(&mut self, binary: Option<PathBuf>) {
+        let Some(binary) = binary.or_else(|| self.world.settings.binary.clone()) else {
+            self.world
+                .console
+                .message("re-exec skipped: the init binary's path is unknown");
+            return;
+        };
+        // Whoever is mid-request gets the answer; new clients wait in the
+        // backlog, which the next init inherits.
+        let world = &mut self.world;
+        self.control
+            .finish_connections(Instant::now() + HANDOVER_CONNECTION_GRACE, |request| {
+                world.handle_request(request.command)
+            });
+        let listener = self
+            .control
+            .listener_for_handover()
+            .map(|(fd, dev, ino)| HandedOverListener { fd, dev, ino });
+        let readiness = self.world.readiness.for_handover();
+        let mut kept: Vec<RawFd> = readiness
+            .iter()
+            .filter_map(|(_, watch)| match watch {
+                HandedOverWatch::Fd(fd) => Some(*fd),
+                HandedOverWatch::File(_) => None,
+            })
+            .collect();
+        kept.extend(listener.map(|l| l.fd));
+        // A request answered just now may have left outputs: carried out
+        // before the state is written, as the core expects.
+        self.world.carry_out_outputs();
+        let state = SavedState {
+            supervisor: self.world.core.clone(),
+            clock_ms: self.world.clock.now().0,
+            monotonic_ns: handover::monotonic_ns(),
+            env_vars: self.world.environment.vars().to_vec(),
+            readiness,
+        };
+        let memfd = handover::encode(&state, listener, kept.clone())
+            .and_then(|bytes| handover::write_memfd(&bytes));
+        let memfd = match memfd {
+            Ok(memfd) => memfd,
+            Err(why) => {
+                self.world
+                    .console
+                    .message(&format!("re-exec failed, carrying on: {why}"));
+                return;
+            }
+        };
+        let kept_ok = kept
+            .iter()
+            .try_for_each(|&fd| handover::keep_across_exec(fd));
+        let why = match kept_ok {
+            Ok(()) => {
+                self.world
+                    .console
+                    .message(&format!("re-exec of {}", binary.display()));
+                self.world.flush_console_before_the_end();
+                let args = handover::command_line(
+                    &binary,
+                    &self.world.settings,
+                    std::os::fd::AsRawFd::as_raw_fd(&memfd),
+                );
+                handover::exec(&args)
+            }
+            Err(why) => why,
+        };
+        for fd in kept {
+            handover::close_on_exec(fd);
+        }
+        self.world
+            .console
+            .message(&format!("re-exec failed, carrying on: {why}"));
     }
 
     fn bind_control_socket(&mut self) {
@@ -393,20 +609,50 @@ impl World {
                 }
             }
             Output::Sync => nix::unistd::sync(),
+            Output::Power {
+                action: PowerAction::SwitchRoot,
+            } => self.switch_root(),
             Output::Power { action } => {
+                let exit_code = container::exit_code(action, self.core.main_service_exit());
+                if self.settings.mode != Mode::Pid1 {
+                    self.console.message(&format!("exit status {exit_code}"));
+                }
                 self.console.message(match action {
                     PowerAction::PowerOff => "powering off",
-                    PowerAction::Reboot => "rebooting",
+                    PowerAction::Reboot | PowerAction::SwitchRoot => "rebooting",
                 });
                 if let Ok(cgroups) = &mut self.cgroups {
                     cgroups.remove_empty();
                 }
                 self.flush_console_before_the_end();
-                let why = power::power(self.settings.mode, action);
+                let why = power::power(self.settings.mode, action, exit_code);
                 self.console.message(&why);
                 halt_forever(&mut self.console);
             }
         }
+    }
+
+    /// Every service has stopped: move to the new root and exec its init.
+    /// A failure leaves a rescue shell on the console, never a panic.
+    fn switch_root(&mut self) -> ! {
+        let why = match self.switch_plan.take() {
+            Some(plan) => {
+                self.console.message(&format!(
+                    "switching to the root at {}, init {}",
+                    plan.new_root.display(),
+                    plan.init.display()
+                ));
+                if let Ok(cgroups) = &mut self.cgroups {
+                    cgroups.remove_empty();
+                }
+                self.flush_console_before_the_end();
+                switch_root::switch(&plan)
+            }
+            None => "no switch-root was planned".to_string(),
+        };
+        self.console.message(&format!("switch-root failed: {why}"));
+        self.flush_console_before_the_end();
+        switch_root::rescue_forever(|message| eprintln!("init: {message}"))
     }
 
     /// Draws the boot progress line when it is due. Another target taking
@@ -535,6 +781,40 @@ impl World {
             }
             Command::Reboot => {
                 self.handle(Event::Reboot);
+                return Reply::ok();
+            }
+            Command::SwitchRoot { new_root, init } => {
+                if self.settings.mode != Mode::Pid1 {
+                    return Reply::error("switch-root is only for the init of a machine");
+                }
+                let plan = switch_root::check(
+                    std::path::Path::new("/"),
+                    &new_root,
+                    init.as_deref(),
+                    self.settings.binary.as_deref(),
+                );
+                return match plan {
+                    Ok(plan) => {
+                        self.switch_plan = Some(plan);
+                        self.handle(Event::SwitchRoot);
+                        Reply::ok()
+                    }
+                    Err(why) => Reply::error(why),
+                };
+            }
+            Command::Reexec { path } => {
+                if !self.core.can_hand_over() {
+                    return Reply::error(
+                        "re-exec is possible only once boot has completed and \
+                         before shutdown or reboot",
+                    );
+                }
+                if let Some(path) = &path {
+                    if !path.starts_with('/') {
+                        return Reply::error(format!("{path} is not an absolute path"));
+                    }
+                }
+                self.reexec = Some(path.map(PathBuf::from));
                 return Reply::ok();
             }
             Command::Start { patterns } => (patterns, Event::Start),

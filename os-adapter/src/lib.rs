@@ -13,6 +13,9 @@
 //! - [`control`]: the control socket's server side;
 //! - [`client`]: the control socket's client side, for `service`;
 //! - [`power`]: reboot(2), exit and kill-all for each way init runs;
+//! - [`handover`]: re-exec, the state a new init binary goes on from;
+//! - [`switch_root`]: leaving the initramfs for the real root;
+//! - [`container`]: whether init is a container's init, and its exit status;
 //! - [`clock`]: monotonic milliseconds since start.
 
 pub mod cgroup;
@@ -20,15 +23,19 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod console;
+pub mod container;
 pub mod control;
 pub mod driver;
 pub mod exec_settings;
+pub mod handover;
 pub mod loader;
 pub mod power;
 pub mod progress;
 pub mod readiness;
 pub mod reap;
+pub mod sandbox;
 #[cfg(test)]
 mod scratch;
 pub mod signals;
 pub mod spawn;
+pub mod switch_root;

@@ -4,12 +4,15 @@
 //! way init runs. It decides nothing about when; the core does.
 //!
 //! - As PID 1 of the machine, `reboot(2)` powers off or restarts it.
-//! - As PID 1 of a PID namespace (a container), the same call ends only the
-//!   namespace: the kernel kills init with SIGINT for power-off (SIGHUP for
-//!   restart) and the namespace's parent sees that exit.
-//! - With `--supervise` (not PID 1), init exits 0 instead, and kill-all
-//!   only reaches init's own descendants: `kill(-1)` there would hit every
-//!   process the user may signal, outside init's reach.
+//! - As PID 1 of a container (see [`crate::container`]), init exits with a
+//!   status instead: the main service's, 0, or 129 for a reboot. Forced
+//!   back to `reboot(2)` (`--no-container`), the call ends only the
+//!   namespace: the kernel kills init with SIGINT for power-off (SIGHUP
+//!   for restart) and the namespace's parent sees that death.
+//! - With `--supervise` (not PID 1), init exits with the same status as a
+//!   container's, and kill-all only reaches init's own descendants:
+//!   `kill(-1)` there would hit every process the user may signal,
+//!   outside init's reach.
 
 use std::collections::BTreeMap;
 
@@ -20,8 +23,10 @@ use nix::unistd::Pid as NixPid;
 /// How init runs, which decides what the power and kill-all outputs do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// PID 1 of the machine or of a PID namespace.
+    /// PID 1 of the machine (or of a PID namespace told `--no-container`).
     Pid1,
+    /// PID 1 of a container: ends by exiting with a status.
+    Container,
     /// A child subreaper under some other init (`--supervise`).
     Supervise,
 }
@@ -81,7 +86,7 @@ pub fn signal_service(pid: Pid, signal: Signal) {
 pub fn kill_all(mode: Mode, signal: Signal, known: &[Pid]) {
     match mode {
         // As PID 1, kill(-1) reaches every process but the caller.
-        Mode::Pid1 => send(NixPid::from_raw(-1), signal),
+        Mode::Pid1 | Mode::Container => send(NixPid::from_raw(-1), signal),
         Mode::Supervise => {
             let own = std::process::id() as i32;
             let mut targets = descendants_of(own).unwrap_or_default();
@@ -132,15 +137,18 @@ fn parent_from_stat(stat: &str) -> Option<i32> {
 }
 
 /// Ends the run. Returns only if the kernel refused (then init keeps
-/// reaping forever rather than exit: PID 1 must not die).
-pub fn power(mode: Mode, action: PowerAction) -> String {
+/// reaping forever rather than exit: PID 1 must not die). `exit_code` is
+/// what a container or a supervising init exits with.
+pub fn power(mode: Mode, action: PowerAction, exit_code: i32) -> String {
     match mode {
-        Mode::Supervise => std::process::exit(0),
+        Mode::Supervise | Mode::Container => std::process::exit(exit_code),
         Mode::Pid1 => {
             use nix::sys::reboot::{reboot, RebootMode};
             let how = match action {
                 PowerAction::PowerOff => RebootMode::RB_POWER_OFF,
                 PowerAction::Reboot => RebootMode::RB_AUTOBOOT,
+                // The driver switches roots instead of calling this.
+                PowerAction::SwitchRoot => return "a switch-root is not a reboot(2)".to_string(),
             };
             match reboot(how) {
                 Ok(never) => match never {},

@@ -6,7 +6,7 @@
 //! only turns what it sees into `Event::Ready`.
 
 use std::collections::BTreeMap;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -85,6 +85,51 @@ impl ReadinessWatch {
             self.waiting.remove(service);
         }
         ready
+    }
+}
+
+/// A watch as a re-exec hands it over: the pipe's fd number (kept open
+/// across the exec) or the file's path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandedOverWatch {
+    Fd(RawFd),
+    File(PathBuf),
+}
+
+impl ReadinessWatch {
+    /// Every watch, for a re-exec. The caller keeps the fds open across
+    /// the exec.
+    pub fn for_handover(&self) -> Vec<(ServiceId, HandedOverWatch)> {
+        self.waiting
+            .iter()
+            .map(|(&service, source)| {
+                let watch = match source {
+                    Source::Fd(fd) => HandedOverWatch::Fd(fd.as_raw_fd()),
+                    Source::File(path) => HandedOverWatch::File(path.clone()),
+                };
+                (service, watch)
+            })
+            .collect()
+    }
+
+    /// Watches again what a previous init handed over. `take_fd` turns a
+    /// kept fd number into the fd, once.
+    pub fn restore(
+        &mut self,
+        watches: Vec<(ServiceId, HandedOverWatch)>,
+        mut take_fd: impl FnMut(RawFd) -> Option<OwnedFd>,
+    ) {
+        for (service, watch) in watches {
+            match watch {
+                HandedOverWatch::Fd(raw) => {
+                    if let Some(fd) = take_fd(raw) {
+                        self.watch_fd(service, fd);
+                    }
+                }
+                HandedOverWatch::File(path) => self.watch_file(service, path),
+            }
+        }
     }
 }
 

@@ -27,6 +27,7 @@ use nix::errno::Errno;
 use nix::libc;
 
 use crate::exec_settings::{self, PreparedSettings, Step};
+use crate::sandbox;
 
 /// Where a command without a `/` is looked for when the env file sets no
 /// `PATH`. The service itself still gets only the env file's variables.
@@ -51,7 +52,12 @@ impl Environment {
         Environment::from_vars(env.vars.clone())
     }
 
-    fn from_vars(vars: Vec<(String, String)>) -> Environment {
+    /// The variables, in file order (what a re-exec hands over).
+    pub fn vars(&self) -> &[(String, String)] {
+        &self.vars
+    }
+
+    pub fn from_vars(vars: Vec<(String, String)>) -> Environment {
         let envp = vars
             .iter()
             // The parser refuses NULs, so this drops nothing in practice.
@@ -208,6 +214,14 @@ pub fn spawn_service_with(
     } else {
         Some(exec_settings::prepare(service, settings)?)
     };
+    let sandbox = match settings.sandbox.is_empty() {
+        true => None,
+        false => Some(sandbox::prepare(
+            service,
+            &settings.sandbox,
+            settings.user.is_some(),
+        )?),
+    };
     let commands = exec
         .iter()
         .map(|argv| prepare_command(service, argv, env))
@@ -246,7 +260,7 @@ pub fn spawn_service_with(
 
     // SAFETY: init is single-threaded, and the child below makes only
     // async-signal-safe calls on memory prepared above, then execs or exits.
-    match unsafe { libc::fork() } {
+    match unsafe { sandbox::fork(sandbox.as_ref()) } {
         -1 => {
             let errno = Errno::last();
             Err(SpawnError {
@@ -262,6 +276,7 @@ pub fn spawn_service_with(
                 tty: tty.as_ref(),
                 fork_failure: &fork_failure,
                 settings: prepared.as_ref(),
+                sandbox: sandbox.as_ref(),
                 report_fd: report.as_ref().map(|r| r.write_fd),
                 ready: ready.as_ref().map(|r| (r.write_fd, r.target)),
                 cgroup_procs,
@@ -277,14 +292,23 @@ pub fn spawn_service_with(
                 pid: Pid(pid),
                 ready_pipe: ready.map(ReadyPipe::into_read_end),
             }),
-            Some((step, errno)) => {
+            Some((code, errno)) => {
                 // The child has exited (or is about to): reap it here,
                 // since no service will ever own its pid.
                 // SAFETY: plain waitpid on our own child.
                 unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+                let message = match (sandbox::Step::from_code(code), Step::from_code(code)) {
+                    (Some(step), _) => {
+                        sandbox::describe_failure(service, &settings.sandbox, step, errno)
+                    }
+                    (None, Some(step)) => {
+                        exec_settings::describe_failure(service, settings, step, errno)
+                    }
+                    (None, None) => format!("{service}: cannot set up: {}", errno.desc()),
+                };
                 Err(SpawnError {
                     errno: format!("{errno:?}"),
-                    message: exec_settings::describe_failure(service, settings, step, errno),
+                    message,
                 })
             }
         },
@@ -369,8 +393,9 @@ impl ReportPipe {
         })
     }
 
-    /// In the parent, after the fork: what the child reported, if anything.
-    fn wait_for_child(self) -> Option<(Step, Errno)> {
+    /// In the parent, after the fork: the step code and errno the child
+    /// reported, if anything.
+    fn wait_for_child(self) -> Option<(u32, Errno)> {
         // SAFETY: our own fds; the write end is the child's now.
         unsafe { libc::close(self.write_fd) };
         let mut buffer = [0u8; 8];
@@ -411,7 +436,7 @@ impl ReportPipe {
         }
         let step = u32::from_ne_bytes([buffer[0], buffer[1], buffer[2], buffer[3]]);
         let errno = i32::from_ne_bytes([buffer[4], buffer[5], buffer[6], buffer[7]]);
-        Some((Step::from_code(step)?, Errno::from_raw(errno)))
+        Some((step, Errno::from_raw(errno)))
     }
 }
 
@@ -423,6 +448,7 @@ struct Child<'a> {
     tty: Option<&'a PreparedTty>,
     fork_failure: &'a [u8],
     settings: Option<&'a PreparedSettings>,
+    sandbox: Option<&'a sandbox::Prepared>,
     /// The write end of the report pipe, when there are settings.
     report_fd: Option<libc::c_int>,
     /// The write end of the ready pipe and the fd it must become.
@@ -461,9 +487,19 @@ impl Child<'_> {
         // Before the tty: a tty that blocks on open (a serial line waiting
         // for carrier) must not keep init waiting for the report.
         if let (Some(settings), Some(fd)) = (self.settings, self.report_fd) {
-            if let Err((step, errno)) = settings.apply() {
+            let sandbox = self.sandbox;
+            let applied = sandbox
+                .map_or(Ok(()), |s| s.apply_in_child())
+                .map_err(|(step, errno)| (step.code(), errno))
+                .and_then(|()| settings.apply().map_err(|(step, e)| (step as u32, e)))
+                .and_then(|()| {
+                    sandbox
+                        .map_or(Ok(()), |s| s.restrict_in_child())
+                        .map_err(|(step, errno)| (step.code(), errno))
+                });
+            if let Err((code, errno)) = applied {
                 let mut message = [0u8; 8];
-                message[..4].copy_from_slice(&(step as u32).to_ne_bytes());
+                message[..4].copy_from_slice(&code.to_ne_bytes());
                 message[4..].copy_from_slice(&(errno as i32).to_ne_bytes());
                 libc::write(fd, message.as_ptr().cast(), message.len());
                 libc::_exit(EXIT_CANNOT_RUN);

@@ -689,6 +689,7 @@ impl Sim {
             Event::Boot => self.line(In, None, "boot", String::new(), vec![]),
             Event::Shutdown => self.line(In, None, "shutdown", String::new(), vec![]),
             Event::Reboot => self.line(In, None, "reboot", String::new(), vec![]),
+            Event::SwitchRoot => self.line(In, None, "switch-root", String::new(), vec![]),
             Event::Reload { services } => {
                 let names: BTreeSet<&str> = services.iter().map(|s| s.name.as_str()).collect();
                 let added: Vec<&str> = names
@@ -798,6 +799,10 @@ impl Sim {
                 if let Some(user) = &settings.user {
                     detail.push_str(&format!(" user={user}"));
                 }
+                let namespaces = settings.sandbox.namespaces();
+                if !namespaces.is_empty() {
+                    detail.push_str(&format!(" namespaces={}", namespaces.join(",")));
+                }
                 for limit in &settings.rlimits {
                     let show = |v: LimitValue| match v {
                         LimitValue::Unlimited => "unlimited".to_string(),
@@ -872,6 +877,7 @@ impl Sim {
                 let word = match action {
                     PowerAction::PowerOff => "poweroff",
                     PowerAction::Reboot => "reboot",
+                    PowerAction::SwitchRoot => "switch-root",
                 };
                 self.line(
                     Out,

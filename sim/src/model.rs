@@ -252,12 +252,14 @@ pub fn signal_name(number: i32) -> String {
 }
 
 /// The errno names a scenario may make a spawn fail with.
-const ERRNOS: [(&str, &str); 5] = [
+const ERRNOS: [(&str, &str); 7] = [
     ("EAGAIN", "Resource temporarily unavailable"),
     ("ENOMEM", "Cannot allocate memory"),
     ("ENOENT", "No such file or directory"),
     ("EACCES", "Permission denied"),
     ("ENOEXEC", "Exec format error"),
+    ("EPERM", "Operation not permitted"),
+    ("EINVAL", "Invalid argument"),
 ];
 
 pub fn is_known_errno(name: &str) -> bool {

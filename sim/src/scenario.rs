@@ -728,7 +728,7 @@ impl Reader {
         if !is_known_errno(errno) {
             return Err(self.error(
                 line,
-                format!("unknown errno '{errno}' (EAGAIN, ENOMEM, ENOENT, EACCES, ENOEXEC)"),
+                format!("unknown errno '{errno}' (EAGAIN, ENOMEM, ENOENT, EACCES, ENOEXEC, EPERM, EINVAL)"),
             ));
         }
         Ok(SpawnFailure {

@@ -1,6 +1,7 @@
-//! `init`: the init daemon. As PID 1 it boots the machine (or a container)
-//! from `/etc/init.d`; with `--supervise` it runs under another init as a
-//! child subreaper, for tests and demos.
+//! `init`: the init daemon. As PID 1 it boots the machine (or a container,
+//! which it ends by exiting with a status) from `/etc/init.d`; with
+//! `--supervise` it runs under another init as a child subreaper, for tests
+//! and demos.
 //!
 //! This file only reads the command line and hands over to
 //! `init_os_adapter::driver`; the signals are blocked before anything else
@@ -12,7 +13,9 @@ use init_bins::cli::init::Args;
 use init_core::supervisor::Options;
 use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
+use init_os_adapter::container::Clues;
 use init_os_adapter::driver::{reap_forever, Driver, Settings};
+use init_os_adapter::handover;
 use init_os_adapter::power::Mode;
 use init_os_adapter::signals::{block_handled_signals, SignalReader};
 
@@ -37,7 +40,13 @@ fn main() {
     let mode = if args.supervise {
         Mode::Supervise
     } else if is_pid1 {
-        Mode::Pid1
+        let container =
+            args.container || (!args.no_container && Clues::of_this_process().say_container());
+        if container {
+            Mode::Container
+        } else {
+            Mode::Pid1
+        }
     } else {
         eprintln!("init: must run as PID 1 (or pass --supervise to run under another init)");
         std::process::exit(1);
@@ -56,7 +65,7 @@ fn main() {
         Ok(signals) => signals,
         Err(e) => {
             eprintln!("init: cannot open a signalfd: {}", e.desc());
-            if mode == Mode::Pid1 {
+            if mode != Mode::Supervise {
                 reap_forever();
             }
             std::process::exit(1);
@@ -75,6 +84,22 @@ fn main() {
             respawn_delay_ms: args.respawn_delay,
         },
         mode,
+        binary: handover::own_binary(std::env::args().next().as_deref()),
     };
-    Driver::new(settings, signals, clock).run()
+    let Some(fd) = args.handover_fd else {
+        Driver::new(settings, signals, clock).run()
+    };
+    match handover::read_memfd(fd).and_then(|bytes| handover::decode(&bytes)) {
+        Ok(received) => Driver::resume(settings, signals, received).run(),
+        Err(why) => {
+            // Nothing to go on from. Booting again would run the boot
+            // services a second time; as PID 1 the least harm is to reap
+            // and keep the machine as it is.
+            eprintln!("init: {why}; cannot take over");
+            if mode != Mode::Supervise {
+                reap_forever();
+            }
+            std::process::exit(1);
+        }
+    }
 }

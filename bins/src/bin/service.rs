@@ -1,6 +1,6 @@
 //! `service`: enable, disable, list, show, dumpscript and verify services
-//! offline; status, start, stop, restart, reload and analyze through the
-//! control socket of a running init.
+//! offline; status, start, stop, restart, reload, analyze, reexec and
+//! switch-root through the control socket of a running init.
 //!
 //! Exit status: 0 ok, 1 errors found or the operation failed, 2 usage
 //! errors. Each command lives in its own module under `bins/src/service/`.
@@ -21,6 +21,8 @@ mod report;
 mod style;
 #[path = "../service/verify.rs"]
 mod verify;
+#[path = "../service/verify_sandbox.rs"]
+mod verify_sandbox;
 #[path = "../service/view.rs"]
 mod view;
 
@@ -30,6 +32,7 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 use init_bins::cli::service as cli;
+use init_core::protocol::Command as Request;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -47,8 +50,18 @@ fn main() -> ExitCode {
         Command::Start { patterns } => online::act(&cli, "start", patterns),
         Command::Stop { patterns } => online::act(&cli, "stop", patterns),
         Command::Restart { patterns } => online::act(&cli, "restart", patterns),
-        Command::Reload => online::reload(&cli),
+        Command::Reload => online::ask_quietly(&cli, Request::Reload),
         Command::Analyze { view } => analyze::analyze(&cli, view),
+        Command::SwitchRoot { new_root, init } => online::ask_quietly(
+            &cli,
+            Request::SwitchRoot {
+                new_root: new_root.clone(),
+                init: init.clone(),
+            },
+        ),
+        Command::Reexec { path } => {
+            online::ask_quietly(&cli, Request::Reexec { path: path.clone() })
+        }
         Command::Verify {
             files,
             env_file,

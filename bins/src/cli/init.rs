@@ -45,10 +45,23 @@ pub struct Args {
     /// without `respawn-delay`.
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = duration_ms)]
     pub respawn_delay: u64,
-    /// Run as a child subreaper instead of PID 1, and exit 0 at the end
-    /// of shutdown or reboot instead of calling reboot(2).
+    /// Run as a child subreaper instead of PID 1, and exit (0 unless a
+    /// main service ended it) at the end of shutdown or reboot instead of
+    /// calling reboot(2).
     #[arg(long)]
     pub supervise: bool,
+    /// Run as a container's init: at the end, exit with the main
+    /// service's status instead of calling reboot(2). Detected as PID 1
+    /// of a PID namespace other than the machine's (see docs/booting.md).
+    #[arg(long, conflicts_with = "no_container")]
+    pub container: bool,
+    /// Run as a machine's init even in a PID namespace: end with reboot(2).
+    #[arg(long)]
+    pub no_container: bool,
+    /// Set by a re-exec, not by people: the memfd holding the previous
+    /// init's state, to go on from instead of booting.
+    #[arg(long = "handover-fd", value_name = "FD", hide = true)]
+    pub handover_fd: Option<i32>,
 }
 
 /// Durations as service files write them: `2s`, `0.5`, `150ms`.

@@ -122,6 +122,23 @@ pub enum Command {
     },
     /// Make the running init read its configuration again.
     Reload,
+    /// Make the running init hand its services over to the init binary
+    /// on disk (a newer build, say) and go on as that: a live upgrade.
+    Reexec {
+        /// The init binary to run (absolute); default: the one init was
+        /// started from.
+        path: Option<String>,
+    },
+    /// End the initramfs: make the running init stop every service and
+    /// hand the machine to the init of the root mounted at NEWROOT.
+    #[command(name = "switch-root")]
+    SwitchRoot {
+        /// Where the real root file system is mounted, e.g. /newroot.
+        new_root: String,
+        /// The init to run, as a path inside the new root; default: the
+        /// path the running init was started as.
+        init: Option<String>,
+    },
     /// Read the boot: blame, critical-chain, plot (SVG) or dot (graph).
     Analyze {
         #[command(subcommand)]

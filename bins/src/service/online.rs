@@ -147,8 +147,9 @@ pub fn act(cli: &Cli, verb: &str, patterns: &[String]) -> Result<(), String> {
     }
 }
 
-pub fn reload(cli: &Cli) -> Result<(), String> {
-    match ask(&cli.socket, Command::Reload)? {
+/// reload, reexec: nothing to print but a refusal.
+pub fn ask_quietly(cli: &Cli, command: Command) -> Result<(), String> {
+    match ask(&cli.socket, command)? {
         Outcome::Ok { .. } => Ok(()),
         Outcome::Error { message } => Err(message),
     }

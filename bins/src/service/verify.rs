@@ -3,7 +3,8 @@
 //! Owns the checks that span files: cycles, dependencies on services that
 //! are not enabled, the same file or name enabled twice, templates linked
 //! under another name, and files a non-root user could write (the service
-//! files and the env file decide what init runs as root). Per-file checks
+//! files and the env file decide what init runs as root), and the sandbox
+//! checks that need this machine (`verify_sandbox`). Per-file checks
 //! are the parser's and the loader's; this only adds to their diagnostics.
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use crate::cli::Cli;
 use crate::report::{print_note, print_stdout};
+use crate::verify_sandbox::sandbox_diagnostics;
 
 /// What `verify` found; the caller turns it into the exit status.
 pub struct Verdict {
@@ -53,6 +55,7 @@ pub fn verify(cli: &Cli, files: &[PathBuf], env_file: &Path, json: bool) -> Verd
     diagnostics.extend(duplicate_diagnostics(&loaded));
     diagnostics.extend(renamed_template_diagnostics(&loaded));
     diagnostics.extend(writable_diagnostics(&loaded, env_file));
+    diagnostics.extend(sandbox_diagnostics(&loaded));
     let mut by_base: BTreeMap<&str, Vec<&ServiceDef>> = BTreeMap::new();
     for service in &loaded.services {
         by_base.entry(&service.base).or_default().push(service);

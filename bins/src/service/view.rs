@@ -9,8 +9,9 @@ use std::fmt::Write as _;
 use init_core::duration::format_duration_ms;
 use init_core::events::Signal;
 use init_core::resolve::resolve;
+use init_core::sandbox::{BindMount, FilterMode, Network, Sandbox, SyscallFilter};
 use init_core::script::shell_join;
-use init_core::service::{LimitValue, ReadyNotice};
+use init_core::service::{ExecSettings, LimitValue, ReadyNotice};
 use init_core::{ServiceDef, ServiceType, Target};
 use init_os_adapter::loader::load_dir;
 use serde::Serialize;
@@ -60,6 +61,66 @@ pub struct ServiceJson<'a> {
     pub ready_fd: Option<u32>,
     pub ready_file: Option<&'a str>,
     pub ready_timeout_ms: Option<u64>,
+    /// The effective sandbox; left out without one, so that the objects of
+    /// services without it stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxJson<'a>>,
+}
+
+/// A service's sandbox with its defaults and implications filled in.
+#[derive(Debug, Serialize)]
+pub struct SandboxJson<'a> {
+    /// The namespaces of its own, by their unshare(1) names: `mount`,
+    /// `network`, `uts`, `ipc`, `pid`.
+    pub namespaces: Vec<&'static str>,
+    pub private_tmp: bool,
+    pub binds: &'a [BindMount],
+    pub read_only: &'a [String],
+    pub inaccessible: &'a [String],
+    pub network: Option<Network>,
+    pub hostname: Option<&'a str>,
+    pub no_new_privileges: bool,
+    /// The capabilities kept, e.g. `CAP_CHOWN`; null keeps init's.
+    pub capabilities: Option<Vec<&'static str>>,
+    /// The kept capabilities raised as ambient ones, for a `user`.
+    pub ambient_capabilities: Vec<&'static str>,
+    pub syscalls: Option<&'a SyscallFilter>,
+    /// `kill` or `errno(NAME)`; null without a filter.
+    pub syscall_action: Option<String>,
+}
+
+impl<'a> SandboxJson<'a> {
+    fn of(exec: &'a ExecSettings) -> Option<SandboxJson<'a>> {
+        let sandbox: &Sandbox = &exec.sandbox;
+        if sandbox.is_empty() {
+            return None;
+        }
+        let capabilities: Option<Vec<&'static str>> = sandbox
+            .capabilities
+            .as_ref()
+            .map(|kept| kept.iter().map(|cap| cap.name()).collect());
+        let ambient_capabilities = match (&exec.user, &capabilities) {
+            (Some(_), Some(kept)) => kept.clone(),
+            _ => Vec::new(),
+        };
+        Some(SandboxJson {
+            namespaces: sandbox.namespaces(),
+            private_tmp: sandbox.private_tmp,
+            binds: &sandbox.binds,
+            read_only: &sandbox.read_only,
+            inaccessible: &sandbox.inaccessible,
+            network: sandbox.network,
+            hostname: sandbox.hostname.as_deref(),
+            no_new_privileges: sandbox.no_new_privileges,
+            capabilities,
+            ambient_capabilities,
+            syscalls: sandbox.syscalls.as_ref(),
+            syscall_action: sandbox
+                .syscalls
+                .as_ref()
+                .map(|_| sandbox.effective_syscall_action().to_string()),
+        })
+    }
 }
 
 /// One `rlimit` line; null stands for unlimited.
@@ -124,6 +185,7 @@ impl<'a> From<&'a ServiceDef> for ServiceJson<'a> {
                 _ => None,
             },
             ready_timeout_ms: service.settings.ready_timeout_ms,
+            sandbox: SandboxJson::of(exec),
         }
     }
 }
@@ -255,6 +317,20 @@ fn fields(service: &ServiceDef) -> String {
     }
     if let Some(ms) = service.settings.stop_timeout_ms {
         lines.push(("stop_timeout", format_duration_ms(ms)));
+    }
+    if let Some(sandbox) = SandboxJson::of(&service.settings.exec) {
+        lines.push(("namespaces", or_none(sandbox.namespaces.join(" "))));
+        if let Some(kept) = &sandbox.capabilities {
+            lines.push(("capabilities", or_none(kept.join(" "))));
+        }
+        if let (Some(filter), Some(action)) = (sandbox.syscalls, &sandbox.syscall_action) {
+            let names = filter.names.join(" ");
+            let rule = match filter.mode {
+                FilterMode::Allow => format!("only {names}; any other: {action}"),
+                FilterMode::Deny => format!("{names}: {action}"),
+            };
+            lines.push(("syscalls", rule));
+        }
     }
     let mut text = String::new();
     for (field, value) in lines {

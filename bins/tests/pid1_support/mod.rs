@@ -111,16 +111,36 @@ impl Config {
 
     /// Boots with extra flags for `init`.
     pub fn boot_with(&self, flags: &[&str]) -> Option<Namespace> {
+        self.boot_as(Path::new(env!("CARGO_BIN_EXE_init")), flags, &[])
+    }
+
+    /// Boots the init binary at `binary` (a copy a test may replace), with
+    /// extra flags and environment variables for it.
+    pub fn boot_as(
+        &self,
+        binary: &Path,
+        flags: &[&str],
+        env: &[(&str, &str)],
+    ) -> Option<Namespace> {
         let console = fs::File::create(self.path("console")).unwrap();
-        self.boot_to(flags, console.try_clone().unwrap().into(), console.into())
+        let stdout = console.try_clone().unwrap().into();
+        self.boot_to(binary, flags, env, stdout, console.into())
     }
 
     /// Boots with init's stdout and stderr (its console) on a terminal.
     pub fn boot_on_terminal(&self, flags: &[&str], pty: &Pty) -> Option<Namespace> {
-        self.boot_to(flags, pty.stdio(), pty.stdio())
+        let binary = Path::new(env!("CARGO_BIN_EXE_init"));
+        self.boot_to(binary, flags, &[], pty.stdio(), pty.stdio())
     }
 
-    fn boot_to(&self, flags: &[&str], stdout: Stdio, stderr: Stdio) -> Option<Namespace> {
+    fn boot_to(
+        &self,
+        binary: &Path,
+        flags: &[&str],
+        env: &[(&str, &str)],
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> Option<Namespace> {
         if !nix::unistd::geteuid().is_root() {
             return unavailable("not root");
         }
@@ -128,7 +148,7 @@ impl Config {
         let _ = fs::remove_file(self.socket());
         let unshare = Command::new("unshare")
             .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
-            .arg(env!("CARGO_BIN_EXE_init"))
+            .arg(binary)
             .arg("--config-dir")
             .arg(self.path("init.d"))
             .arg("--env-file")
@@ -136,6 +156,7 @@ impl Config {
             .arg("--socket")
             .arg(self.socket())
             .args(flags)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
@@ -320,6 +341,12 @@ impl Namespace {
         None
     }
 
+    /// The pid, as the parent namespace sees it, of the process the
+    /// namespace calls `ns_pid`; see [`host_pid_in`].
+    pub fn host_pid(&self, ns_pid: i32) -> nix::unistd::Pid {
+        host_pid_in(self.init_pid(), ns_pid)
+    }
+
     pub fn signal_init(&self, signal: nix::sys::signal::Signal) {
         nix::sys::signal::kill(self.init_pid(), signal).unwrap();
     }
@@ -392,6 +419,32 @@ impl Config {
             });
         serde_json::from_str(line).unwrap()
     }
+}
+
+/// The pid, as the parent namespace sees it, of the process that the PID
+/// namespace of `init` (a pid as seen from here) calls `ns_pid`: the pids
+/// in status are the namespace's own, and signalling them from here would
+/// hit an unrelated host process.
+pub fn host_pid_in(init: nix::unistd::Pid, ns_pid: i32) -> nix::unistd::Pid {
+    let own_ns = fs::read_link(format!("/proc/{init}/ns/pid")).unwrap();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if fs::read_link(entry.path().join("ns/pid")).ok().as_ref() != Some(&own_ns) {
+            continue;
+        }
+        let inner = fs::read_to_string(entry.path().join("status"))
+            .ok()
+            .and_then(|status| {
+                let ids = status.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+                ids.split_whitespace().last()?.parse::<i32>().ok()
+            });
+        if inner == Some(ns_pid) {
+            return nix::unistd::Pid::from_raw(pid);
+        }
+    }
+    panic!("no process {ns_pid} in the namespace");
 }
 
 pub fn libc_signal(signal: nix::sys::signal::Signal) -> i32 {

@@ -271,25 +271,7 @@ pub fn eventually(patience: Duration, mut done: impl FnMut() -> bool) -> bool {
 /// namespace calls `ns_pid` (the pids in status are the namespace's own:
 /// signalling them from here would hit an unrelated host process).
 pub fn host_pid(ns: &Namespace, ns_pid: i32) -> nix::unistd::Pid {
-    let init = ns.init_pid().as_raw();
-    let own_ns = fs::read_link(format!("/proc/{init}/ns/pid")).unwrap();
-    for (pid, _) in all_stats() {
-        if fs::read_link(format!("/proc/{pid}/ns/pid")).ok().as_ref() != Some(&own_ns) {
-            continue;
-        }
-        let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) else {
-            continue;
-        };
-        let inner = status
-            .lines()
-            .find_map(|l| l.strip_prefix("NSpid:"))
-            .and_then(|ids| ids.split_whitespace().last())
-            .and_then(|id| id.parse::<i32>().ok());
-        if inner == Some(ns_pid) {
-            return nix::unistd::Pid::from_raw(pid);
-        }
-    }
-    panic!("no process {ns_pid} in the namespace");
+    pid1_support::host_pid_in(ns.init_pid(), ns_pid)
 }
 
 /// Kills a service's process from outside and checks init starts it again.

@@ -13,6 +13,7 @@ use crate::service::{
 };
 
 use super::lex::{LineError, Token};
+use super::sandbox_keywords;
 use super::suggest::did_you_mean;
 
 /// The service as read so far. `None` means "not given yet".
@@ -182,6 +183,71 @@ pub(crate) const KEYWORDS: &[Keyword] = &[
         repeat: Repeat::Once,
         handle: ready_timeout,
     },
+    Keyword {
+        name: "private-tmp",
+        repeat: Repeat::Once,
+        handle: sandbox_keywords::private_tmp,
+    },
+    Keyword {
+        name: "bind",
+        repeat: Repeat::Accumulates,
+        handle: sandbox_keywords::bind,
+    },
+    Keyword {
+        name: "read-only",
+        repeat: Repeat::Accumulates,
+        handle: sandbox_keywords::read_only,
+    },
+    Keyword {
+        name: "inaccessible",
+        repeat: Repeat::Accumulates,
+        handle: sandbox_keywords::inaccessible,
+    },
+    Keyword {
+        name: "network",
+        repeat: Repeat::Once,
+        handle: sandbox_keywords::network,
+    },
+    Keyword {
+        name: "hostname",
+        repeat: Repeat::Once,
+        handle: sandbox_keywords::hostname,
+    },
+    Keyword {
+        name: "private-ipc",
+        repeat: Repeat::Once,
+        handle: sandbox_keywords::private_ipc,
+    },
+    Keyword {
+        name: "private-pid",
+        repeat: Repeat::Once,
+        handle: sandbox_keywords::private_pid,
+    },
+    Keyword {
+        name: "no-new-privileges",
+        repeat: Repeat::Once,
+        handle: sandbox_keywords::no_new_privileges,
+    },
+    Keyword {
+        name: "capabilities",
+        repeat: Repeat::Once,
+        handle: sandbox_keywords::capabilities,
+    },
+    Keyword {
+        name: "syscalls",
+        repeat: Repeat::Accumulates,
+        handle: sandbox_keywords::syscalls,
+    },
+    Keyword {
+        name: "syscall-action",
+        repeat: Repeat::Once,
+        handle: sandbox_keywords::syscall_action,
+    },
+    Keyword {
+        name: "main-service",
+        repeat: Repeat::Once,
+        handle: main_service,
+    },
 ];
 
 pub(crate) fn find_keyword(name: &str) -> Option<&'static Keyword> {
@@ -200,7 +266,7 @@ impl LineError {
 impl Line<'_> {
     /// An error for a missing argument: points just past the keyword, where
     /// the argument should have been.
-    fn missing(&self, what: &str) -> LineError {
+    pub(super) fn missing(&self, what: &str) -> LineError {
         let keyword_length = u32::try_from(self.keyword.text.chars().count()).unwrap_or(0);
         LineError::new(
             self.keyword
@@ -212,7 +278,7 @@ impl Line<'_> {
     }
 
     /// Errors for every argument past the first `expected` ones.
-    fn too_many(&self, expected: usize, what: &str) -> Option<LineError> {
+    pub(super) fn too_many(&self, expected: usize, what: &str) -> Option<LineError> {
         let extra = self.args.get(expected)?;
         Some(LineError::new(
             extra.column,
@@ -438,7 +504,7 @@ pub(crate) fn command(tokens: &[Token]) -> Result<Vec<String>, LineError> {
 }
 
 /// The one argument of a keyword that takes exactly one, or the error.
-fn single_argument<'a>(
+pub(super) fn single_argument<'a>(
     line: &'a Line<'_>,
     expected: &str,
     errors: &mut Vec<LineError>,
@@ -816,6 +882,14 @@ fn ready_timeout(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>
     if let Some(ms) = duration_keyword(line, errors) {
         draft.settings.ready_timeout_ms = Some(ms);
     }
+}
+
+fn main_service(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    if let Some(error) = line.too_many(0, "nothing: the line alone marks the main service") {
+        errors.push(error);
+        return;
+    }
+    draft.settings.main_service = true;
 }
 
 #[cfg(test)]

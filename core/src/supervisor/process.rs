@@ -262,6 +262,9 @@ impl Supervisor {
         }
         if ended_for_good {
             self.set_satisfied(now, id, true);
+            if !going_down {
+                self.main_service_ended(now, id, status);
+            }
         }
         if restart {
             if let Some(entry) = self.entry_mut(id) {

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::readiness::Readiness;
 use super::{Phase, Supervisor, TimerKind};
-use crate::events::{Millis, Output, PowerAction, Report, ServiceId, ServiceState, Signal};
+use crate::events::{
+    ExitStatus, Millis, Output, PowerAction, Report, ServiceId, ServiceState, Signal,
+};
 use crate::resolve::resolve_refs;
 use crate::service::{ServiceDef, ServiceType, Target};
 
@@ -121,6 +123,26 @@ impl Supervisor {
         self.timers
             .retain(|kind| !matches!(kind, TimerKind::Respawn(_)));
         self.begin_wind_down(now, action);
+    }
+
+    /// A service ended for good while the machine was up: if it is the
+    /// main service, its status is kept for the driver and the machine
+    /// shuts down. `status` is `None` when its spawn failed, which counts
+    /// as 127, a shell's "cannot run".
+    pub(super) fn main_service_ended(
+        &mut self,
+        now: Millis,
+        id: ServiceId,
+        status: Option<ExitStatus>,
+    ) {
+        if !self
+            .entry(id)
+            .is_some_and(|e| e.status.def.settings.main_service)
+        {
+            return;
+        }
+        self.main_service_exit = Some(status.unwrap_or(ExitStatus::Exited(127)));
+        self.handle_final_target(now, PowerAction::PowerOff);
     }
 
     /// Runs the shutdown or reboot target, once the wind-down is over.
@@ -256,7 +278,7 @@ impl Supervisor {
 
     /// The safety net: TERM to everything, then KILL after the grace or as
     /// soon as every tracked process is gone.
-    fn begin_kill_grace(&mut self, now: Millis, action: PowerAction) {
+    pub(super) fn begin_kill_grace(&mut self, now: Millis, action: PowerAction) {
         self.phase = Phase::KillGrace(action);
         self.timers
             .retain(|kind| !matches!(kind, TimerKind::FinalService(_) | TimerKind::StopTimeout(_)));

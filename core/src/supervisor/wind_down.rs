@@ -25,11 +25,12 @@ pub(super) struct WindDown {
     dependents_left: BTreeMap<ServiceId, usize>,
 }
 
-/// The final target of a power action.
-pub(super) fn final_target(action: PowerAction) -> Target {
+/// The final target of a power action; a switch-root has none.
+pub(super) fn final_target(action: PowerAction) -> Option<Target> {
     match action {
-        PowerAction::PowerOff => Target::Shutdown,
-        PowerAction::Reboot => Target::Reboot,
+        PowerAction::PowerOff => Some(Target::Shutdown),
+        PowerAction::Reboot => Some(Target::Reboot),
+        PowerAction::SwitchRoot => None,
     }
 }
 
@@ -43,7 +44,7 @@ impl Supervisor {
         let live: BTreeSet<ServiceId> = self
             .entries
             .values()
-            .filter(|e| e.is_live() && e.status.def.target != target)
+            .filter(|e| e.is_live() && Some(e.status.def.target) != target)
             .map(|e| e.status.id)
             .collect();
         let mut plan = WindDown::default();
@@ -167,6 +168,9 @@ impl Supervisor {
         }
         self.wind_down = None;
         self.phase = Phase::FinalTarget(action);
-        self.begin_final_run(now, final_target(action));
+        match final_target(action) {
+            Some(target) => self.begin_final_run(now, target),
+            None => self.begin_kill_grace(now, action),
+        }
     }
 }

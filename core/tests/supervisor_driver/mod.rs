@@ -156,6 +156,7 @@ impl Driver {
             Event::Boot => ("".to_string(), "boot", String::new()),
             Event::Shutdown => ("".to_string(), "shutdown", String::new()),
             Event::Reboot => ("".to_string(), "reboot", String::new()),
+            Event::SwitchRoot => ("".to_string(), "switch-root", String::new()),
             Event::Reload { services } => (
                 "".to_string(),
                 "reload",
