@@ -250,7 +250,10 @@ impl Phase {
 pub struct Supervisor {
     options: Options,
     /// By id, so that lookups and a reload's removals cost O(log n).
-    entries: BTreeMap<ServiceId, Entry>,
+    /// Boxed: an entry is about a kilobyte, and a B-tree node has room
+    /// for eleven of them however few it holds, which doubled the heap of
+    /// a large configuration.
+    entries: BTreeMap<ServiceId, Box<Entry>>,
     /// Every entry by its enabled name (names are unique). Kept by
     /// `add_entry` and `drop_entry`.
     ids_by_name: BTreeMap<String, ServiceId>,
@@ -330,7 +333,7 @@ impl Supervisor {
 
     /// The definition a reload gave `id` that waits for its process to end.
     pub fn pending_definition(&self, id: ServiceId) -> Option<&ServiceDef> {
-        self.entry(id).and_then(|e| e.pending_def.as_ref())
+        self.entry(id).and_then(|e| e.pending_def.as_deref())
     }
 
     /// The target that runs now or ran last; `None` before boot.
@@ -457,11 +460,11 @@ impl Supervisor {
     }
 
     fn entry_mut(&mut self, id: ServiceId) -> Option<&mut Entry> {
-        self.entries.get_mut(&id)
+        self.entries.get_mut(&id).map(|e| &mut **e)
     }
 
     fn entry(&self, id: ServiceId) -> Option<&Entry> {
-        self.entries.get(&id)
+        self.entries.get(&id).map(|e| &**e)
     }
 
     /// Arms `kind` for `now` plus the service's own timeout (`own` picks
@@ -510,7 +513,7 @@ impl Supervisor {
             ready: None,
             ready_at: None,
         });
-        self.entries.insert(id, entry);
+        self.entries.insert(id, Box::new(entry));
         id
     }
 

@@ -757,12 +757,12 @@ impl World {
                         .map(|status| {
                             let mut entry = ServiceEntry::from_status(status);
                             let processes = match &self.cgroups {
-                                Ok(cgroups) => cgroups.processes(&status.def.name),
+                                Ok(cgroups) => cgroups.process_count(&status.def.name),
                                 Err(_) => None,
                             };
                             entry.stop_scope =
                                 Some(cgroup::scope_name(processes.is_some()).to_string());
-                            entry.processes = processes.map(|p| p.len() as u32);
+                            entry.processes = processes;
                             entry
                         })
                         .collect(),

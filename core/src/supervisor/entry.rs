@@ -13,7 +13,8 @@ pub(super) struct Entry {
     pub status: ServiceStatus,
     /// The definition from the last reload, held back while the process
     /// that runs the old one is alive.
-    pub pending_def: Option<ServiceDef>,
+    /// Boxed: rarely there, and as big as the rest of the entry inline.
+    pub pending_def: Option<Box<ServiceDef>>,
     /// Gone from the configuration but still alive: dropped on exit and
     /// never restarted.
     pub removed: bool,
@@ -84,7 +85,7 @@ impl Entry {
     /// The definition the configuration wants (the pending one if a reload
     /// is waiting for the process to end).
     pub fn configured_def(&self) -> &ServiceDef {
-        self.pending_def.as_ref().unwrap_or(&self.status.def)
+        self.pending_def.as_deref().unwrap_or(&self.status.def)
     }
 
     pub fn configured_target(&self) -> Target {
@@ -113,7 +114,7 @@ impl Entry {
     /// Once the process is gone, the held-back definition takes over.
     pub fn apply_pending_def(&mut self) {
         if let Some(def) = self.pending_def.take() {
-            self.status.def = def;
+            self.status.def = *def;
         }
     }
 }

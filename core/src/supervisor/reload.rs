@@ -34,7 +34,7 @@ impl Supervisor {
             match matched {
                 Some(def) if entry.is_live() => {
                     entry.removed = false;
-                    entry.pending_def = (def != entry.status.def).then_some(def);
+                    entry.pending_def = (def != entry.status.def).then(|| Box::new(def));
                 }
                 Some(def) => {
                     entry.removed = false;

@@ -12,7 +12,7 @@ use super::{Phase, Supervisor, TimerKind};
 use crate::events::{
     ExitStatus, Millis, Output, PowerAction, Report, ServiceId, ServiceState, Signal,
 };
-use crate::resolve::resolve;
+use crate::resolve::resolve_refs;
 use crate::service::{ServiceDef, ServiceType, Target};
 
 /// One service of a run with the services that must be satisfied first.
@@ -56,9 +56,9 @@ impl Supervisor {
             .map(|e| (e.configured_def(), e.status.id))
             .collect();
         members.sort_by(|a, b| a.0.name.cmp(&b.0.name).then(a.1.cmp(&b.1)));
-        let defs: Vec<ServiceDef> = members.iter().map(|(d, _)| (*d).clone()).collect();
+        let defs: Vec<&ServiceDef> = members.iter().map(|(d, _)| *d).collect();
         let ids: Vec<ServiceId> = members.iter().map(|(_, id)| *id).collect();
-        let order = resolve(&defs, target);
+        let order = resolve_refs(&defs, target);
 
         let mut steps: Vec<Step> = Vec::new();
         let mut placed = vec![false; defs.len()];
