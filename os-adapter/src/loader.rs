@@ -52,8 +52,10 @@ pub struct FileId {
 
 /// Loads every enabled service of `dir`.
 ///
-/// Entries that are not regular files or symlinks, or whose names are not
-/// valid enabled names (`foo.bak`, `.hidden`, `x-y`), are skipped silently.
+/// Entries that are not regular files or symlinks are skipped silently, and
+/// so are names that are not valid enabled names but look deliberately
+/// kept out (`.hidden`, `foo.bak`, `foo~`); any other invalid name (`x-y`)
+/// is skipped with a warning.
 /// The rest are read in sorted name order, following symlinks. A name that
 /// is valid is a service whatever it looks like: a `README` is read, and
 /// its parse errors reported, as the original does. A missing or
@@ -92,9 +94,6 @@ pub fn load_dir(dir: &Path) -> Loaded {
         let Ok(file_name) = entry.file_name().into_string() else {
             continue;
         };
-        let Ok(name) = EnabledName::parse(&file_name) else {
-            continue;
-        };
         // `file_type` comes from the directory entry itself on most file
         // systems, so skipping sockets, fifos and subdirectories costs no
         // extra stat.
@@ -102,7 +101,21 @@ pub fn load_dir(dir: &Path) -> Loaded {
             Ok(kind) if kind.is_file() || kind.is_symlink() => {}
             _ => continue,
         }
-        services.push((file_name, name));
+        match EnabledName::parse(&file_name) {
+            Ok(name) => services.push((file_name, name)),
+            // Hidden files and names with a dot (`sshd.bak`, `x.dpkg-old`,
+            // `sshd.disabled`) are the usual ways to keep a file out of a
+            // directory like this one; anything else (`zz-last`) was most
+            // likely meant as a service, so it is skipped with a word.
+            Err(error) if !file_name.contains('.') && !file_name.ends_with('~') => {
+                let place = dir.join(&file_name).display().to_string();
+                let message = format!("not a service name, skipped: {error}");
+                loaded
+                    .diagnostics
+                    .push(Diagnostic::warning(&place, 0, message));
+            }
+            Err(_) => {}
+        }
     }
     services.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
@@ -286,12 +299,29 @@ mod tests {
         dir.write("sshd.bak", "junk\n");
         dir.write(".hidden", "junk\n");
         dir.write("x@", "junk\n");
+        dir.write("zz-last", SIMPLE);
+        dir.write("sshd~", "junk\n");
         fs::create_dir(dir.0.join("subdir")).unwrap();
         let loaded = load_dir(&dir.0);
         // README is a valid name and a regular file, so it is read (and
         // fails); the others are not service names at all.
         assert_eq!(names(&loaded), ["sshd"]);
         assert_eq!(loaded.files_seen, 2);
+        // A name that looks meant as a service is not skipped silently.
+        let skipped: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("not a service name"))
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(
+            skipped
+                .iter()
+                .any(|d| d.contains("zz-last") && d.contains("'-'")),
+            "{skipped:?}"
+        );
+        assert!(skipped.iter().any(|d| d.contains("x@")), "{skipped:?}");
     }
 
     #[test]
