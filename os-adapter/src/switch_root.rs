@@ -180,17 +180,30 @@ fn remove_tree_on_device(dir: &Path, device: u64) -> usize {
 }
 
 /// After a failed switch: a shell on the console for whoever is there,
-/// again whenever it exits, and every orphan reaped. Never returns.
+/// again whenever it exits, and every orphan reaped meanwhile (init is
+/// still PID 1). Never returns.
 pub fn rescue_forever(console_message: impl Fn(&str)) -> ! {
     loop {
         console_message("starting a rescue shell (/bin/sh) on the console");
-        match std::process::Command::new("/bin/sh").spawn() {
-            Ok(mut shell) => {
-                let _ = shell.wait();
+        let shell = match std::process::Command::new("/bin/sh").spawn() {
+            // Reaped below with everything else, not through the handle.
+            Ok(child) => Some(child.id() as i32),
+            Err(e) => {
+                console_message(&format!("no rescue shell: {e}"));
+                None
             }
-            Err(e) => console_message(&format!("no rescue shell: {e}")),
+        };
+        loop {
+            // Signals are blocked (read from a signalfd that nothing reads
+            // any more), so the wait is not interrupted by them.
+            match nix::sys::wait::waitpid(None, None) {
+                Ok(status) if status.pid().map(|p| p.as_raw()) == shell => break,
+                Ok(_) => continue,
+                Err(nix::errno::Errno::EINTR) => continue,
+                // No child at all: nothing to reap until a shell can start.
+                Err(_) => break,
+            }
         }
-        let _ = crate::reap::reap_exited();
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
 }
