@@ -172,8 +172,13 @@ impl Config {
         };
         let started = Instant::now();
         // Connectable, not merely there: bind(2) makes the file before
-        // listen(2) makes it answer.
-        while std::os::unix::net::UnixStream::connect(self.socket()).is_err() {
+        // listen(2) makes it answer. Or init said it listens: a boot
+        // service may already have mounted over the socket's directory in
+        // init's mount namespace, where this process cannot follow.
+        let listening = format!("init: listening on {}\n", self.socket().display());
+        while std::os::unix::net::UnixStream::connect(self.socket()).is_err()
+            && !self.console().contains(&listening)
+        {
             if let Ok(Some(status)) = ns.unshare.try_wait() {
                 return unavailable(&format!(
                     "init in a PID namespace ended at once ({status}): {}",
