@@ -196,6 +196,6 @@ mod tests {
     /// CI, where it must, and a note elsewhere.
     fn no_cgroup(why: &str) {
         assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
-        eprintln!("SKIPPED: {why}");
+        eprintln!("SKIPPED (not under CI): {why}");
     }
 }
