@@ -64,8 +64,10 @@ pub struct Forked {
 /// # Safety
 /// As `fork(2)` in a single-threaded process: the child may only make
 /// async-signal-safe calls until it execs or `_exit`s. The raw system
-/// calls skip glibc's fork handlers, which a single-threaded init has no
-/// lock held in.
+/// calls skip libc's fork handlers, which a single-threaded init has no
+/// lock held in, and leave libc's cached thread id stale in the child:
+/// it must not use `raise` or pthread calls (signal itself with
+/// `kill(getpid(), …)`).
 pub unsafe fn fork(new_pid_namespace: bool, cgroup_dir: Option<RawFd>) -> Result<Forked, Errno> {
     let namespace_flags = match new_pid_namespace {
         true => libc::CLONE_NEWPID as u64,

@@ -580,7 +580,11 @@ impl Child<'_> {
                 let signal = libc::WTERMSIG(status);
                 libc::signal(signal, libc::SIG_DFL);
                 set_signal_mask(&[]);
-                libc::raise(signal);
+                // kill(getpid()), not raise: this process was made by a
+                // raw clone (see `clone`), so a libc that caches the
+                // thread id (musl's raise uses it) still holds init's,
+                // and would signal init instead.
+                libc::kill(libc::getpid(), signal);
                 libc::_exit(128 + signal);
             }
             let code = libc::WEXITSTATUS(status);
