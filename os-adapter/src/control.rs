@@ -641,17 +641,29 @@ mod tests {
             control.serve(Instant::now(), |_| {
                 Reply::affected(vec!["handled".to_string()])
             });
-            let mut chunk = [0u8; 4096];
-            match client.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => reply.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    std::thread::sleep(Duration::from_millis(2))
-                }
-                Err(e) => panic!("the client saw {e}"),
+            if !read_some(client, &mut reply) {
+                break;
             }
         }
         decode_reply(reply.strip_suffix(b"\n").unwrap_or(&reply)).unwrap()
+    }
+
+    /// Reads what a non-blocking client has, into `reply`; false once init
+    /// has closed the connection.
+    fn read_some(client: &mut UnixStream, reply: &mut Vec<u8>) -> bool {
+        let mut chunk = [0u8; 4096];
+        match client.read(&mut chunk) {
+            Ok(0) => false,
+            Ok(n) => {
+                reply.extend_from_slice(&chunk[..n]);
+                true
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(2));
+                true
+            }
+            Err(e) => panic!("the client saw {e}"),
+        }
     }
 
     #[test]
@@ -725,22 +737,29 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_large_status_goes_out_in_bounded_pieces_as_the_client_reads() {
-        let dir = ScratchDir::new("control-status-pieces");
+    /// A bound control socket, and a client that has asked it for the
+    /// status of every service (the directory must outlive both).
+    fn status_asked(name: &str) -> (ScratchDir, ControlSocket, UnixStream) {
+        let dir = ScratchDir::new(name);
         let path = dir.join("init.sock");
         let mut control = ControlSocket::new(&path);
         assert_eq!(control.ensure_bound(), BindOutcome::Bound);
-        let mut fleet = Fleet {
-            count: 3000,
-            gone: |id| id % 1000 == 7,
-        };
         let mut client = UnixStream::connect(&path).unwrap();
         client
             .write_all(&encode_request(&Request::new(Command::Status {
                 patterns: vec![],
             })))
             .unwrap();
+        (dir, control, client)
+    }
+
+    #[test]
+    fn a_large_status_goes_out_in_bounded_pieces_as_the_client_reads() {
+        let (_dir, mut control, mut client) = status_asked("control-status-pieces");
+        let mut fleet = Fleet {
+            count: 3000,
+            gone: |id| id % 1000 == 7,
+        };
         client.set_nonblocking(true).unwrap();
         let mut reply = Vec::new();
         let mut largest_buffer = 0;
@@ -751,14 +770,8 @@ mod tests {
                 .iter()
                 .map(|c| c.output.capacity())
                 .fold(largest_buffer, usize::max);
-            let mut chunk = [0u8; 4096];
-            match client.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => reply.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    std::thread::sleep(Duration::from_millis(1))
-                }
-                Err(e) => panic!("the client saw {e}"),
+            if !read_some(&mut client, &mut reply) {
+                break;
             }
         }
         let kept: Vec<ServiceEntry> = (0..3000)
@@ -777,20 +790,11 @@ mod tests {
 
     #[test]
     fn a_status_of_no_services_is_the_short_reply() {
-        let dir = ScratchDir::new("control-status-empty");
-        let path = dir.join("init.sock");
-        let mut control = ControlSocket::new(&path);
-        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        let (_dir, mut control, mut client) = status_asked("control-status-empty");
         let mut fleet = Fleet {
             count: 0,
             gone: |_| false,
         };
-        let mut client = UnixStream::connect(&path).unwrap();
-        client
-            .write_all(&encode_request(&Request::new(Command::Status {
-                patterns: vec![],
-            })))
-            .unwrap();
         control.serve(Instant::now(), &mut fleet);
         let mut reply = Vec::new();
         client.read_to_end(&mut reply).unwrap();
