@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::service::{ExecSettings, ServiceDef, Target, Tty};
+use crate::service::{ExecSettingsBox, ServiceDef, Target, Tty};
 
 /// A point in monotonic time, in milliseconds since the driver started.
 ///
@@ -208,7 +208,7 @@ pub enum Output {
         tty: Option<Tty>,
         /// User, environment, limits and the rest, applied in the child
         /// before exec. A setting the system cannot apply fails the spawn.
-        settings: Box<ExecSettings>,
+        settings: ExecSettingsBox,
     },
     /// Send `signal` to this service's process.
     Signal {

@@ -140,7 +140,7 @@ pub struct ServiceSettings {
     pub respawn_window_ms: Option<u64>,
     /// How the process is set up before it runs its command.
     #[serde(default)]
-    pub exec: ExecSettings,
+    pub exec: ExecSettingsBox,
     /// `ready-fd N` or `ready-file PATH`: the service says when it is
     /// ready, and the services after it wait for that rather than for the
     /// spawn. Default: ready once spawned, as in the original.
@@ -200,6 +200,73 @@ pub struct ExecSettings {
 impl ExecSettings {
     pub fn is_empty(&self) -> bool {
         *self == ExecSettings::default()
+    }
+}
+
+/// A service's [`ExecSettings`], on the heap only when it has some: most
+/// services have none, and the empty settings inline were half of every
+/// definition (336 of 664 bytes). Reads of an empty one see a shared empty
+/// `ExecSettings`; the first write makes the service its own. It compares,
+/// hashes, prints and serialises as the `ExecSettings` it holds.
+#[derive(Clone, Default)]
+pub struct ExecSettingsBox(Option<Box<ExecSettings>>);
+
+impl ExecSettingsBox {
+    pub fn new(settings: ExecSettings) -> ExecSettingsBox {
+        match settings.is_empty() {
+            true => ExecSettingsBox(None),
+            false => ExecSettingsBox(Some(Box::new(settings))),
+        }
+    }
+}
+
+impl std::ops::Deref for ExecSettingsBox {
+    type Target = ExecSettings;
+
+    fn deref(&self) -> &ExecSettings {
+        static EMPTY: std::sync::OnceLock<ExecSettings> = std::sync::OnceLock::new();
+        match &self.0 {
+            Some(settings) => settings,
+            None => EMPTY.get_or_init(ExecSettings::default),
+        }
+    }
+}
+
+impl std::ops::DerefMut for ExecSettingsBox {
+    fn deref_mut(&mut self) -> &mut ExecSettings {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl PartialEq for ExecSettingsBox {
+    fn eq(&self, other: &ExecSettingsBox) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for ExecSettingsBox {}
+
+impl std::hash::Hash for ExecSettingsBox {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
+}
+
+impl fmt::Debug for ExecSettingsBox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl Serialize for ExecSettingsBox {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ExecSettingsBox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ExecSettings::deserialize(deserializer).map(ExecSettingsBox::new)
     }
 }
 

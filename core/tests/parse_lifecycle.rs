@@ -60,7 +60,7 @@ fn the_execution_keywords_fill_the_exec_settings() {
     .settings
     .exec;
     assert_eq!(
-        exec,
+        *exec,
         ExecSettings {
             user: Some("www".to_string()),
             groups: vec!["www".to_string(), "audio".to_string(), "44".to_string()],

@@ -11,7 +11,7 @@ use rstest::rstest;
 mod keyword_support;
 
 fn sandbox(text: &str) -> Sandbox {
-    service(text).settings.exec.sandbox
+    service(text).settings.exec.sandbox.clone()
 }
 
 fn caps(names: &[&str]) -> Vec<Capability> {

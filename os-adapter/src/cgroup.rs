@@ -18,11 +18,11 @@
 //!   live in a cgroup that also has children, so init's own cgroup needs no
 //!   moving.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::ffi::CString;
 use std::fs;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use init_core::events::Signal;
 use nix::fcntl::{open, openat, OFlag};
@@ -40,8 +40,10 @@ pub struct Cgroups {
     /// service, and a lookup relative to it walks two path components
     /// instead of the whole mount path (most of a 1,000-service status).
     subtree_dir: Option<OwnedFd>,
-    /// Per enabled name, the directory made for it.
-    made: BTreeMap<String, PathBuf>,
+    /// The enabled names that have a directory `SUBTREE/NAME`: only the
+    /// names, since a path per service would be 140 bytes each for as long
+    /// as init runs, and the paths are needed only to stop and to clean up.
+    made: BTreeSet<String>,
 }
 
 /// Where the cgroup2 hierarchy is mounted, from mountinfo text.
@@ -130,7 +132,7 @@ impl Cgroups {
         Ok(Cgroups {
             subtree,
             subtree_dir,
-            made: BTreeMap::new(),
+            made: BTreeSet::new(),
         })
     }
 
@@ -147,7 +149,7 @@ impl Cgroups {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(_) => return None,
         }
-        self.made.insert(service.to_string(), dir.clone());
+        self.made.insert(service.to_string());
         let procs = CString::new(
             dir.join("cgroup.procs")
                 .into_os_string()
@@ -174,12 +176,14 @@ impl Cgroups {
         }
         let dir = self.subtree.join(service);
         if dir.join("cgroup.procs").exists() {
-            self.made.insert(service.to_string(), dir);
+            self.made.insert(service.to_string());
         }
     }
 
-    fn dir(&self, service: &str) -> Option<&Path> {
-        self.made.get(service).map(PathBuf::as_path)
+    fn dir(&self, service: &str) -> Option<PathBuf> {
+        self.made
+            .contains(service)
+            .then(|| self.subtree.join(service))
     }
 
     /// The pids in `service`'s cgroup; `None` if it has none.
@@ -192,7 +196,7 @@ impl Cgroups {
     /// none): its `cgroup.procs` counted by lines, read into a buffer on
     /// the stack.
     pub fn process_count(&self, service: &str) -> Option<u32> {
-        let (Some(dir), true) = (&self.subtree_dir, self.made.contains_key(service)) else {
+        let (Some(dir), true) = (&self.subtree_dir, self.made.contains(service)) else {
             return self.processes(service).map(|pids| pids.len() as u32);
         };
         let procs = openat(
@@ -240,8 +244,9 @@ impl Cgroups {
     /// 100 ms at most, so that the end is never held up for long.
     pub fn remove_empty(&mut self) {
         for _ in 0..10 {
+            let subtree = &self.subtree;
             self.made
-                .retain(|_, dir| fs::remove_dir(dir.as_path()).is_err());
+                .retain(|service| fs::remove_dir(subtree.join(service)).is_err());
             if self.made.is_empty() {
                 let _ = fs::remove_dir(&self.subtree);
                 return;
