@@ -5,9 +5,10 @@
 //! `FILE:LINE: message` diagnostics as they are, other errors prefixed
 //! `service: `.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 
 use init_core::Diagnostic;
+use serde::Serialize;
 
 /// Writes the whole output at once. A closed pipe (`service list | head`)
 /// is not an error worth a message.
@@ -15,6 +16,21 @@ pub fn print_stdout(text: &str) {
     let mut stdout = io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
+}
+
+/// Writes `value` as pretty JSON and a newline, through a buffer as it is
+/// serialised rather than built whole first. As with [`print_stdout`], a
+/// closed pipe is not an error; only JSON that cannot be made is.
+pub fn print_json<T: Serialize>(value: &T) -> Result<(), String> {
+    let mut stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    match serde_json::to_writer_pretty(&mut stdout, value) {
+        Ok(()) => {}
+        Err(error) if error.is_io() => return Ok(()),
+        Err(error) => return Err(format!("cannot write JSON: {error}")),
+    }
+    let _ = stdout.write_all(b"\n");
+    let _ = stdout.flush();
+    Ok(())
 }
 
 pub fn print_diagnostics(diagnostics: &[Diagnostic]) {

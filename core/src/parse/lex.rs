@@ -46,9 +46,10 @@ const ESCAPES_KNOWN: &str = r#"\a \b \f \n \t \\ \" \% \xHH \0ooo"#;
 /// for and names the service in the out-of-range message.
 pub(crate) fn lex_line(line: &str, name: &EnabledName) -> LexedLine {
     let mut lexer = Lexer {
-        chars: line.chars().collect(),
+        line,
         position: 0,
-        args: name.args(),
+        column: 1,
+        args: name.arg.as_slice(),
         name,
         current: None,
         out: LexedLine::default(),
@@ -66,22 +67,29 @@ struct Partial {
     bare: bool,
 }
 
+/// Walks the line by byte position and counts columns in characters as it
+/// goes: every service file of every boot passes through here, and a
+/// vector of the line's characters per line was a tenth of loading them.
 struct Lexer<'a> {
-    chars: Vec<char>,
+    line: &'a str,
+    /// Byte offset of the next character.
     position: usize,
-    args: Vec<String>,
+    /// 1-based column, in characters, of the character at `position`.
+    column: u32,
+    /// What `%0`, `%1`, ... stand for: the one argument, or none.
+    args: &'a [String],
     name: &'a EnabledName,
     current: Option<Partial>,
     out: LexedLine,
 }
 
-impl Lexer<'_> {
+impl<'a> Lexer<'a> {
     fn run(&mut self) {
         while let Some(c) = self.peek(0) {
             match c {
                 ' ' | '\t' => {
                     self.finish_token();
-                    self.position += 1;
+                    self.advance(1);
                 }
                 // A comment runs to the end of the line, even mid-token.
                 '#' => break,
@@ -96,10 +104,7 @@ impl Lexer<'_> {
                 // Outside quotes every other character is itself, backslash
                 // included: the original has no escapes there, and paths
                 // and regular expressions keep their backslashes.
-                _ => {
-                    self.push_char(c);
-                    self.position += 1;
-                }
+                _ => self.push_run(|c| !matches!(c, ' ' | '\t' | '#' | '"' | '%')),
             }
         }
         self.finish_token();
@@ -108,7 +113,7 @@ impl Lexer<'_> {
     /// Reads a `"..."` group starting at the opening quote.
     fn quoted(&mut self) {
         let open_column = self.column();
-        self.position += 1;
+        self.advance(1);
         loop {
             match self.peek(0) {
                 None => {
@@ -116,15 +121,12 @@ impl Lexer<'_> {
                     return;
                 }
                 Some('"') => {
-                    self.position += 1;
+                    self.advance(1);
                     return;
                 }
                 Some('\\') => self.escape(),
                 Some('%') => self.percent(),
-                Some(c) => {
-                    self.push_char(c);
-                    self.position += 1;
-                }
+                Some(_) => self.push_run(|c| !matches!(c, '"' | '\\' | '%')),
             }
         }
     }
@@ -135,10 +137,10 @@ impl Lexer<'_> {
         let Some(kind) = self.peek(1) else {
             // A backslash ending the line: the quote is unterminated, and
             // that is the error worth reporting.
-            self.position += 1;
+            self.advance(1);
             return;
         };
-        self.position += 2;
+        self.advance(2);
         let simple = match kind {
             'a' => Some(0x07),
             'b' => Some(0x08),
@@ -173,7 +175,7 @@ impl Lexer<'_> {
             self.error(column, "`\\x` needs exactly two hex digits, as in `\\x1b`");
             return;
         };
-        self.position += 2;
+        self.advance(2);
         // Two hex digits always fit one byte.
         let value = (digits[0] * 16 + digits[1]) as u8;
         self.push_escaped_byte(column, value);
@@ -186,7 +188,7 @@ impl Lexer<'_> {
             match self.peek(0).and_then(|c| c.to_digit(8)) {
                 Some(digit) => {
                     value = value * 8 + digit;
-                    self.position += 1;
+                    self.advance(1);
                 }
                 None => break,
             }
@@ -217,14 +219,14 @@ impl Lexer<'_> {
         match self.peek(1) {
             Some('%') => {
                 self.partial().bytes.push(b'%');
-                self.position += 2;
+                self.advance(2);
             }
             Some(digit @ '0'..='9') => {
-                self.position += 2;
+                self.advance(2);
                 let index = digit as usize - '0' as usize;
                 // The substituted text is taken literally: it is not split
                 // again, so `%0` = `a b` stays one argument.
-                match self.args.get(index).cloned() {
+                match self.args.get(index) {
                     Some(arg) => self.partial().bytes.extend_from_slice(arg.as_bytes()),
                     None => {
                         let message = self.out_of_range(index);
@@ -233,7 +235,7 @@ impl Lexer<'_> {
                 }
             }
             _ => {
-                self.position += 1;
+                self.advance(1);
                 self.error(
                     column,
                     "`%` must be followed by a digit, as in `%0` (write %% for a literal %)",
@@ -259,11 +261,23 @@ impl Lexer<'_> {
     }
 
     fn peek(&self, offset: usize) -> Option<char> {
-        self.chars.get(self.position + offset).copied()
+        self.rest().chars().nth(offset)
+    }
+
+    fn rest(&self) -> &'a str {
+        self.line.get(self.position..).unwrap_or_default()
+    }
+
+    /// Steps over `count` characters.
+    fn advance(&mut self, count: usize) {
+        for c in self.rest().chars().take(count) {
+            self.position += c.len_utf8();
+            self.column = self.column.saturating_add(1);
+        }
     }
 
     fn column(&self) -> u32 {
-        u32::try_from(self.position + 1).unwrap_or(u32::MAX)
+        self.column
     }
 
     /// The token being built, started here if there is none yet.
@@ -276,10 +290,23 @@ impl Lexer<'_> {
         })
     }
 
-    fn push_char(&mut self, c: char) {
-        let mut buffer = [0u8; 4];
-        let encoded = c.encode_utf8(&mut buffer).as_bytes();
-        self.partial().bytes.extend_from_slice(encoded);
+    /// Takes the characters from here on that are `plain`, at least one,
+    /// into the token as they are, in one piece.
+    fn push_run(&mut self, plain: impl Fn(char) -> bool) {
+        let rest = self.rest();
+        let mut length = 0;
+        let mut count = 0u32;
+        for c in rest.chars() {
+            if count > 0 && !plain(c) {
+                break;
+            }
+            length += c.len_utf8();
+            count += 1;
+        }
+        let run = rest.get(..length).unwrap_or_default();
+        self.partial().bytes.extend_from_slice(run.as_bytes());
+        self.position += length;
+        self.column = self.column.saturating_add(count);
     }
 
     fn finish_token(&mut self) {
