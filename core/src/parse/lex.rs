@@ -4,12 +4,19 @@
 //! knows no keywords and no line structure: the caller hands it one line
 //! (already checked to be UTF-8 without NUL bytes) and gets tokens back.
 
+use std::borrow::Cow;
+
 use crate::name::EnabledName;
 
 /// One argument of a line, after quotes, escapes and `%N` are resolved.
+///
+/// The text borrows from the line when it stands there as it is (most
+/// arguments), and is built only when an escape, a `%N` or a quote split
+/// it: a string allocated for every argument of every file was a large
+/// part of loading 100,000 services.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Token {
-    pub text: String,
+pub(crate) struct Token<'a> {
+    pub text: Cow<'a, str>,
     /// 1-based column, in characters, where the token starts.
     pub column: u32,
     /// Written as plain characters: no quote and no `%`. Only a bare `{` or
@@ -17,7 +24,7 @@ pub(crate) struct Token {
     pub bare: bool,
 }
 
-impl Token {
+impl Token<'_> {
     pub fn is_bare(&self, text: &str) -> bool {
         self.bare && self.text == text
     }
@@ -35,8 +42,8 @@ pub(crate) struct LineError {
 /// best effort even when there are errors, so that the caller can still see
 /// the shape of the line (is it a `}`?).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct LexedLine {
-    pub tokens: Vec<Token>,
+pub(crate) struct LexedLine<'a> {
+    pub tokens: Vec<Token<'a>>,
     pub errors: Vec<LineError>,
 }
 
@@ -44,7 +51,7 @@ const ESCAPES_KNOWN: &str = r#"\a \b \f \n \t \\ \" \% \xHH \0ooo"#;
 
 /// Splits one line into tokens. `name` supplies what `%0`, `%1`, ... stand
 /// for and names the service in the out-of-range message.
-pub(crate) fn lex_line(line: &str, name: &EnabledName) -> LexedLine {
+pub(crate) fn lex_line<'a>(line: &'a str, name: &EnabledName) -> LexedLine<'a> {
     let mut lexer = Lexer {
         line,
         position: 0,
@@ -58,11 +65,15 @@ pub(crate) fn lex_line(line: &str, name: &EnabledName) -> LexedLine {
     lexer.out
 }
 
-/// A token being built. Bytes, not a String: `\xHH` escapes may build a
+/// A token being built: a stretch of the line while it is one, bytes of
+/// its own once it is not. Bytes, not a String: `\xHH` escapes may build a
 /// multi-byte character one byte at a time, and only the whole token has to
 /// be UTF-8.
 struct Partial {
-    bytes: Vec<u8>,
+    /// The byte range of the line the token is so far, while it has no
+    /// bytes of its own; `None` while it is empty.
+    borrowed: Option<(usize, usize)>,
+    owned: Option<Vec<u8>>,
     column: u32,
     bare: bool,
 }
@@ -70,20 +81,20 @@ struct Partial {
 /// Walks the line by byte position and counts columns in characters as it
 /// goes: every service file of every boot passes through here, and a
 /// vector of the line's characters per line was a tenth of loading them.
-struct Lexer<'a> {
+struct Lexer<'a, 'n> {
     line: &'a str,
     /// Byte offset of the next character.
     position: usize,
     /// 1-based column, in characters, of the character at `position`.
     column: u32,
     /// What `%0`, `%1`, ... stand for: the one argument, or none.
-    args: &'a [String],
-    name: &'a EnabledName,
+    args: &'n [String],
+    name: &'n EnabledName,
     current: Option<Partial>,
-    out: LexedLine,
+    out: LexedLine<'a>,
 }
 
-impl<'a> Lexer<'a> {
+impl<'a> Lexer<'a, '_> {
     fn run(&mut self) {
         while let Some(c) = self.peek(0) {
             match c {
@@ -153,7 +164,7 @@ impl<'a> Lexer<'a> {
             _ => None,
         };
         if let Some(byte) = simple {
-            self.partial().bytes.push(byte);
+            self.push_bytes(&[byte]);
             return;
         }
         match kind {
@@ -209,7 +220,7 @@ impl<'a> Lexer<'a> {
                 "this escape gives a NUL byte, which no argument can hold",
             );
         } else {
-            self.partial().bytes.push(byte);
+            self.push_bytes(&[byte]);
         }
     }
 
@@ -218,7 +229,7 @@ impl<'a> Lexer<'a> {
         let column = self.column();
         match self.peek(1) {
             Some('%') => {
-                self.partial().bytes.push(b'%');
+                self.push_bytes(b"%");
                 self.advance(2);
             }
             Some(digit @ '0'..='9') => {
@@ -227,7 +238,7 @@ impl<'a> Lexer<'a> {
                 // The substituted text is taken literally: it is not split
                 // again, so `%0` = `a b` stays one argument.
                 match self.args.get(index) {
-                    Some(arg) => self.partial().bytes.extend_from_slice(arg.as_bytes()),
+                    Some(arg) => self.push_bytes(arg.as_bytes()),
                     None => {
                         let message = self.out_of_range(index);
                         self.error(column, message);
@@ -284,10 +295,23 @@ impl<'a> Lexer<'a> {
     fn partial(&mut self) -> &mut Partial {
         let column = self.column();
         self.current.get_or_insert_with(|| Partial {
-            bytes: Vec::new(),
+            borrowed: None,
+            owned: None,
             column,
             bare: true,
         })
+    }
+
+    /// Adds bytes that do not stand in the line as they are (an escape,
+    /// what `%N` stands for): from here on the token has bytes of its own.
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        let line = self.line;
+        let partial = self.partial();
+        let owned = partial.owned.get_or_insert_with(|| match partial.borrowed {
+            Some((start, end)) => line.as_bytes().get(start..end).unwrap_or_default().to_vec(),
+            None => Vec::new(),
+        });
+        owned.extend_from_slice(bytes);
     }
 
     /// Takes the characters from here on that are `plain`, at least one,
@@ -303,9 +327,14 @@ impl<'a> Lexer<'a> {
             length += c.len_utf8();
             count += 1;
         }
-        let run = rest.get(..length).unwrap_or_default();
-        self.partial().bytes.extend_from_slice(run.as_bytes());
-        self.position += length;
+        let (start, end) = (self.position, self.position + length);
+        let partial = self.partial();
+        match (&mut partial.owned, &mut partial.borrowed) {
+            (None, None) => partial.borrowed = Some((start, end)),
+            (None, Some((_, borrowed_end))) if *borrowed_end == start => *borrowed_end = end,
+            _ => self.push_bytes(rest.get(..length).unwrap_or_default().as_bytes()),
+        }
+        self.position = end;
         self.column = self.column.saturating_add(count);
     }
 
@@ -313,15 +342,21 @@ impl<'a> Lexer<'a> {
         let Some(partial) = self.current.take() else {
             return;
         };
-        let text = match String::from_utf8(partial.bytes) {
-            Ok(text) => text,
-            Err(error) => {
-                self.error(
-                    partial.column,
-                    "this argument is not valid UTF-8 (check its `\\x` and `\\0` escapes)",
-                );
-                String::from_utf8_lossy(error.as_bytes()).into_owned()
+        let text = match (partial.owned, partial.borrowed) {
+            (Some(bytes), _) => match String::from_utf8(bytes) {
+                Ok(text) => Cow::Owned(text),
+                Err(error) => {
+                    self.error(
+                        partial.column,
+                        "this argument is not valid UTF-8 (check its `\\x` and `\\0` escapes)",
+                    );
+                    Cow::Owned(String::from_utf8_lossy(error.as_bytes()).into_owned())
+                }
+            },
+            (None, Some((start, end))) => {
+                Cow::Borrowed(self.line.get(start..end).unwrap_or_default())
             }
+            (None, None) => Cow::Borrowed(""),
         };
         self.out.tokens.push(Token {
             text,
@@ -346,7 +381,11 @@ mod tests {
         let name = EnabledName::parse("agetty@tty1").expect("valid name");
         let lexed = lex_line(line, &name);
         assert_eq!(lexed.errors, vec![], "unexpected errors for {line:?}");
-        lexed.tokens.into_iter().map(|t| t.text).collect()
+        lexed
+            .tokens
+            .into_iter()
+            .map(|t| t.text.into_owned())
+            .collect()
     }
 
     #[test]
@@ -357,6 +396,26 @@ mod tests {
     #[test]
     fn escapes_build_multibyte_characters() {
         assert_eq!(texts(r#""\xc3\xa9\0101""#), ["éA"]);
+    }
+
+    #[test]
+    fn pieces_of_a_token_join_whatever_they_are_written_as() {
+        assert_eq!(
+            texts(r#"a"b c"d x%0y "\t"z %%%% "" "é%0""#),
+            ["ab cd", "xtty1y", "\tz", "%%", "", "étty1"]
+        );
+    }
+
+    #[test]
+    fn a_plain_argument_borrows_from_the_line() {
+        let name = EnabledName::parse("agetty@tty1").expect("valid name");
+        let lexed = lex_line("exec /sbin/agetty \"x\" %0 é", &name);
+        let borrowed: Vec<bool> = lexed
+            .tokens
+            .iter()
+            .map(|t| matches!(t.text, Cow::Borrowed(_)))
+            .collect();
+        assert_eq!(borrowed, [true, true, true, false, true]);
     }
 
     #[test]
