@@ -181,7 +181,8 @@ impl NameHasher {
     const SEED: u64 = 0x243f_6a88_85a3_08d3;
 
     fn mix(&mut self, word: u64) {
-        let product = u128::from(self.state ^ word ^ Self::SEED) * u128::from(0x9e37_79b9_7f4a_7c15u64);
+        let product =
+            u128::from(self.state ^ word ^ Self::SEED) * u128::from(0x9e37_79b9_7f4a_7c15u64);
         self.state = (product as u64) ^ ((product >> 64) as u64);
     }
 }

@@ -228,9 +228,7 @@ fn read_service_file(path: &Path, link: Link, bytes: &mut Vec<u8>) -> Result<Fil
                 .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
                 .open(path)
                 .map_err(|error| open_error(path, &error))?;
-            let metadata = file
-                .metadata()
-                .map_err(|error| open_error(path, &error))?;
+            let metadata = file.metadata().map_err(|error| open_error(path, &error))?;
             (file, metadata)
         }
         Link::Is | Link::Unknown => {
@@ -504,11 +502,13 @@ mod tests {
         let mut bytes = b"left over from the last file".to_vec();
         // (size the stat said, bytes per read): exact, grown since, shrunk
         // since, and read in pieces.
-        for (size, step) in [(text.len(), usize::MAX), (3, usize::MAX), (10_000, 7), (0, 1)] {
-            let mut file = Trickle {
-                rest: &text,
-                step,
-            };
+        for (size, step) in [
+            (text.len(), usize::MAX),
+            (3, usize::MAX),
+            (10_000, 7),
+            (0, 1),
+        ] {
+            let mut file = Trickle { rest: &text, step };
             read_whole(&mut file, size as u64, &mut bytes).unwrap();
             assert_eq!(bytes, text, "size {size}, step {step}");
         }
