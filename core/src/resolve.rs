@@ -66,7 +66,13 @@ fn resolve_in<D: Borrow<ServiceDef>>(services: &[D], target: Target) -> TargetOr
     let members: Vec<usize> = (0..services.len())
         .filter(|&i| def(i).target == target)
         .collect();
-    let by_base = BaseIndex::new(&members, |i| def(i).base.as_str());
+    // The members' names side by side in one string, for the map to
+    // borrow: each lookup compares the name it finds with the one asked
+    // for, and in the definitions, strewn over the heap, that comparison
+    // missed the cache nearly every time (a quarter of a 100,000-service
+    // listing).
+    let names: String = members.iter().map(|&i| def(i).base.as_str()).collect();
+    let by_base = BaseIndex::new(&members, &names, |i| def(i).base.len());
 
     // Every edge as (predecessor, service), in the order the files give
     // them, so that each predecessor list can be allocated once at its size.
@@ -146,12 +152,21 @@ struct BaseIndex<'a> {
 }
 
 impl<'a> BaseIndex<'a> {
-    fn new(members: &[usize], base: impl Fn(usize) -> &'a str) -> BaseIndex<'a> {
+    /// `names` holds the members' names one after another, in the order of
+    /// `members`; `length` gives each one's length.
+    fn new(members: &[usize], names: &'a str, length: impl Fn(usize) -> usize) -> BaseIndex<'a> {
+        let mut each = Vec::with_capacity(members.len());
+        let mut start = 0;
+        for &i in members {
+            let end = start + length(i);
+            each.push(names.get(start..end).unwrap_or_default());
+            start = end;
+        }
         let mut first = HashMap::with_capacity_and_hasher(members.len(), Default::default());
         let mut next = vec![None; members.last().map_or(0, |&last| last + 1)];
         // Backwards, so that each chain runs in index order.
-        for &i in members.iter().rev() {
-            next[i] = first.insert(base(i), i);
+        for (&i, name) in members.iter().zip(each).rev() {
+            next[i] = first.insert(name, i);
         }
         BaseIndex { first, next }
     }
