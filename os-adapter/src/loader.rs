@@ -8,12 +8,14 @@
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use init_core::parse::parse_service;
 use init_core::{Diagnostic, EnabledName, ServiceDef};
-use nix::fcntl::OFlag;
+use nix::fcntl::{openat, OFlag};
+use nix::sys::stat::Mode;
 
 /// Everything one load produced. One bad file never stops the others: it
 /// leaves a diagnostic and no service.
@@ -129,6 +131,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
     // the parsing of a line or two: the directory part is made once.
     let prefix = dir.join("");
     let place_prefix = prefix.display().to_string();
+    let dir_fd = open_dir(dir);
     for (file_name, name, link) in services {
         let mut path = OsString::with_capacity(prefix.as_os_str().len() + file_name.len());
         path.push(&prefix);
@@ -141,7 +144,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
             Path::new(&path),
             place,
             &name,
-            link,
+            (link, dir_fd.as_ref().map(OwnedFd::as_fd)),
             &mut buffer,
         );
     }
@@ -171,7 +174,7 @@ pub fn load_files(paths: &[PathBuf]) -> Loaded {
                 path,
                 place,
                 &name,
-                Link::Unknown,
+                (Link::Unknown, None),
                 &mut Vec::new(),
             ),
             Err(error) => {
@@ -199,25 +202,27 @@ pub fn load_file_as(path: &Path, name: &EnabledName) -> Loaded {
         path,
         place,
         name,
-        Link::Unknown,
+        (Link::Unknown, None),
         &mut Vec::new(),
     );
     loaded
 }
 
-/// `place` is `path` as diagnostics show it. `buffer` holds the file's
-/// bytes while it is parsed; a caller loading many files hands in the same
-/// one each time.
+/// `place` is `path` as diagnostics show it; `entry` says whether it is
+/// a symlink and, for a file of a listed directory, the directory open.
+/// `buffer` holds the file's bytes while it is parsed; a caller loading
+/// many files hands in the same one each time.
 fn load_one(
     loaded: &mut Loaded,
     path: &Path,
     place: String,
     name: &EnabledName,
-    link: Link,
+    entry: (Link, Option<BorrowedFd<'_>>),
     buffer: &mut Vec<u8>,
 ) {
     loaded.files_seen += 1;
-    match read_service_file(path, link, buffer) {
+    let (link, within) = entry;
+    match read_service_file(path, link, within, buffer) {
         Ok(file_id) => {
             let parsed = parse_service(&place, buffer, name);
             loaded.diagnostics.extend(parsed.diagnostics);
@@ -253,14 +258,19 @@ fn load_one(
 /// O_NONBLOCK and O_NOCTTY in case it changed since, and checked after:
 /// a second lookup of the path per file was a sixth of the time of
 /// listing 100,000 services.
-fn read_service_file(path: &Path, link: Link, bytes: &mut Vec<u8>) -> Result<FileId, String> {
+///
+/// Such a file is opened relative to `within`, its directory, where the
+/// caller has it open: the kernel then looks up one name, not every
+/// directory of the path again.
+fn read_service_file(
+    path: &Path,
+    link: Link,
+    within: Option<BorrowedFd<'_>>,
+    bytes: &mut Vec<u8>,
+) -> Result<FileId, String> {
     let (mut file, metadata) = match link {
         Link::Not => {
-            let file = OpenOptions::new()
-                .read(true)
-                .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
-                .open(path)
-                .map_err(|error| open_error(path, &error))?;
+            let file = open_listed(path, within).map_err(|error| open_error(path, &error))?;
             let metadata = file.metadata().map_err(|error| open_error(path, &error))?;
             (file, metadata)
         }
@@ -283,6 +293,32 @@ fn read_service_file(path: &Path, link: Link, bytes: &mut Vec<u8>) -> Result<Fil
         device: metadata.dev(),
         inode: metadata.ino(),
     })
+}
+
+/// Opens a file the directory listing called regular, without blocking
+/// or taking a terminal should it have become something else since.
+fn open_listed(path: &Path, within: Option<BorrowedFd<'_>>) -> io::Result<File> {
+    let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK | OFlag::O_NOCTTY;
+    match (within, path.file_name()) {
+        (Some(dir), Some(name)) => {
+            let fd = openat(Some(dir.as_raw_fd()), name, flags, Mode::empty())?;
+            // SAFETY: a fresh fd that nothing else owns.
+            Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+        }
+        _ => OpenOptions::new()
+            .read(true)
+            .custom_flags(flags.bits())
+            .open(path),
+    }
+}
+
+/// `dir` open for `open_listed`; `None` if it cannot be, and each file is
+/// then opened by its whole path.
+fn open_dir(dir: &Path) -> Option<OwnedFd> {
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let fd = nix::fcntl::open(dir, flags, Mode::empty()).ok()?;
+    // SAFETY: a fresh fd that nothing else owns.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 const NOT_A_REGULAR_FILE: &str = "not a regular file (a symlink must point to a service file)";

@@ -55,6 +55,7 @@ struct Pretty {
 const LINE_BREAKS: &[u8] = b",\n                                ";
 
 impl Pretty {
+    #[inline]
     fn line_break<W: ?Sized + Write>(&self, writer: &mut W, comma: bool) -> io::Result<()> {
         let start = usize::from(!comma);
         let whole = 2 + 2 * self.depth;
@@ -68,12 +69,14 @@ impl Pretty {
         }
     }
 
+    #[inline]
     fn open<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
         self.depth += 1;
         self.has_value = false;
         writer.write_all(bracket)
     }
 
+    #[inline]
     fn close<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
         self.depth -= 1;
         if self.has_value {
