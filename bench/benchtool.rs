@@ -17,11 +17,17 @@
 //! wall time counts the waits for a core, the CPU time only the work.
 //!   benchtool wait-file FILE SECS     waits until FILE holds a line;
 //!                                     exit 1 after SECS
+//!   benchtool stamp-exec FILE PROGRAM [ARGS...]
+//!                                     writes the wall clock in ns (as
+//!                                     `date +%s%N`) to FILE, then execs
+//!                                     PROGRAM in its place: when a boot
+//!                                     starts, as PID 1 of the namespace
 
 use std::ffi::CString;
+use std::os::unix::process::CommandExt;
 use std::os::raw::{c_char, c_int};
 use std::process::{Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 extern "C" {
     fn fork() -> c_int;
@@ -125,6 +131,17 @@ fn time(runs: u32, command: &[String]) -> Result<Vec<(f64, f64)>, String> {
     Ok(times)
 }
 
+/// Only returns on failure: on success PROGRAM has taken this process's
+/// place (and pid) with the stamp written.
+fn stamp_exec(stamp: &str, command: &[String]) -> Result<(), String> {
+    let (program, args) = command.split_first().ok_or("stamp-exec: no program")?;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?;
+    std::fs::write(stamp, format!("{}\n", now.as_nanos())).map_err(|e| format!("{stamp}: {e}"))?;
+    Err(format!("{program}: {}", Command::new(program).args(args).exec()))
+}
+
 /// Polls every millisecond: the stamp is written by the service itself, so
 /// the poll only has to be cheap, not quick.
 fn wait_file(path: &str, patience: Duration) -> bool {
@@ -171,7 +188,11 @@ fn main() -> ExitCode {
             }
             _ => Err("usage: wait-file FILE SECS".to_string()),
         },
-        _ => Err("usage: benchtool forkloop|layers|time|wait-file ...".to_string()),
+        Some("stamp-exec") => match args.get(1) {
+            Some(stamp) => stamp_exec(stamp, &args[2..]),
+            None => Err("usage: stamp-exec FILE PROGRAM [ARGS...]".to_string()),
+        },
+        _ => Err("usage: benchtool forkloop|layers|time|wait-file|stamp-exec ...".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -543,7 +543,10 @@ fn sigusr1_binds_the_socket_again_and_garbage_changes_nothing() {
 
     fs::remove_file(&socket).unwrap();
     ns.signal_init(nix::sys::signal::Signal::SIGUSR1);
-    ns.wait_until("the socket to come back", || socket.exists());
+    // Connectable, not only there: bind makes the file before listen.
+    ns.wait_until("the socket to come back", || {
+        std::os::unix::net::UnixStream::connect(&socket).is_ok()
+    });
     assert_eq!(ns.status(&socket).len(), 1);
 }
 

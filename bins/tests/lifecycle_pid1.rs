@@ -318,19 +318,23 @@ fn a_ready_file_counts_and_a_service_never_ready_fails_at_its_timeout() {
 #[test]
 fn a_double_forking_daemon_is_fully_stopped_through_its_cgroup() {
     let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    // CI's machines have a writable cgroup2 (see MACHINE-FACTS): there
+    // a missing one is a failure, elsewhere a note.
+    let skip = |why: String| {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("SKIPPED (not under CI): {why}");
+    };
     let Some(mount) = init_os_adapter::cgroup::cgroup2_mount(&mountinfo) else {
-        eprintln!(
-            "SKIPPED: no cgroup2 hierarchy is mounted here, so stop can only use process groups"
+        return skip(
+            "no cgroup2 hierarchy is mounted here, so stop can only use process groups".to_string(),
         );
-        return;
     };
     let probe = mount.join(format!("lifecycle-probe.{}", std::process::id()));
     if fs::create_dir(&probe).is_err() {
-        eprintln!(
-            "SKIPPED: the cgroup2 hierarchy at {} is not writable",
+        return skip(format!(
+            "the cgroup2 hierarchy at {} is not writable",
             mount.display()
-        );
-        return;
+        ));
     }
     let _ = fs::remove_dir(&probe);
 

@@ -8,8 +8,9 @@
 //! hierarchy everything falls back to process groups.
 //!
 //! Linux details that bite:
-//! - a process joins a cgroup by writing its own pid (or `0`, "myself") to
-//!   `cgroup.procs`, which the child does between fork and exec;
+//! - a child is born in its service's cgroup (`clone3` with
+//!   CLONE_INTO_CGROUP, see `clone`); where the kernel will not, it joins
+//!   by writing `0` ("myself") to `cgroup.procs` between fork and exec;
 //! - `cgroup.kill` (Linux 5.14) SIGKILLs every process in the cgroup at
 //!   once, including ones forked while it runs; older kernels get a
 //!   signal per pid from `cgroup.procs`;
@@ -133,10 +134,10 @@ impl Cgroups {
         })
     }
 
-    /// The `cgroup.procs` file a new process of `service` writes itself
-    /// into, making the cgroup if need be. `None`: this service falls back
-    /// to its process group.
-    pub fn procs_file_for(&mut self, service: &str) -> Option<CString> {
+    /// The cgroup a new process of `service` is to be born in (or to join),
+    /// made if need be. `None`: this service falls back to its process
+    /// group.
+    pub fn place_for(&mut self, service: &str) -> Option<ServiceCgroup> {
         if service.is_empty() || service.contains('/') || service.starts_with('.') {
             return None;
         }
@@ -147,12 +148,22 @@ impl Cgroups {
             Err(_) => return None,
         }
         self.made.insert(service.to_string(), dir.clone());
-        CString::new(
+        let procs = CString::new(
             dir.join("cgroup.procs")
                 .into_os_string()
                 .into_encoded_bytes(),
         )
-        .ok()
+        .ok()?;
+        // Read-only is enough: clone3 only needs the directory itself.
+        let opened = open(
+            &dir,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        // SAFETY: a fresh fd that nothing else owns.
+        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+        .ok();
+        Some(ServiceCgroup { dir: opened, procs })
     }
 
     /// After a re-exec: takes back the cgroup `service` already has, if
@@ -237,6 +248,25 @@ impl Cgroups {
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+    }
+}
+
+/// A service's cgroup, as a spawn needs it: the directory open, for a
+/// child born in it (`clone::fork`), and the path of its `cgroup.procs`,
+/// for a child that has to join it after a plain fork.
+#[derive(Debug)]
+pub struct ServiceCgroup {
+    dir: Option<OwnedFd>,
+    procs: CString,
+}
+
+impl ServiceCgroup {
+    pub fn dir_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.dir.as_ref().map(AsRawFd::as_raw_fd)
+    }
+
+    pub fn procs_file(&self) -> &std::ffi::CStr {
+        &self.procs
     }
 }
 

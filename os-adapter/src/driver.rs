@@ -538,8 +538,8 @@ impl World {
                     }
                     None => None,
                 };
-                let cgroup_procs = match &mut self.cgroups {
-                    Ok(cgroups) => cgroups.procs_file_for(&name),
+                let cgroup = match &mut self.cgroups {
+                    Ok(cgroups) => cgroups.place_for(&name),
                     Err(_) => None,
                 };
                 let spawned = spawn_service_with(
@@ -549,7 +549,7 @@ impl World {
                     &self.environment,
                     &settings,
                     ready_fd,
-                    cgroup_procs.as_deref(),
+                    cgroup.as_ref(),
                 );
                 let event = match spawned {
                     Ok(spawned) => {

@@ -8,6 +8,7 @@
 //! - [`signals`]: the signalfd of the signals init acts on;
 //! - [`reap`]: collecting every exited child, orphans included;
 //! - [`spawn`]: fork, child setup and exec of a service;
+//! - [`clone`]: the fork itself, into the service's cgroup where it can;
 //! - [`console`]: status lines that never block init;
 //! - [`progress`]: the boot progress line on a terminal console;
 //! - [`control`]: the control socket's server side;
@@ -21,6 +22,7 @@
 pub mod cgroup;
 pub mod client;
 pub mod clock;
+pub mod clone;
 pub mod config;
 pub mod console;
 pub mod container;

@@ -348,30 +348,6 @@ pub fn compile_filter(filter: &SyscallFilter, action: SyscallAction) -> Result<B
         .ok_or_else(|| "cannot build the syscall filter".to_string())
 }
 
-/// Forks for a service: with `private-pid`, as the first process of a new
-/// PID namespace. `clone(2)` without a stack behaves as `fork(2)`, but
-/// returns init's view of the pid, which is what init must track.
-///
-/// # Safety
-/// As `fork(2)`: only in a single-threaded process, and the child may only
-/// make async-signal-safe calls until it execs.
-pub unsafe fn fork(sandbox: Option<&Prepared>) -> libc::pid_t {
-    if sandbox.is_some_and(|s| s.new_pid_namespace) {
-        let flags = (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong;
-        // Zero stack: the child runs on a copy of ours, as after fork. The
-        // other arguments are zero too, so their order (which differs
-        // between architectures after the first two) does not matter.
-        #[cfg(not(target_arch = "s390x"))]
-        let pid = libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize);
-        // s390x takes the stack first.
-        #[cfg(target_arch = "s390x")]
-        let pid = libc::syscall(libc::SYS_clone, 0usize, flags, 0usize, 0usize, 0usize);
-        libc::pid_t::try_from(pid).unwrap_or(-1)
-    } else {
-        libc::fork()
-    }
-}
-
 /// The `capset(2)` arguments (`linux/capability.h`, version 3: two words
 /// of 32 capabilities each).
 #[repr(C)]

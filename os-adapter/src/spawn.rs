@@ -26,6 +26,8 @@ use init_core::service::{ExecSettings, Tty};
 use nix::errno::Errno;
 use nix::libc;
 
+use crate::cgroup::ServiceCgroup;
+use crate::clone::{self, Forked};
 use crate::exec_settings::{self, PreparedSettings, Step};
 use crate::sandbox;
 
@@ -199,7 +201,7 @@ pub fn spawn_service_with(
     env: &Environment,
     settings: &ExecSettings,
     ready_fd: Option<u32>,
-    cgroup_procs: Option<&std::ffi::CStr>,
+    cgroup: Option<&ServiceCgroup>,
 ) -> Result<Spawned, SpawnError> {
     let own_env;
     let env = if settings.env.is_empty() && settings.env_file.is_none() {
@@ -260,15 +262,14 @@ pub fn spawn_service_with(
 
     // SAFETY: init is single-threaded, and the child below makes only
     // async-signal-safe calls on memory prepared above, then execs or exits.
-    match unsafe { sandbox::fork(sandbox.as_ref()) } {
-        -1 => {
-            let errno = Errno::last();
-            Err(SpawnError {
-                errno: format!("{errno:?}"),
-                message: format!("{service}: fork failed: {}", errno.desc()),
-            })
-        }
-        0 => {
+    let new_pid_namespace = sandbox.as_ref().is_some_and(|s| s.new_pid_namespace());
+    let cgroup_dir = cgroup.and_then(ServiceCgroup::dir_fd);
+    match unsafe { clone::fork(new_pid_namespace, cgroup_dir) } {
+        Err(errno) => Err(SpawnError {
+            errno: format!("{errno:?}"),
+            message: format!("{service}: fork failed: {}", errno.desc()),
+        }),
+        Ok(Forked { pid: 0, in_cgroup }) => {
             let child = Child {
                 commands: &commands,
                 argvs: &argvs,
@@ -279,7 +280,10 @@ pub fn spawn_service_with(
                 sandbox: sandbox.as_ref(),
                 report_fd: report.as_ref().map(|r| r.write_fd),
                 ready: ready.as_ref().map(|r| (r.write_fd, r.target)),
-                cgroup_procs,
+                cgroup_procs: match in_cgroup {
+                    true => None,
+                    false => cgroup.map(ServiceCgroup::procs_file),
+                },
             };
             // SAFETY: we are the freshly forked child. Nothing in `run`
             // should panic, but a panic unwinding out of here would return
@@ -287,7 +291,7 @@ pub fn spawn_service_with(
             let _ = std::panic::catch_unwind(|| unsafe { child.run() });
             unsafe { libc::_exit(EXIT_CANNOT_RUN) }
         }
-        pid => match report.and_then(ReportPipe::wait_for_child) {
+        Ok(Forked { pid, .. }) => match report.and_then(ReportPipe::wait_for_child) {
             None => Ok(Spawned {
                 pid: Pid(pid),
                 ready_pipe: ready.map(ReadyPipe::into_read_end),
@@ -453,7 +457,8 @@ struct Child<'a> {
     report_fd: Option<libc::c_int>,
     /// The write end of the ready pipe and the fd it must become.
     ready: Option<(libc::c_int, libc::c_int)>,
-    /// The `cgroup.procs` of the service's cgroup, to join first.
+    /// The `cgroup.procs` of the service's cgroup, to join first, when the
+    /// child was not born in it.
     cgroup_procs: Option<&'a std::ffi::CStr>,
 }
 
@@ -575,7 +580,11 @@ impl Child<'_> {
                 let signal = libc::WTERMSIG(status);
                 libc::signal(signal, libc::SIG_DFL);
                 set_signal_mask(&[]);
-                libc::raise(signal);
+                // kill(getpid()), not raise: this process was made by a
+                // raw clone (see `clone`), so a libc that caches the
+                // thread id (musl's raise uses it) still holds init's,
+                // and would signal init instead.
+                libc::kill(libc::getpid(), signal);
                 libc::_exit(128 + signal);
             }
             let code = libc::WEXITSTATUS(status);
