@@ -294,7 +294,7 @@ impl<'a> Lexer<'a, '_> {
     /// The token being built, started here if there is none yet.
     fn partial(&mut self) -> &mut Partial {
         let column = self.column();
-        self.current.get_or_insert_with(|| Partial {
+        self.current.get_or_insert(Partial {
             borrowed: None,
             owned: None,
             column,
