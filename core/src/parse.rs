@@ -237,8 +237,7 @@ fn decode_line(raw: &[u8]) -> Result<&str, LineError> {
             (std::str::from_utf8(valid).unwrap_or_default(), Some(()))
         }
     };
-    // NUL is ASCII: its byte offset is a character boundary.
-    if let Some(nul) = text.bytes().position(|byte| byte == 0) {
+    if let Some(nul) = text.find('\0') {
         let column = column_after(text.get(..nul).unwrap_or_default());
         return Err(LineError::new(column, "NUL byte in the line"));
     }

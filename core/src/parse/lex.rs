@@ -115,7 +115,7 @@ impl<'a> Lexer<'a, '_> {
                 // Outside quotes every other character is itself, backslash
                 // included: the original has no escapes there, and paths
                 // and regular expressions keep their backslashes.
-                _ => self.push_run(|byte| !matches!(byte, b' ' | b'\t' | b'#' | b'"' | b'%')),
+                _ => self.push_run(|c| !matches!(c, ' ' | '\t' | '#' | '"' | '%')),
             }
         }
         self.finish_token();
@@ -137,7 +137,7 @@ impl<'a> Lexer<'a, '_> {
                 }
                 Some('\\') => self.escape(),
                 Some('%') => self.percent(),
-                Some(_) => self.push_run(|byte| !matches!(byte, b'"' | b'\\' | b'%')),
+                Some(_) => self.push_run(|c| !matches!(c, '"' | '\\' | '%')),
             }
         }
     }
@@ -316,31 +316,23 @@ impl<'a> Lexer<'a, '_> {
 
     /// Takes the characters from here on that are `plain`, at least one,
     /// into the token as they are, in one piece.
-    fn push_run(&mut self, plain: impl Fn(u8) -> bool) {
+    fn push_run(&mut self, plain: impl Fn(char) -> bool) {
         let rest = self.rest();
-        // Every character that ends a run is ASCII, so the run is scanned
-        // byte by byte and ends on a character boundary; its first
-        // character is taken whole, whatever it is.
-        let first = rest.chars().next().map_or(0, char::len_utf8);
-        let length = first
-            + rest
-                .as_bytes()
-                .get(first..)
-                .unwrap_or_default()
-                .iter()
-                .position(|&byte| byte.is_ascii() && !plain(byte))
-                .unwrap_or(rest.len() - first);
-        let run = rest.get(..length).unwrap_or_default();
-        // Characters, not bytes: every byte but a UTF-8 continuation byte
-        // starts one.
-        let count = run.bytes().filter(|byte| byte & 0xc0 != 0x80).count();
-        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        let mut length = 0;
+        let mut count = 0u32;
+        for c in rest.chars() {
+            if count > 0 && !plain(c) {
+                break;
+            }
+            length += c.len_utf8();
+            count += 1;
+        }
         let (start, end) = (self.position, self.position + length);
         let partial = self.partial();
         match (&mut partial.owned, &mut partial.borrowed) {
             (None, None) => partial.borrowed = Some((start, end)),
             (None, Some((_, borrowed_end))) if *borrowed_end == start => *borrowed_end = end,
-            _ => self.push_bytes(run.as_bytes()),
+            _ => self.push_bytes(rest.get(..length).unwrap_or_default().as_bytes()),
         }
         self.position = end;
         self.column = self.column.saturating_add(count);
