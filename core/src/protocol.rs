@@ -307,6 +307,48 @@ pub fn encode_reply(reply: &Reply) -> Vec<u8> {
     encode_line(reply)
 }
 
+/// A status reply written a few services at a time, so that init never
+/// holds the whole reply (some 320 bytes a service) nor every entry at
+/// once: [`StatusReplyWriter::entry`] for each service in turn, then
+/// [`StatusReplyWriter::finish`]. The bytes are those of
+/// `encode_reply(&Reply::status_at(entries, now_ms))` for the same entries.
+#[derive(Debug, Default)]
+pub struct StatusReplyWriter {
+    entries_written: usize,
+}
+
+impl StatusReplyWriter {
+    pub fn new() -> StatusReplyWriter {
+        StatusReplyWriter::default()
+    }
+
+    /// Appends one service (after the reply's head, for the first).
+    pub fn entry(&mut self, out: &mut Vec<u8>, entry: &ServiceEntry) {
+        if self.entries_written == 0 {
+            out.extend_from_slice(
+                format!("{{\"version\":{PROTOCOL_VERSION},\"result\":\"ok\",\"services\":[")
+                    .as_bytes(),
+            );
+        } else {
+            out.push(b',');
+        }
+        // As in `encode_line`: a plain struct with string keys cannot fail
+        // to serialise.
+        let _ = serde_json::to_writer(&mut *out, entry);
+        self.entries_written += 1;
+    }
+
+    /// Appends the end of the reply: the clock, and the newline.
+    pub fn finish(self, out: &mut Vec<u8>, now_ms: u64) {
+        if self.entries_written == 0 {
+            // An empty list is left out of the object altogether.
+            out.extend_from_slice(&encode_reply(&Reply::status_at(Vec::new(), now_ms)));
+        } else {
+            out.extend_from_slice(format!("],\"now_ms\":{now_ms}}}\n").as_bytes());
+        }
+    }
+}
+
 pub fn decode_reply(line: &[u8]) -> Result<Reply, DecodeError> {
     let text = std::str::from_utf8(line).map_err(|_| DecodeError::NotUtf8)?;
     serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))
@@ -476,6 +518,26 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_status_reply_written_in_pieces_is_the_reply_written_at_once() {
+        for count in 0..4 {
+            let entries: Vec<ServiceEntry> = (0..count)
+                .map(|id| ServiceEntry::from_status(&status(id, &format!("getty@tty{id}"))))
+                .collect();
+            let mut pieces = Vec::new();
+            let mut writer = StatusReplyWriter::new();
+            for entry in &entries {
+                writer.entry(&mut pieces, entry);
+            }
+            writer.finish(&mut pieces, 1234);
+            let whole = encode_reply(&Reply::status_at(entries, 1234));
+            assert_eq!(
+                String::from_utf8(pieces).unwrap(),
+                String::from_utf8(whole).unwrap()
+            );
+        }
     }
 
     #[test]

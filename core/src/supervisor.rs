@@ -171,6 +171,13 @@ use timers::Timers;
 pub use timers::{Timer, TimerKind};
 use wind_down::WindDown;
 
+/// How many definitions `Supervisor::new` takes from its list before it
+/// gives their room back.
+const LIST_ROOM_RETURNED: usize = 64;
+
+/// The room the output queue keeps once drained.
+const OUTPUTS_ROOM_KEPT: usize = 64;
+
 /// Settings that shape policy. All times in milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Options {
@@ -300,7 +307,16 @@ impl Supervisor {
             main_service_exit: None,
             outputs: VecDeque::new(),
         };
-        for def in services {
+        // Each definition moves into an entry of its own, and the list
+        // gives its room back as it empties: the list and the entries
+        // (each some 700 bytes a service) are never both whole on the
+        // heap, which was init's peak with a large configuration.
+        let mut services = services;
+        services.reverse();
+        while let Some(def) = services.pop() {
+            if services.capacity() - services.len() >= LIST_ROOM_RETURNED {
+                services.shrink_to_fit();
+            }
             if !supervisor.ids_by_name.contains_key(&def.name) {
                 supervisor.add_entry(def, ServiceState::Inactive);
             }
@@ -425,7 +441,13 @@ impl Supervisor {
 
     /// The next command for the driver, in order; drain until `None`.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        let output = self.outputs.pop_front();
+        if output.is_none() && self.outputs.capacity() > OUTPUTS_ROOM_KEPT {
+            // A boot of a thousand services queues a thousand spawns at
+            // once; the queue need not keep that room for good.
+            self.outputs.shrink_to(OUTPUTS_ROOM_KEPT);
+        }
+        output
     }
 
     /// When `handle_timeout` wants to be called next.
@@ -493,12 +515,16 @@ impl Supervisor {
         self.entry_mut(id).filter(|entry| !entry.removed)
     }
 
-    fn add_entry(&mut self, def: ServiceDef, state: ServiceState) -> ServiceId {
+    fn add_entry(&mut self, mut def: ServiceDef, state: ServiceState) -> ServiceId {
         let id = ServiceId(self.next_id);
         // Four billion services is not a configuration; saturating keeps the
         // core panic-free rather than meaningful there.
         self.next_id = self.next_id.saturating_add(1);
         self.ids_by_name.insert(def.name.clone(), id);
+        // The parser grows the list a line at a time, with room for four;
+        // kept for the service's life, that room would be a twentieth of
+        // its share of the heap.
+        def.exec.shrink_to_fit();
         let entry = Entry::new(ServiceStatus {
             id,
             def,

@@ -9,6 +9,10 @@
 //! One request per connection: the client writes one line, init answers
 //! with one line and closes. A slow or dead client costs a slot and a
 //! buffer until its deadline, never init's time.
+//!
+//! A status reply is written a few services at a time as the client reads
+//! it (see [`Answer::Status`]): the whole reply for thousands of services
+//! would be the largest thing init ever holds.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -17,7 +21,11 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use init_core::protocol::{decode_request, encode_reply, Reply, Request, MAX_REQUEST_BYTES};
+use init_core::events::ServiceId;
+use init_core::protocol::{
+    decode_request, encode_reply, Reply, Request, ServiceEntry, StatusReplyWriter,
+    MAX_REQUEST_BYTES,
+};
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 /// Connections served at once; more are answered "busy" and closed.
@@ -38,6 +46,60 @@ const LISTEN_BACKLOG: i32 = 32;
 /// The uid allowed to change things.
 const ROOT_UID: u32 = 0;
 
+/// How much of a status reply is made ready at a time: the bound on a
+/// connection's output buffer, give or take one service.
+const STATUS_PIECE_BYTES: usize = 16 * 1024;
+
+/// The answer to one permitted request.
+#[derive(Debug)]
+pub enum Answer {
+    /// The whole reply at once.
+    Reply(Reply),
+    /// A status reply for these services, in this order, written a piece
+    /// at a time as the client reads: each service as
+    /// [`Handler::status_entry`] tells it when its piece is made, and the
+    /// clock ([`Handler::now_ms`]) at the end, so that no time in the
+    /// reply is later than `now_ms`. A service gone by then is left out.
+    Status(Vec<ServiceId>),
+}
+
+impl From<Reply> for Answer {
+    fn from(reply: Reply) -> Answer {
+        Answer::Reply(reply)
+    }
+}
+
+/// What the socket asks of the rest of init.
+pub trait Handler {
+    /// Answers one permitted request.
+    fn handle(&mut self, request: Request) -> Answer;
+    /// One service as `status` shows it now; `None` once it is gone.
+    fn status_entry(&mut self, id: ServiceId) -> Option<ServiceEntry>;
+    /// Init's clock, in the milliseconds of the status times.
+    fn now_ms(&mut self) -> u64;
+}
+
+/// A function from request to reply answers every request whole.
+impl<F: FnMut(Request) -> Reply> Handler for F {
+    fn handle(&mut self, request: Request) -> Answer {
+        Answer::Reply(self(request))
+    }
+
+    fn status_entry(&mut self, _id: ServiceId) -> Option<ServiceEntry> {
+        None
+    }
+
+    fn now_ms(&mut self) -> u64 {
+        0
+    }
+}
+
+/// The part of a status reply not yet made ready.
+struct StatusInProgress {
+    ids: std::vec::IntoIter<ServiceId>,
+    writer: StatusReplyWriter,
+}
+
 struct Listener {
     socket: UnixListener,
     /// Identity of the socket file, to notice it was removed or hidden.
@@ -53,6 +115,8 @@ struct Connection {
     input: Vec<u8>,
     output: Vec<u8>,
     written: usize,
+    /// The services of a status reply still to go into `output`.
+    status: Option<StatusInProgress>,
     answered: bool,
     deadline: Instant,
 }
@@ -195,7 +259,7 @@ impl ControlSocket {
 
     /// Accepts, reads, answers and writes whatever can be done without
     /// blocking. `handle` gets each permitted request and returns its reply.
-    pub fn serve(&mut self, now: Instant, mut handle: impl FnMut(Request) -> Reply) {
+    pub fn serve(&mut self, now: Instant, mut handle: impl Handler) {
         for connection in &mut self.connections {
             connection.progress(&mut handle);
         }
@@ -207,7 +271,7 @@ impl ControlSocket {
     /// Before a re-exec: serves the connections already accepted until
     /// each has its reply or `until` passes, accepting none (those wait in
     /// the listen backlog, which outlives the exec, for the next init).
-    pub fn finish_connections(&mut self, until: Instant, mut handle: impl FnMut(Request) -> Reply) {
+    pub fn finish_connections(&mut self, until: Instant, mut handle: impl Handler) {
         loop {
             for connection in &mut self.connections {
                 connection.progress(&mut handle);
@@ -249,7 +313,7 @@ impl ControlSocket {
     /// init accepts it, so a burst of short exchanges (a flood of garbage,
     /// a status in the middle of it) never fills the slots; only the
     /// connections still waiting for their client take one.
-    fn accept_some(&mut self, now: Instant, handle: &mut impl FnMut(Request) -> Reply) {
+    fn accept_some(&mut self, now: Instant, handle: &mut impl Handler) {
         let Some(listener) = &self.listener else {
             return;
         };
@@ -269,6 +333,7 @@ impl ControlSocket {
                 input: Vec::new(),
                 output: Vec::new(),
                 written: 0,
+                status: None,
                 answered: false,
                 deadline: now + CONNECTION_DEADLINE,
             };
@@ -277,7 +342,7 @@ impl ControlSocket {
                 continue;
             }
             if self.connections.len() >= MAX_CONNECTIONS {
-                connection.refuse_busy();
+                connection.refuse_busy(handle);
                 continue;
             }
             self.connections.push(connection);
@@ -329,24 +394,24 @@ fn someone_listens(path: &Path) -> bool {
 
 impl Connection {
     /// Reads, answers and writes as far as it goes without blocking.
-    fn progress(&mut self, handle: &mut impl FnMut(Request) -> Reply) {
+    fn progress(&mut self, handle: &mut impl Handler) {
         if !self.answered {
             self.read_request(handle);
         }
         if self.answered {
-            self.write_reply();
+            self.write_reply(handle);
         }
     }
 
     fn is_finished(&self) -> bool {
-        self.answered && self.written >= self.output.len()
+        self.answered && self.written >= self.output.len() && self.status.is_none()
     }
 
     /// Says "busy" (one non-blocking write) and closes. What the client
     /// already sent is read first: closing a Unix socket with unread data
     /// resets the connection, and the client would see "connection reset"
     /// instead of the reason.
-    fn refuse_busy(&mut self) {
+    fn refuse_busy(&mut self, handle: &mut impl Handler) {
         let mut sink = [0u8; 1024];
         let mut drained = 0;
         while drained <= MAX_REQUEST_BYTES {
@@ -355,16 +420,24 @@ impl Connection {
                 Ok(n) => drained += n,
             }
         }
-        self.answer(Reply::error("init is busy; try again"));
-        self.write_reply();
+        self.answer(Reply::error("init is busy; try again").into());
+        self.write_reply(handle);
     }
 
-    fn answer(&mut self, reply: Reply) {
-        self.output = encode_reply(&reply);
+    fn answer(&mut self, answer: Answer) {
+        match answer {
+            Answer::Reply(reply) => self.output = encode_reply(&reply),
+            Answer::Status(ids) => {
+                self.status = Some(StatusInProgress {
+                    ids: ids.into_iter(),
+                    writer: StatusReplyWriter::new(),
+                })
+            }
+        }
         self.answered = true;
     }
 
-    fn read_request(&mut self, handle: &mut impl FnMut(Request) -> Reply) {
+    fn read_request(&mut self, handle: &mut impl Handler) {
         let mut chunk = [0u8; 1024];
         loop {
             // Never hold more than one request and its newline.
@@ -405,9 +478,9 @@ impl Connection {
         self.decide(&self.input.clone(), handle);
     }
 
-    fn decide(&mut self, line: &[u8], handle: &mut impl FnMut(Request) -> Reply) {
-        let reply = match decode_request(line) {
-            Err(e) => Reply::error(e.to_string()),
+    fn decide(&mut self, line: &[u8], handle: &mut impl Handler) {
+        let answer = match decode_request(line) {
+            Err(e) => Reply::error(e.to_string()).into(),
             Ok(request) if !request.command.is_read_only() && self.uid != Some(ROOT_UID) => {
                 Reply::error(format!(
                     "permission denied: only root may change services (you are uid {})",
@@ -415,25 +488,57 @@ impl Connection {
                         .map(|u| u.to_string())
                         .unwrap_or_else(|| "unknown".to_string())
                 ))
+                .into()
             }
-            Ok(request) => handle(request),
+            Ok(request) => handle.handle(request),
         };
-        self.answer(reply);
+        self.answer(answer);
     }
 
-    fn write_reply(&mut self) {
-        while self.written < self.output.len() {
+    fn write_reply(&mut self, handle: &mut impl Handler) {
+        loop {
+            if self.written >= self.output.len() && !self.make_status_piece(handle) {
+                return;
+            }
             match self.stream.write(&self.output[self.written..]) {
-                Ok(0) => break,
+                Ok(0) => return,
                 Ok(n) => self.written += n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(_) => {
                     // The client went away: count the reply as delivered.
                     self.written = self.output.len();
+                    self.status = None;
+                    return;
                 }
             }
         }
+    }
+
+    /// Refills the written-out buffer with the next piece of a status
+    /// reply, up to [`STATUS_PIECE_BYTES`]; false when nothing is left.
+    fn make_status_piece(&mut self, handle: &mut impl Handler) -> bool {
+        let Some(status) = &mut self.status else {
+            return false;
+        };
+        self.output.clear();
+        self.written = 0;
+        while self.output.len() < STATUS_PIECE_BYTES {
+            match status.ids.next() {
+                Some(id) => {
+                    if let Some(entry) = handle.status_entry(id) {
+                        status.writer.entry(&mut self.output, &entry);
+                    }
+                }
+                None => {
+                    if let Some(done) = self.status.take() {
+                        done.writer.finish(&mut self.output, handle.now_ms());
+                    }
+                    break;
+                }
+            }
+        }
+        !self.output.is_empty()
     }
 }
 
@@ -536,17 +641,29 @@ mod tests {
             control.serve(Instant::now(), |_| {
                 Reply::affected(vec!["handled".to_string()])
             });
-            let mut chunk = [0u8; 4096];
-            match client.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => reply.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    std::thread::sleep(Duration::from_millis(2))
-                }
-                Err(e) => panic!("the client saw {e}"),
+            if !read_some(client, &mut reply) {
+                break;
             }
         }
         decode_reply(reply.strip_suffix(b"\n").unwrap_or(&reply)).unwrap()
+    }
+
+    /// Reads what a non-blocking client has, into `reply`; false once init
+    /// has closed the connection.
+    fn read_some(client: &mut UnixStream, reply: &mut Vec<u8>) -> bool {
+        let mut chunk = [0u8; 4096];
+        match client.read(&mut chunk) {
+            Ok(0) => false,
+            Ok(n) => {
+                reply.extend_from_slice(&chunk[..n]);
+                true
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(2));
+                true
+            }
+            Err(e) => panic!("the client saw {e}"),
+        }
     }
 
     #[test]
@@ -572,6 +689,116 @@ mod tests {
             let reply = read_reply(&mut control, client);
             assert_eq!(reply, Reply::affected(vec!["handled".to_string()]));
         }
+    }
+
+    /// A handler with `count` services, of which those `gone` says have
+    /// left by the time their piece is written.
+    struct Fleet {
+        count: u32,
+        gone: fn(u32) -> bool,
+    }
+
+    fn fleet_entry(id: u32) -> ServiceEntry {
+        ServiceEntry {
+            name: format!("getty@tty{id}"),
+            base: "getty".to_string(),
+            description: "a description long enough to fill a socket's buffer soon".to_string(),
+            kind: init_core::service::ServiceType::Respawn,
+            target: init_core::service::Target::Boot,
+            state: init_core::events::ServiceState::Running,
+            pid: Some(100 + id as i32),
+            exit_status: None,
+            runs: 1,
+            queued_at_ms: Some(3),
+            spawned_at_ms: Some(5),
+            exited_at_ms: None,
+            error: None,
+            ready: None,
+            stop_scope: Some("cgroup".to_string()),
+            processes: Some(1),
+            ready_at_ms: Some(5),
+            after: vec![],
+            before: vec![],
+            milestone: false,
+        }
+    }
+
+    impl Handler for &mut Fleet {
+        fn handle(&mut self, _request: Request) -> Answer {
+            Answer::Status((0..self.count).map(ServiceId).collect())
+        }
+
+        fn status_entry(&mut self, id: ServiceId) -> Option<ServiceEntry> {
+            (!(self.gone)(id.0)).then(|| fleet_entry(id.0))
+        }
+
+        fn now_ms(&mut self) -> u64 {
+            99
+        }
+    }
+
+    /// A bound control socket, and a client that has asked it for the
+    /// status of every service (the directory must outlive both).
+    fn status_asked(name: &str) -> (ScratchDir, ControlSocket, UnixStream) {
+        let dir = ScratchDir::new(name);
+        let path = dir.join("init.sock");
+        let mut control = ControlSocket::new(&path);
+        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        let mut client = UnixStream::connect(&path).unwrap();
+        client
+            .write_all(&encode_request(&Request::new(Command::Status {
+                patterns: vec![],
+            })))
+            .unwrap();
+        (dir, control, client)
+    }
+
+    #[test]
+    fn a_large_status_goes_out_in_bounded_pieces_as_the_client_reads() {
+        let (_dir, mut control, mut client) = status_asked("control-status-pieces");
+        let mut fleet = Fleet {
+            count: 3000,
+            gone: |id| id % 1000 == 7,
+        };
+        client.set_nonblocking(true).unwrap();
+        let mut reply = Vec::new();
+        let mut largest_buffer = 0;
+        for _ in 0..10_000 {
+            control.serve(Instant::now(), &mut fleet);
+            largest_buffer = control
+                .connections
+                .iter()
+                .map(|c| c.output.capacity())
+                .fold(largest_buffer, usize::max);
+            if !read_some(&mut client, &mut reply) {
+                break;
+            }
+        }
+        let kept: Vec<ServiceEntry> = (0..3000)
+            .filter(|id| id % 1000 != 7)
+            .map(fleet_entry)
+            .collect();
+        // Byte for byte the reply made at once, less the services gone.
+        assert_eq!(reply, encode_reply(&Reply::status_at(kept, 99)));
+        assert!(reply.len() > 500_000, "{} bytes", reply.len());
+        assert!(
+            largest_buffer < 2 * STATUS_PIECE_BYTES,
+            "a buffer of {largest_buffer} bytes"
+        );
+        assert!(control.connections.is_empty());
+    }
+
+    #[test]
+    fn a_status_of_no_services_is_the_short_reply() {
+        let (_dir, mut control, mut client) = status_asked("control-status-empty");
+        let mut fleet = Fleet {
+            count: 0,
+            gone: |_| false,
+        };
+        control.serve(Instant::now(), &mut fleet);
+        let mut reply = Vec::new();
+        client.read_to_end(&mut reply).unwrap();
+        assert_eq!(reply, b"{\"version\":1,\"result\":\"ok\",\"now_ms\":99}\n");
     }
 
     #[test]

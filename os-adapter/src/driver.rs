@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use init_core::events::{Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
-use init_core::protocol::{self, Command, Reply, ServiceEntry};
+use init_core::protocol::{self, Command, Reply, Request, ServiceEntry};
 use init_core::service::{ReadyNotice, Target};
 use init_core::supervisor::{Options, Supervisor};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -28,7 +28,7 @@ use crate::clock::Clock;
 use crate::config::{load_config, LoadedConfig};
 use crate::console::Console;
 use crate::container;
-use crate::control::{BindOutcome, ControlSocket};
+use crate::control::{Answer, BindOutcome, ControlSocket, Handler};
 use crate::handover::{self, HandedOverListener, Received, SavedState};
 use crate::power::{self, Mode};
 use crate::progress::{progress_line, BootProgress, DEFAULT_WIDTH};
@@ -334,10 +334,7 @@ impl Driver {
             self.world.handle(Event::Ready(service));
         }
 
-        let world = &mut self.world;
-        self.control.serve(Instant::now(), |request| {
-            world.handle_request(request.command)
-        });
+        self.control.serve(Instant::now(), &mut self.world);
         if let Some(binary) = self.world.reexec.take() {
             self.reexec(binary);
         }
@@ -375,11 +372,8 @@ impl Driver {
         };
         // Whoever is mid-request gets the answer; new clients wait in the
         // backlog, which the next init inherits.
-        let world = &mut self.world;
         self.control
-            .finish_connections(Instant::now() + HANDOVER_CONNECTION_GRACE, |request| {
-                world.handle_request(request.command)
-            });
+            .finish_connections(Instant::now() + HANDOVER_CONNECTION_GRACE, &mut self.world);
         let listener = self
             .control
             .listener_for_handover()
@@ -739,7 +733,7 @@ impl World {
     }
 
     /// One permitted request (the control socket checked the peer).
-    fn handle_request(&mut self, command: Command) -> Reply {
+    fn handle_request(&mut self, command: Command) -> Answer {
         #[cfg(feature = "test-panic-hook")]
         if matches!(&command, Command::Status { patterns } if patterns.iter().any(|p| p == TEST_PANIC_PATTERN))
         {
@@ -749,43 +743,28 @@ impl World {
             Command::Status { patterns } => {
                 let ids = protocol::select(&patterns, self.core.services());
                 if ids.is_empty() && !patterns.is_empty() {
-                    return no_match(&patterns);
+                    return no_match(&patterns).into();
                 }
-                return Reply::status_at(
-                    ids.into_iter()
-                        .filter_map(|id| self.core.service(id))
-                        .map(|status| {
-                            let mut entry = ServiceEntry::from_status(status);
-                            let processes = match &self.cgroups {
-                                Ok(cgroups) => cgroups.process_count(&status.def.name),
-                                Err(_) => None,
-                            };
-                            entry.stop_scope =
-                                Some(cgroup::scope_name(processes.is_some()).to_string());
-                            entry.processes = processes;
-                            entry
-                        })
-                        .collect(),
-                    self.clock.now().0,
-                );
+                return Answer::Status(ids);
             }
             Command::Reload => {
                 return match self.reload() {
                     Ok(()) => Reply::ok(),
                     Err(why) => Reply::error(why),
-                };
+                }
+                .into();
             }
             Command::Shutdown => {
                 self.handle(Event::Shutdown);
-                return Reply::ok();
+                return Reply::ok().into();
             }
             Command::Reboot => {
                 self.handle(Event::Reboot);
-                return Reply::ok();
+                return Reply::ok().into();
             }
             Command::SwitchRoot { new_root, init } => {
                 if self.settings.mode != Mode::Pid1 {
-                    return Reply::error("switch-root is only for the init of a machine");
+                    return Reply::error("switch-root is only for the init of a machine").into();
                 }
                 let plan = switch_root::check(
                     std::path::Path::new("/"),
@@ -800,33 +779,35 @@ impl World {
                         Reply::ok()
                     }
                     Err(why) => Reply::error(why),
-                };
+                }
+                .into();
             }
             Command::Reexec { path } => {
                 if !self.core.can_hand_over() {
                     return Reply::error(
                         "re-exec is possible only once boot has completed and \
                          before shutdown or reboot",
-                    );
+                    )
+                    .into();
                 }
                 if let Some(path) = &path {
                     if !path.starts_with('/') {
-                        return Reply::error(format!("{path} is not an absolute path"));
+                        return Reply::error(format!("{path} is not an absolute path")).into();
                     }
                 }
                 self.reexec = Some(path.map(PathBuf::from));
-                return Reply::ok();
+                return Reply::ok().into();
             }
             Command::Start { patterns } => (patterns, Event::Start),
             Command::Stop { patterns } => (patterns, Event::Stop),
             Command::Restart { patterns } => (patterns, Event::Restart),
         };
         if patterns.is_empty() {
-            return Reply::error("name at least one service (a glob pattern)");
+            return Reply::error("name at least one service (a glob pattern)").into();
         }
         let ids = protocol::select(&patterns, self.core.services());
         if ids.is_empty() {
-            return no_match(&patterns);
+            return no_match(&patterns).into();
         }
         let names = ids
             .iter()
@@ -836,7 +817,35 @@ impl World {
         for id in ids {
             self.handle(make_event(id));
         }
-        Reply::affected(names)
+        Reply::affected(names).into()
+    }
+
+    /// One service as `status` shows it, with what its cgroup holds.
+    fn status_entry(&self, id: ServiceId) -> Option<ServiceEntry> {
+        let status = self.core.service(id)?;
+        let mut entry = ServiceEntry::from_status(status);
+        let processes = match &self.cgroups {
+            Ok(cgroups) => cgroups.process_count(&status.def.name),
+            Err(_) => None,
+        };
+        entry.stop_scope = Some(cgroup::scope_name(processes.is_some()).to_string());
+        entry.processes = processes;
+        Some(entry)
+    }
+}
+
+/// The control socket's requests go to the world.
+impl Handler for &mut World {
+    fn handle(&mut self, request: Request) -> Answer {
+        self.handle_request(request.command)
+    }
+
+    fn status_entry(&mut self, id: ServiceId) -> Option<ServiceEntry> {
+        World::status_entry(self, id)
+    }
+
+    fn now_ms(&mut self) -> u64 {
+        self.clock.now().0
     }
 }
 

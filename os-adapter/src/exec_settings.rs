@@ -226,7 +226,14 @@ fn find_group(service: &str, name: &str) -> Result<Gid, SpawnError> {
     }
 }
 
-fn resource_number(resource: Resource) -> libc::__rlimit_resource_t {
+/// The type `setrlimit` takes its resource in: glibc declares an enum of
+/// its own, musl a plain int.
+#[cfg(target_env = "gnu")]
+type RlimitResource = libc::__rlimit_resource_t;
+#[cfg(not(target_env = "gnu"))]
+type RlimitResource = libc::c_int;
+
+fn resource_number(resource: Resource) -> RlimitResource {
     match resource {
         Resource::As => libc::RLIMIT_AS,
         Resource::Core => libc::RLIMIT_CORE,

@@ -390,11 +390,17 @@ fn checked(step: Step, result: libc::c_int) -> Result<(), (Step, Errno)> {
     }
 }
 
+/// `ST_RELATIME` from <sys/statvfs.h>: the kernel's `MS_RELATIME` bit as
+/// statfs(2) reports it; the libc crate declares it for glibc only, and
+/// musl's statvfs passes the kernel's flags through as they are.
+const ST_RELATIME: libc::c_ulong = 0x1000;
+
 /// The `statfs` flags a read-only remount must keep: a bind remount that
 /// drops `nosuid` or `nodev` fails with EPERM where they are locked.
 unsafe fn kept_mount_flags(path: &CStr) -> libc::c_ulong {
-    // glibc's statvfs is statfs(2) plus the kernel's own flags (ST_VALID,
-    // since Linux 2.6.36): no /proc/mounts read, no allocation.
+    // statvfs is statfs(2) plus the kernel's own flags (ST_VALID, since
+    // Linux 2.6.36), in glibc and musl alike: no /proc/mounts read, no
+    // allocation.
     let mut fs: libc::statvfs = std::mem::zeroed();
     if libc::statvfs(path.as_ptr(), &mut fs) != 0 {
         return 0;
@@ -406,7 +412,7 @@ unsafe fn kept_mount_flags(path: &CStr) -> libc::c_ulong {
         (libc::ST_NOEXEC, libc::MS_NOEXEC),
         (libc::ST_NOATIME, libc::MS_NOATIME),
         (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
-        (libc::ST_RELATIME, libc::MS_RELATIME),
+        (ST_RELATIME, libc::MS_RELATIME),
     ];
     pairs
         .iter()
@@ -656,10 +662,11 @@ unsafe fn bring_loopback_up() -> libc::c_int {
     let mut request: InterfaceFlags = std::mem::zeroed();
     request.name[0] = b'l' as libc::c_char;
     request.name[1] = b'o' as libc::c_char;
-    let mut result = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut request);
+    // The request is an unsigned long in glibc's prototype, an int in musl's.
+    let mut result = libc::ioctl(fd, libc::SIOCGIFFLAGS as _, &mut request);
     if result == 0 {
         request.flags |= libc::IFF_UP as libc::c_short;
-        result = libc::ioctl(fd, libc::SIOCSIFFLAGS, &request);
+        result = libc::ioctl(fd, libc::SIOCSIFFLAGS as _, &request);
     }
     let errno = Errno::last();
     libc::close(fd);
