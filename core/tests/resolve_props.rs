@@ -311,6 +311,36 @@ proptest! {
         }
     }
 
+    /// Nothing but the edges of the files orders services, and among the
+    /// services ready to start the one loaded first goes first: each step
+    /// of the order takes the lowest index whose predecessors have all
+    /// started.
+    #[test]
+    fn the_order_is_the_lowest_ready_service_first(services in dag()) {
+        let all_edges = edges(&services);
+        for target in TARGETS {
+            let order = resolve(&services, target);
+            for (v, predecessors) in order.predecessors.iter().enumerate() {
+                // A set of (u, v) iterates by u: sorted, as the lists are.
+                let expected: Vec<usize> = all_edges
+                    .iter()
+                    .filter(|&&(u, w)| w == v && services[u].target == target && services[v].target == target)
+                    .map(|&(u, _)| u)
+                    .collect();
+                prop_assert_eq!(predecessors, &expected, "predecessors of {}", name(v));
+            }
+            let mut started = BTreeSet::new();
+            for &next in &order.order {
+                let lowest_ready = members(&services, target)
+                    .into_iter()
+                    .filter(|i| !started.contains(i))
+                    .find(|&i| order.predecessors[i].iter().all(|p| started.contains(p)));
+                prop_assert_eq!(Some(next), lowest_ready, "order {:?}", order.order);
+                started.insert(next);
+            }
+        }
+    }
+
     #[test]
     fn a_planted_cycle_is_found_in_cycle_order((services, planted) in dag_with_cycle()) {
         let all_edges = edges(&services);

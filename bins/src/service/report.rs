@@ -5,9 +5,10 @@
 //! `FILE:LINE: message` diagnostics as they are, other errors prefixed
 //! `service: `.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 
 use init_core::Diagnostic;
+use serde::Serialize;
 
 /// Writes the whole output at once. A closed pipe (`service list | head`)
 /// is not an error worth a message.
@@ -15,6 +16,122 @@ pub fn print_stdout(text: &str) {
     let mut stdout = io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
+}
+
+/// Writes `value` as pretty JSON and a newline, through a buffer as it is
+/// serialised rather than built whole first. As with [`print_stdout`], a
+/// closed pipe is not an error; only JSON that cannot be made is.
+pub fn print_json<T: Serialize>(value: &T) -> Result<(), String> {
+    let mut stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    match write_pretty(&mut stdout, value) {
+        Ok(()) => {}
+        Err(error) if error.is_io() => return Ok(()),
+        Err(error) => return Err(format!("cannot write JSON: {error}")),
+    }
+    let _ = stdout.write_all(b"\n");
+    let _ = stdout.flush();
+    Ok(())
+}
+
+fn write_pretty<W: Write, T: Serialize>(writer: W, value: &T) -> serde_json::Result<()> {
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        writer,
+        Pretty::default(),
+    ))
+}
+
+/// serde_json's `PrettyFormatter` (two spaces a level), byte for byte, but
+/// writing each line break with its indent in one piece: it writes an
+/// indent a level at a time, which at some thirty fields per service
+/// showed in a listing of 100,000 of them.
+#[derive(Default)]
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+/// A comma, a line break and the indent of the deepest level written in
+/// one piece; deeper levels add the rest two spaces at a time.
+const LINE_BREAKS: &[u8] = b",\n                                ";
+
+impl Pretty {
+    #[inline]
+    fn line_break<W: ?Sized + Write>(&self, writer: &mut W, comma: bool) -> io::Result<()> {
+        let start = usize::from(!comma);
+        let whole = 2 + 2 * self.depth;
+        match LINE_BREAKS.get(start..whole) {
+            Some(piece) => writer.write_all(piece),
+            None => {
+                writer.write_all(LINE_BREAKS.get(start..).unwrap_or_default())?;
+                let written = LINE_BREAKS.len() - 2;
+                writer.write_all(&b" ".repeat(2 * self.depth - written))
+            }
+        }
+    }
+
+    #[inline]
+    fn open<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(bracket)
+    }
+
+    #[inline]
+    fn close<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line_break(writer, false)?;
+        }
+        writer.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.line_break(writer, !first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.line_break(writer, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
@@ -84,4 +201,39 @@ pub fn table(
         text.push('\n');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_json_is_serde_jsons_to_the_byte() {
+        // Deeper than the indents written in one piece, with empty and
+        // one-element containers and strings that need escapes.
+        let mut deep = serde_json::json!({"leaf": [1, "two\n\"3\"", null, [], {}]});
+        for level in 0..24 {
+            deep = serde_json::json!({
+                "level": level,
+                "empty": [],
+                "one": [{"x": level}],
+                "nested": [deep],
+            });
+        }
+        for value in [
+            deep,
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!(7),
+        ] {
+            let mut ours = Vec::new();
+            write_pretty(&mut ours, &value).unwrap();
+            let theirs = serde_json::to_vec_pretty(&value).unwrap();
+            assert!(
+                ours == theirs,
+                "differs:\n{}",
+                String::from_utf8_lossy(&ours)
+            );
+        }
+    }
 }

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::cli::Cli;
 use crate::names::{enabled_name, load_service};
-use crate::report::{self, one_line, print_diagnostics, print_stdout};
+use crate::report::{self, one_line, print_diagnostics, print_json, print_stdout};
 use crate::verify::cycle_diagnostics;
 
 /// One service as `list --json` and `show --json` print it. Field names and
@@ -213,33 +213,40 @@ pub fn list(cli: &Cli, only: Option<Target>, json: bool) -> Result<(), String> {
         in_order.extend(order.order.iter().map(|&index| &loaded.services[index]));
     }
 
-    let text = if json {
-        let objects: Vec<ServiceJson> = in_order.iter().map(|s| ServiceJson::from(*s)).collect();
-        to_json(&objects)?
+    let printed = if json {
+        // Streamed: the JSON of 100,000 services is some 80 MB, which is
+        // not worth building in memory only to write it at once.
+        print_json(&JsonList(&in_order))
     } else {
-        table(&in_order)
+        print_stdout(&table(&in_order));
+        Ok(())
     };
-    print_stdout(&text);
-    Ok(())
+    // The process ends right after this: freeing every string of every
+    // definition one by one would only cost time (a tenth of a listing of
+    // 100,000 services) to hand memory back that exit returns anyway.
+    std::mem::forget(loaded);
+    printed
+}
+
+/// The services of `list --json`, each turned into its [`ServiceJson`]
+/// only as it is written: serialised exactly as a `Vec<ServiceJson>`.
+struct JsonList<'a>(&'a [&'a ServiceDef]);
+
+impl Serialize for JsonList<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|service| ServiceJson::from(*service)))
+    }
 }
 
 pub fn show(cli: &Cli, name: &str, json: bool) -> Result<(), String> {
     let name = enabled_name(name, None)?;
     let service = load_service(cli, &name)?;
-    let text = if json {
-        to_json(&ServiceJson::from(&service))?
+    if json {
+        print_json(&ServiceJson::from(&service))
     } else {
-        fields(&service)
-    };
-    print_stdout(&text);
-    Ok(())
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String, String> {
-    let mut text = serde_json::to_string_pretty(value)
-        .map_err(|error| format!("cannot write JSON: {error}"))?;
-    text.push('\n');
-    Ok(text)
+        print_stdout(&fields(&service));
+        Ok(())
+    }
 }
 
 /// `TARGET NAME TYPE DESCRIPTION`, columns as wide as their widest cell.

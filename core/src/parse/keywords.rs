@@ -36,8 +36,8 @@ pub(crate) struct Draft {
 /// One keyword line, split into its keyword and arguments.
 pub(crate) struct Line<'a> {
     pub number: u32,
-    pub keyword: &'a Token,
-    pub args: &'a [Token],
+    pub keyword: &'a Token<'a>,
+    pub args: &'a [Token<'a>],
 }
 
 /// Whether a keyword may appear more than once in a file.
@@ -295,7 +295,7 @@ fn description(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) 
         errors.push(line.missing("a text, as in `description mount /proc`"));
         return;
     }
-    let words: Vec<&str> = line.args.iter().map(|t| t.text.as_str()).collect();
+    let words: Vec<&str> = line.args.iter().map(|t| t.text.as_ref()).collect();
     draft.description = Some(words.join(" "));
 }
 
@@ -428,7 +428,7 @@ fn tty(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
         return;
     }
     draft.tty = Some(Tty {
-        path: path.text.clone(),
+        path: path.text.to_string(),
         truncate,
     });
 }
@@ -458,8 +458,8 @@ fn add_dependencies(list: &mut Vec<String>, line: &Line<'_>, errors: &mut Vec<Li
                     arg.text, line.keyword.text
                 ),
             ));
-        } else if !list.contains(&arg.text) {
-            list.push(arg.text.clone());
+        } else if !list.iter().any(|known| *known == *arg.text) {
+            list.push(arg.text.to_string());
         }
     }
 }
@@ -491,7 +491,7 @@ fn exec(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
 
 /// The `{` of `exec {`, if this is one. Only a bare `{` counts: `exec "{"`
 /// runs a program called `{`.
-pub(crate) fn opens_block(args: &[Token]) -> Option<&Token> {
+pub(crate) fn opens_block<'t, 'a>(args: &'t [Token<'a>]) -> Option<&'t Token<'a>> {
     args.first().filter(|first| first.is_bare("{"))
 }
 
@@ -500,7 +500,7 @@ pub(crate) fn command(tokens: &[Token]) -> Result<Vec<String>, LineError> {
     if let Some(program) = tokens.first().filter(|t| t.text.is_empty()) {
         return Err(LineError::new(program.column, "the command name is empty"));
     }
-    Ok(tokens.iter().map(|t| t.text.clone()).collect())
+    Ok(tokens.iter().map(|t| t.text.to_string()).collect())
 }
 
 /// The one argument of a keyword that takes exactly one, or the error.
@@ -508,7 +508,7 @@ pub(super) fn single_argument<'a>(
     line: &'a Line<'_>,
     expected: &str,
     errors: &mut Vec<LineError>,
-) -> Option<&'a Token> {
+) -> Option<&'a Token<'a>> {
     let Some(first) = line.args.first() else {
         errors.push(line.missing(expected));
         return None;
@@ -563,7 +563,7 @@ fn stop_signal(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) 
 /// A keyword whose one argument is a duration above zero, e.g.
 /// `stop-timeout 10s`.
 fn duration_keyword(line: &Line<'_>, errors: &mut Vec<LineError>) -> Option<u64> {
-    let keyword = line.keyword.text.as_str();
+    let keyword = line.keyword.text.as_ref();
     let expected = format!("a duration, as in `{keyword} 10s` or `{keyword} 500ms`");
     let token = single_argument(line, &expected, errors)?;
     positive_duration_ms(token, keyword, errors)
@@ -622,7 +622,7 @@ fn user(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
         return;
     };
     if is_account_name(&token.text) {
-        draft.settings.exec.user = Some(token.text.clone());
+        draft.settings.exec.user = Some(token.text.to_string());
     } else {
         errors.push(account_error(token, "user"));
     }
@@ -641,7 +641,7 @@ fn group(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
             return;
         }
     }
-    draft.settings.exec.groups = line.args.iter().map(|a| a.text.clone()).collect();
+    draft.settings.exec.groups = line.args.iter().map(|a| a.text.to_string()).collect();
 }
 
 fn env(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
@@ -689,7 +689,7 @@ fn absolute_path(line: &Line<'_>, example: &str, errors: &mut Vec<LineError>) ->
         ));
         return None;
     }
-    Some(token.text.clone())
+    Some(token.text.to_string())
 }
 
 fn env_file(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
@@ -810,7 +810,7 @@ fn bounded_integer(
     high: i32,
     errors: &mut Vec<LineError>,
 ) -> Option<i32> {
-    let keyword = line.keyword.text.as_str();
+    let keyword = line.keyword.text.as_ref();
     let expected = format!("a whole number from {low} to {high}, as in `{keyword} {example}`");
     let token = single_argument(line, &expected, errors)?;
     let digits = token.text.strip_prefix('-').unwrap_or(&token.text);

@@ -4,12 +4,19 @@
 //! knows no keywords and no line structure: the caller hands it one line
 //! (already checked to be UTF-8 without NUL bytes) and gets tokens back.
 
+use std::borrow::Cow;
+
 use crate::name::EnabledName;
 
 /// One argument of a line, after quotes, escapes and `%N` are resolved.
+///
+/// The text borrows from the line when it stands there as it is (most
+/// arguments), and is built only when an escape, a `%N` or a quote split
+/// it: a string allocated for every argument of every file was a large
+/// part of loading 100,000 services.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Token {
-    pub text: String,
+pub(crate) struct Token<'a> {
+    pub text: Cow<'a, str>,
     /// 1-based column, in characters, where the token starts.
     pub column: u32,
     /// Written as plain characters: no quote and no `%`. Only a bare `{` or
@@ -17,7 +24,7 @@ pub(crate) struct Token {
     pub bare: bool,
 }
 
-impl Token {
+impl Token<'_> {
     pub fn is_bare(&self, text: &str) -> bool {
         self.bare && self.text == text
     }
@@ -35,8 +42,8 @@ pub(crate) struct LineError {
 /// best effort even when there are errors, so that the caller can still see
 /// the shape of the line (is it a `}`?).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct LexedLine {
-    pub tokens: Vec<Token>,
+pub(crate) struct LexedLine<'a> {
+    pub tokens: Vec<Token<'a>>,
     pub errors: Vec<LineError>,
 }
 
@@ -44,11 +51,12 @@ const ESCAPES_KNOWN: &str = r#"\a \b \f \n \t \\ \" \% \xHH \0ooo"#;
 
 /// Splits one line into tokens. `name` supplies what `%0`, `%1`, ... stand
 /// for and names the service in the out-of-range message.
-pub(crate) fn lex_line(line: &str, name: &EnabledName) -> LexedLine {
+pub(crate) fn lex_line<'a>(line: &'a str, name: &EnabledName) -> LexedLine<'a> {
     let mut lexer = Lexer {
-        chars: line.chars().collect(),
+        line,
         position: 0,
-        args: name.args(),
+        column: 1,
+        args: name.arg.as_slice(),
         name,
         current: None,
         out: LexedLine::default(),
@@ -57,31 +65,42 @@ pub(crate) fn lex_line(line: &str, name: &EnabledName) -> LexedLine {
     lexer.out
 }
 
-/// A token being built. Bytes, not a String: `\xHH` escapes may build a
+/// A token being built: a stretch of the line while it is one, bytes of
+/// its own once it is not. Bytes, not a String: `\xHH` escapes may build a
 /// multi-byte character one byte at a time, and only the whole token has to
 /// be UTF-8.
 struct Partial {
-    bytes: Vec<u8>,
+    /// The byte range of the line the token is so far, while it has no
+    /// bytes of its own; `None` while it is empty.
+    borrowed: Option<(usize, usize)>,
+    owned: Option<Vec<u8>>,
     column: u32,
     bare: bool,
 }
 
-struct Lexer<'a> {
-    chars: Vec<char>,
+/// Walks the line by byte position and counts columns in characters as it
+/// goes: every service file of every boot passes through here, and a
+/// vector of the line's characters per line was a tenth of loading them.
+struct Lexer<'a, 'n> {
+    line: &'a str,
+    /// Byte offset of the next character.
     position: usize,
-    args: Vec<String>,
-    name: &'a EnabledName,
+    /// 1-based column, in characters, of the character at `position`.
+    column: u32,
+    /// What `%0`, `%1`, ... stand for: the one argument, or none.
+    args: &'n [String],
+    name: &'n EnabledName,
     current: Option<Partial>,
-    out: LexedLine,
+    out: LexedLine<'a>,
 }
 
-impl Lexer<'_> {
+impl<'a> Lexer<'a, '_> {
     fn run(&mut self) {
         while let Some(c) = self.peek(0) {
             match c {
                 ' ' | '\t' => {
                     self.finish_token();
-                    self.position += 1;
+                    self.advance(1);
                 }
                 // A comment runs to the end of the line, even mid-token.
                 '#' => break,
@@ -96,10 +115,7 @@ impl Lexer<'_> {
                 // Outside quotes every other character is itself, backslash
                 // included: the original has no escapes there, and paths
                 // and regular expressions keep their backslashes.
-                _ => {
-                    self.push_char(c);
-                    self.position += 1;
-                }
+                _ => self.push_run(|c| !matches!(c, ' ' | '\t' | '#' | '"' | '%')),
             }
         }
         self.finish_token();
@@ -108,7 +124,7 @@ impl Lexer<'_> {
     /// Reads a `"..."` group starting at the opening quote.
     fn quoted(&mut self) {
         let open_column = self.column();
-        self.position += 1;
+        self.advance(1);
         loop {
             match self.peek(0) {
                 None => {
@@ -116,15 +132,12 @@ impl Lexer<'_> {
                     return;
                 }
                 Some('"') => {
-                    self.position += 1;
+                    self.advance(1);
                     return;
                 }
                 Some('\\') => self.escape(),
                 Some('%') => self.percent(),
-                Some(c) => {
-                    self.push_char(c);
-                    self.position += 1;
-                }
+                Some(_) => self.push_run(|c| !matches!(c, '"' | '\\' | '%')),
             }
         }
     }
@@ -135,10 +148,10 @@ impl Lexer<'_> {
         let Some(kind) = self.peek(1) else {
             // A backslash ending the line: the quote is unterminated, and
             // that is the error worth reporting.
-            self.position += 1;
+            self.advance(1);
             return;
         };
-        self.position += 2;
+        self.advance(2);
         let simple = match kind {
             'a' => Some(0x07),
             'b' => Some(0x08),
@@ -151,7 +164,7 @@ impl Lexer<'_> {
             _ => None,
         };
         if let Some(byte) = simple {
-            self.partial().bytes.push(byte);
+            self.push_bytes(&[byte]);
             return;
         }
         match kind {
@@ -173,7 +186,7 @@ impl Lexer<'_> {
             self.error(column, "`\\x` needs exactly two hex digits, as in `\\x1b`");
             return;
         };
-        self.position += 2;
+        self.advance(2);
         // Two hex digits always fit one byte.
         let value = (digits[0] * 16 + digits[1]) as u8;
         self.push_escaped_byte(column, value);
@@ -186,7 +199,7 @@ impl Lexer<'_> {
             match self.peek(0).and_then(|c| c.to_digit(8)) {
                 Some(digit) => {
                     value = value * 8 + digit;
-                    self.position += 1;
+                    self.advance(1);
                 }
                 None => break,
             }
@@ -207,7 +220,7 @@ impl Lexer<'_> {
                 "this escape gives a NUL byte, which no argument can hold",
             );
         } else {
-            self.partial().bytes.push(byte);
+            self.push_bytes(&[byte]);
         }
     }
 
@@ -216,16 +229,16 @@ impl Lexer<'_> {
         let column = self.column();
         match self.peek(1) {
             Some('%') => {
-                self.partial().bytes.push(b'%');
-                self.position += 2;
+                self.push_bytes(b"%");
+                self.advance(2);
             }
             Some(digit @ '0'..='9') => {
-                self.position += 2;
+                self.advance(2);
                 let index = digit as usize - '0' as usize;
                 // The substituted text is taken literally: it is not split
                 // again, so `%0` = `a b` stays one argument.
-                match self.args.get(index).cloned() {
-                    Some(arg) => self.partial().bytes.extend_from_slice(arg.as_bytes()),
+                match self.args.get(index) {
+                    Some(arg) => self.push_bytes(arg.as_bytes()),
                     None => {
                         let message = self.out_of_range(index);
                         self.error(column, message);
@@ -233,7 +246,7 @@ impl Lexer<'_> {
                 }
             }
             _ => {
-                self.position += 1;
+                self.advance(1);
                 self.error(
                     column,
                     "`%` must be followed by a digit, as in `%0` (write %% for a literal %)",
@@ -259,42 +272,91 @@ impl Lexer<'_> {
     }
 
     fn peek(&self, offset: usize) -> Option<char> {
-        self.chars.get(self.position + offset).copied()
+        self.rest().chars().nth(offset)
+    }
+
+    fn rest(&self) -> &'a str {
+        self.line.get(self.position..).unwrap_or_default()
+    }
+
+    /// Steps over `count` characters.
+    fn advance(&mut self, count: usize) {
+        for c in self.rest().chars().take(count) {
+            self.position += c.len_utf8();
+            self.column = self.column.saturating_add(1);
+        }
     }
 
     fn column(&self) -> u32 {
-        u32::try_from(self.position + 1).unwrap_or(u32::MAX)
+        self.column
     }
 
     /// The token being built, started here if there is none yet.
     fn partial(&mut self) -> &mut Partial {
         let column = self.column();
-        self.current.get_or_insert_with(|| Partial {
-            bytes: Vec::new(),
+        self.current.get_or_insert(Partial {
+            borrowed: None,
+            owned: None,
             column,
             bare: true,
         })
     }
 
-    fn push_char(&mut self, c: char) {
-        let mut buffer = [0u8; 4];
-        let encoded = c.encode_utf8(&mut buffer).as_bytes();
-        self.partial().bytes.extend_from_slice(encoded);
+    /// Adds bytes that do not stand in the line as they are (an escape,
+    /// what `%N` stands for): from here on the token has bytes of its own.
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        let line = self.line;
+        let partial = self.partial();
+        let owned = partial.owned.get_or_insert_with(|| match partial.borrowed {
+            Some((start, end)) => line.as_bytes().get(start..end).unwrap_or_default().to_vec(),
+            None => Vec::new(),
+        });
+        owned.extend_from_slice(bytes);
+    }
+
+    /// Takes the characters from here on that are `plain`, at least one,
+    /// into the token as they are, in one piece.
+    fn push_run(&mut self, plain: impl Fn(char) -> bool) {
+        let rest = self.rest();
+        let mut length = 0;
+        let mut count = 0u32;
+        for c in rest.chars() {
+            if count > 0 && !plain(c) {
+                break;
+            }
+            length += c.len_utf8();
+            count += 1;
+        }
+        let (start, end) = (self.position, self.position + length);
+        let partial = self.partial();
+        match (&mut partial.owned, &mut partial.borrowed) {
+            (None, None) => partial.borrowed = Some((start, end)),
+            (None, Some((_, borrowed_end))) if *borrowed_end == start => *borrowed_end = end,
+            _ => self.push_bytes(rest.get(..length).unwrap_or_default().as_bytes()),
+        }
+        self.position = end;
+        self.column = self.column.saturating_add(count);
     }
 
     fn finish_token(&mut self) {
         let Some(partial) = self.current.take() else {
             return;
         };
-        let text = match String::from_utf8(partial.bytes) {
-            Ok(text) => text,
-            Err(error) => {
-                self.error(
-                    partial.column,
-                    "this argument is not valid UTF-8 (check its `\\x` and `\\0` escapes)",
-                );
-                String::from_utf8_lossy(error.as_bytes()).into_owned()
+        let text = match (partial.owned, partial.borrowed) {
+            (Some(bytes), _) => match String::from_utf8(bytes) {
+                Ok(text) => Cow::Owned(text),
+                Err(error) => {
+                    self.error(
+                        partial.column,
+                        "this argument is not valid UTF-8 (check its `\\x` and `\\0` escapes)",
+                    );
+                    Cow::Owned(String::from_utf8_lossy(error.as_bytes()).into_owned())
+                }
+            },
+            (None, Some((start, end))) => {
+                Cow::Borrowed(self.line.get(start..end).unwrap_or_default())
             }
+            (None, None) => Cow::Borrowed(""),
         };
         self.out.tokens.push(Token {
             text,
@@ -319,7 +381,11 @@ mod tests {
         let name = EnabledName::parse("agetty@tty1").expect("valid name");
         let lexed = lex_line(line, &name);
         assert_eq!(lexed.errors, vec![], "unexpected errors for {line:?}");
-        lexed.tokens.into_iter().map(|t| t.text).collect()
+        lexed
+            .tokens
+            .into_iter()
+            .map(|t| t.text.into_owned())
+            .collect()
     }
 
     #[test]
@@ -333,10 +399,35 @@ mod tests {
     }
 
     #[test]
+    fn pieces_of_a_token_join_whatever_they_are_written_as() {
+        assert_eq!(
+            texts(r#"a"b c"d x%0y "\t"z %%%% "" "é%0""#),
+            ["ab cd", "xtty1y", "\tz", "%%", "", "étty1"]
+        );
+    }
+
+    #[test]
+    fn a_plain_argument_borrows_from_the_line() {
+        let name = EnabledName::parse("agetty@tty1").expect("valid name");
+        let lexed = lex_line("exec /sbin/agetty \"x\" %0 é", &name);
+        let borrowed: Vec<bool> = lexed
+            .tokens
+            .iter()
+            .map(|t| matches!(t.text, Cow::Borrowed(_)))
+            .collect();
+        assert_eq!(borrowed, [true, true, true, false, true]);
+    }
+
+    #[test]
     fn columns_count_characters() {
         let name = EnabledName::parse("x").expect("valid name");
         let lexed = lex_line("é\t b", &name);
         let columns: Vec<u32> = lexed.tokens.iter().map(|t| t.column).collect();
         assert_eq!(columns, [1, 4]);
+        // Several characters of several bytes in one run, then in quotes.
+        let lexed = lex_line("aé€b 𝄞\"ü\"x y", &name);
+        let columns: Vec<u32> = lexed.tokens.iter().map(|t| t.column).collect();
+        assert_eq!(columns, [1, 6, 12]);
+        assert_eq!(lexed.tokens[1].text, "𝄞üx");
     }
 }

@@ -95,7 +95,7 @@ fn conflict(draft: &Draft, path: &str, inaccessible: bool) -> Option<String> {
 /// `read-only PATH...` and `inaccessible PATH...`: each path checked, then
 /// added to the list `inaccessible` says.
 fn path_list(draft: &mut Draft, line: &Line<'_>, inaccessible: bool, errors: &mut Vec<LineError>) {
-    let keyword = line.keyword.text.as_str();
+    let keyword = line.keyword.text.as_ref();
     if line.args.is_empty() {
         errors.push(line.missing(&format!(
             "one or more absolute paths, as in `{keyword} /etc /usr`"
@@ -196,7 +196,7 @@ pub(super) fn hostname(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<Line
         return;
     };
     if is_host_name(&token.text) {
-        draft.settings.exec.sandbox.hostname = Some(token.text.clone());
+        draft.settings.exec.sandbox.hostname = Some(token.text.to_string());
     } else {
         errors.push(LineError::new(
             token.column,
@@ -259,7 +259,7 @@ pub(super) fn syscalls(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<Line
         errors.push(line.missing(SYSCALLS_EXPECTED));
         return;
     };
-    let mode = match mode_token.text.as_str() {
+    let mode = match mode_token.text.as_ref() {
         "allow" => FilterMode::Allow,
         "deny" => FilterMode::Deny,
         other => {
@@ -305,8 +305,8 @@ pub(super) fn syscalls(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<Line
         return;
     }
     for token in names {
-        if !filter.names.contains(&token.text) {
-            filter.names.push(token.text.clone());
+        if !filter.names.iter().any(|known| *known == *token.text) {
+            filter.names.push(token.text.to_string());
         }
     }
 }
