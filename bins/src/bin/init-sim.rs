@@ -114,7 +114,10 @@ fn boot(
     view: Option<View>,
     assumptions: &whatif::Assumptions,
 ) -> ExitCode {
-    let loaded = init_os_adapter::loader::load_dir(config_dir);
+    let loaded = init_os_adapter::loader::load_dir_on_threads(
+        config_dir,
+        init_os_adapter::loader::available_threads(),
+    );
     for diagnostic in &loaded.diagnostics {
         eprintln!("init-sim: {diagnostic}");
     }

@@ -8,7 +8,7 @@
 use init_core::analyze::{render, DependencyGraph, Timeline, View};
 use init_core::events::Millis;
 use init_core::protocol::{Command, Outcome};
-use init_os_adapter::loader::load_dir;
+use init_os_adapter::loader::{available_threads, load_dir_on_threads};
 
 use crate::cli::{AnalyzeView, Cli};
 use crate::online::ask;
@@ -23,7 +23,7 @@ pub fn analyze(cli: &Cli, view: &AnalyzeView) -> Result<(), String> {
             offline: true,
             json,
         } => {
-            let loaded = load_dir(&cli.config_dir);
+            let loaded = load_dir_on_threads(&cli.config_dir, available_threads());
             print_diagnostics(&loaded.diagnostics);
             let timeline = Timeline {
                 services: Vec::new(),

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use init_core::diag::Severity;
 use init_core::resolve::{resolve, TargetOrder};
 use init_core::{Diagnostic, ServiceDef, Target};
-use init_os_adapter::loader::{load_dir, load_files, FileId, Loaded};
+use init_os_adapter::loader::{available_threads, load_dir_on_threads, load_files, FileId, Loaded};
 use serde::Serialize;
 
 use crate::cli::Cli;
@@ -47,7 +47,7 @@ struct VerdictJson<'a> {
 
 pub fn verify(cli: &Cli, files: &[PathBuf], env_file: &Path, json: bool) -> Verdict {
     let loaded = if files.is_empty() {
-        load_dir(&cli.config_dir)
+        load_dir_on_threads(&cli.config_dir, available_threads())
     } else {
         load_files(files)
     };

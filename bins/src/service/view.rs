@@ -13,7 +13,7 @@ use init_core::sandbox::{BindMount, FilterMode, Network, Sandbox, SyscallFilter}
 use init_core::script::shell_join;
 use init_core::service::{ExecSettings, LimitValue, ReadyNotice};
 use init_core::{ServiceDef, ServiceType, Target};
-use init_os_adapter::loader::load_dir;
+use init_os_adapter::loader::{available_threads, load_dir_on_threads};
 use serde::Serialize;
 
 use crate::cli::Cli;
@@ -197,7 +197,7 @@ pub fn list(cli: &Cli, only: Option<Target>, json: bool) -> Result<(), String> {
             cli.config_dir.display()
         ));
     }
-    let loaded = load_dir(&cli.config_dir);
+    let loaded = load_dir_on_threads(&cli.config_dir, available_threads());
     print_diagnostics(&loaded.diagnostics);
 
     let targets: Vec<Target> = match only {
