@@ -121,14 +121,7 @@ impl Cgroups {
         if !subtree.join("cgroup.procs").exists() {
             return Err(format!("{} is not a cgroup", subtree.display()));
         }
-        let subtree_dir = open(
-            &subtree,
-            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        // SAFETY: a fresh fd that nothing else owns.
-        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
-        .ok();
+        let subtree_dir = open_dir(&subtree, OFlag::O_PATH);
         Ok(Cgroups {
             subtree,
             subtree_dir,
@@ -157,14 +150,7 @@ impl Cgroups {
         )
         .ok()?;
         // Read-only is enough: clone3 only needs the directory itself.
-        let opened = open(
-            &dir,
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        // SAFETY: a fresh fd that nothing else owns.
-        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
-        .ok();
+        let opened = open_dir(&dir, OFlag::O_RDONLY);
         Some(ServiceCgroup { dir: opened, procs })
     }
 
@@ -254,6 +240,18 @@ impl Cgroups {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
+}
+
+/// The directory `path`, opened with `mode` (O_PATH or O_RDONLY).
+fn open_dir(path: &std::path::Path, mode: OFlag) -> Option<OwnedFd> {
+    open(
+        path,
+        mode | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    // SAFETY: a fresh fd that nothing else owns.
+    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+    .ok()
 }
 
 /// A service's cgroup, as a spawn needs it: the directory open, for a

@@ -646,14 +646,21 @@ mod tests {
                 }
                 3 => symlink("../nowhere", dir.0.join(format!("s{i:04}"))).unwrap(),
                 _ => {
-                    dir.write(&format!("s{i:04}"), &format!("after s{:04}\n{SIMPLE}", i / 2));
+                    dir.write(
+                        &format!("s{i:04}"),
+                        &format!("after s{:04}\n{SIMPLE}", i / 2),
+                    );
                 }
             }
         }
         let alone = load_dir(&dir.0);
         assert!(alone.services.len() > 800 && alone.diagnostics.len() > 600);
         for threads in [2, 3, 8] {
-            assert_eq!(load_dir_on_threads(&dir.0, threads), alone, "{threads} threads");
+            assert_eq!(
+                load_dir_on_threads(&dir.0, threads),
+                alone,
+                "{threads} threads"
+            );
         }
     }
 
