@@ -143,15 +143,7 @@ impl Cgroups {
             Err(_) => return None,
         }
         self.made.insert(service.to_string());
-        let procs = CString::new(
-            dir.join("cgroup.procs")
-                .into_os_string()
-                .into_encoded_bytes(),
-        )
-        .ok()?;
-        // Read-only is enough: clone3 only needs the directory itself.
-        let opened = open_dir(&dir, OFlag::O_RDONLY);
-        Some(ServiceCgroup { dir: opened, procs })
+        ServiceCgroup::at(&dir)
     }
 
     /// After a re-exec: takes back the cgroup `service` already has, if
@@ -264,6 +256,19 @@ pub struct ServiceCgroup {
 }
 
 impl ServiceCgroup {
+    /// The cgroup at `dir`, which exists; `None` for a path with a NUL.
+    pub fn at(dir: &std::path::Path) -> Option<ServiceCgroup> {
+        let procs = CString::new(
+            dir.join("cgroup.procs")
+                .into_os_string()
+                .into_encoded_bytes(),
+        )
+        .ok()?;
+        // Read-only is enough: clone3 only needs the directory itself.
+        let opened = open_dir(dir, OFlag::O_RDONLY);
+        Some(ServiceCgroup { dir: opened, procs })
+    }
+
     pub fn dir_fd(&self) -> Option<std::os::fd::RawFd> {
         self.dir.as_ref().map(AsRawFd::as_raw_fd)
     }

@@ -1,6 +1,7 @@
 //! Test-only: a scratch directory under the system temp dir that is
 //! removed when the test is done with it (and kept when it failed, for a
-//! look). Nothing outside tests uses it.
+//! look), and a scratch cgroup beside the test's own. Nothing outside
+//! tests uses them.
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -30,5 +31,65 @@ impl Drop for ScratchDir {
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+    }
+}
+
+/// An empty cgroup v2 of the test's own, beside the test process's cgroup,
+/// removed when dropped (the test must have ended its processes in it).
+pub struct ScratchCgroup(PathBuf);
+
+impl ScratchCgroup {
+    /// `None` where there is no writable cgroup2 hierarchy: a note here,
+    /// a failure under CI, whose machines have one (MACHINE-FACTS).
+    pub fn new(name: &str) -> Option<ScratchCgroup> {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let own = std::fs::read_to_string("/proc/self/cgroup")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|line| line.strip_prefix("0::").map(str::to_string))
+            .unwrap_or_default();
+        let why = match crate::cgroup::cgroup2_mount(&mountinfo) {
+            None => "no cgroup2 hierarchy is mounted".to_string(),
+            Some(mount) => {
+                let dir = mount
+                    .join(own.trim_start_matches('/'))
+                    .join(format!("{name}.{}", std::process::id()));
+                match std::fs::create_dir(&dir) {
+                    Ok(()) => return Some(ScratchCgroup(dir)),
+                    Err(e) => format!("cannot make {}: {e}", dir.display()),
+                }
+            }
+        };
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+        eprintln!("SKIPPED (not under CI): {why}");
+        None
+    }
+
+    /// The cgroup v2 path of process `pid` (`/proc/PID/cgroup`).
+    pub fn of_process(pid: i32) -> Option<String> {
+        std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+            .ok()?
+            .lines()
+            .find_map(|line| line.strip_prefix("0::").map(str::to_string))
+    }
+
+    /// Whether `pid` is in this cgroup.
+    pub fn holds(&self, pid: i32) -> bool {
+        let name = self.0.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        ScratchCgroup::of_process(pid).is_some_and(|path| path.ends_with(&format!("/{name}")))
+    }
+}
+
+impl Deref for ScratchCgroup {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
     }
 }

@@ -673,7 +673,7 @@ unsafe fn close_fds_from_3(keep: Option<libc::c_int>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scratch::ScratchDir;
+    use crate::scratch::{ScratchCgroup, ScratchDir};
     use init_core::envfile::parse_env_file;
     use init_core::events::ExitStatus;
 
@@ -704,6 +704,55 @@ mod tests {
 
     fn default_env() -> Environment {
         Environment::from_env_file(&parse_env_file("e", b"PATH=/usr/bin:/bin\n"))
+    }
+
+    /// Starts `sleep 5` for a service whose cgroup is `cgroup`, and says
+    /// whether the process was in it.
+    fn spawned_into(cgroup: &ScratchCgroup) -> bool {
+        let place = ServiceCgroup::at(cgroup).expect("the scratch cgroup");
+        let spawned = spawn_service_with(
+            "joiner",
+            &[argv(&["sleep", "5"])],
+            None,
+            &default_env(),
+            &ExecSettings::default(),
+            None,
+            Some(&place),
+        )
+        .expect("spawn");
+        let pid = spawned.pid.0;
+        // The fallback child joins between fork and exec: by the time it
+        // is `sleep`, it has joined or never will.
+        let started = std::time::Instant::now();
+        while std::fs::read_link(format!("/proc/{pid}/exe"))
+            .is_ok_and(|exe| !exe.ends_with("sleep"))
+            && started.elapsed() < std::time::Duration::from_secs(5)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let inside = cgroup.holds(pid);
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        wait(spawned.pid);
+        inside
+    }
+
+    #[test]
+    fn a_service_process_is_born_in_its_cgroup() {
+        let Some(cgroup) = ScratchCgroup::new("spawn-born") else {
+            return;
+        };
+        assert!(spawned_into(&cgroup));
+    }
+
+    #[test]
+    fn where_clone3_is_refused_the_child_joins_its_cgroup_itself() {
+        let Some(cgroup) = ScratchCgroup::new("spawn-join") else {
+            return;
+        };
+        // Each test is a process of its own under nextest: the refusal
+        // stays in this one.
+        crate::clone::refuse_clone_into_cgroup();
+        assert!(spawned_into(&cgroup));
     }
 
     #[test]
