@@ -28,7 +28,7 @@ use init_core::events::Signal;
 use nix::fcntl::{open, openat, OFlag};
 use nix::sys::signal::kill;
 use nix::sys::stat::Mode;
-use nix::unistd::{read, Pid as NixPid};
+use nix::unistd::{getpgid, read, Pid as NixPid};
 
 use crate::power::to_nix;
 
@@ -199,9 +199,12 @@ impl Cgroups {
     }
 
     /// Signals every process of `service`: KILL through `cgroup.kill`
-    /// where the kernel has it, anything else pid by pid. False when the
-    /// service has no cgroup.
-    pub fn signal(&self, service: &str, signal: Signal) -> bool {
+    /// where the kernel has it, anything else pid by pid, skipping the
+    /// members of process group `signalled_group` when given: the caller
+    /// has signalled that group already, and a process signalled twice
+    /// runs a TERM trap twice if it handles the first before the second
+    /// comes. False when the service has no cgroup.
+    pub fn signal(&self, service: &str, signal: Signal, signalled_group: Option<i32>) -> bool {
         let Some(dir) = self.dir(service) else {
             return false;
         };
@@ -209,8 +212,11 @@ impl Cgroups {
             return true;
         }
         for pid in self.processes(service).unwrap_or_default() {
-            if pid > 1 {
-                let _ = kill(NixPid::from_raw(pid), to_nix(signal));
+            let pid = NixPid::from_raw(pid);
+            let in_group = signalled_group
+                .is_some_and(|group| getpgid(Some(pid)).is_ok_and(|of| of.as_raw() == group));
+            if pid.as_raw() > 1 && !in_group {
+                let _ = kill(pid, to_nix(signal));
             }
         }
         true
@@ -290,6 +296,55 @@ pub fn scope_name(cgroup: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::ScratchCgroup;
+    use std::os::unix::process::CommandExt;
+
+    /// `sleep 100` in a session (and process group) of its own, moved
+    /// into `cgroup`.
+    fn sleeper_in(cgroup: &std::path::Path) -> std::process::Child {
+        let mut command = std::process::Command::new("sleep");
+        command.arg("100");
+        // SAFETY: setsid is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| {
+                nix::unistd::setsid()
+                    .map(drop)
+                    .map_err(std::io::Error::from)
+            })
+        };
+        let child = command.spawn().expect("start sleep");
+        fs::write(cgroup.join("cgroup.procs"), child.id().to_string()).expect("move it in");
+        child
+    }
+
+    #[test]
+    fn a_signal_through_the_cgroup_skips_the_group_already_signalled() {
+        let Some(subtree) = ScratchCgroup::new("cgroup-signal") else {
+            return;
+        };
+        let mut cgroups = Cgroups {
+            subtree: subtree.to_path_buf(),
+            subtree_dir: None,
+            made: BTreeSet::new(),
+        };
+        let place = cgroups.place_for("svc").expect("the service's cgroup");
+        drop(place);
+        let service_dir = subtree.join("svc");
+        let mut leader = sleeper_in(&service_dir);
+        let mut daemon = sleeper_in(&service_dir);
+        assert!(cgroups.signal("svc", Signal::Term, Some(leader.id() as i32)));
+        // The daemon, in a group of its own, got TERM; the leader's group
+        // was left alone, as the caller had signalled it.
+        let daemon_end = daemon.wait().expect("wait for the daemon");
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&daemon_end),
+            Some(nix::libc::SIGTERM)
+        );
+        assert_eq!(leader.try_wait().expect("the leader"), None);
+        assert!(cgroups.signal("svc", Signal::Term, None));
+        assert!(leader.wait().is_ok());
+        let _ = fs::remove_dir(&service_dir);
+    }
 
     #[test]
     fn the_cgroup2_mount_is_found_in_mountinfo_wherever_it_is() {

@@ -494,7 +494,7 @@ impl World {
                 .processes(&status.def.name)
                 .is_some_and(|pids| !pids.is_empty())
         {
-            cgroups.signal(&status.def.name, Signal::Kill);
+            cgroups.signal(&status.def.name, Signal::Kill, None);
         }
     }
 
@@ -574,9 +574,10 @@ impl World {
                 signal,
             } => {
                 power::signal_service(pid, signal);
-                // The cgroup reaches what left the process group too.
+                // The cgroup reaches what left the process group too, and
+                // only that: the group has had its signal.
                 if let (Ok(cgroups), Some(status)) = (&self.cgroups, self.core.service(service)) {
-                    cgroups.signal(&status.def.name, signal);
+                    cgroups.signal(&status.def.name, signal, Some(pid.0));
                 }
             }
             Output::KillAll { signal } => {
