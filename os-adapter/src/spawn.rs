@@ -615,11 +615,20 @@ impl Child<'_> {
 }
 
 /// Writes `prefix`, the errno text and a newline to stderr, then exits 127.
+/// One write, put together on the stack (the child may not allocate):
+/// children failing at once share the console, and three writes each
+/// would interleave into one garbled line.
 unsafe fn fail(prefix: &[u8], errno: Errno) -> ! {
-    let text = errno.desc().as_bytes();
-    libc::write(2, prefix.as_ptr().cast(), prefix.len());
-    libc::write(2, text.as_ptr().cast(), text.len());
-    libc::write(2, b"\n".as_ptr().cast(), 1);
+    let mut line = [0u8; 512];
+    let mut length = 0;
+    for part in [prefix, errno.desc().as_bytes()] {
+        // Room is kept for the newline; a longer message is cut short.
+        let taken = part.len().min(line.len() - 1 - length);
+        line[length..length + taken].copy_from_slice(&part[..taken]);
+        length += taken;
+    }
+    line[length] = b'\n';
+    libc::write(2, line.as_ptr().cast(), length + 1);
     libc::_exit(EXIT_CANNOT_RUN)
 }
 
