@@ -80,8 +80,8 @@ fn unescape_mount_path(text: &str) -> String {
     out
 }
 
-/// Init's own cgroup v2 path (`0::/PATH` in /proc/self/cgroup).
-fn own_cgroup(proc_cgroup: &str) -> Option<String> {
+/// The cgroup v2 path in a `/proc/PID/cgroup` text (`0::/PATH`).
+pub(crate) fn own_cgroup(proc_cgroup: &str) -> Option<String> {
     proc_cgroup
         .lines()
         .find_map(|line| line.strip_prefix("0::"))

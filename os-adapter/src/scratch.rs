@@ -43,11 +43,7 @@ impl ScratchCgroup {
     /// a failure under CI, whose machines have one (MACHINE-FACTS).
     pub fn new(name: &str) -> Option<ScratchCgroup> {
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        let own = std::fs::read_to_string("/proc/self/cgroup")
-            .unwrap_or_default()
-            .lines()
-            .find_map(|line| line.strip_prefix("0::").map(str::to_string))
-            .unwrap_or_default();
+        let own = ScratchCgroup::of_process(std::process::id() as i32).unwrap_or_default();
         let why = match crate::cgroup::cgroup2_mount(&mountinfo) {
             None => "no cgroup2 hierarchy is mounted".to_string(),
             Some(mount) => {
@@ -67,10 +63,7 @@ impl ScratchCgroup {
 
     /// The cgroup v2 path of process `pid` (`/proc/PID/cgroup`).
     pub fn of_process(pid: i32) -> Option<String> {
-        std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
-            .ok()?
-            .lines()
-            .find_map(|line| line.strip_prefix("0::").map(str::to_string))
+        crate::cgroup::own_cgroup(&std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?)
     }
 
     /// Whether `pid` is in this cgroup.
