@@ -1,5 +1,6 @@
 //! Man pages and shell completions, rendered from the clap definitions in
-//! `cli`, plus the exit statuses every program documents.
+//! `cli`, plus the exit statuses every program documents, and the text of
+//! `init --help`.
 //!
 //! Owns what the generated files under `man/` and `completions/` hold and
 //! where they go; it writes nothing itself (the `generate-manuals` example
@@ -212,6 +213,12 @@ pub fn generated_files() -> Vec<Generated> {
         man_pages(&program, &mut files);
         completions(&program, &mut files);
     }
+    // init parses its command line without clap and prints this text for
+    // --help (see `cli::init::parse`).
+    files.push(Generated {
+        path: PathBuf::from(cli::init::HELP_FILE),
+        text: cli::init::Args::command().render_long_help().to_string(),
+    });
     files
 }
 

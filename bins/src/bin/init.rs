@@ -8,8 +8,8 @@
 //! happens, because a PID-namespace init drops any signal it neither
 //! handles nor blocks.
 
-use clap::Parser;
-use init_bins::cli::init::Args;
+use init_bins::cli;
+use init_bins::cli::init::{Args, Parsed};
 use init_core::supervisor::Options;
 use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
@@ -26,15 +26,20 @@ fn main() {
     ensure_standard_fds();
     let is_pid1 = std::process::id() == 1;
 
-    let args = if is_pid1 {
+    let args = match cli::init::parse(std::env::args_os().skip(1)) {
+        Ok(Parsed::Run(args)) => args,
+        Ok(Parsed::Help) if !is_pid1 => {
+            print!("{}", cli::init::HELP);
+            std::process::exit(0);
+        }
         // The kernel passes boot parameters it does not know to init as
         // arguments; PID 1 must not exit over them, so they are ignored.
-        Args::try_parse().unwrap_or_else(|e| {
-            eprintln!("init: ignoring the command line: {}", e.kind());
-            Args::parse_from(["init"])
-        })
-    } else {
-        Args::parse()
+        Ok(Parsed::Help) => defaults("-h or --help"),
+        Err(why) if is_pid1 => defaults(&why),
+        Err(why) => {
+            eprintln!("init: {why}\nUsage: init [OPTIONS] (init --help lists them)");
+            std::process::exit(2);
+        }
     };
 
     let mode = if args.supervise {
@@ -102,4 +107,11 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// PID 1's answer to a command line it cannot use: say so, and boot with
+/// every option at its default.
+fn defaults(why: &str) -> Args {
+    eprintln!("init: ignoring the command line: {why}");
+    Args::defaults()
 }

@@ -1,6 +1,10 @@
 //! The command line of `init`. As PID 1 it must never exit over it, so
-//! `src/bin/init.rs` decides what a bad one means; this only describes it.
+//! `src/bin/init.rs` decides what a bad one means; this describes it (for
+//! clap: the manual, the completions) and reads it (by hand, for init).
 
+use std::ffi::OsString;
+#[cfg(test)]
+use std::path::Path;
 use std::path::PathBuf;
 
 use clap::Parser;
@@ -10,7 +14,7 @@ use clap::Parser;
 /// As PID 1, init boots the machine (or a container) from the enabled
 /// services, supervises them, and runs the shutdown or reboot target on
 /// SIGTERM or SIGINT. With --supervise it runs under another init.
-#[derive(Debug, Parser)]
+#[derive(Debug, PartialEq, Eq, Parser)]
 #[command(name = "init")]
 pub struct Args {
     /// Where the enabled services are (symlinks or files).
@@ -67,4 +71,329 @@ pub struct Args {
 /// Durations as service files write them: `2s`, `0.5`, `150ms`.
 fn duration_ms(text: &str) -> Result<u64, String> {
     init_core::duration::parse_duration_ms(text)
+}
+
+impl Args {
+    /// Every option at its default: an empty command line.
+    pub fn defaults() -> Args {
+        Args {
+            config_dir: PathBuf::from("/etc/init.d"),
+            env_file: PathBuf::from("/etc/initd.env"),
+            socket: PathBuf::from(init_os_adapter::client::DEFAULT_SOCKET),
+            sequential: false,
+            stop_timeout: 5_000,
+            ready_timeout: 30_000,
+            final_service_timeout: 30_000,
+            kill_grace: 5_000,
+            respawn_delay: 100,
+            supervise: false,
+            container: false,
+            no_container: false,
+            handover_fd: None,
+        }
+    }
+}
+
+/// What init's command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    Run(Args),
+    /// `-h` or `--help`: print [`HELP`] and exit 0.
+    Help,
+}
+
+/// `init --help`: what clap renders for [`Args`], kept in a generated file
+/// (`bins/src/cli/init-help.txt`, regenerated with the man pages) so that
+/// init itself carries no clap.
+pub const HELP: &str = include_str!("init-help.txt");
+
+/// The path of [`HELP`]'s file from the repository root.
+pub const HELP_FILE: &str = "bins/src/cli/init-help.txt";
+
+/// Reads init's command line (without the program name) by hand, as clap
+/// would read it for [`Args`]: `--name VALUE` or `--name=VALUE`, each at
+/// most once, `--` ending the options, and `-h`/`--help` answered where
+/// it comes. clap was 365 kB of init's 2 MB binary and some 300 kB of
+/// PID 1's resident memory for good, for a dozen options read once; the
+/// tests below hold this parser to clap's answers on the same
+/// definition.
+///
+/// An error is one line that says which argument and why.
+pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String> {
+    let mut parsed = Args::defaults();
+    let mut seen: Vec<&'static str> = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let Some(text) = arg.to_str() else {
+            return Err(format!("unexpected argument '{}'", arg.to_string_lossy()));
+        };
+        if text == "--" {
+            match args.next() {
+                Some(extra) => {
+                    return Err(format!("unexpected argument '{}'", extra.to_string_lossy()))
+                }
+                None => break,
+            }
+        }
+        if text == "-h" || text == "--help" {
+            return Ok(Parsed::Help);
+        }
+        let Some(long) = text.strip_prefix("--") else {
+            return Err(format!("unexpected argument '{text}'"));
+        };
+        let (name, inline) = match long.split_once('=') {
+            Some((name, value)) => (name, Some(OsString::from(value))),
+            None => (long, None),
+        };
+        let Some(&(name, takes_value)) = OPTIONS.iter().find(|(known, _)| *known == name) else {
+            return Err(format!("unexpected argument '--{name}'"));
+        };
+        if seen.contains(&name) {
+            return Err(format!("--{name} given more than once"));
+        }
+        seen.push(name);
+        if !takes_value {
+            if inline.is_some() {
+                return Err(format!("--{name} takes no value"));
+            }
+            match name {
+                "sequential" => parsed.sequential = true,
+                "supervise" => parsed.supervise = true,
+                "container" => parsed.container = true,
+                _ => parsed.no_container = true,
+            }
+            continue;
+        }
+        // As clap: the next argument is the value unless it looks like an
+        // option itself (`-` alone is a value).
+        let value = match inline {
+            Some(value) => value,
+            None => match args.next() {
+                Some(next) if next == "-" || !next.to_string_lossy().starts_with('-') => next,
+                _ => return Err(format!("--{name} needs a value")),
+            },
+        };
+        if value.is_empty() {
+            return Err(format!("--{name} needs a value"));
+        }
+        let text_value = || {
+            value
+                .to_str()
+                .ok_or_else(|| format!("--{name}: the value is not UTF-8"))
+        };
+        let duration = || {
+            text_value().and_then(|text| {
+                duration_ms(text).map_err(|why| format!("--{name} '{text}': {why}"))
+            })
+        };
+        match name {
+            "config-dir" => parsed.config_dir = PathBuf::from(&value),
+            "env-file" => parsed.env_file = PathBuf::from(&value),
+            "socket" => parsed.socket = PathBuf::from(&value),
+            "stop-timeout" => parsed.stop_timeout = duration()?,
+            "ready-timeout" => parsed.ready_timeout = duration()?,
+            "final-service-timeout" => parsed.final_service_timeout = duration()?,
+            "kill-grace" => parsed.kill_grace = duration()?,
+            "respawn-delay" => parsed.respawn_delay = duration()?,
+            _ => {
+                let text = text_value()?;
+                let fd = text
+                    .parse()
+                    .map_err(|_| format!("--{name} '{text}': not a file descriptor number"))?;
+                parsed.handover_fd = Some(fd);
+            }
+        }
+    }
+    if parsed.container && parsed.no_container {
+        return Err("--container and --no-container cannot go together".to_string());
+    }
+    Ok(Parsed::Run(parsed))
+}
+
+/// Every option [`parse`] knows, and whether it takes a value.
+const OPTIONS: [(&str, bool); 13] = [
+    ("config-dir", true),
+    ("env-file", true),
+    ("socket", true),
+    ("sequential", false),
+    ("stop-timeout", true),
+    ("ready-timeout", true),
+    ("final-service-timeout", true),
+    ("kill-grace", true),
+    ("respawn-delay", true),
+    ("supervise", false),
+    ("container", false),
+    ("no-container", false),
+    ("handover-fd", true),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::error::ErrorKind;
+    use clap::CommandFactory;
+    use proptest::prelude::*;
+
+    /// What clap makes of the same command line, in [`parse`]'s terms.
+    fn clap_says(args: &[&str]) -> Result<Parsed, ()> {
+        match Args::try_parse_from(std::iter::once("init").chain(args.iter().copied())) {
+            Ok(args) => Ok(Parsed::Run(args)),
+            Err(e) if e.kind() == ErrorKind::DisplayHelp => Ok(Parsed::Help),
+            Err(_) => Err(()),
+        }
+    }
+
+    fn hand_says(args: &[&str]) -> Result<Parsed, String> {
+        parse(args.iter().map(OsString::from))
+    }
+
+    fn agree(args: &[&str]) {
+        let hand = hand_says(args);
+        let clap = clap_says(args);
+        match (&hand, &clap) {
+            (Ok(a), Ok(b)) if a == b => {}
+            (Err(_), Err(())) => {}
+            _ => panic!("{args:?}: by hand {hand:?}, clap {clap:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_command_line_is_the_defaults() {
+        assert_eq!(hand_says(&[]), Ok(Parsed::Run(Args::defaults())));
+        agree(&[]);
+    }
+
+    #[test]
+    fn every_option_in_both_spellings() {
+        type Holds = fn(&Args) -> bool;
+        let cases: &[(&[&str], Holds)] = &[
+            (&["--config-dir", "/c"], |a| a.config_dir == Path::new("/c")),
+            (&["--env-file=/e"], |a| a.env_file == Path::new("/e")),
+            (&["--socket", "-"], |a| a.socket == Path::new("-")),
+            (&["--socket=a=b"], |a| a.socket == Path::new("a=b")),
+            (&["--sequential"], |a| a.sequential),
+            (&["--stop-timeout", "2s"], |a| a.stop_timeout == 2_000),
+            (&["--ready-timeout=0.5"], |a| a.ready_timeout == 500),
+            (&["--final-service-timeout", "1m"], |a| {
+                a.final_service_timeout == 60_000
+            }),
+            (&["--kill-grace=150ms"], |a| a.kill_grace == 150),
+            (&["--respawn-delay", "3s"], |a| a.respawn_delay == 3_000),
+            (&["--supervise"], |a| a.supervise),
+            (&["--container"], |a| a.container),
+            (&["--no-container"], |a| a.no_container),
+            (&["--handover-fd", "7"], |a| a.handover_fd == Some(7)),
+            (&["--sequential", "--"], |a| a.sequential),
+        ];
+        for (args, holds) in cases {
+            match hand_says(args) {
+                Ok(Parsed::Run(parsed)) => assert!(holds(&parsed), "{args:?}: {parsed:?}"),
+                other => panic!("{args:?}: {other:?}"),
+            }
+            agree(args);
+        }
+    }
+
+    #[test]
+    fn errors_say_which_argument_and_why() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--bogus"], "unexpected argument '--bogus'"),
+            (&["single"], "unexpected argument 'single'"),
+            (&["--", "x"], "unexpected argument 'x'"),
+            (&["--socket"], "--socket needs a value"),
+            (&["--socket", "--sequential"], "--socket needs a value"),
+            (&["--socket="], "--socket needs a value"),
+            (&["--sequential=yes"], "--sequential takes no value"),
+            (
+                &["--socket", "a", "--socket=b"],
+                "--socket given more than once",
+            ),
+            (
+                &["--stop-timeout", "5x"],
+                "--stop-timeout '5x': bad duration '5x' (write e.g. 2s, 0.5s, 150ms)",
+            ),
+            (
+                &["--handover-fd", "x"],
+                "--handover-fd 'x': not a file descriptor number",
+            ),
+            (
+                &["--container", "--no-container"],
+                "--container and --no-container cannot go together",
+            ),
+        ];
+        for (args, expected) in cases {
+            assert_eq!(hand_says(args), Err(expected.to_string()), "{args:?}");
+            agree(args);
+        }
+    }
+
+    #[test]
+    fn help_is_what_clap_renders() {
+        assert_eq!(hand_says(&["--help"]), Ok(Parsed::Help));
+        assert_eq!(hand_says(&["--sequential", "-h"]), Ok(Parsed::Help));
+        assert_eq!(HELP, Args::command().render_long_help().to_string());
+    }
+
+    #[test]
+    fn a_value_that_is_not_utf8_is_a_path_only() {
+        use std::os::unix::ffi::OsStringExt;
+        let odd = OsString::from_vec(vec![b'/', 0xff]);
+        let parsed = parse([OsString::from("--socket"), odd.clone()]);
+        assert!(matches!(parsed, Ok(Parsed::Run(ref a)) if a.socket == Path::new(&odd)));
+        let bad = parse([OsString::from("--kill-grace"), odd]);
+        assert_eq!(bad, Err("--kill-grace: the value is not UTF-8".to_string()));
+    }
+
+    /// Pieces of command lines: every option bare and with `=`, values
+    /// good and bad, and what clap treats specially.
+    const WORDS: &[&str] = &[
+        "--config-dir",
+        "--config-dir=/c",
+        "--env-file",
+        "--env-file=",
+        "--socket",
+        "--socket=x=y",
+        "--sequential",
+        "--sequential=1",
+        "--stop-timeout",
+        "--stop-timeout=150ms",
+        "--ready-timeout",
+        "--final-service-timeout=1m",
+        "--kill-grace",
+        "--respawn-delay",
+        "--supervise",
+        "--container",
+        "--no-container",
+        "--handover-fd",
+        "--handover-fd=3",
+        "--help",
+        "-h",
+        "--",
+        "-",
+        "--bogus",
+        "-x",
+        "single",
+        "/p",
+        "5s",
+        "0.5",
+        "5x",
+        "7",
+        "-1",
+        "+4",
+        "",
+        "--=",
+        "---socket",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// On any command line the parser and clap agree: the same
+        /// options, help, or an error.
+        #[test]
+        fn agrees_with_clap(picks in prop::collection::vec(0..WORDS.len(), 0..7)) {
+            let args: Vec<&str> = picks.iter().map(|&i| WORDS[i]).collect();
+            agree(&args);
+        }
+    }
 }
