@@ -216,7 +216,7 @@ fn build_service(draft: Draft, name: &EnabledName) -> ServiceDef {
         after: draft.after,
         before: draft.before,
         exec: draft.exec,
-        settings: draft.settings,
+        settings: draft.settings.into(),
     }
 }
 

@@ -110,7 +110,7 @@ pub struct ServiceDef {
     /// Keywords beyond the original's; all default to the original's
     /// behaviour, so a file without them means what it always meant.
     #[serde(default)]
-    pub settings: ServiceSettings,
+    pub settings: OutOfLine<ServiceSettings>,
 }
 
 /// How a service is stopped, restarted and run: the keywords the original
@@ -203,70 +203,112 @@ impl ExecSettings {
     }
 }
 
-/// A service's [`ExecSettings`], on the heap only when it has some: most
-/// services have none, and the empty settings inline were half of every
-/// definition (336 of 664 bytes). Reads of an empty one see a shared empty
-/// `ExecSettings`; the first write makes the service its own. It compares,
-/// hashes, prints and serialises as the `ExecSettings` it holds.
-#[derive(Clone, Default)]
-pub struct ExecSettingsBox(Option<Box<ExecSettings>>);
+/// A value on the heap only when it is not its type's default: most
+/// services have no settings beyond the original's, and those settings
+/// inline were most of every definition (the exec settings 336 of its 664
+/// bytes, then the rest of [`ServiceSettings`] 120 of 336). Reads of a
+/// default one see a shared default value; the first write through
+/// `DerefMut` makes the service its own. It compares, hashes, prints and
+/// serialises as the value it holds, so nothing outside can tell it from
+/// the value inline.
+#[derive(Clone)]
+pub struct OutOfLine<T: SharedDefault>(Option<Box<T>>);
 
-impl ExecSettingsBox {
-    pub fn new(settings: ExecSettings) -> ExecSettingsBox {
-        match settings.is_empty() {
-            true => ExecSettingsBox(None),
-            false => ExecSettingsBox(Some(Box::new(settings))),
-        }
-    }
+/// A type with one default value for every [`OutOfLine`] to share.
+pub trait SharedDefault: Default + PartialEq + 'static {
+    fn shared_default() -> &'static Self;
 }
 
-impl std::ops::Deref for ExecSettingsBox {
-    type Target = ExecSettings;
-
-    fn deref(&self) -> &ExecSettings {
+impl SharedDefault for ExecSettings {
+    fn shared_default() -> &'static ExecSettings {
         static EMPTY: std::sync::OnceLock<ExecSettings> = std::sync::OnceLock::new();
+        EMPTY.get_or_init(ExecSettings::default)
+    }
+}
+
+impl SharedDefault for ServiceSettings {
+    fn shared_default() -> &'static ServiceSettings {
+        static EMPTY: std::sync::OnceLock<ServiceSettings> = std::sync::OnceLock::new();
+        EMPTY.get_or_init(ServiceSettings::default)
+    }
+}
+
+/// A service's [`ExecSettings`], boxed only when it has some.
+pub type ExecSettingsBox = OutOfLine<ExecSettings>;
+
+impl<T: SharedDefault> OutOfLine<T> {
+    pub fn new(value: T) -> OutOfLine<T> {
+        match value == T::default() {
+            true => OutOfLine(None),
+            false => OutOfLine(Some(Box::new(value))),
+        }
+    }
+
+    /// Whether a value of its own is on the heap (a default one may be,
+    /// after a write that left it default).
+    pub fn is_boxed(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl<T: SharedDefault> Default for OutOfLine<T> {
+    fn default() -> OutOfLine<T> {
+        OutOfLine(None)
+    }
+}
+
+impl<T: SharedDefault> From<T> for OutOfLine<T> {
+    fn from(value: T) -> OutOfLine<T> {
+        OutOfLine::new(value)
+    }
+}
+
+impl<T: SharedDefault> std::ops::Deref for OutOfLine<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
         match &self.0 {
-            Some(settings) => settings,
-            None => EMPTY.get_or_init(ExecSettings::default),
+            Some(value) => value,
+            None => T::shared_default(),
         }
     }
 }
 
-impl std::ops::DerefMut for ExecSettingsBox {
-    fn deref_mut(&mut self) -> &mut ExecSettings {
+impl<T: SharedDefault> std::ops::DerefMut for OutOfLine<T> {
+    fn deref_mut(&mut self) -> &mut T {
         self.0.get_or_insert_with(Box::default)
     }
 }
 
-impl PartialEq for ExecSettingsBox {
-    fn eq(&self, other: &ExecSettingsBox) -> bool {
+impl<T: SharedDefault> PartialEq for OutOfLine<T> {
+    fn eq(&self, other: &OutOfLine<T>) -> bool {
         **self == **other
     }
 }
 
-impl Eq for ExecSettingsBox {}
+impl<T: SharedDefault + Eq> Eq for OutOfLine<T> {}
 
-impl std::hash::Hash for ExecSettingsBox {
+impl<T: SharedDefault + std::hash::Hash> std::hash::Hash for OutOfLine<T> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         (**self).hash(state);
     }
 }
 
-impl fmt::Debug for ExecSettingsBox {
+impl<T: SharedDefault + fmt::Debug> fmt::Debug for OutOfLine<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         (**self).fmt(f)
     }
 }
 
-impl Serialize for ExecSettingsBox {
+impl<T: SharedDefault + Serialize> Serialize for OutOfLine<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         (**self).serialize(serializer)
     }
 }
 
-impl<'de> Deserialize<'de> for ExecSettingsBox {
+impl<'de, T: SharedDefault + Deserialize<'de>> Deserialize<'de> for OutOfLine<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ExecSettings::deserialize(deserializer).map(ExecSettingsBox::new)
+        T::deserialize(deserializer).map(OutOfLine::new)
     }
 }
 

@@ -13,6 +13,45 @@ fn a_file_without_the_new_keywords_keeps_the_defaults() {
     assert_eq!(service("").settings, Default::default());
 }
 
+/// The settings take room on the heap only when a file has some (see
+/// `OutOfLine`), and the exec settings only when it has those.
+#[test]
+fn settings_are_boxed_only_when_a_file_has_some() {
+    let plain = service("description d");
+    assert!(!plain.settings.is_boxed());
+    assert!(!plain.settings.exec.is_boxed());
+    let lifecycle = service("stop-timeout 2s");
+    assert!(lifecycle.settings.is_boxed());
+    assert!(!lifecycle.settings.exec.is_boxed());
+    let exec = service("user www");
+    assert!(exec.settings.is_boxed());
+    assert!(exec.settings.exec.is_boxed());
+}
+
+/// A box a write left at the default is the default in every way that
+/// shows: equal, hashed, printed and serialised alike, and read back
+/// unboxed.
+#[test]
+fn a_boxed_default_is_the_default() {
+    use init_core::service::{OutOfLine, ServiceSettings};
+    use std::hash::{BuildHasher, RandomState};
+
+    let inline = OutOfLine::<ServiceSettings>::default();
+    let mut written = OutOfLine::<ServiceSettings>::default();
+    written.stop_timeout_ms = Some(1);
+    written.stop_timeout_ms = None;
+    assert!(written.is_boxed() && !inline.is_boxed());
+    assert_eq!(written, inline);
+    let hasher = RandomState::new();
+    assert_eq!(hasher.hash_one(&written), hasher.hash_one(&inline));
+    assert_eq!(format!("{written:?}"), format!("{inline:?}"));
+    let json = serde_json::to_string(&written).unwrap();
+    assert_eq!(json, serde_json::to_string(&inline).unwrap());
+    let back: OutOfLine<ServiceSettings> = serde_json::from_str(&json).unwrap();
+    assert!(!back.is_boxed());
+    assert_eq!(back, inline);
+}
+
 #[rstest]
 #[case::term("stop-signal TERM", Signal::Term)]
 #[case::with_sig_prefix("stop-signal SIGINT", Signal::Int)]
@@ -58,7 +97,8 @@ fn the_execution_keywords_fill_the_exec_settings() {
          nice -5\noom-score-adjust -500",
     )
     .settings
-    .exec;
+    .exec
+    .clone();
     assert_eq!(
         *exec,
         ExecSettings {
