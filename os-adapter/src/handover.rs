@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use init_core::events::ServiceId;
 use init_core::supervisor::{AdoptedService, Supervisor};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use crate::power::Mode;
@@ -46,8 +47,13 @@ const MAX_STATE_BYTES: u64 = 256 << 20;
 
 /// The memfd's content. `services`, `listener` and `fds` are written the
 /// same way by every version: they are what a fallback needs.
+///
+/// Generic in the state, so that one type writes it (`&SavedState`), reads
+/// only the envelope (`IgnoredAny`) and reads it whole (`SavedState`)
+/// straight from the bytes: a `serde_json::Value` between them held the
+/// whole state a second time, as a tree, while it was written or read.
 #[derive(Debug, Serialize, Deserialize)]
-struct Envelope {
+struct Envelope<S> {
     format: String,
     version: u32,
     services: Vec<AdoptedService>,
@@ -56,7 +62,7 @@ struct Envelope {
     /// does not use.
     fds: Vec<RawFd>,
     /// [`SavedState`], in the shape of `version`.
-    state: serde_json::Value,
+    state: S,
 }
 
 /// The control socket's listening fd and its file's identity.
@@ -143,7 +149,7 @@ pub fn encode(
         services: state.supervisor.adoption_list(),
         listener,
         fds,
-        state: serde_json::to_value(state).map_err(|e| format!("cannot save the state: {e}"))?,
+        state,
     };
     serde_json::to_vec(&envelope).map_err(|e| format!("cannot save the state: {e}"))
 }
@@ -151,18 +157,18 @@ pub fn encode(
 /// Reads the memfd's bytes. `Err` when not even the envelope can be read:
 /// then there is nothing to go on from.
 pub fn decode(bytes: &[u8]) -> Result<Received, String> {
-    let envelope: Envelope =
+    let envelope: Envelope<IgnoredAny> =
         serde_json::from_slice(bytes).map_err(|e| format!("unreadable hand-over: {e}"))?;
     if envelope.format != FORMAT {
         return Err(format!("not a hand-over: format {:?}", envelope.format));
     }
     let why = if envelope.version == VERSION {
-        match serde_json::from_value::<SavedState>(envelope.state) {
-            Ok(state) => {
+        match serde_json::from_slice::<Envelope<SavedState>>(bytes) {
+            Ok(whole) => {
                 return Ok(Received::Full {
-                    state: Box::new(state),
-                    listener: envelope.listener,
-                    fds: envelope.fds,
+                    state: Box::new(whole.state),
+                    listener: whole.listener,
+                    fds: whole.fds,
                 })
             }
             Err(e) => format!("cannot read the state of version {VERSION}: {e}"),
