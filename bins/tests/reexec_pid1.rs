@@ -204,7 +204,7 @@ fn a_binary_that_cannot_read_the_state_adopts_the_processes_by_pid() {
     reexec(&ns, &cfg);
     ns.wait_until("the fallback to take over", || {
         ns.console()
-            .contains("this init reads version 1: adopting the running services by pid")
+            .contains("this init reads version 2: adopting the running services by pid")
     });
     let adopted = ns.wait_for_state(&socket, "keeper", ServiceState::Running);
     assert_eq!(adopted.pid, keeper.pid);

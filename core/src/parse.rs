@@ -206,8 +206,6 @@ fn build_service(draft: Draft, name: &EnabledName) -> ServiceDef {
     let (kind, respawn_limit) = draft.kind.unwrap_or((ServiceType::Once, None));
     ServiceDef {
         name: name.to_string(),
-        base: name.base.clone(),
-        arg: name.arg.clone(),
         description: draft.description.unwrap_or_default(),
         kind,
         respawn_limit,

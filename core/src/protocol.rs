@@ -138,7 +138,7 @@ impl ServiceEntry {
     pub fn from_status(status: &ServiceStatus) -> ServiceEntry {
         ServiceEntry {
             name: status.def.name.clone(),
-            base: status.def.base.clone(),
+            base: status.def.base().to_string(),
             description: status.def.description.clone(),
             kind: status.def.kind,
             target: status.def.target,
@@ -385,7 +385,7 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
 /// (`agetty@tty1`) or the canonical name, so `agetty` selects every
 /// instance of the template.
 pub fn pattern_selects(pattern: &str, status: &ServiceStatus) -> bool {
-    glob_matches(pattern, &status.def.name) || glob_matches(pattern, &status.def.base)
+    glob_matches(pattern, &status.def.name) || glob_matches(pattern, status.def.base())
 }
 
 /// The services the patterns select, in id order and each once. With no
@@ -408,13 +408,10 @@ mod tests {
     use crate::service::ServiceDef;
 
     fn status(id: u32, name: &str) -> ServiceStatus {
-        let base = name.split('@').next().unwrap_or(name).to_string();
         ServiceStatus {
             id: ServiceId(id),
             def: ServiceDef {
                 name: name.to_string(),
-                base,
-                arg: None,
                 description: format!("the {name} service"),
                 kind: ServiceType::Respawn,
                 respawn_limit: None,

@@ -71,8 +71,8 @@ fn resolve_in<D: Borrow<ServiceDef>>(services: &[D], target: Target) -> TargetOr
     // for, and in the definitions, strewn over the heap, that comparison
     // missed the cache nearly every time (a quarter of a 100,000-service
     // listing).
-    let names: String = members.iter().map(|&i| def(i).base.as_str()).collect();
-    let by_base = BaseIndex::new(&members, &names, |i| def(i).base.len());
+    let names: String = members.iter().map(|&i| def(i).base()).collect();
+    let by_base = BaseIndex::new(&members, &names, |i| def(i).base().len());
 
     // Every edge as (predecessor, service), in the order the files give
     // them, so that each predecessor list can be allocated once at its size.
@@ -356,14 +356,8 @@ pub(crate) mod tests {
     use crate::service::ServiceType;
 
     pub(crate) fn svc(name: &str, target: Target, after: &[&str], before: &[&str]) -> ServiceDef {
-        let (base, arg) = match name.split_once('@') {
-            Some((b, a)) => (b.to_string(), Some(a.to_string())),
-            None => (name.to_string(), None),
-        };
         ServiceDef {
             name: name.to_string(),
-            base,
-            arg,
             description: String::new(),
             kind: ServiceType::Wait,
             respawn_limit: None,

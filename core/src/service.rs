@@ -86,12 +86,10 @@ pub struct Tty {
 /// One service, parsed and with `%N` already substituted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ServiceDef {
-    /// The name as enabled, e.g. `agetty@tty1`.
+    /// The name as enabled, e.g. `agetty@tty1`: [`ServiceDef::base`], and
+    /// [`ServiceDef::arg`] after an `@`. Those two are read from it rather
+    /// than kept beside it: a string fewer per service.
     pub name: String,
-    /// The canonical name, e.g. `agetty`; dependencies refer to this.
-    pub base: String,
-    /// The argument after `@`, which `%0` stood for.
-    pub arg: Option<String>,
     /// `description`; empty when the file has none.
     pub description: String,
     /// `type`; `once` when the file has none, as in the original.
@@ -380,6 +378,18 @@ pub enum LimitValue {
 }
 
 impl ServiceDef {
+    /// The canonical name, e.g. `agetty`; dependencies refer to this.
+    pub fn base(&self) -> &str {
+        self.name
+            .split_once('@')
+            .map_or(&self.name, |(base, _)| base)
+    }
+
+    /// The argument after `@`, which `%0` stood for.
+    pub fn arg(&self) -> Option<&str> {
+        self.name.split_once('@').map(|(_, arg)| arg)
+    }
+
     /// A service with no `exec` only orders others: it is satisfied as soon
     /// as its own predecessors are.
     pub fn is_milestone(&self) -> bool {

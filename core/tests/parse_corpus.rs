@@ -78,7 +78,7 @@ fn every_corpus_file_parses_without_diagnostics() {
             assert_eq!(rendered, Vec::<String>::new(), "{enabled}");
             let service = parsed.service.expect("no errors, so a service");
             assert_eq!(service.name, enabled);
-            assert_eq!(&service.base, installed);
+            assert_eq!(service.base(), installed);
             parsed_count += 1;
         }
     }
@@ -94,7 +94,7 @@ fn agetty_takes_its_tty_from_the_name() {
     assert_eq!(agetty.respawn_limit, None);
     assert_eq!(agetty.target, Target::Boot);
     assert_eq!(agetty.after, ["network"]);
-    assert_eq!(agetty.arg.as_deref(), Some("tty1"));
+    assert_eq!(agetty.arg(), Some("tty1"));
     assert_eq!(
         agetty.tty,
         Some(Tty {

@@ -219,11 +219,17 @@ fn missing_type_and_target_default_with_a_warning() {
 fn the_name_fills_name_base_and_arg() {
     let svc = service_as("agetty@tty1", "exec x");
     assert_eq!(
-        (svc.name.as_str(), svc.base.as_str(), svc.arg.as_deref()),
+        (svc.name.as_str(), svc.base(), svc.arg()),
         ("agetty@tty1", "agetty", Some("tty1"))
     );
     let svc = service_as("vfs", "exec x");
-    assert_eq!((svc.name.as_str(), svc.arg), ("vfs", None));
+    assert_eq!(
+        (svc.name.as_str(), svc.base(), svc.arg()),
+        ("vfs", "vfs", None)
+    );
+    // `@` in the argument is the argument's.
+    let svc = service_as("a@b@c", "exec x");
+    assert_eq!((svc.base(), svc.arg()), ("a", Some("b@c")));
 }
 
 #[rstest]

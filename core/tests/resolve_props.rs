@@ -19,8 +19,6 @@ fn name(index: usize) -> String {
 fn service(index: usize, target: Target) -> ServiceDef {
     ServiceDef {
         name: name(index),
-        base: name(index),
-        arg: None,
         description: String::new(),
         kind: ServiceType::Wait,
         respawn_limit: None,
@@ -47,7 +45,7 @@ fn edges(services: &[ServiceDef]) -> BTreeSet<(usize, usize)> {
     let index: BTreeMap<&str, usize> = services
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.base.as_str(), i))
+        .map(|(i, s)| (s.base(), i))
         .collect();
     let mut edges = BTreeSet::new();
     for (v, service) in services.iter().enumerate() {
@@ -218,8 +216,6 @@ fn instances() -> impl Strategy<Value = (Vec<ServiceDef>, Vec<(usize, usize)>)> 
                     .enumerate()
                     .map(|(i, &t)| ServiceDef {
                         name: format!("{}@{i}", name(t)),
-                        base: name(t),
-                        arg: Some(i.to_string()),
                         ..service(i, Target::Boot)
                     })
                     .collect();
@@ -237,9 +233,9 @@ fn instances() -> impl Strategy<Value = (Vec<ServiceDef>, Vec<(usize, usize)>)> 
                     // Written in one instance of the template, as a file
                     // would be; instances of the same template share it.
                     for service in services.iter_mut() {
-                        if as_after && service.base == name(v) {
+                        if as_after && service.base() == name(v) {
                             service.after.push(name(u));
-                        } else if !as_after && service.base == name(u) {
+                        } else if !as_after && service.base() == name(u) {
                             service.before.push(name(v));
                         }
                     }
@@ -259,8 +255,8 @@ proptest! {
         prop_assert!(order.cycles.is_empty());
         let positions = positions(&order);
         for (u, v) in template_edges {
-            for (x, first) in services.iter().enumerate().filter(|(_, s)| s.base == name(u)) {
-                for (y, then) in services.iter().enumerate().filter(|(_, s)| s.base == name(v)) {
+            for (x, first) in services.iter().enumerate().filter(|(_, s)| s.base() == name(u)) {
+                for (y, then) in services.iter().enumerate().filter(|(_, s)| s.base() == name(v)) {
                     prop_assert!(
                         positions[&x] < positions[&y],
                         "{} must start before {}: {:?}", first.name, then.name, order.order
@@ -297,7 +293,7 @@ proptest! {
             let in_target: BTreeSet<&str> = services
                 .iter()
                 .filter(|s| s.target == target)
-                .map(|s| s.base.as_str())
+                .map(|s| s.base())
                 .collect();
             let expected: BTreeSet<(usize, String)> = services
                 .iter()

@@ -38,8 +38,6 @@ fn def_strategy(name: &'static str) -> impl Strategy<Value = ServiceDef> {
             let base = name.split('@').next().unwrap_or(name).to_string();
             ServiceDef {
                 name: name.to_string(),
-                base: base.clone(),
-                arg: name.split_once('@').map(|(_, a)| a.to_string()),
                 description: String::new(),
                 kind,
                 respawn_limit: limit,

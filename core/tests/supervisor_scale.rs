@@ -30,8 +30,6 @@ fn random_dag(target: Target) -> Vec<ServiceDef> {
     (0..SERVICES)
         .map(|i| ServiceDef {
             name: name(i),
-            base: name(i),
-            arg: None,
             description: String::new(),
             kind: ServiceType::Wait,
             respawn_limit: None,

@@ -35,7 +35,7 @@ pub const FORMAT: &str = "pygos-init-handover";
 
 /// The version of [`SavedState`]'s shape. A binary reads only its own;
 /// any other falls back to adopting the processes (see [`Received`]).
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// The flag that tells a starting init it is taking over: the memfd's fd
 /// number follows.
@@ -323,8 +323,6 @@ mod tests {
     fn running_supervisor() -> Supervisor {
         let def = ServiceDef {
             name: "db".to_string(),
-            base: "db".to_string(),
-            arg: None,
             description: String::new(),
             kind: ServiceType::Respawn,
             respawn_limit: None,

@@ -578,8 +578,8 @@ mod tests {
         let loaded = load_dir(&config.0);
         assert_eq!(names(&loaded), ["agetty@tty1", "agetty@tty2"]);
         let tty1 = &loaded.services[0];
-        assert_eq!(tty1.base, "agetty");
-        assert_eq!(tty1.arg.as_deref(), Some("tty1"));
+        assert_eq!(tty1.base(), "agetty");
+        assert_eq!(tty1.arg(), Some("tty1"));
         assert_eq!(tty1.exec, [["agetty", "tty1", "linux"]]);
         // Both names read the same file.
         assert_eq!(loaded.sources[0].file_id, loaded.sources[1].file_id);

@@ -621,7 +621,7 @@ impl Sim {
                 status.id,
                 Info {
                     name: status.def.name.clone(),
-                    base: status.def.base.clone(),
+                    base: status.def.base().to_string(),
                     kind: status.def.kind,
                 },
             );
@@ -635,7 +635,7 @@ impl Sim {
         let info = match self.supervisor.service(id) {
             Some(status) => Info {
                 name: status.def.name.clone(),
-                base: status.def.base.clone(),
+                base: status.def.base().to_string(),
                 kind: status.def.kind,
             },
             None => Info {

@@ -58,7 +58,7 @@ pub fn verify(cli: &Cli, files: &[PathBuf], env_file: &Path, json: bool) -> Verd
     diagnostics.extend(sandbox_diagnostics(&loaded));
     let mut by_base: BTreeMap<&str, Vec<&ServiceDef>> = BTreeMap::new();
     for service in &loaded.services {
-        by_base.entry(&service.base).or_default().push(service);
+        by_base.entry(service.base()).or_default().push(service);
     }
     for target in Target::ALL {
         let order = resolve(&loaded.services, target);
@@ -192,7 +192,7 @@ fn renamed_template_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
         let Some(template) = target.file_name().and_then(|name| name.to_str()) else {
             continue;
         };
-        if template != service.base {
+        if template != service.base() {
             diagnostics.push(Diagnostic::warning(
                 &source.path,
                 0,
@@ -201,7 +201,7 @@ fn renamed_template_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
                      other services know it as {}, not {template}",
                     target.display(),
                     service.name,
-                    service.base
+                    service.base()
                 ),
             ));
         }
@@ -230,7 +230,7 @@ fn duplicate_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
             continue;
         }
         first_by_name.insert(&service.name, index);
-        let key = (source.file_id, service.arg.as_deref());
+        let key = (source.file_id, service.arg());
         if let Some(&first) = first_by_file.get(&key) {
             let other = &loaded.services[first];
             diagnostics.push(Diagnostic::warning(

@@ -143,8 +143,8 @@ impl<'a> From<&'a ServiceDef> for ServiceJson<'a> {
         let exec = &service.settings.exec;
         ServiceJson {
             name: &service.name,
-            base: &service.base,
-            arg: service.arg.as_deref(),
+            base: service.base(),
+            arg: service.arg(),
             description: &service.description,
             kind: service.kind,
             respawn_limit: service.respawn_limit,

@@ -155,8 +155,6 @@ fn is_failed(state: ServiceState, exit_status: Option<ExitStatus>, spawn_error: 
 fn def_of_entry(entry: &ServiceEntry) -> ServiceDef {
     ServiceDef {
         name: entry.name.clone(),
-        base: entry.base.clone(),
-        arg: None,
         description: entry.description.clone(),
         kind: entry.kind,
         respawn_limit: None,

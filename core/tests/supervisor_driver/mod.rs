@@ -14,14 +14,9 @@ use init_core::supervisor::{Options, Supervisor};
 
 /// Builds a service definition for a test.
 pub fn svc(name: &str, kind: ServiceType, target: Target) -> ServiceDef {
-    let (base, arg) = match name.split_once('@') {
-        Some((base, arg)) => (base.to_string(), Some(arg.to_string())),
-        None => (name.to_string(), None),
-    };
+    let base = name.split('@').next().unwrap_or(name);
     ServiceDef {
         name: name.to_string(),
-        base: base.clone(),
-        arg,
         description: String::new(),
         kind,
         respawn_limit: None,
