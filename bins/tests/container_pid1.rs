@@ -77,6 +77,11 @@ fn sigterm_from_the_runtime_shuts_down_in_order_and_exits_0() {
     let ended = ns.wait_for_end();
     assert_eq!(ended.code(), Some(0), "console:\n{}", ns.console());
     assert_eq!(cfg.log_lines(), ["db up", "db stopped", "save"]);
+    // A container leaves no cgroup directories behind: the services' and
+    // init's subtree are removed on the way out.
+    if let Some(subtree) = &ns.cgroup_subtree {
+        assert!(!subtree.exists(), "{} is left behind", subtree.display());
+    }
 }
 
 #[test]

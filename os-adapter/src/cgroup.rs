@@ -18,7 +18,6 @@
 //!   live in a cgroup that also has children, so init's own cgroup needs no
 //!   moving.
 
-use std::collections::BTreeSet;
 use std::ffi::CString;
 use std::fs;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -40,10 +39,10 @@ pub struct Cgroups {
     /// service, and a lookup relative to it walks two path components
     /// instead of the whole mount path (most of a 1,000-service status).
     subtree_dir: Option<OwnedFd>,
-    /// The enabled names that have a directory `SUBTREE/NAME`: only the
-    /// names, since a path per service would be 140 bytes each for as long
-    /// as init runs, and the paths are needed only to stop and to clean up.
-    made: BTreeSet<String>,
+    // Which services have a directory is asked of the subtree itself: init
+    // makes every directory in it and no one else does, so a set of names
+    // beside it (40 bytes a service for as long as init runs) would only
+    // repeat it, and would need taking back after a re-exec.
 }
 
 /// Where the cgroup2 hierarchy is mounted, from mountinfo text.
@@ -125,7 +124,6 @@ impl Cgroups {
         Ok(Cgroups {
             subtree,
             subtree_dir,
-            made: BTreeSet::new(),
         })
     }
 
@@ -133,7 +131,7 @@ impl Cgroups {
     /// made if need be. `None`: this service falls back to its process
     /// group.
     pub fn place_for(&mut self, service: &str) -> Option<ServiceCgroup> {
-        if service.is_empty() || service.contains('/') || service.starts_with('.') {
+        if !is_cgroup_name(service) {
             return None;
         }
         let dir = self.subtree.join(service);
@@ -142,26 +140,16 @@ impl Cgroups {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(_) => return None,
         }
-        self.made.insert(service.to_string());
         ServiceCgroup::at(&dir)
     }
 
-    /// After a re-exec: takes back the cgroup `service` already has, if
-    /// any, so that stops and status reach its processes again.
-    pub fn adopt(&mut self, service: &str) {
-        if service.is_empty() || service.contains('/') || service.starts_with('.') {
-            return;
+    /// `SUBTREE/NAME`, if `service` has a cgroup there.
+    fn dir(&self, service: &str) -> Option<PathBuf> {
+        if !is_cgroup_name(service) {
+            return None;
         }
         let dir = self.subtree.join(service);
-        if dir.join("cgroup.procs").exists() {
-            self.made.insert(service.to_string());
-        }
-    }
-
-    fn dir(&self, service: &str) -> Option<PathBuf> {
-        self.made
-            .contains(service)
-            .then(|| self.subtree.join(service))
+        dir.join("cgroup.procs").exists().then_some(dir)
     }
 
     /// The pids in `service`'s cgroup; `None` if it has none.
@@ -174,9 +162,12 @@ impl Cgroups {
     /// none): its `cgroup.procs` counted by lines, read into a buffer on
     /// the stack.
     pub fn process_count(&self, service: &str) -> Option<u32> {
-        let (Some(dir), true) = (&self.subtree_dir, self.made.contains(service)) else {
+        let Some(dir) = &self.subtree_dir else {
             return self.processes(service).map(|pids| pids.len() as u32);
         };
+        if !is_cgroup_name(service) {
+            return None;
+        }
         let procs = openat(
             Some(dir.as_raw_fd()),
             format!("{service}/cgroup.procs").as_str(),
@@ -228,16 +219,27 @@ impl Cgroups {
     /// 100 ms at most, so that the end is never held up for long.
     pub fn remove_empty(&mut self) {
         for _ in 0..10 {
-            let subtree = &self.subtree;
-            self.made
-                .retain(|service| fs::remove_dir(subtree.join(service)).is_err());
-            if self.made.is_empty() {
+            let Ok(entries) = fs::read_dir(&self.subtree) else {
+                return;
+            };
+            let mut left = false;
+            for entry in entries.flatten() {
+                if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                    left |= fs::remove_dir(entry.path()).is_err();
+                }
+            }
+            if !left {
                 let _ = fs::remove_dir(&self.subtree);
                 return;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
+}
+
+/// Whether `service` names a directory right under the subtree.
+fn is_cgroup_name(service: &str) -> bool {
+    !(service.is_empty() || service.contains('/') || service.starts_with('.'))
 }
 
 /// The directory `path`, opened with `mode` (O_PATH or O_RDONLY).
@@ -325,7 +327,6 @@ mod tests {
         let mut cgroups = Cgroups {
             subtree: subtree.to_path_buf(),
             subtree_dir: None,
-            made: BTreeSet::new(),
         };
         let place = cgroups.place_for("svc").expect("the service's cgroup");
         drop(place);

@@ -229,11 +229,6 @@ impl Driver {
             drop(handover::take_fd(fd));
         }
         let world = &mut driver.world;
-        if let Ok(cgroups) = &mut world.cgroups {
-            for status in world.core.services() {
-                cgroups.adopt(&status.def.name);
-            }
-        }
         world.pid_services = world
             .core
             .services()
