@@ -144,7 +144,7 @@ impl FileParser<'_> {
             return;
         }
         match command(&lexed.tokens) {
-            Ok(argv) => self.draft.exec.push(argv),
+            Ok(argv) => self.draft.add_command(argv),
             Err(error) => self.error(number, error),
         }
     }
