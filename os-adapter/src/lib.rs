@@ -17,8 +17,10 @@
 //! - [`handover`]: re-exec, the state a new init binary goes on from;
 //! - [`switch_root`]: leaving the initramfs for the real root;
 //! - [`container`]: whether init is a container's init, and its exit status;
-//! - [`clock`]: monotonic milliseconds since start.
+//! - [`clock`]: monotonic milliseconds since start;
+//! - [`allocator`]: large blocks kept out of the brk heap.
 
+pub mod allocator;
 pub mod cgroup;
 pub mod client;
 pub mod clock;

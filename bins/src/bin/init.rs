@@ -11,6 +11,7 @@
 use init_bins::cli;
 use init_bins::cli::init::{Args, Parsed};
 use init_core::supervisor::Options;
+use init_os_adapter::allocator;
 use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
 use init_os_adapter::container::Clues;
@@ -23,6 +24,7 @@ fn main() {
     // First, before anything can fail or take time.
     let blocked = block_handled_signals();
     let clock = Clock::start();
+    allocator::keep_large_blocks_apart();
     ensure_standard_fds();
     let is_pid1 = std::process::id() == 1;
 
