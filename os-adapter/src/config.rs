@@ -45,7 +45,7 @@ fn load_env_file(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<EnvFi
 /// Reads the services of `config_dir` and the env file.
 pub fn load_config(config_dir: &Path, env_file: &Path) -> LoadedConfig {
     let dir_readable = std::fs::read_dir(config_dir).is_ok();
-    let loaded = crate::loader::load_dir(config_dir);
+    let loaded = crate::loader::load_dir_services(config_dir);
     let mut diagnostics = loaded.diagnostics;
     let env = load_env_file(env_file, &mut diagnostics);
     LoadedConfig {

@@ -65,7 +65,22 @@ pub struct FileId {
 /// its parse errors reported, as the original does. A missing or
 /// unreadable directory is one error diagnostic.
 pub fn load_dir(dir: &Path) -> Loaded {
-    load_dir_on_threads(dir, 1)
+    load_listed(dir, 1, Sources::Keep)
+}
+
+/// As [`load_dir`], without the `sources` (left empty): what init reads.
+/// It has no use for where each service came from once loaded, and a
+/// path string made per file and dropped after the load leaves a hole in
+/// its heap per service among the definitions it keeps.
+pub fn load_dir_services(dir: &Path) -> Loaded {
+    load_listed(dir, 1, Sources::Drop)
+}
+
+/// Whether a load keeps each service's [`Source`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sources {
+    Keep,
+    Drop,
 }
 
 /// As [`load_dir`], with the files read and parsed on up to `threads`
@@ -77,6 +92,10 @@ pub fn load_dir(dir: &Path) -> Loaded {
 /// itself reads its directory on one thread: it forks without exec'ing
 /// straight away, which other live threads would make unsafe.
 pub fn load_dir_on_threads(dir: &Path, threads: usize) -> Loaded {
+    load_listed(dir, threads, Sources::Keep)
+}
+
+fn load_listed(dir: &Path, threads: usize, sources: Sources) -> Loaded {
     let mut loaded = Loaded::default();
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -145,6 +164,7 @@ pub fn load_dir_on_threads(dir: &Path, threads: usize) -> Loaded {
         prefix: &prefix,
         place_prefix: &place_prefix,
         dir_fd: dir_fd.as_ref().map(OwnedFd::as_fd),
+        sources,
     };
     let run = match threads {
         // Below a few hundred files a thread costs more than it saves.
@@ -195,6 +215,7 @@ struct Listed<'a> {
     prefix: &'a Path,
     place_prefix: &'a str,
     dir_fd: Option<BorrowedFd<'a>>,
+    sources: Sources,
 }
 
 impl Listed<'_> {
@@ -207,22 +228,27 @@ impl Listed<'_> {
     /// Loads the files of `part` in turn, after what `loaded` holds.
     fn load_into(&self, loaded: &mut Loaded, part: &[(String, EnabledName, Link)]) {
         loaded.services.reserve(part.len());
-        loaded.sources.reserve(part.len());
+        if self.sources == Sources::Keep {
+            loaded.sources.reserve(part.len());
+        }
         let mut buffer = Vec::new();
+        // The path and its displayed form, remade in place for each file.
+        let mut path = OsString::new();
+        let mut place = String::new();
         for (file_name, name, link) in part {
-            let mut path = OsString::with_capacity(self.prefix.as_os_str().len() + file_name.len());
+            path.clear();
             path.push(self.prefix);
             path.push(file_name);
-            let mut place = String::with_capacity(self.place_prefix.len() + file_name.len());
+            place.clear();
             place.push_str(self.place_prefix);
             place.push_str(file_name);
             load_one(
                 loaded,
-                Path::new(&path),
-                place,
+                (Path::new(&path), &place),
                 name,
                 (*link, self.dir_fd),
                 &mut buffer,
+                self.sources,
             );
         }
     }
@@ -248,11 +274,11 @@ pub fn load_files(paths: &[PathBuf]) -> Loaded {
         match EnabledName::parse(file_name) {
             Ok(name) => load_one(
                 &mut loaded,
-                path,
-                place,
+                (path, &place),
                 &name,
                 (Link::Unknown, None),
                 &mut Vec::new(),
+                Sources::Keep,
             ),
             Err(error) => {
                 loaded.files_seen += 1;
@@ -276,37 +302,41 @@ pub fn load_file_as(path: &Path, name: &EnabledName) -> Loaded {
     let place = path.display().to_string();
     load_one(
         &mut loaded,
-        path,
-        place,
+        (path, &place),
         name,
         (Link::Unknown, None),
         &mut Vec::new(),
+        Sources::Keep,
     );
     loaded
 }
 
-/// `place` is `path` as diagnostics show it; `entry` says whether it is
-/// a symlink and, for a file of a listed directory, the directory open.
-/// `buffer` holds the file's bytes while it is parsed; a caller loading
-/// many files hands in the same one each time.
+/// `file` is the path, and the path as diagnostics show it; `entry` says
+/// whether it is a symlink and, for a file of a listed directory, the
+/// directory open. `buffer` holds the file's bytes while it is parsed; a
+/// caller loading many files hands in the same one each time.
 fn load_one(
     loaded: &mut Loaded,
-    path: &Path,
-    place: String,
+    file: (&Path, &str),
     name: &EnabledName,
     entry: (Link, Option<BorrowedFd<'_>>),
     buffer: &mut Vec<u8>,
+    sources: Sources,
 ) {
+    let (path, place) = file;
     loaded.files_seen += 1;
     let (link, within) = entry;
     match read_service_file(path, link, within, buffer) {
         Ok(file_id) => {
-            let parsed = parse_service(&place, buffer, name);
+            let parsed = parse_service(place, buffer, name);
             loaded.diagnostics.extend(parsed.diagnostics);
             if let Some(service) = parsed.service {
                 loaded.services.push(service);
+                if sources == Sources::Drop {
+                    return;
+                }
                 loaded.sources.push(Source {
-                    path: place,
+                    path: place.to_string(),
                     file_id,
                     // Only a symlink has a target; asking of a plain file
                     // fails (EINVAL), but costs a system call.
@@ -319,7 +349,7 @@ fn load_one(
         }
         Err(message) => loaded
             .diagnostics
-            .push(Diagnostic::error(&place, 0, message)),
+            .push(Diagnostic::error(place, 0, message)),
     }
 }
 
@@ -662,6 +692,16 @@ mod tests {
                 "{threads} threads"
             );
         }
+        // What init reads: the same, less where each service came from.
+        let services_only = load_dir_services(&dir.0);
+        assert!(services_only.sources.is_empty());
+        assert_eq!(
+            Loaded {
+                sources: alone.sources.clone(),
+                ..services_only
+            },
+            alone
+        );
     }
 
     /// A reader that hands out at most `step` bytes a call, as a pipe or a

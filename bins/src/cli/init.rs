@@ -3,6 +3,7 @@
 //! clap: the manual, the completions) and reads it (by hand, for init).
 
 use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 #[cfg(test)]
 use std::path::Path;
 use std::path::PathBuf;
@@ -124,10 +125,18 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String
     let mut seen: Vec<&'static str> = Vec::new();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        let Some(text) = arg.to_str() else {
+        // The name must be text; an inline value may be any bytes, a path.
+        let (text, inline) = match arg.as_bytes().iter().position(|&b| b == b'=') {
+            Some(at) => (
+                std::str::from_utf8(&arg.as_bytes()[..at]).ok(),
+                Some(OsString::from_vec(arg.as_bytes()[at + 1..].to_vec())),
+            ),
+            None => (arg.to_str(), None),
+        };
+        let Some(text) = text else {
             return Err(format!("unexpected argument '{}'", arg.to_string_lossy()));
         };
-        if text == "--" {
+        if inline.is_none() && text == "--" {
             match args.next() {
                 Some(extra) => {
                     return Err(format!("unexpected argument '{}'", extra.to_string_lossy()))
@@ -135,15 +144,11 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String
                 None => break,
             }
         }
-        if text == "-h" || text == "--help" {
+        if inline.is_none() && (text == "-h" || text == "--help") {
             return Ok(Parsed::Help);
         }
-        let Some(long) = text.strip_prefix("--") else {
-            return Err(format!("unexpected argument '{text}'"));
-        };
-        let (name, inline) = match long.split_once('=') {
-            Some((name, value)) => (name, Some(OsString::from(value))),
-            None => (long, None),
+        let Some(name) = text.strip_prefix("--") else {
+            return Err(format!("unexpected argument '{}'", arg.to_string_lossy()));
         };
         let Some(&(name, takes_value)) = OPTIONS.iter().find(|(known, _)| *known == name) else {
             return Err(format!("unexpected argument '--{name}'"));
@@ -336,9 +341,12 @@ mod tests {
 
     #[test]
     fn a_value_that_is_not_utf8_is_a_path_only() {
-        use std::os::unix::ffi::OsStringExt;
         let odd = OsString::from_vec(vec![b'/', 0xff]);
         let parsed = parse([OsString::from("--socket"), odd.clone()]);
+        assert!(matches!(parsed, Ok(Parsed::Run(ref a)) if a.socket == Path::new(&odd)));
+        let mut inline = OsString::from("--socket=");
+        inline.push(&odd);
+        let parsed = parse([inline]);
         assert!(matches!(parsed, Ok(Parsed::Run(ref a)) if a.socket == Path::new(&odd)));
         let bad = parse([OsString::from("--kill-grace"), odd]);
         assert_eq!(bad, Err("--kill-grace: the value is not UTF-8".to_string()));
