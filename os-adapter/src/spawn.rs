@@ -260,6 +260,9 @@ pub fn spawn_service_with(
         None => None,
     };
 
+    // Read (the first time) here, in init: the child may not allocate.
+    let ignored = ignored_signals();
+
     // SAFETY: init is single-threaded, and the child below makes only
     // async-signal-safe calls on memory prepared above, then execs or exits.
     let new_pid_namespace = sandbox.as_ref().is_some_and(|s| s.new_pid_namespace());
@@ -284,6 +287,7 @@ pub fn spawn_service_with(
                     true => None,
                     false => cgroup.map(ServiceCgroup::procs_file),
                 },
+                ignored,
             };
             // SAFETY: we are the freshly forked child. Nothing in `run`
             // should panic, but a panic unwinding out of here would return
@@ -460,6 +464,8 @@ struct Child<'a> {
     /// The `cgroup.procs` of the service's cgroup, to join first, when the
     /// child was not born in it.
     cgroup_procs: Option<&'a std::ffi::CStr>,
+    /// The signals init ignores, for the child to set back to default.
+    ignored: &'a [libc::c_int],
 }
 
 /// The signals a runner passes on to its command.
@@ -475,7 +481,7 @@ const FORWARDED: [libc::c_int; 6] = [
 impl Child<'_> {
     /// Never returns: execs or `_exit`s.
     unsafe fn run(&self) -> ! {
-        reset_signal_dispositions();
+        reset_signal_dispositions(self.ignored);
         // A session of its own: a service's process group is not init's, so
         // a Ctrl-C on the console or a group signal never reaches the rest.
         libc::setsid();
@@ -633,13 +639,33 @@ unsafe fn fail(prefix: &[u8], errno: Errno) -> ! {
 }
 
 /// Every disposition back to default: init's are inherited through fork,
-/// and an ignored one (Rust ignores SIGPIPE) would survive exec.
-unsafe fn reset_signal_dispositions() {
-    for signal in 1..libc::SIGRTMAX() {
-        if signal != libc::SIGKILL && signal != libc::SIGSTOP {
-            libc::signal(signal, libc::SIG_DFL);
-        }
+/// and an ignored one (Rust ignores SIGPIPE) would survive exec. A caught
+/// one goes back to default by itself at exec, so only the ignored ones
+/// are reset: usually one system call in the child where there were 62.
+unsafe fn reset_signal_dispositions(ignored: &[libc::c_int]) {
+    for &signal in ignored {
+        libc::signal(signal, libc::SIG_DFL);
     }
+}
+
+/// The signals init ignores, read once, in the parent, before the first
+/// spawn: SIGPIPE (Rust's runtime ignores it) and any that init's own
+/// parent left ignored. Init sets no disposition after it starts (it reads
+/// its signals from a signalfd), so the list stays true.
+fn ignored_signals() -> &'static [libc::c_int] {
+    static IGNORED: std::sync::OnceLock<Vec<libc::c_int>> = std::sync::OnceLock::new();
+    IGNORED.get_or_init(|| {
+        (1..libc::SIGRTMAX())
+            .filter(|&signal| signal != libc::SIGKILL && signal != libc::SIGSTOP)
+            .filter(|&signal| {
+                // SAFETY: with no new action, sigaction only reads the
+                // current one into `old`.
+                let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+                let read = unsafe { libc::sigaction(signal, std::ptr::null(), &mut old) };
+                read == 0 && old.sa_sigaction == libc::SIG_IGN
+            })
+            .collect()
+    })
 }
 
 /// Blocks exactly `signals` (none: unblocks everything) and returns the set.
@@ -782,6 +808,33 @@ mod tests {
         let pid = spawn_service("svc", &exec, None, &default_env()).unwrap();
         assert_eq!(wait(pid), ExitStatus::Exited(1));
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "one\n");
+    }
+
+    /// Init ignores SIGPIPE (Rust's runtime does); its services must not:
+    /// exec keeps an ignored disposition, so the child sets it back.
+    #[test]
+    fn a_service_ignores_no_signal_init_ignores() {
+        // SAFETY: sigaction only reads the current action into `old`.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        unsafe { libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) };
+        assert_eq!(
+            old.sa_sigaction,
+            libc::SIG_IGN,
+            "this test runs with SIGPIPE ignored"
+        );
+        let dir = ScratchDir::new("spawn-sigign");
+        let out = dir.join("status");
+        let exec = vec![argv(&[
+            "sh",
+            "-c",
+            &format!("grep SigIgn: /proc/self/status > {}", out.display()),
+        ])];
+        let pid = spawn_service("svc", &exec, None, &default_env()).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        let status = std::fs::read_to_string(&out).unwrap();
+        let mask = status.trim().strip_prefix("SigIgn:\t").unwrap();
+        let ignored = u64::from_str_radix(mask, 16).unwrap();
+        assert_eq!(ignored & (1 << (libc::SIGPIPE - 1)), 0, "{status}");
     }
 
     #[test]
