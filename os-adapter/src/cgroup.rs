@@ -154,8 +154,7 @@ impl Cgroups {
 
     /// The pids in `service`'s cgroup; `None` if it has none.
     pub fn processes(&self, service: &str) -> Option<Vec<i32>> {
-        let text = fs::read_to_string(self.dir(service)?.join("cgroup.procs")).ok()?;
-        Some(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
+        pids_in(&self.dir(service)?)
     }
 
     /// How many processes are in `service`'s cgroup (`None` if it has
@@ -202,7 +201,7 @@ impl Cgroups {
         if signal == Signal::Kill && fs::write(dir.join("cgroup.kill"), "1").is_ok() {
             return true;
         }
-        for pid in self.processes(service).unwrap_or_default() {
+        for pid in pids_in(&dir).unwrap_or_default() {
             let pid = NixPid::from_raw(pid);
             let in_group = signalled_group
                 .is_some_and(|group| getpgid(Some(pid)).is_ok_and(|of| of.as_raw() == group));
@@ -235,6 +234,12 @@ impl Cgroups {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
+}
+
+/// The pids in the cgroup at `dir`, from its `cgroup.procs`.
+fn pids_in(dir: &std::path::Path) -> Option<Vec<i32>> {
+    let text = fs::read_to_string(dir.join("cgroup.procs")).ok()?;
+    Some(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
 }
 
 /// Whether `service` names a directory right under the subtree.
