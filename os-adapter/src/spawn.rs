@@ -93,6 +93,10 @@ struct PreparedCommand {
 struct PreparedTty {
     path: CString,
     flags: libc::c_int,
+    /// Whether opening it cannot wait: a log file, or nothing there yet.
+    /// A device (a serial line may wait for carrier) or a FIFO (for a
+    /// reader) can.
+    opens_at_once: bool,
     failure_prefix: Vec<u8>,
 }
 
@@ -113,6 +117,15 @@ fn tty_open_flags(tty: &Tty) -> libc::c_int {
         flags |= libc::O_APPEND;
     }
     flags
+}
+
+/// Whether opening `path` as a tty cannot wait: it is a regular file, or
+/// nothing (then it is created, or under `/dev/` the open fails at once).
+fn opens_at_once(path: &str) -> bool {
+    match std::fs::metadata(path) {
+        Ok(metadata) => metadata.is_file(),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
 }
 
 fn invalid(service: &str, what: &str, e: NulError) -> SpawnError {
@@ -239,6 +252,7 @@ pub fn spawn_service_with(
             Ok(PreparedTty {
                 path: CString::new(t.path.as_str()).map_err(|e| invalid(service, "tty", e))?,
                 flags: tty_open_flags(t),
+                opens_at_once: opens_at_once(&t.path),
                 failure_prefix: format!("init: {service}: cannot open {}: ", t.path).into_bytes(),
             })
         })
@@ -263,32 +277,57 @@ pub fn spawn_service_with(
     // Read (the first time) here, in init: the child may not allocate.
     let ignored = ignored_signals();
 
-    // SAFETY: init is single-threaded, and the child below makes only
-    // async-signal-safe calls on memory prepared above, then execs or exits.
+    let mut child = Child {
+        commands: &commands,
+        argvs: &argvs,
+        envp: &envp,
+        tty: tty.as_ref(),
+        fork_failure: &fork_failure,
+        settings: prepared.as_ref(),
+        sandbox: sandbox.as_ref(),
+        report_fd: report.as_ref().map(|r| r.write_fd),
+        ready: ready.as_ref().map(|r| (r.write_fd, r.target)),
+        cgroup_procs: None,
+        ignored,
+    };
     let new_pid_namespace = sandbox.as_ref().is_some_and(|s| s.new_pid_namespace());
     let cgroup_dir = cgroup.and_then(ServiceCgroup::dir_fd);
+
+    // The common case, one command and nothing to set up, in a child that
+    // shares init's memory until it execs (see `clone`). Not for a runner,
+    // which lives on; not with settings or a sandbox, whose steps are more
+    // than a few system calls; not for a tty whose open may wait (a serial
+    // line waiting for carrier), which would keep init waiting too.
+    let only_execs = commands.len() == 1
+        && prepared.is_none()
+        && sandbox.is_none()
+        && cgroup.is_some() == cgroup_dir.is_some()
+        && tty.as_ref().map_or(true, |t| t.opens_at_once);
+    if only_execs {
+        // SAFETY: `run_shared` makes only system calls on `child`, which
+        // outlives it, and execs or exits.
+        let shared = unsafe {
+            clone::spawn_sharing_memory(cgroup_dir, run_shared, std::ptr::from_ref(&child).cast())
+        };
+        if let Some(Forked { pid, .. }) = shared {
+            return Ok(Spawned {
+                pid: Pid(pid),
+                ready_pipe: ready.map(ReadyPipe::into_read_end),
+            });
+        }
+    }
+
+    // SAFETY: init is single-threaded, and the child below makes only
+    // async-signal-safe calls on memory prepared above, then execs or exits.
     match unsafe { clone::fork(new_pid_namespace, cgroup_dir) } {
         Err(errno) => Err(SpawnError {
             errno: format!("{errno:?}"),
             message: format!("{service}: fork failed: {}", errno.desc()),
         }),
         Ok(Forked { pid: 0, in_cgroup }) => {
-            let child = Child {
-                commands: &commands,
-                argvs: &argvs,
-                envp: &envp,
-                tty: tty.as_ref(),
-                fork_failure: &fork_failure,
-                settings: prepared.as_ref(),
-                sandbox: sandbox.as_ref(),
-                report_fd: report.as_ref().map(|r| r.write_fd),
-                ready: ready.as_ref().map(|r| (r.write_fd, r.target)),
-                cgroup_procs: match in_cgroup {
-                    true => None,
-                    false => cgroup.map(ServiceCgroup::procs_file),
-                },
-                ignored,
-            };
+            if !in_cgroup {
+                child.cgroup_procs = cgroup.map(ServiceCgroup::procs_file);
+            }
             // SAFETY: we are the freshly forked child. Nothing in `run`
             // should panic, but a panic unwinding out of here would return
             // into a second copy of init's loop: end the child instead.
@@ -620,6 +659,15 @@ impl Child<'_> {
     }
 }
 
+/// Where a child that shares init's memory starts (`clone::
+/// spawn_sharing_memory`): `argument` is the `Child`, on init's stack,
+/// which waits until this execs or exits.
+unsafe extern "C" fn run_shared(argument: *const libc::c_void) -> ! {
+    // SAFETY: the pointer spawn_service_with passed, to a live Child.
+    let child = unsafe { &*argument.cast::<Child<'_>>() };
+    unsafe { child.run() }
+}
+
 /// Writes `prefix`, the errno text and a newline to stderr, then exits 127.
 /// One write, put together on the stack (the child may not allocate):
 /// children failing at once share the console, and three writes each
@@ -777,6 +825,51 @@ mod tests {
             return;
         };
         assert!(spawned_into(&cgroup));
+    }
+
+    #[test]
+    fn a_lone_command_is_started_sharing_memory_and_a_runner_or_a_device_is_forked() {
+        use std::sync::atomic::Ordering;
+        let shared = || crate::clone::SHARED_SPAWNS.load(Ordering::Relaxed);
+        let env = default_env();
+        let before = shared();
+        let pid = spawn_service("lone", &[argv(&["true"])], None, &env).expect("spawn");
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        // The trampoline is written for x86_64 only: elsewhere every spawn
+        // forks.
+        let lone = usize::from(cfg!(target_arch = "x86_64"));
+        assert_eq!(shared(), before + lone);
+
+        // A runner lives on after its first exec.
+        let runner = [argv(&["true"]), argv(&["true"])];
+        let pid = spawn_service("runner", &runner, None, &env).expect("spawn");
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        // Opening a device may wait (for carrier, on a serial line).
+        let device = Tty {
+            path: "/dev/null".to_string(),
+            truncate: false,
+        };
+        let pid = spawn_service("device", &[argv(&["true"])], Some(&device), &env).expect("spawn");
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        // Settings are more than a few system calls.
+        let settings = ExecSettings {
+            umask: Some(0o077),
+            ..ExecSettings::default()
+        };
+        let spawned =
+            spawn_service_with("set", &[argv(&["true"])], None, &env, &settings, None, None)
+                .expect("spawn");
+        assert_eq!(wait(spawned.pid), ExitStatus::Exited(0));
+        assert_eq!(shared(), before + lone);
+
+        // A log file opens at once, whether it is there yet or not.
+        let dir = ScratchDir::new("spawn-shared-log");
+        for _ in 0..2 {
+            let log = log_tty(&dir.join("log"));
+            let pid = spawn_service("logged", &[argv(&["true"])], Some(&log), &env).expect("spawn");
+            assert_eq!(wait(pid), ExitStatus::Exited(0));
+        }
+        assert_eq!(shared(), before + 3 * lone);
     }
 
     #[test]
