@@ -318,14 +318,15 @@ fn a_ready_file_counts_and_a_service_never_ready_fails_at_its_timeout() {
     );
 }
 
-#[test]
-fn a_double_forking_daemon_is_fully_stopped_through_its_cgroup() {
+/// Whether init will find a writable cgroup2 hierarchy here. CI's
+/// machines have one (see MACHINE-FACTS): there a missing one is a
+/// failure, elsewhere a note.
+fn writable_cgroup2() -> bool {
     let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    // CI's machines have a writable cgroup2 (see MACHINE-FACTS): there
-    // a missing one is a failure, elsewhere a note.
     let skip = |why: String| {
         assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
         eprintln!("SKIPPED (not under CI): {why}");
+        false
     };
     let Some(mount) = init_os_adapter::cgroup::cgroup2_mount(&mountinfo) else {
         return skip(
@@ -340,6 +341,36 @@ fn a_double_forking_daemon_is_fully_stopped_through_its_cgroup() {
         ));
     }
     let _ = fs::remove_dir(&probe);
+    true
+}
+
+#[test]
+fn a_waiting_services_cgroup_is_made_before_it_starts() {
+    if !writable_cgroup2() {
+        return;
+    }
+    let cfg = Config::new("cgroupahead");
+    cfg.enable("first", "type wait\ntarget boot\nexec sleep 100\n");
+    cfg.enable(
+        "second",
+        "type once\ntarget boot\nafter first\nexec sleep 100\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let socket = cfg.socket();
+    ns.wait_for_state(&socket, "first", ServiceState::Running);
+    let subtree = ns.cgroup_subtree.clone().expect("init's cgroup subtree");
+    // Made while init had nothing else to do, not when `second` starts.
+    ns.wait_until("second's cgroup", || {
+        subtree.join("second/cgroup.procs").exists()
+    });
+    assert_eq!(ns.service(&socket, "second").state, ServiceState::Waiting);
+}
+
+#[test]
+fn a_double_forking_daemon_is_fully_stopped_through_its_cgroup() {
+    if !writable_cgroup2() {
+        return;
+    }
 
     let cfg = Config::new("cgroupkill");
     // The daemon leaves its process group and session (setsid) and its
