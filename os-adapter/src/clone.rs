@@ -314,7 +314,7 @@ mod tests {
 
     #[test]
     #[cfg(target_arch = "x86_64")]
-    fn a_child_sharing_memory_runs_on_its_own_stack_and_init_waits_for_it() {
+    fn a_child_sharing_memory_writes_where_init_reads_and_init_waits_for_it() {
         let marker = 4242usize;
         // SAFETY: the child makes one store and _exits.
         let forked = unsafe { spawn_sharing_memory(None, write_and_exit, marker as *const _) }
@@ -328,7 +328,7 @@ mod tests {
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 3);
     }
 
-    unsafe extern "C" fn pause_until_killed(_: *const libc::c_void) -> ! {
+    unsafe extern "C" fn exec_a_long_sleep(_: *const libc::c_void) -> ! {
         // exec, so that init (waiting as in vfork) goes on.
         let program = c"/bin/sleep".as_ptr();
         let argv = [program, c"1000".as_ptr(), std::ptr::null()];
@@ -349,7 +349,7 @@ mod tests {
         let forked = unsafe {
             spawn_sharing_memory(
                 Some(opened.as_raw_fd()),
-                pause_until_killed,
+                exec_a_long_sleep,
                 std::ptr::null(),
             )
         }
