@@ -8,6 +8,12 @@
 //!   benchtool layers L W PROGRAM [ARGS...]
 //!                                     L times: fork+exec W children at once,
 //!                                     wait for all; prints the total in ms
+//!   benchtool layers-cgroups DIR L W PROGRAM [ARGS...]
+//!                                     as layers, each child born in a
+//!                                     cgroup of its own (clone3 with
+//!                                     CLONE_INTO_CGROUP), made under the
+//!                                     cgroup2 directory DIR before the
+//!                                     clock starts and removed after
 //!   benchtool time RUNS CMD ARGS...   runs CMD RUNS times (stdout to
 //!                                     /dev/null); prints per run the wall
 //!                                     time and the CPU time (user + system)
@@ -24,8 +30,8 @@
 //!                                     starts, as PID 1 of the namespace
 
 use std::ffi::CString;
-use std::os::unix::process::CommandExt;
 use std::os::raw::{c_char, c_int};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -36,7 +42,14 @@ extern "C" {
     fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
     fn _exit(code: c_int) -> !;
     fn getrusage(who: c_int, usage: *mut RUsage) -> c_int;
+    fn syscall(number: i64, ...) -> i64;
 }
+
+/// `SYS_clone3` and `CLONE_INTO_CGROUP` on x86_64 and aarch64 (the same
+/// number on both: clone3 came after the tables were unified).
+const SYS_CLONE3: i64 = 435;
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+const SIGCHLD: u64 = 17;
 
 const RUSAGE_CHILDREN: c_int = -1;
 
@@ -71,6 +84,49 @@ fn forkloop(count: u32, command: &[String]) -> Result<f64, String> {
 /// before has ended: the layered configuration of dag50 run as directly
 /// as a program can.
 fn layers(layers: u32, width: u32, command: &[String]) -> Result<f64, String> {
+    run_layers(layers, width, command, None)
+}
+
+/// As `layers`, each child born in a cgroup of its own under `parent`, as
+/// init's services are: what the kernel's cgroups cost, without init.
+/// The cgroups are made before the clock starts (init makes a waiting
+/// service's cgroup ahead, while idle) and removed after it stops.
+fn layers_in_cgroups(
+    parent: &str,
+    layers: u32,
+    width: u32,
+    command: &[String],
+) -> Result<f64, String> {
+    let dir = std::path::Path::new(parent).join(format!("benchtool.{}", std::process::id()));
+    std::fs::create_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let cgroups: Vec<std::path::PathBuf> = (0..layers * width)
+        .map(|i| dir.join(format!("c{i}")))
+        .collect();
+    let made = cgroups
+        .iter()
+        .try_for_each(|c| std::fs::create_dir(c).map_err(|e| format!("{}: {e}", c.display())));
+    let result = made.and_then(|()| {
+        let opened = cgroups
+            .iter()
+            .map(|c| std::fs::File::open(c).map_err(|e| format!("{}: {e}", c.display())))
+            .collect::<Result<Vec<_>, _>>()?;
+        run_layers(layers, width, command, Some(&opened))
+    });
+    for cgroup in &cgroups {
+        let _ = std::fs::remove_dir(cgroup);
+    }
+    let _ = std::fs::remove_dir(&dir);
+    result
+}
+
+/// The loop of `layers`; with `cgroups`, child N is born in cgroup N.
+fn run_layers(
+    layers: u32,
+    width: u32,
+    command: &[String],
+    cgroups: Option<&[std::fs::File]>,
+) -> Result<f64, String> {
+    use std::os::fd::AsRawFd;
     let words = command
         .iter()
         .map(|w| CString::new(w.as_str()))
@@ -84,11 +140,37 @@ fn layers(layers: u32, width: u32, command: &[String]) -> Result<f64, String> {
         .collect();
     let envp = [std::ptr::null::<c_char>()];
     let started = Instant::now();
+    let mut born = 0;
     for _ in 0..layers {
         let mut children = Vec::new();
         for _ in 0..width {
-            // SAFETY: the child only calls execve and _exit.
-            let pid = unsafe { fork() };
+            let cgroup = cgroups.map(|all| all[born].as_raw_fd());
+            born += 1;
+            // SAFETY: the child only calls execve and _exit. clone3 with
+            // no stack is fork into the cgroup (struct clone_args: flags,
+            // pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
+            // tls, set_tid, set_tid_size, cgroup).
+            let pid = match cgroup {
+                None => unsafe { fork() },
+                Some(fd) => {
+                    let args: [u64; 11] = [
+                        CLONE_INTO_CGROUP,
+                        0,
+                        0,
+                        0,
+                        SIGCHLD,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        fd as u64,
+                    ];
+                    let pid =
+                        unsafe { syscall(SYS_CLONE3, args.as_ptr(), std::mem::size_of_val(&args)) };
+                    pid as c_int
+                }
+            };
             if pid < 0 {
                 return Err("fork failed".to_string());
             }
@@ -139,7 +221,10 @@ fn stamp_exec(stamp: &str, command: &[String]) -> Result<(), String> {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_err(|e| e.to_string())?;
     std::fs::write(stamp, format!("{}\n", now.as_nanos())).map_err(|e| format!("{stamp}: {e}"))?;
-    Err(format!("{program}: {}", Command::new(program).args(args).exec()))
+    Err(format!(
+        "{program}: {}",
+        Command::new(program).args(args).exec()
+    ))
 }
 
 /// Polls every millisecond: the stamp is written by the service itself, so
@@ -169,13 +254,18 @@ fn main() -> ExitCode {
             }
             _ => Err("usage: layers L W PROGRAM [ARGS...]".to_string()),
         },
+        Some("layers-cgroups") => match (args.get(1), number(2), number(3)) {
+            (Some(dir), Some(count), Some(width)) => {
+                layers_in_cgroups(dir, count, width, &args[4..]).map(|ms| println!("{ms:.2}"))
+            }
+            _ => Err("usage: layers-cgroups DIR L W PROGRAM [ARGS...]".to_string()),
+        },
         Some("time") => match number(1) {
-            Some(runs) => time(runs, &args[2..])
-                .map(|times| {
-                    for (wall, cpu) in times {
-                        println!("{wall:.2} {cpu:.2}");
-                    }
-                }),
+            Some(runs) => time(runs, &args[2..]).map(|times| {
+                for (wall, cpu) in times {
+                    println!("{wall:.2} {cpu:.2}");
+                }
+            }),
             None => Err("usage: time RUNS CMD ARGS...".to_string()),
         },
         Some("wait-file") => match (args.get(1), number(2)) {
@@ -192,7 +282,10 @@ fn main() -> ExitCode {
             Some(stamp) => stamp_exec(stamp, &args[2..]),
             None => Err("usage: stamp-exec FILE PROGRAM [ARGS...]".to_string()),
         },
-        _ => Err("usage: benchtool forkloop|layers|time|wait-file|stamp-exec ...".to_string()),
+        _ => Err(
+            "usage: benchtool forkloop|layers|layers-cgroups|time|wait-file|stamp-exec ..."
+                .to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
