@@ -82,7 +82,28 @@ impl Deref for ScratchCgroup {
 }
 
 impl Drop for ScratchCgroup {
+    /// Removes the cgroup and any a test made in it. The kernel lets go of
+    /// an exited process's cgroup a moment after the exit, so a removal
+    /// right after a wait may fail: tried for up to a second.
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir(&self.0);
+        for _ in 0..100 {
+            if remove_cgroup_tree(&self.0) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
+}
+
+/// Removes the cgroup at `dir` and those under it, deepest first. True
+/// once it is gone.
+fn remove_cgroup_tree(dir: &Path) -> bool {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_cgroup_tree(&entry.path());
+            }
+        }
+    }
+    std::fs::remove_dir(dir).is_ok() || !dir.exists()
 }
