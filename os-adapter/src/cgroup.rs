@@ -130,16 +130,13 @@ impl Cgroups {
     /// The cgroup a new process of `service` is to be born in (or to join),
     /// made if need be. `None`: this service falls back to its process
     /// group.
-    pub fn place_for(&mut self, service: &str) -> Option<ServiceCgroup> {
-        if !is_cgroup_name(service) {
-            return None;
-        }
-        let dir = self.subtree.join(service);
+    pub fn place_for(&self, service: &str) -> Option<ServiceCgroup> {
+        let dir = self.path_of(service)?;
         // Usually made already (`make_ahead`, or an earlier run).
         if let Some(opened) = open_dir(&dir, OFlag::O_RDONLY) {
-            return ServiceCgroup::opened(&dir, opened);
+            return ServiceCgroup::with(&dir, Some(opened));
         }
-        self.make(&dir).then(|| ServiceCgroup::at(&dir)).flatten()
+        make_dir(&dir).then(|| ServiceCgroup::at(&dir)).flatten()
     }
 
     /// Makes `service`'s cgroup before its start, while init has nothing
@@ -147,27 +144,21 @@ impl Cgroups {
     /// the kernel, and at boot it then falls in the time the services
     /// before it run, not on the path to the next ones. Whether it
     /// succeeds matters to no one: `place_for` makes it if it is missing.
-    pub fn make_ahead(&mut self, service: &str) {
-        if is_cgroup_name(service) {
-            let dir = self.subtree.join(service);
-            self.make(&dir);
+    pub fn make_ahead(&self, service: &str) {
+        if let Some(dir) = self.path_of(service) {
+            make_dir(&dir);
         }
     }
 
-    /// `mkdir`; an existing directory is fine.
-    fn make(&self, dir: &std::path::Path) -> bool {
-        match fs::create_dir(dir) {
-            Ok(()) => true,
-            Err(e) => e.kind() == std::io::ErrorKind::AlreadyExists,
-        }
+    /// `SUBTREE/NAME`, whether or not it exists; `None` for a name that
+    /// is no directory right under the subtree.
+    fn path_of(&self, service: &str) -> Option<PathBuf> {
+        is_cgroup_name(service).then(|| self.subtree.join(service))
     }
 
     /// `SUBTREE/NAME`, if `service` has a cgroup there.
     fn dir(&self, service: &str) -> Option<PathBuf> {
-        if !is_cgroup_name(service) {
-            return None;
-        }
-        let dir = self.subtree.join(service);
+        let dir = self.path_of(service)?;
         dir.join("cgroup.procs").exists().then_some(dir)
     }
 
@@ -261,6 +252,14 @@ fn pids_in(dir: &std::path::Path) -> Option<Vec<i32>> {
     Some(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
 }
 
+/// `mkdir`; an existing directory is fine.
+fn make_dir(dir: &std::path::Path) -> bool {
+    match fs::create_dir(dir) {
+        Ok(()) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::AlreadyExists,
+    }
+}
+
 /// Whether `service` names a directory right under the subtree.
 fn is_cgroup_name(service: &str) -> bool {
     !(service.is_empty() || service.contains('/') || service.starts_with('.'))
@@ -294,11 +293,7 @@ impl ServiceCgroup {
         ServiceCgroup::with(dir, open_dir(dir, OFlag::O_RDONLY))
     }
 
-    /// The cgroup at `dir`, open already as `opened`.
-    fn opened(dir: &std::path::Path, opened: OwnedFd) -> Option<ServiceCgroup> {
-        ServiceCgroup::with(dir, Some(opened))
-    }
-
+    /// The cgroup at `dir`, open as `opened` (if it could be opened).
     fn with(dir: &std::path::Path, opened: Option<OwnedFd>) -> Option<ServiceCgroup> {
         let procs = CString::new(
             dir.join("cgroup.procs")
@@ -356,7 +351,7 @@ mod tests {
         let Some(subtree) = ScratchCgroup::new("cgroup-signal") else {
             return;
         };
-        let mut cgroups = Cgroups {
+        let cgroups = Cgroups {
             subtree: subtree.to_path_buf(),
             subtree_dir: None,
         };

@@ -505,7 +505,7 @@ impl World {
     /// Makes a few cgroups of services that wait for others (see
     /// `Cgroups::make_ahead`). True if there may be more to make.
     fn make_cgroups_ahead(&mut self) -> bool {
-        let Ok(cgroups) = &mut self.cgroups else {
+        let Ok(cgroups) = &self.cgroups else {
             return false;
         };
         self.ahead.make_some(&self.core, cgroups)
@@ -545,7 +545,7 @@ impl World {
                     }
                     None => None,
                 };
-                let cgroup = match &mut self.cgroups {
+                let cgroup = match &self.cgroups {
                     Ok(cgroups) => cgroups.place_for(&name),
                     Err(_) => None,
                 };
@@ -909,7 +909,7 @@ impl CgroupsAhead {
         }
     }
 
-    fn make_some(&mut self, core: &Supervisor, cgroups: &mut Cgroups) -> bool {
+    fn make_some(&mut self, core: &Supervisor, cgroups: &Cgroups) -> bool {
         let Some(start) = self.next else {
             return false;
         };
