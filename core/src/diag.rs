@@ -74,6 +74,77 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The most diagnostics kept for one file. A file of garbage has one per
+/// line: a megabyte of them would be a hundred thousand messages in PID 1's
+/// memory and on its console, where the first few say all there is to
+/// say. The rest are counted and named in one closing diagnostic.
+pub const MAX_DIAGNOSTICS_PER_FILE: usize = 50;
+
+/// The diagnostics of one file as a parser finds them, keeping the first
+/// [`MAX_DIAGNOSTICS_PER_FILE`] and counting the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileDiagnostics {
+    kept: Vec<Diagnostic>,
+    dropped: usize,
+    dropped_an_error: bool,
+}
+
+impl FileDiagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        if self.kept.len() < MAX_DIAGNOSTICS_PER_FILE {
+            self.kept.push(diagnostic);
+        } else {
+            self.dropped += 1;
+            self.dropped_an_error |= diagnostic.is_error();
+        }
+    }
+
+    /// Whether any error was found, kept or not.
+    pub fn has_errors(&self) -> bool {
+        self.dropped_an_error || self.kept.iter().any(Diagnostic::is_error)
+    }
+
+    /// The diagnostics kept so far, to reorder them.
+    pub fn kept_mut(&mut self) -> &mut Vec<Diagnostic> {
+        &mut self.kept
+    }
+
+    /// The kept diagnostics, and one more for `file` that says how many
+    /// were left out, if any: an error if one of them was.
+    pub fn finish(self, file: &str) -> Vec<Diagnostic> {
+        let mut all = self.kept;
+        if self.dropped > 0 {
+            let message = format!(
+                "{} more problems not shown (at most {} are kept)",
+                self.dropped, MAX_DIAGNOSTICS_PER_FILE
+            );
+            all.push(match self.dropped_an_error {
+                true => Diagnostic::error(file, 0, message),
+                false => Diagnostic::warning(file, 0, message),
+            });
+        }
+        all
+    }
+}
+
+/// One line for a file's diagnostics, for a console that must not scroll
+/// a hundred lines past for one broken file: its first error (or, with
+/// none, its first warning), and how many more there are.
+pub fn summary_of(diagnostics: &[Diagnostic]) -> Option<Diagnostic> {
+    let first = diagnostics
+        .iter()
+        .find(|d| d.is_error())
+        .or(diagnostics.first())?;
+    let mut summary = first.clone();
+    let more = diagnostics.len() - 1;
+    if more > 0 {
+        summary.message.push_str(&format!(
+            " (and {more} more; `service verify` shows them all)"
+        ));
+    }
+    Some(summary)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +157,41 @@ mod tests {
         assert_eq!(
             w.to_string(),
             "sshd: warning: dependency 'x' is not enabled"
+        );
+    }
+
+    #[test]
+    fn a_file_keeps_its_first_diagnostics_and_counts_the_rest() {
+        let mut found = FileDiagnostics::default();
+        for line in 1..=MAX_DIAGNOSTICS_PER_FILE as u32 {
+            found.push(Diagnostic::warning("f", line, "w"));
+        }
+        assert!(!found.has_errors());
+        assert_eq!(found.clone().finish("f").len(), MAX_DIAGNOSTICS_PER_FILE);
+        found.push(Diagnostic::warning("f", 99, "w"));
+        found.push(Diagnostic::error("f", 100, "e"));
+        assert!(found.has_errors());
+        let all = found.finish("f");
+        assert_eq!(all.len(), MAX_DIAGNOSTICS_PER_FILE + 1);
+        assert_eq!(
+            all.last().map(ToString::to_string).as_deref(),
+            Some("f: 2 more problems not shown (at most 50 are kept)")
+        );
+    }
+
+    #[test]
+    fn a_summary_is_the_first_error_and_a_count() {
+        assert_eq!(summary_of(&[]), None);
+        let one = [Diagnostic::warning("f", 2, "w")];
+        assert_eq!(summary_of(&one).unwrap().to_string(), "f:2: warning: w");
+        let many = [
+            Diagnostic::warning("f", 1, "w"),
+            Diagnostic::error("f", 3, "e").with_column(4),
+            Diagnostic::error("f", 5, "e2"),
+        ];
+        assert_eq!(
+            summary_of(&many).unwrap().to_string(),
+            "f:3:4: e (and 2 more; `service verify` shows them all)"
         );
     }
 }

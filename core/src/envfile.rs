@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, FileDiagnostics};
 
 /// The parsed file: the variables in file order, and what was wrong.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,6 +44,7 @@ pub fn is_valid_key(key: &str) -> bool {
 /// as errors and skipped; the rest is still used.
 pub fn parse_env_file(file: &str, text: &[u8]) -> EnvFile {
     let mut env = EnvFile::default();
+    let mut diagnostics = FileDiagnostics::default();
     // Where each key sits in `vars`, so that a file of many lines stays
     // linear (a scan per line made it quadratic).
     let mut index_of: BTreeMap<String, usize> = BTreeMap::new();
@@ -51,8 +52,7 @@ pub fn parse_env_file(file: &str, text: &[u8]) -> EnvFile {
         let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let Ok(line) = std::str::from_utf8(raw) else {
-            env.diagnostics
-                .push(Diagnostic::error(file, line_no, "line is not UTF-8"));
+            diagnostics.push(Diagnostic::error(file, line_no, "line is not UTF-8"));
             continue;
         };
         let trimmed = line.trim_start();
@@ -60,7 +60,7 @@ pub fn parse_env_file(file: &str, text: &[u8]) -> EnvFile {
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
-            env.diagnostics.push(Diagnostic::error(
+            diagnostics.push(Diagnostic::error(
                 file,
                 line_no,
                 "expected KEY=VALUE (no '=' on the line)",
@@ -68,7 +68,7 @@ pub fn parse_env_file(file: &str, text: &[u8]) -> EnvFile {
             continue;
         };
         if !is_valid_key(key) {
-            env.diagnostics.push(Diagnostic::error(
+            diagnostics.push(Diagnostic::error(
                 file,
                 line_no,
                 format!("{key:?} is not a valid variable name"),
@@ -77,7 +77,7 @@ pub fn parse_env_file(file: &str, text: &[u8]) -> EnvFile {
         }
         // A NUL cannot travel through execve: the value would be cut there.
         if value.contains('\0') {
-            env.diagnostics.push(Diagnostic::error(
+            diagnostics.push(Diagnostic::error(
                 file,
                 line_no,
                 format!("the value of {key} holds a NUL byte"),
@@ -86,7 +86,7 @@ pub fn parse_env_file(file: &str, text: &[u8]) -> EnvFile {
         }
         match index_of.get(key).and_then(|&i| env.vars.get_mut(i)) {
             Some(existing) => {
-                env.diagnostics.push(Diagnostic::warning(
+                diagnostics.push(Diagnostic::warning(
                     file,
                     line_no,
                     format!("{key} is set again; the last value wins"),
@@ -99,6 +99,7 @@ pub fn parse_env_file(file: &str, text: &[u8]) -> EnvFile {
             }
         }
     }
+    env.diagnostics = diagnostics.finish(file);
     env
 }
 

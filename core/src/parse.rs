@@ -11,7 +11,7 @@ mod suggest;
 
 use std::collections::BTreeMap;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, FileDiagnostics};
 use crate::name::EnabledName;
 use crate::service::{ServiceDef, ServiceType, Target};
 
@@ -39,7 +39,7 @@ pub fn parse_service(file: &str, text: &[u8], name: &EnabledName) -> Parsed {
         name,
         draft: Draft::default(),
         first_lines: BTreeMap::new(),
-        diagnostics: Vec::new(),
+        diagnostics: FileDiagnostics::default(),
     };
     for (index, raw) in text.split(|byte| *byte == b'\n').enumerate() {
         parser.line(saturating_u32(index + 1), raw);
@@ -53,7 +53,8 @@ struct FileParser<'a> {
     draft: Draft,
     /// The line each once-only keyword was first given on, for "given twice".
     first_lines: BTreeMap<&'static str, u32>,
-    diagnostics: Vec<Diagnostic>,
+    /// At most [`crate::diag::MAX_DIAGNOSTICS_PER_FILE`], the rest counted.
+    diagnostics: FileDiagnostics,
 }
 
 impl FileParser<'_> {
@@ -176,7 +177,7 @@ impl FileParser<'_> {
         }
         if let Some(&line) = self.first_lines.get("syscall-action") {
             // Unless a broken `syscalls` line is why there is no filter.
-            let broken = self.diagnostics.iter().any(Diagnostic::is_error);
+            let broken = self.diagnostics.has_errors();
             if self.draft.settings.exec.sandbox.syscalls.is_none() && !broken {
                 self.diagnostics.push(Diagnostic::warning(
                     self.file,
@@ -188,15 +189,16 @@ impl FileParser<'_> {
         // Stable: errors found on one line keep their order. Only the
         // unterminated block and the file-wide warnings arrive late.
         self.diagnostics
+            .kept_mut()
             .sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
-        let service = if self.diagnostics.iter().any(Diagnostic::is_error) {
+        let service = if self.diagnostics.has_errors() {
             None
         } else {
             Some(build_service(self.draft, self.name))
         };
         Parsed {
             service,
-            diagnostics: self.diagnostics,
+            diagnostics: self.diagnostics.finish(self.file),
         }
     }
 }

@@ -6,9 +6,11 @@
 
 use std::path::Path;
 
-use init_core::diag::Diagnostic;
+use init_core::diag::{summary_of, Diagnostic};
 use init_core::envfile::{parse_env_file, EnvFile};
 use init_core::service::ServiceDef;
+
+use crate::bounded_read::{self, ReadError};
 
 /// Everything one (re)load produced.
 pub struct LoadedConfig {
@@ -25,18 +27,27 @@ pub struct LoadedConfig {
 }
 
 /// Reads the env file. A missing file is an empty environment, as in the
-/// original; an unreadable one is `None`, with a diagnostic.
+/// original; one that cannot be read is `None`, with a diagnostic: that is
+/// also what a FIFO, a device, a directory or a file over
+/// [`MAX_FILE_BYTES`](crate::bounded_read::MAX_FILE_BYTES) is, since
+/// init never waits on a file nor reads past the cap.
 fn load_env_file(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<EnvFile> {
     let name = path.display().to_string();
-    match std::fs::read(path) {
-        Ok(bytes) => {
+    let mut bytes = Vec::new();
+    match bounded_read::read_file(path, &mut bytes) {
+        Ok(_) => {
             let env = parse_env_file(&name, &bytes);
-            diagnostics.extend(env.diagnostics.iter().cloned());
+            // One line for the file on the console, as for a service file.
+            diagnostics.extend(summary_of(&env.diagnostics));
             Some(env)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(EnvFile::default()),
-        Err(e) => {
-            diagnostics.push(Diagnostic::error(&name, 0, format!("cannot read: {e}")));
+        Err(ReadError::Missing) => Some(EnvFile::default()),
+        Err(error) => {
+            let message = match error {
+                ReadError::Io(_) => format!("cannot read: {error}"),
+                _ => error.to_string(),
+            };
+            diagnostics.push(Diagnostic::error(&name, 0, message));
             None
         }
     }

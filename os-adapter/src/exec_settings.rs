@@ -10,12 +10,17 @@
 
 use std::ffi::CString;
 
+use std::path::Path;
+
 use init_core::envfile::parse_env_file;
 use init_core::events::SpawnError;
 use init_core::service::{ExecSettings, LimitValue, Resource};
 use nix::errno::Errno;
 use nix::libc;
 use nix::unistd::{getgrouplist, Gid, Group, Uid, User};
+
+use crate::bounded_read::{self, ReadError};
+use crate::fs_identity::{as_identity, Identity};
 
 /// The settings, resolved. Every field is ready for one syscall.
 #[derive(Debug, Default)]
@@ -69,9 +74,12 @@ fn refused(service: &str, errno: &str, message: String) -> SpawnError {
 
 /// The variables `env-file` and `env` lines add, in that order, on top of
 /// `base` (init's env file): a later key replaces an earlier one in place.
+/// `prepared` is what the service runs as: its `env-file` is read with the
+/// service's own rights (see [`read_env_file`]).
 pub fn service_vars(
     service: &str,
     settings: &ExecSettings,
+    prepared: Option<&PreparedSettings>,
     base: &[(String, String)],
 ) -> Result<Vec<(String, String)>, SpawnError> {
     let mut vars = base.to_vec();
@@ -80,14 +88,8 @@ pub fn service_vars(
         None => vars.push((key.to_string(), value.to_string())),
     };
     if let Some(path) = &settings.env_file {
-        let text = std::fs::read(path).map_err(|e| {
-            let errno = Errno::from_raw(e.raw_os_error().unwrap_or(0));
-            refused(
-                service,
-                &format!("{errno:?}"),
-                format!("cannot read env-file {path}: {e}"),
-            )
-        })?;
+        let identity = prepared.map(PreparedSettings::identity).unwrap_or_default();
+        let text = read_env_file(service, path, identity)?;
         let parsed = parse_env_file(path, &text);
         if let Some(bad) = parsed.diagnostics.iter().find(|d| d.is_error()) {
             return Err(refused(service, "EINVAL", format!("env-file {bad}")));
@@ -100,6 +102,50 @@ pub fn service_vars(
         set(key, value);
     }
     Ok(vars)
+}
+
+/// Reads a service's `env-file` in init, as every file init reads
+/// ([`bounded_read`]: only a regular file, never blocking, at most
+/// [`MAX_FILE_BYTES`](bounded_read::MAX_FILE_BYTES)), and opened with the
+/// rights of the user and groups the service will run as
+/// ([`fs_identity`]). A path that leads, through symlinks or not, to a file
+/// the service could not read itself fails the service: init must never
+/// hand a service what only root may read.
+fn read_env_file(service: &str, path: &str, identity: Identity<'_>) -> Result<Vec<u8>, SpawnError> {
+    let mut bytes = Vec::new();
+    let read = as_identity(identity, || {
+        bounded_read::read_file(Path::new(path), &mut bytes)
+    })
+    .map_err(|errno| {
+        refused(
+            service,
+            &format!("{errno:?}"),
+            format!(
+                "cannot take on the service's user and groups to read env-file {path}: {}",
+                errno.desc()
+            ),
+        )
+    })?;
+    let as_whom = match identity.uid {
+        Some(uid) => format!(" (read as uid {uid})"),
+        None => String::new(),
+    };
+    match read {
+        Ok(_) => Ok(bytes),
+        Err(error) => {
+            let errno = match &error {
+                ReadError::Missing => Errno::ENOENT,
+                ReadError::NotRegular(_) => Errno::EINVAL,
+                ReadError::TooLarge(_) => Errno::EFBIG,
+                ReadError::Io(io) => Errno::from_raw(io.raw_os_error().unwrap_or(0)),
+            };
+            Err(refused(
+                service,
+                &format!("{errno:?}"),
+                format!("cannot read env-file {path}: {error}{as_whom}"),
+            ))
+        }
+    }
 }
 
 /// Resolves `settings` for `service`. A user or group that does not exist
@@ -284,6 +330,15 @@ pub fn describe_failure(
 }
 
 impl PreparedSettings {
+    /// Who the service runs as, for opening files with its rights.
+    pub fn identity(&self) -> Identity<'_> {
+        Identity {
+            uid: self.uid,
+            gid: self.gid,
+            groups: self.groups.as_deref(),
+        }
+    }
+
     /// Applies every setting in the child, the ones that need root first.
     /// On failure returns the step and the errno.
     ///

@@ -2,12 +2,14 @@
 //! decides. No policy lives here: no timeout values, no restart rules, no
 //! ordering decisions.
 //!
+//! - [`bounded_read`]: reading a file init is given, never blocking, within a cap;
 //! - [`loader`]: reads a configuration directory into parsed services;
 //! - [`config`]: loads the services and the env file, at start and on reload;
 //! - [`driver`]: the event loop of the `init` binary;
 //! - [`signals`]: the signalfd of the signals init acts on;
 //! - [`reap`]: collecting every exited child, orphans included;
 //! - [`spawn`]: fork, child setup and exec of a service;
+//! - [`fs_identity`]: opening a file with a service's rights, not init's;
 //! - [`clone`]: the fork itself, into the service's cgroup where it can;
 //! - [`console`]: status lines that never block init;
 //! - [`progress`]: the boot progress line on a terminal console;
@@ -21,6 +23,7 @@
 //! - [`allocator`]: large blocks kept out of the brk heap.
 
 pub mod allocator;
+pub mod bounded_read;
 pub mod cgroup;
 pub mod client;
 pub mod clock;
@@ -31,6 +34,7 @@ pub mod container;
 pub mod control;
 pub mod driver;
 pub mod exec_settings;
+pub mod fs_identity;
 pub mod handover;
 pub mod loader;
 pub mod power;

@@ -6,16 +6,19 @@
 //! and decides nothing about their meaning (no ordering, no policy).
 
 use std::ffi::OsString;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::fs;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use init_core::diag::{summary_of, FileDiagnostics};
 use init_core::parse::parse_service;
 use init_core::{Diagnostic, EnabledName, ServiceDef};
-use nix::fcntl::{openat, OFlag};
+use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
+
+pub use crate::bounded_read::FileId;
+use crate::bounded_read::{self, describe, ReadError};
 
 /// Everything one load produced. One bad file never stops the others: it
 /// leaves a diagnostic and no service.
@@ -47,13 +50,6 @@ pub struct Source {
     pub link_target: Option<PathBuf>,
 }
 
-/// The identity of a file on disk, to notice the same file enabled twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct FileId {
-    pub device: u64,
-    pub inode: u64,
-}
-
 /// Loads every enabled service of `dir`.
 ///
 /// Entries that are not regular files or symlinks are skipped silently, and
@@ -65,22 +61,39 @@ pub struct FileId {
 /// its parse errors reported, as the original does. A missing or
 /// unreadable directory is one error diagnostic.
 pub fn load_dir(dir: &Path) -> Loaded {
-    load_listed(dir, 1, Sources::Keep)
+    load_listed(dir, 1, Reader::Tool)
 }
 
-/// As [`load_dir`], without the `sources` (left empty): what init reads.
-/// It has no use for where each service came from once loaded, and a
-/// path string made per file and dropped after the load leaves a hole in
-/// its heap per service among the definitions it keeps.
+/// What init reads: [`load_dir`] bounded for PID 1.
+/// - At most [`MAX_SERVICES`] services, the first by name; past that, one
+///   error says where the cut is.
+/// - One diagnostic per file ([`summary_of`]), and at most
+///   [`MAX_DIAGNOSTICS_PER_FILE`](init_core::diag::MAX_DIAGNOSTICS_PER_FILE)
+///   for the directory's own entries (names
+///   skipped), so that a directory of garbage neither fills init's memory
+///   nor scrolls its console for minutes.
+/// - No `sources` (left empty): init has no use for where each service
+///   came from once loaded, and a path string made per file and dropped
+///   after the load leaves a hole in its heap per service among the
+///   definitions it keeps.
 pub fn load_dir_services(dir: &Path) -> Loaded {
-    load_listed(dir, 1, Sources::Drop)
+    load_listed(dir, 1, Reader::Init)
 }
 
-/// Whether a load keeps each service's [`Source`].
+/// The most services init loads from its directory: a few hundred times
+/// what a board runs, and at about a kilobyte each, all of them fit in
+/// the RAM of a small board with room to spare. The tools read every
+/// service of a larger directory, with a warning that init will not.
+pub const MAX_SERVICES: usize = 65_536;
+
+/// Who a load is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sources {
-    Keep,
-    Drop,
+enum Reader {
+    /// A tool (`service list`, `verify`, `init-sim`): everything, with
+    /// every diagnostic and where each service came from.
+    Tool,
+    /// Init: bounded, see [`load_dir_services`].
+    Init,
 }
 
 /// As [`load_dir`], with the files read and parsed on up to `threads`
@@ -92,10 +105,15 @@ enum Sources {
 /// itself reads its directory on one thread: it forks without exec'ing
 /// straight away, which other live threads would make unsafe.
 pub fn load_dir_on_threads(dir: &Path, threads: usize) -> Loaded {
-    load_listed(dir, threads, Sources::Keep)
+    load_listed(dir, threads, Reader::Tool)
 }
 
-fn load_listed(dir: &Path, threads: usize, sources: Sources) -> Loaded {
+fn load_listed(dir: &Path, threads: usize, reader: Reader) -> Loaded {
+    load_listed_up_to(dir, threads, reader, MAX_SERVICES)
+}
+
+/// As [`load_listed`], with init's cap at `max_services` (a test's).
+fn load_listed_up_to(dir: &Path, threads: usize, reader: Reader, max_services: usize) -> Loaded {
     let mut loaded = Loaded::default();
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -113,15 +131,17 @@ fn load_listed(dir: &Path, threads: usize, sources: Sources) -> Loaded {
     };
 
     let mut services: Vec<(String, EnabledName, Link)> = Vec::new();
+    // Names counted, kept or not, to say where init's cut falls.
+    let mut named = 0usize;
+    // The directory's own problems (entries skipped, a failed listing).
+    let mut listing = FileDiagnostics::default();
     for entry in entries {
         let entry = match entry {
             Ok(entry) => entry,
             Err(error) => {
                 let place = dir.display().to_string();
                 let message = format!("cannot list the config directory: {}", describe(&error));
-                loaded
-                    .diagnostics
-                    .push(Diagnostic::error(&place, 0, message));
+                listing.push(Diagnostic::error(&place, 0, message));
                 continue;
             }
         };
@@ -138,7 +158,15 @@ fn load_listed(dir: &Path, threads: usize, sources: Sources) -> Loaded {
             _ => continue,
         };
         match EnabledName::parse(&file_name) {
-            Ok(name) => services.push((file_name, name, link)),
+            Ok(name) => {
+                named += 1;
+                services.push((file_name, name, link));
+                // Init keeps the first `max_services` names in sorted order
+                // whatever the directory holds, in at most twice that room.
+                if reader == Reader::Init && services.len() >= 2 * max_services {
+                    sort_and_cut(&mut services, reader, max_services);
+                }
+            }
             // Hidden files and names with a dot (`sshd.bak`, `x.dpkg-old`,
             // `sshd.disabled`) are the usual ways to keep a file out of a
             // directory like this one; anything else (`zz-last`) was most
@@ -146,14 +174,31 @@ fn load_listed(dir: &Path, threads: usize, sources: Sources) -> Loaded {
             Err(error) if !file_name.contains('.') && !file_name.ends_with('~') => {
                 let place = dir.join(&file_name).display().to_string();
                 let message = format!("not a service name, skipped: {error}");
-                loaded
-                    .diagnostics
-                    .push(Diagnostic::warning(&place, 0, message));
+                listing.push(Diagnostic::warning(&place, 0, message));
             }
             Err(_) => {}
         }
     }
-    services.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let cut = sort_and_cut(&mut services, reader, max_services);
+    let place = dir.display().to_string();
+    loaded.diagnostics = listing.finish(&place);
+    if named > max_services {
+        let message = match reader {
+            Reader::Init => format!(
+                "{named} services, more than the {max_services} init loads: \
+                 loaded those up to {cut}, the first by name"
+            ),
+            Reader::Tool => format!(
+                "{named} services, more than the {max_services} init loads: \
+                 init would load those up to {cut}, the first by name"
+            ),
+        };
+        let diagnostic = match reader {
+            Reader::Init => Diagnostic::error(&place, 0, message),
+            Reader::Tool => Diagnostic::warning(&place, 0, message),
+        };
+        loaded.diagnostics.push(diagnostic);
+    }
 
     // `dir.join(name)` and its display for each file cost more than all
     // the parsing of a line or two: the directory part is made once.
@@ -164,7 +209,7 @@ fn load_listed(dir: &Path, threads: usize, sources: Sources) -> Loaded {
         prefix: &prefix,
         place_prefix: &place_prefix,
         dir_fd: dir_fd.as_ref().map(OwnedFd::as_fd),
-        sources,
+        reader,
     };
     let run = match threads {
         // Below a few hundred files a thread costs more than it saves.
@@ -202,6 +247,25 @@ fn load_listed(dir: &Path, threads: usize, sources: Sources) -> Loaded {
     loaded
 }
 
+/// Sorts `services` by name and says where init's cut falls: the name of
+/// the last of the first `max` ([`MAX_SERVICES`]). For [`Reader::Init`]
+/// those are all that is kept; a tool keeps every service.
+fn sort_and_cut(
+    services: &mut Vec<(String, EnabledName, Link)>,
+    reader: Reader,
+    max: usize,
+) -> String {
+    services.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    if reader == Reader::Init {
+        services.truncate(max);
+    }
+    services
+        .get(..max.min(services.len()))
+        .and_then(<[_]>::last)
+        .map(|last| last.0.clone())
+        .unwrap_or_default()
+}
+
 /// How many threads [`load_dir_on_threads`] is worth giving on this
 /// machine: one per core, at most 8.
 pub fn available_threads() -> usize {
@@ -215,7 +279,7 @@ struct Listed<'a> {
     prefix: &'a Path,
     place_prefix: &'a str,
     dir_fd: Option<BorrowedFd<'a>>,
-    sources: Sources,
+    reader: Reader,
 }
 
 impl Listed<'_> {
@@ -228,7 +292,7 @@ impl Listed<'_> {
     /// Loads the files of `part` in turn, after what `loaded` holds.
     fn load_into(&self, loaded: &mut Loaded, part: &[(String, EnabledName, Link)]) {
         loaded.services.reserve(part.len());
-        if self.sources == Sources::Keep {
+        if self.reader == Reader::Tool {
             loaded.sources.reserve(part.len());
         }
         let mut buffer = Vec::new();
@@ -248,7 +312,7 @@ impl Listed<'_> {
                 name,
                 (*link, self.dir_fd),
                 &mut buffer,
-                self.sources,
+                self.reader,
             );
         }
     }
@@ -278,7 +342,7 @@ pub fn load_files(paths: &[PathBuf]) -> Loaded {
                 &name,
                 (Link::Unknown, None),
                 &mut Vec::new(),
-                Sources::Keep,
+                Reader::Tool,
             ),
             Err(error) => {
                 loaded.files_seen += 1;
@@ -306,7 +370,7 @@ pub fn load_file_as(path: &Path, name: &EnabledName) -> Loaded {
         name,
         (Link::Unknown, None),
         &mut Vec::new(),
-        Sources::Keep,
+        Reader::Tool,
     );
     loaded
 }
@@ -321,7 +385,7 @@ fn load_one(
     name: &EnabledName,
     entry: (Link, Option<BorrowedFd<'_>>),
     buffer: &mut Vec<u8>,
-    sources: Sources,
+    reader: Reader,
 ) {
     let (path, place) = file;
     loaded.files_seen += 1;
@@ -329,10 +393,13 @@ fn load_one(
     match read_service_file(path, link, within, buffer) {
         Ok(file_id) => {
             let parsed = parse_service(place, buffer, name);
-            loaded.diagnostics.extend(parsed.diagnostics);
+            match reader {
+                Reader::Tool => loaded.diagnostics.extend(parsed.diagnostics),
+                Reader::Init => loaded.diagnostics.extend(summary_of(&parsed.diagnostics)),
+            }
             if let Some(service) = parsed.service {
                 loaded.services.push(service);
-                if sources == Sources::Drop {
+                if reader == Reader::Init {
                     return;
                 }
                 loaded.sources.push(Source {
@@ -353,74 +420,41 @@ fn load_one(
     }
 }
 
-/// Reads the file `path` names into `bytes`, following symlinks: in the
-/// usual case one open, one stat of the open file and one read, since this
-/// runs for every service of every boot.
-///
-/// Nothing but a regular file is ever opened in the blocking way: opening
-/// a FIFO blocks until a writer appears, and an init blocked on a stray
-/// symlink to one would never finish booting. A symlink, or a path the
-/// caller knows nothing of, is stat'ed before it is opened. An entry the
-/// directory listing called a regular file is opened at once, with
-/// O_NONBLOCK and O_NOCTTY in case it changed since, and checked after:
-/// a second lookup of the path per file was a sixth of the time of
-/// listing 100,000 services.
-///
-/// Such a file is opened relative to `within`, its directory, where the
-/// caller has it open: the kernel then looks up one name, not every
-/// directory of the path again.
+/// Reads the file `path` names into `bytes`, following symlinks, as
+/// [`bounded_read`] reads every file init is given: never anything but a
+/// regular file, never blocking, never more than
+/// [`bounded_read::MAX_FILE_BYTES`]. This runs for every service of every
+/// boot, so an entry the directory listing called a regular file is opened
+/// at once relative to `within`, its directory open (the kernel then looks
+/// up one name, not every directory of the path again), and checked after;
+/// a symlink, or a path the caller knows nothing of, is stat'ed first.
 fn read_service_file(
     path: &Path,
     link: Link,
     within: Option<BorrowedFd<'_>>,
     bytes: &mut Vec<u8>,
 ) -> Result<FileId, String> {
-    let (mut file, metadata) = match link {
-        Link::Not => {
-            let file = open_listed(path, within).map_err(|error| open_error(path, &error))?;
-            let metadata = file.metadata().map_err(|error| open_error(path, &error))?;
-            (file, metadata)
+    let read = match (link, within, path.file_name()) {
+        (Link::Not, Some(dir), Some(name)) => {
+            bounded_read::read_listed_file(dir, Path::new(name), bytes)
         }
-        Link::Is | Link::Unknown => {
-            let metadata = fs::metadata(path).map_err(|error| open_error(path, &error))?;
-            if !metadata.is_file() {
-                return Err(NOT_A_REGULAR_FILE.to_string());
-            }
-            let file =
-                File::open(path).map_err(|error| format!("cannot open: {}", describe(&error)))?;
-            (file, metadata)
-        }
+        _ => bounded_read::read_file(path, bytes),
     };
-    if !metadata.is_file() {
-        return Err(NOT_A_REGULAR_FILE.to_string());
-    }
-    read_whole(&mut file, metadata.len(), bytes)
-        .map_err(|error| format!("cannot read: {}", describe(&error)))?;
-    Ok(FileId {
-        device: metadata.dev(),
-        inode: metadata.ino(),
+    read.map_err(|error| match error {
+        ReadError::Missing => match fs::read_link(path) {
+            Ok(target) => format!("broken symlink (-> {})", target.display()),
+            Err(_) => "the file does not exist".to_string(),
+        },
+        ReadError::NotRegular(_) => {
+            format!("{error}: a symlink must point to a service file")
+        }
+        ReadError::TooLarge(_) => error.to_string(),
+        ReadError::Io(_) => format!("cannot read: {error}"),
     })
 }
 
-/// Opens a file the directory listing called regular, without blocking
-/// or taking a terminal should it have become something else since.
-fn open_listed(path: &Path, within: Option<BorrowedFd<'_>>) -> io::Result<File> {
-    let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK | OFlag::O_NOCTTY;
-    match (within, path.file_name()) {
-        (Some(dir), Some(name)) => {
-            let fd = openat(Some(dir.as_raw_fd()), name, flags, Mode::empty())?;
-            // SAFETY: a fresh fd that nothing else owns.
-            Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
-        }
-        _ => OpenOptions::new()
-            .read(true)
-            .custom_flags(flags.bits())
-            .open(path),
-    }
-}
-
-/// `dir` open for `open_listed`; `None` if it cannot be, and each file is
-/// then opened by its whole path.
+/// `dir` open for `read_listed_file`; `None` if it cannot be, and each
+/// file is then opened by its whole path.
 fn open_dir(dir: &Path) -> Option<OwnedFd> {
     let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
     let fd = nix::fcntl::open(dir, flags, Mode::empty()).ok()?;
@@ -428,77 +462,11 @@ fn open_dir(dir: &Path) -> Option<OwnedFd> {
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-const NOT_A_REGULAR_FILE: &str = "not a regular file (a symlink must point to a service file)";
-
-/// Why `path` could not be opened or stat'ed: a broken symlink is worth
-/// naming as one.
-fn open_error(path: &Path, error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::NotFound => match fs::read_link(path) {
-            Ok(target) => format!("broken symlink (-> {})", target.display()),
-            Err(_) => "the file does not exist".to_string(),
-        },
-        _ => format!("cannot open: {}", describe(error)),
-    }
-}
-
-/// Reads `file` to its end into `bytes`, expecting `size` bytes.
-///
-/// `read_to_end` would stat the file again for a size hint and read once
-/// more to see the end. Here the first read asks for one byte more than
-/// the stat said: getting exactly `size` back, short of what was asked, is
-/// the end of a regular file. A file that grew or shrank since the stat
-/// is read on until a read returns nothing.
-fn read_whole(file: &mut impl Read, size: u64, bytes: &mut Vec<u8>) -> io::Result<()> {
-    let expected = usize::try_from(size).unwrap_or(0);
-    bytes.clear();
-    bytes.resize(expected.saturating_add(1).max(64), 0);
-    let mut filled = 0;
-    loop {
-        if filled == bytes.len() {
-            bytes.resize(filled.saturating_mul(2), 0);
-        }
-        let Some(free) = bytes.get_mut(filled..) else {
-            break;
-        };
-        match file.read(free) {
-            Ok(0) => break,
-            Ok(count) => {
-                filled += count;
-                if filled == expected && filled < bytes.len() {
-                    break;
-                }
-            }
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => {
-                bytes.clear();
-                return Err(error);
-            }
-        }
-    }
-    bytes.truncate(filled);
-    Ok(())
-}
-
-/// An I/O error in words, without the `(os error N)` tail that means
-/// nothing to the person fixing their config.
-fn describe(error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        _ => {
-            let text = error.to_string();
-            match text.find(" (os error") {
-                Some(end) => text[..end].to_lowercase(),
-                None => text,
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::symlink;
+
+    use init_core::diag::MAX_DIAGNOSTICS_PER_FILE;
 
     use super::*;
 
@@ -692,52 +660,95 @@ mod tests {
                 "{threads} threads"
             );
         }
-        // What init reads: the same, less where each service came from.
+        // What init reads: the same services, not where each came from,
+        // and one line for each file's diagnostics.
         let services_only = load_dir_services(&dir.0);
         assert!(services_only.sources.is_empty());
+        let mut by_file: Vec<Vec<Diagnostic>> = Vec::new();
+        for diagnostic in &alone.diagnostics {
+            match by_file.last_mut() {
+                Some(file) if file[0].file == diagnostic.file => file.push(diagnostic.clone()),
+                _ => by_file.push(vec![diagnostic.clone()]),
+            }
+        }
+        let summaries: Vec<Diagnostic> = by_file.iter().filter_map(|d| summary_of(d)).collect();
+        assert!(summaries.len() < alone.diagnostics.len());
         assert_eq!(
             Loaded {
                 sources: alone.sources.clone(),
+                diagnostics: alone.diagnostics.clone(),
                 ..services_only
             },
             alone
         );
-    }
-
-    /// A reader that hands out at most `step` bytes a call, as a pipe or a
-    /// file changing under the reader might.
-    struct Trickle<'a> {
-        rest: &'a [u8],
-        step: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            let count = self.rest.len().min(self.step).min(out.len());
-            out[..count].copy_from_slice(&self.rest[..count]);
-            self.rest = &self.rest[count..];
-            Ok(count)
-        }
+        assert_eq!(services_only.diagnostics, summaries);
     }
 
     #[test]
-    fn a_file_is_read_whole_whatever_its_stat_said() {
-        let text = b"description grows\ntype wait\nexec true\n".repeat(10);
-        let mut bytes = b"left over from the last file".to_vec();
-        // (size the stat said, bytes per read): exact, grown since, shrunk
-        // since, and read in pieces.
-        for (size, step) in [
-            (text.len(), usize::MAX),
-            (3, usize::MAX),
-            (10_000, 7),
-            (0, 1),
-        ] {
-            let mut file = Trickle { rest: &text, step };
-            read_whole(&mut file, size as u64, &mut bytes).unwrap();
-            assert_eq!(bytes, text, "size {size}, step {step}");
+    fn init_loads_the_first_services_by_name_up_to_its_cap_and_says_where() {
+        let dir = TempDir::new("cap");
+        for i in (0..25).rev() {
+            dir.write(&format!("s{i:02}"), SIMPLE);
         }
-        read_whole(&mut Trickle { rest: b"", step: 1 }, 0, &mut bytes).unwrap();
-        assert!(bytes.is_empty());
+        // Enough for init to cut twice while listing (at twice the cap).
+        let init = load_listed_up_to(&dir.0, 1, Reader::Init, 4);
+        assert_eq!(names(&init), ["s00", "s01", "s02", "s03"]);
+        assert_eq!(
+            rendered(&init, &dir),
+            [format!(
+                "{}: 25 services, more than the 4 init loads: \
+                 loaded those up to s03, the first by name",
+                dir.0.display()
+            )]
+        );
+        assert!(init.diagnostics[0].is_error());
+        // A tool reads them all, and warns that init will not.
+        let tool = load_listed_up_to(&dir.0, 1, Reader::Tool, 4);
+        assert_eq!(tool.services.len(), 25);
+        assert!(!tool.diagnostics[0].is_error());
+        assert!(
+            tool.diagnostics[0]
+                .message
+                .contains("init would load those up to s03"),
+            "{:?}",
+            tool.diagnostics
+        );
+        assert_eq!(
+            load_listed_up_to(&dir.0, 1, Reader::Init, 25).diagnostics,
+            []
+        );
+    }
+
+    #[test]
+    fn init_says_one_line_per_broken_file_and_few_for_a_directory_of_junk() {
+        let dir = TempDir::new("one-line");
+        // Every line an error.
+        dir.write("garbage", &"exce true\n".repeat(10_000));
+        for i in 0..200 {
+            dir.write(&format!("junk-{i:03}"), SIMPLE);
+        }
+        let init = load_dir_services(&dir.0);
+        let lines = rendered(&init, &dir);
+        assert_eq!(lines.len(), 1 + MAX_DIAGNOSTICS_PER_FILE + 1, "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.starts_with("garbage:1:")
+                && l.ends_with("(and 50 more; `service verify` shows them all)")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.ends_with("150 more problems not shown (at most 50 are kept)")),
+            "{lines:?}"
+        );
+        // A tool keeps what the parser keeps: the first 50 and a count.
+        let tool = load_dir(&dir.0);
+        assert_eq!(
+            tool.diagnostics.len(),
+            2 * (MAX_DIAGNOSTICS_PER_FILE + 1),
+            "{:?}",
+            tool.diagnostics
+        );
     }
 
     #[test]

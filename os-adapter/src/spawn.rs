@@ -216,18 +216,22 @@ pub fn spawn_service_with(
     ready_fd: Option<u32>,
     cgroup: Option<&ServiceCgroup>,
 ) -> Result<Spawned, SpawnError> {
-    let own_env;
-    let env = if settings.env.is_empty() && settings.env_file.is_none() {
-        env
-    } else {
-        own_env =
-            Environment::from_vars(exec_settings::service_vars(service, settings, &env.vars)?);
-        &own_env
-    };
     let prepared = if settings.is_empty() {
         None
     } else {
         Some(exec_settings::prepare(service, settings)?)
+    };
+    let own_env;
+    let env = if settings.env.is_empty() && settings.env_file.is_none() {
+        env
+    } else {
+        own_env = Environment::from_vars(exec_settings::service_vars(
+            service,
+            settings,
+            prepared.as_ref(),
+            &env.vars,
+        )?);
+        &own_env
     };
     let sandbox = match settings.sandbox.is_empty() {
         true => None,
