@@ -253,10 +253,18 @@ pub fn spawn_service_with(
     }
     let tty = tty
         .map(|t| -> Result<PreparedTty, SpawnError> {
+            let opens_at_once = opens_at_once(&t.path);
             Ok(PreparedTty {
                 path: CString::new(t.path.as_str()).map_err(|e| invalid(service, "tty", e))?,
-                flags: tty_open_flags(t),
-                opens_at_once: opens_at_once(&t.path),
+                // What was a log file a moment ago may be a serial line by
+                // the child's open, while init waits for that child's exec
+                // (see below): opened without waiting, whatever it is. The
+                // child then makes the fd blocking again.
+                flags: match opens_at_once {
+                    true => tty_open_flags(t) | libc::O_NONBLOCK,
+                    false => tty_open_flags(t),
+                },
+                opens_at_once,
                 failure_prefix: format!("init: {service}: cannot open {}: ", t.path).into_bytes(),
             })
         })
@@ -564,6 +572,10 @@ impl Child<'_> {
             let fd = libc::open(tty.path.as_ptr(), tty.flags, 0o644 as libc::c_uint);
             if fd < 0 {
                 fail(&tty.failure_prefix, Errno::last());
+            }
+            if tty.flags & libc::O_NONBLOCK != 0 {
+                let flags = libc::fcntl(fd, libc::F_GETFL);
+                libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
             }
             // TIOCSCTTY only for a real terminal: a log file has no
             // controlling-terminal semantics and the ioctl would fail.
@@ -963,6 +975,30 @@ mod tests {
         assert_eq!(wait(pid), ExitStatus::Exited(0));
         // stdin is the same file: `read` hits its end and gets nothing.
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "out\nerr\nread:\n");
+    }
+
+    #[test]
+    fn a_log_file_tty_is_opened_without_waiting_and_handed_over_blocking() {
+        let dir = ScratchDir::new("spawn-tty-flags");
+        let log = dir.join("out.log");
+        let tty = log_tty(&log);
+        // Opened in a child that init waits for: never a blocking open.
+        assert_ne!(
+            tty_open_flags(&tty) | libc::O_NONBLOCK,
+            tty_open_flags(&tty),
+            "the plain flags wait"
+        );
+        let exec = vec![argv(&["grep", "^flags:", "/proc/self/fdinfo/1"])];
+        let pid = spawn_service("svc", &exec, Some(&tty), &default_env()).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        let line = std::fs::read_to_string(&log).unwrap();
+        let flags = line
+            .trim()
+            .strip_prefix("flags:")
+            .and_then(|f| libc::c_int::from_str_radix(f.trim(), 8).ok())
+            .unwrap_or_else(|| panic!("{line:?}"));
+        assert_eq!(flags & libc::O_NONBLOCK, 0, "{line:?}");
+        assert_eq!(flags & libc::O_ACCMODE, libc::O_RDWR, "{line:?}");
     }
 
     #[test]
