@@ -70,7 +70,7 @@ fn a_missing_or_unreadable_env_file_still_boots_every_service() {
             "missing",
             (|cfg: &Config| fs::remove_file(cfg.path("initd.env")).unwrap()) as fn(&Config),
         ),
-        // A directory: read(2) fails with EISDIR even for root.
+        // A directory: not a regular file, refused before any read.
         ("unreadable", |cfg: &Config| {
             fs::remove_file(cfg.path("initd.env")).unwrap();
             fs::create_dir(cfg.path("initd.env")).unwrap();

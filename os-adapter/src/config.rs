@@ -87,8 +87,8 @@ mod tests {
     #[test]
     fn an_unreadable_env_file_is_not_an_empty_environment() {
         let dir = ScratchDir::new("config-env");
-        // A directory cannot be read as a file: EISDIR, as good as EACCES
-        // for this, and it works as root too.
+        // A directory is not a regular file: refused like a file root
+        // cannot read, and it works as root too.
         let config = load_config(&dir, &dir);
         assert_eq!(config.env, None);
         assert_eq!(config.diagnostics.len(), 1);
