@@ -167,6 +167,27 @@ fn prepare_command(
     })
 }
 
+/// The shell that runs an executable without a `#!` line, as execvp's.
+const BIN_SH: &std::ffi::CStr = c"/bin/sh";
+
+impl PreparedCommand {
+    /// For each candidate path, `/bin/sh CANDIDATE ARGS...`: what runs the
+    /// candidate if the kernel says it is no program it knows (ENOEXEC).
+    /// Made here, in init: the child may not allocate.
+    fn script_argvs(&self) -> Vec<Vec<*const c_char>> {
+        self.candidates
+            .iter()
+            .map(|candidate| {
+                [BIN_SH.as_ptr(), candidate.as_ptr()]
+                    .into_iter()
+                    .chain(self.argv.iter().skip(1).map(|a| a.as_ptr()))
+                    .chain(std::iter::once(std::ptr::null()))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
 fn pointer_array(strings: &[CString]) -> Vec<*const c_char> {
     strings
         .iter()
@@ -270,6 +291,8 @@ pub fn spawn_service_with(
         })
         .transpose()?;
     let argvs: Vec<Vec<*const c_char>> = commands.iter().map(|c| pointer_array(&c.argv)).collect();
+    let script_argvs: Vec<Vec<Vec<*const c_char>>> =
+        commands.iter().map(PreparedCommand::script_argvs).collect();
     let envp = pointer_array(&env.envp);
     let fork_failure = format!("init: {service}: cannot fork: ").into_bytes();
     // The child reports a setting it could not apply through this pipe;
@@ -292,6 +315,7 @@ pub fn spawn_service_with(
     let mut child = Child {
         commands: &commands,
         argvs: &argvs,
+        script_argvs: &script_argvs,
         envp: &envp,
         tty: tty.as_ref(),
         fork_failure: &fork_failure,
@@ -503,6 +527,9 @@ impl ReportPipe {
 struct Child<'a> {
     commands: &'a [PreparedCommand],
     argvs: &'a [Vec<*const c_char>],
+    /// For each command, for each candidate path: the argv that runs it
+    /// as a shell script (see [`PreparedCommand::script_argvs`]).
+    script_argvs: &'a [Vec<Vec<*const c_char>>],
     envp: &'a [*const c_char],
     tty: Option<&'a PreparedTty>,
     fork_failure: &'a [u8],
@@ -664,9 +691,18 @@ impl Child<'_> {
         // ENOENT unless some candidate existed but could not run: that
         // error is the one worth reporting (as execvp does).
         let mut reported = Errno::ENOENT;
-        for candidate in &command.candidates {
+        let scripts = self.script_argvs.get(index);
+        for (number, candidate) in command.candidates.iter().enumerate() {
             libc::execve(candidate.as_ptr(), argv.as_ptr(), self.envp.as_ptr());
             let errno = Errno::last();
+            if errno == Errno::ENOEXEC {
+                // An executable file the kernel cannot run: a script with
+                // no `#!` line. execvp runs it with /bin/sh, and the
+                // original (which used execvp) ran many Pygos scripts so.
+                if let Some(script) = scripts.and_then(|s| s.get(number)) {
+                    libc::execve(BIN_SH.as_ptr(), script.as_ptr(), self.envp.as_ptr());
+                }
+            }
             if errno != Errno::ENOENT && errno != Errno::ENOTDIR {
                 reported = errno;
             }
@@ -999,6 +1035,35 @@ mod tests {
             .unwrap_or_else(|| panic!("{line:?}"));
         assert_eq!(flags & libc::O_NONBLOCK, 0, "{line:?}");
         assert_eq!(flags & libc::O_ACCMODE, libc::O_RDWR, "{line:?}");
+    }
+
+    #[test]
+    fn an_executable_without_a_shebang_runs_through_bin_sh_as_execvp_does() {
+        let dir = ScratchDir::new("spawn-noshebang");
+        let log = dir.join("out.log");
+        let script = dir.join("plain-script");
+        std::fs::write(&script, "echo \"ran as $0 with $1 $2\"\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let by_path = vec![argv(&[&script.display().to_string(), "a", "b c"])];
+        let pid = spawn_service("svc", &by_path, Some(&log_tty(&log)), &default_env()).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            format!("ran as {} with a b c\n", script.display())
+        );
+        // Found on PATH, in the second directory searched.
+        let env = Environment::from_env_file(&parse_env_file(
+            "e",
+            format!("PATH=/nonexistent:{}\n", dir.display()).as_bytes(),
+        ));
+        let on_path = vec![argv(&["plain-script", "x", "y"])];
+        let pid = spawn_service("svc", &on_path, Some(&log_tty(&log)), &env).unwrap();
+        assert_eq!(wait(pid), ExitStatus::Exited(0));
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            format!("ran as {} with x y\n", script.display())
+        );
     }
 
     #[test]

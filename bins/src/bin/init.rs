@@ -78,10 +78,23 @@ fn main() {
             std::process::exit(1);
         }
     };
+    // Services start in `/`, whatever directory init was started in (a
+    // container's WORKDIR, a shell's): init goes there itself, as the
+    // kernel starts it, once the paths it was given are made absolute.
+    let absolute = |path: std::path::PathBuf| std::path::absolute(&path).unwrap_or(path);
+    let binary = handover::own_binary(std::env::args().next().as_deref());
+    let (config_dir, env_file, socket) = (
+        absolute(args.config_dir),
+        absolute(args.env_file),
+        absolute(args.socket),
+    );
+    if let Err(e) = nix::unistd::chdir("/") {
+        eprintln!("init: cannot change to /: {}", e.desc());
+    }
     let settings = Settings {
-        config_dir: args.config_dir,
-        env_file: args.env_file,
-        socket: args.socket,
+        config_dir,
+        env_file,
+        socket,
         options: Options {
             sequential: args.sequential,
             stop_timeout_ms: args.stop_timeout,
@@ -91,7 +104,7 @@ fn main() {
             respawn_delay_ms: args.respawn_delay,
         },
         mode,
-        binary: handover::own_binary(std::env::args().next().as_deref()),
+        binary,
     };
     let Some(fd) = args.handover_fd else {
         Driver::new(settings, signals, clock).run()

@@ -1,0 +1,77 @@
+//! What the original Pygos init did with a service, ours must do too: the
+//! real `init` as PID 1 of a PID namespace, run on files and in ways the
+//! original accepted (docs/migrating.md lists what differs on purpose).
+//!
+//! Needs root for the namespaces; see reliability_support.
+
+mod reliability_support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use init_core::events::{ExitStatus, ServiceState};
+use reliability_support::{Config, Ready};
+
+#[test]
+fn an_executable_script_without_a_shebang_runs_through_bin_sh() {
+    // Many Pygos helper scripts start with a comment, not `#!`: the
+    // original ran them with execvp, which hands such a file to /bin/sh.
+    let cfg = Config::new("noshebang");
+    let script = cfg.path("helper");
+    fs::write(
+        &script,
+        format!(
+            "# a Pygos-style helper, no interpreter line\necho \"helper $1\" >> {}\n",
+            cfg.log().display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    cfg.enable(
+        "helper",
+        &format!("type wait\ntarget boot\nexec {} ran\n", script.display()),
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let helper = ns.wait_for_state("helper", ServiceState::Done);
+    assert_eq!(helper.exit_status, Some(ExitStatus::Exited(0)));
+    assert_eq!(cfg.log_lines(), ["helper ran"]);
+}
+
+#[test]
+fn services_start_in_root_whatever_directory_init_was_started_in() {
+    let cfg = Config::new("cwd");
+    cfg.enable(
+        "where",
+        "type wait\ntarget boot\nexec sh -c \"echo where:$(pwd) >> LOG\"\n",
+    );
+    cfg.enable(
+        "there",
+        "type wait\ntarget boot\nworking-dir /tmp\nexec sh -c \"echo there:$(pwd) >> LOG\"\n",
+    );
+    // Started in the test's directory, as a container's WORKDIR would
+    // start it, and given its paths relative to there.
+    let mut command = Command::new("unshare");
+    command
+        .current_dir(cfg.path(""))
+        .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
+        .arg(env!("CARGO_BIN_EXE_init"))
+        .args(["--config-dir", "init.d", "--env-file", "initd.env"])
+        .args(["--socket", "run/init.sock"]);
+    let Some(ns) = cfg.boot_command(command, Ready::Socket) else {
+        return;
+    };
+    ns.wait_for_state("where", ServiceState::Done);
+    ns.wait_for_state("there", ServiceState::Done);
+    let mut lines = cfg.log_lines();
+    lines.sort();
+    assert_eq!(lines, ["there:/tmp", "where:/"]);
+    // The paths were taken where init was started: a reload finds the
+    // same directory, and the environment file still gave PATH.
+    let reply = ns.request(init_core::protocol::Command::Reload);
+    assert!(
+        matches!(reply.outcome, init_core::protocol::Outcome::Ok { .. }),
+        "{reply:?}"
+    );
+    assert_eq!(ns.status().len(), 2);
+}
