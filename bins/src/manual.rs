@@ -163,8 +163,14 @@ pub fn programs() -> Vec<Program> {
             section: "8",
             aliases: &[],
             exit_statuses: &[
-                (0, "the signal was sent to every process it could reach"),
-                (1, "/proc cannot be listed"),
+                (
+                    0,
+                    "the signal was sent to every process outside its session",
+                ),
+                (
+                    1,
+                    "/proc cannot be listed, or a process could not be signalled",
+                ),
                 (2, "usage error or unknown signal"),
             ],
             sections: &[],
@@ -176,10 +182,7 @@ pub fn programs() -> Vec<Program> {
             exit_statuses: &[
                 (0, "every file exists"),
                 (1, "the timeout passed first"),
-                (
-                    2,
-                    "usage error, a negative timeout or a zero probe interval",
-                ),
+                (2, "usage error, or a negative timeout"),
             ],
             sections: &[],
         },

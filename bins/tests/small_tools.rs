@@ -94,10 +94,28 @@ fn waitfile_sees_a_file_that_appears_later() {
 }
 
 #[test]
+fn waitfile_takes_a_zero_timeout_as_for_ever_and_a_zero_probe() {
+    // As the original: `alarm(0)` is no alarm, and a probe of 0 is taken.
+    let dir = temp_dir("zeros");
+    let f = dir.join("late");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_waitfile"))
+        .args(["0", "0"])
+        .arg(&f)
+        .spawn()
+        .unwrap();
+    // Longer than any timeout a 0 could be mistaken for.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "waitfile 0 gave up");
+    std::fs::write(&f, "").unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success());
+}
+
+#[test]
 fn waitfile_rejects_bad_arguments() {
     for args in [
         &["x", "10", "f"][..],
-        &["1", "0", "f"],
+        &["1", "x", "f"],
         &["1", "10"],
         &["-1", "10", "f"],
     ] {
@@ -110,26 +128,57 @@ fn waitfile_rejects_bad_arguments() {
 }
 
 #[test]
-fn killall5_signals_everything_but_init_and_its_parent() {
-    // Two sleepers must die; PID 1 and the shell running killall5 must
-    // survive to print. The sleepers are only signalled once they run
-    // `sleep`: a child between fork and exec still holds the parent's
-    // handlers, and a TERM then would be caught and lost.
+fn killall5_signals_everything_but_init_and_its_own_session() {
+    // Two sleepers in sessions of their own must die; PID 1, the shell
+    // running killall5 and a sleeper in that shell's session survive, as
+    // the original spares the caller's session. The sleepers are only
+    // signalled once they run `sleep`: a child between fork and exec still
+    // holds the parent's handlers, and a TERM then would be caught and
+    // lost. The original's dashed number (`-15`) names the signal.
     let script = r#"
-        sleep 100 & s1=$!
-        sleep 100 & s2=$!
-        for p in $s1 $s2; do
+        setsid sleep 100 & s1=$!
+        setsid sleep 100 & s2=$!
+        sleep 100 & mine=$!
+        for p in $s1 $s2 $mine; do
             until [ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ]; do sleep 0.01; done
         done
-        sh -c 'killall5 TERM; echo after'
+        sh -c 'killall5 -15; echo after'
         wait $s1; echo "s1 status $?"
         wait $s2; echo "s2 status $?"
+        kill -0 $mine && echo "same session spared"
+        kill $mine
     "#;
     let Some(out) = in_pid_namespace(script) else {
         return;
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout, "after\ns1 status 143\ns2 status 143\n");
+    assert_eq!(
+        stdout,
+        "after\ns1 status 143\ns2 status 143\nsame session spared\n"
+    );
+}
+
+#[test]
+fn killall5_stops_every_process_first_and_continues_them_after() {
+    // A process of another session that catches HUP and CONT: the HUP
+    // arrives while it is stopped, and the CONT at the end wakes it to
+    // run both handlers. Without the stop and the continue it would see
+    // the HUP alone (and give up its loop after 3 s).
+    let script = r#"
+        setsid sh -c 'trap "echo cont; exit" CONT; trap "echo hup" HUP; echo ready; i=0; while [ $i -lt 300 ]; do sleep 0.01; i=$((i+1)); done' > "$1" 2>/dev/null &
+        t=$!
+        until grep -q ready "$1" 2>/dev/null; do sleep 0.01; done
+        killall5 1
+        wait $t
+        sort "$1"
+    "#;
+    let dir = temp_dir("killall5-stop");
+    let log = dir.join("log");
+    let Some(out) = in_pid_namespace(&format!("set -- {}; {script}", log.display())) else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout, "cont\nhup\nready\n", "{out:?}");
 }
 
 #[test]
@@ -168,12 +217,35 @@ fn shutdown_and_reboot_signal_pid_1() {
 }
 
 #[test]
-fn shutdown_rejects_no_sync_without_force() {
-    let out = Command::new(env!("CARGO_BIN_EXE_shutdown"))
-        .arg("-n")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+fn shutdown_takes_the_command_lines_the_original_took() {
+    // The original (getopt) ignores operands, lets the last of -p and -r
+    // win, and reads -n only with -f. PID 1 here is a shell that says
+    // which signal came.
+    let dir = temp_dir("shutdown-forms");
+    let reboot = dir.join("reboot");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_shutdown"), &reboot).unwrap();
+    let script = format!(
+        r#"
+        trap 'echo TERM' TERM
+        trap 'echo INT' INT
+        for args in "now" "-r now" "-n" "-rn" "-r -p" "-p -r"; do
+            printf '%s: ' "$args"; shutdown $args; sleep 0.2
+        done
+        printf 'reboot -n: '; {reboot} -n; sleep 0.2
+        echo end
+        "#,
+        reboot = reboot.display()
+    );
+    let Some(out) = in_pid_namespace(&script) else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout,
+        "now: TERM\n-r now: INT\n-n: TERM\n-rn: INT\n-r -p: TERM\n-p -r: INT\n\
+         reboot -n: INT\nend\n",
+        "{out:?}"
+    );
 }
 
 #[test]

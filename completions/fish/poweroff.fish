@@ -1,5 +1,5 @@
 complete -c poweroff -s p -l poweroff -d 'Power off (the default, unless called as `reboot`)'
 complete -c poweroff -s r -l reboot -d 'Reboot'
 complete -c poweroff -s f -l force -d 'Do not ask init: sync and call reboot(2) at once'
-complete -c poweroff -s n -l no-sync -d 'With -f, do not sync first'
+complete -c poweroff -s n -l no-sync -d 'With -f, do not sync first (without -f, ignored)'
 complete -c poweroff -s h -l help -d 'Print help (see more with \'--help\')'

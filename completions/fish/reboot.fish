@@ -1,5 +1,5 @@
 complete -c reboot -s p -l poweroff -d 'Power off (the default, unless called as `reboot`)'
 complete -c reboot -s r -l reboot -d 'Reboot'
 complete -c reboot -s f -l force -d 'Do not ask init: sync and call reboot(2) at once'
-complete -c reboot -s n -l no-sync -d 'With -f, do not sync first'
+complete -c reboot -s n -l no-sync -d 'With -f, do not sync first (without -f, ignored)'
 complete -c reboot -s h -l help -d 'Print help (see more with \'--help\')'

@@ -1,5 +1,5 @@
 complete -c shutdown -s p -l poweroff -d 'Power off (the default, unless called as `reboot`)'
 complete -c shutdown -s r -l reboot -d 'Reboot'
 complete -c shutdown -s f -l force -d 'Do not ask init: sync and call reboot(2) at once'
-complete -c shutdown -s n -l no-sync -d 'With -f, do not sync first'
+complete -c shutdown -s n -l no-sync -d 'With -f, do not sync first (without -f, ignored)'
 complete -c shutdown -s h -l help -d 'Print help (see more with \'--help\')'

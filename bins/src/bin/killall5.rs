@@ -1,10 +1,14 @@
-//! `killall5 SIGNAL`: send a signal to every process but init, this one, the
-//! one that ran it, and kernel threads.
+//! `killall5 SIGNAL`: send a signal to every process but init, kernel
+//! threads and the caller's own session.
 //!
-//! The shutdown target uses it as `killall5 15` then `killall5 9`. It sees
-//! the processes of its own PID namespace through /proc; it never signals
-//! PID 1. Its parent is spared so that a script such as
-//! `killall5 15; sleep 5` can go on after it.
+//! The shutdown target uses it as `killall5 15` then `killall5 9`, from a
+//! service that goes on after it (`exec { killall5 15; sleep 5 }`): the
+//! service's own session is spared, as the original spares it. Like the
+//! original, it stops every process first (`kill(-1, SIGSTOP)`), so that
+//! nothing forks between the look at /proc and the signals, and continues
+//! them all at the end (a TERM then takes effect). It sees the processes of
+//! its own PID namespace through /proc, and never signals PID 1, which the
+//! original did (docs/migrating.md).
 
 use std::fs;
 use std::process::ExitCode;
@@ -12,15 +16,19 @@ use std::str::FromStr;
 
 use clap::Parser;
 use init_bins::cli::killall5::Args;
+use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
-use nix::unistd::{getpid, getppid, Pid};
+use nix::unistd::{getpid, getsid, Pid};
 
 /// `PF_KTHREAD` from the kernel's `include/linux/sched.h`.
 const PF_KTHREAD: u64 = 0x0020_0000;
 
+/// A signal as the original takes it (a number, with or without a dash:
+/// `15`, `-9`) or by name (`TERM`, `-TERM`, `SIGTERM`).
 fn parse_signal(s: &str) -> Option<Signal> {
-    if let Ok(n) = s.parse::<i32>() {
-        return Signal::try_from(n).ok();
+    let s = s.strip_prefix('-').unwrap_or(s);
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse::<i32>().ok().and_then(|n| Signal::try_from(n).ok());
     }
     let upper = s.to_ascii_uppercase();
     let name = if upper.starts_with("SIG") {
@@ -56,6 +64,15 @@ fn main() -> ExitCode {
         eprintln!("killall5: unknown signal '{}'", args.signal);
         return ExitCode::from(2);
     };
+    // Nothing forks from here on: kill(-1) reaches every process this one
+    // may signal, but init and itself.
+    let _ = kill(Pid::from_raw(-1), Signal::SIGSTOP);
+    let status = signal_all_but_our_session(signal);
+    let _ = kill(Pid::from_raw(-1), Signal::SIGCONT);
+    status
+}
+
+fn signal_all_but_our_session(signal: Signal) -> ExitCode {
     let entries = match fs::read_dir("/proc") {
         Ok(entries) => entries,
         Err(err) => {
@@ -63,21 +80,30 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let spared = [1, getpid().as_raw(), getppid().as_raw()];
+    let own = getpid().as_raw();
+    let session = getsid(None).ok();
     let mut pids: Vec<i32> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
-        .filter(|pid| !spared.contains(pid))
+        .filter(|&pid| pid != 1 && pid != own)
         .collect();
     pids.sort_unstable();
+    let mut status = ExitCode::SUCCESS;
     for pid in pids {
-        if is_kernel_thread(pid) {
+        let pid = Pid::from_raw(pid);
+        if is_kernel_thread(pid.as_raw()) || getsid(Some(pid)).ok() == session {
             continue;
         }
-        // A process may be gone by now (ESRCH); that is what we wanted.
-        let _ = kill(Pid::from_raw(pid), signal);
+        match kill(pid, signal) {
+            // Gone since the look at /proc: what was wanted.
+            Ok(()) | Err(Errno::ESRCH) => {}
+            Err(err) => {
+                eprintln!("killall5: kill {pid}: {}", err.desc());
+                status = ExitCode::FAILURE;
+            }
+        }
     }
-    ExitCode::SUCCESS
+    status
 }
 
 #[cfg(test)]
@@ -93,5 +119,11 @@ mod tests {
         assert_eq!(parse_signal("hup"), Some(Signal::SIGHUP));
         assert_eq!(parse_signal("0"), None);
         assert_eq!(parse_signal("NOPE"), None);
+        // The original's own forms: a number after a dash.
+        assert_eq!(parse_signal("-15"), Some(Signal::SIGTERM));
+        assert_eq!(parse_signal("-9"), Some(Signal::SIGKILL));
+        assert_eq!(parse_signal("-TERM"), Some(Signal::SIGTERM));
+        assert_eq!(parse_signal("-32"), None);
+        assert_eq!(parse_signal("--15"), None);
     }
 }

@@ -29,7 +29,7 @@ fn called_as() -> String {
 fn main() -> ExitCode {
     let name = called_as();
     let args = Args::parse();
-    let do_reboot = args.reboot || (!args.poweroff && name == "reboot");
+    let do_reboot = args.reboots(&name);
 
     if args.force {
         if !args.no_sync {

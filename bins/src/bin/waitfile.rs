@@ -2,7 +2,9 @@
 //!
 //! Used by boot services that must wait for another service's socket or pid
 //! file (`waitfile 5 200 /run/dhcpcd.sock`). Exits 0 once all exist, 1 when
-//! TIMEOUT seconds pass first.
+//! TIMEOUT seconds pass first. As in the original, a TIMEOUT of 0 waits
+//! for ever, and a PROBE_MS of 0 looks as often as it can (here: every
+//! millisecond, where the original spun).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,12 +19,12 @@ fn main() -> ExitCode {
         eprintln!("waitfile: the timeout must be a number of seconds >= 0");
         return ExitCode::from(2);
     }
-    if args.probe_ms == 0 {
-        eprintln!("waitfile: the probe interval must be at least 1 ms");
-        return ExitCode::from(2);
-    }
-    let deadline = Instant::now() + Duration::from_secs_f64(args.timeout_s);
-    let probe = Duration::from_millis(args.probe_ms);
+    // The original's alarm(0) is no alarm at all.
+    let deadline = match args.timeout_s {
+        0.0 => None,
+        seconds => Some(Instant::now() + Duration::from_secs_f64(seconds)),
+    };
+    let probe = Duration::from_millis(args.probe_ms.max(1));
     loop {
         // symlink_metadata would accept a dangling link; a waiting service
         // wants the thing the link points to.
@@ -31,12 +33,16 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         let now = Instant::now();
-        if now >= deadline {
-            for f in missing {
-                eprintln!("waitfile: timed out waiting for {}", f.display());
+        let nap = match deadline {
+            Some(deadline) if now >= deadline => {
+                for f in missing {
+                    eprintln!("waitfile: timed out waiting for {}", f.display());
+                }
+                return ExitCode::FAILURE;
             }
-            return ExitCode::FAILURE;
-        }
-        std::thread::sleep(probe.min(deadline - now));
+            Some(deadline) => probe.min(deadline - now),
+            None => probe,
+        };
+        std::thread::sleep(nap);
     }
 }

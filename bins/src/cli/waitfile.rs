@@ -11,9 +11,9 @@ use clap::Parser;
 #[derive(Parser, Debug)]
 #[command(name = "waitfile")]
 pub struct Args {
-    /// Seconds to wait at most (fractions allowed: 0.5).
+    /// Seconds to wait at most (fractions allowed: 0.5); 0 waits for ever.
     pub timeout_s: f64,
-    /// Milliseconds between two looks.
+    /// Milliseconds between two looks (0: every millisecond).
     pub probe_ms: u64,
     /// The files that must all exist.
     #[arg(required = true)]
