@@ -89,12 +89,19 @@ fn list_json_keeps_its_contract() {
 }
 
 #[test]
-fn list_shows_the_rest_when_a_file_is_broken() {
+fn list_shows_the_rest_when_a_file_is_broken_and_then_fails_as_the_original() {
     let sandbox = Sandbox::new("list-broken");
     small_config(&sandbox);
     sandbox.config_file("broken", "description broken\nexce true\n");
     sandbox.config_link("dangling", "../templates/nowhere");
-    let run = sandbox.ok(&["list", "--json"]);
+    let run = sandbox.service(&["list", "--json"]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stderr
+            .ends_with("service: 2 files could not be loaded (see above)\n"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(json(&run.stdout).as_array().unwrap().len(), 3);
     assert!(run.stderr.contains("config/broken:2"), "{}", run.stderr);
     assert!(

@@ -221,11 +221,26 @@ pub fn list(cli: &Cli, only: Option<Target>, json: bool) -> Result<(), String> {
         print_stdout(&table(&in_order));
         Ok(())
     };
+    // As the original, a file that cannot be loaded fails the listing
+    // (exit 1), after what could be listed: a script that lists before it
+    // boots learns that something will be missing.
+    let broken: std::collections::BTreeSet<&str> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.file.as_str())
+        .collect();
+    let broken = broken.len();
     // The process ends right after this: freeing every string of every
     // definition one by one would only cost time (a tenth of a listing of
     // 100,000 services) to hand memory back that exit returns anyway.
     std::mem::forget(loaded);
-    printed
+    printed?;
+    match broken {
+        0 => Ok(()),
+        1 => Err("1 file could not be loaded (see above)".to_string()),
+        n => Err(format!("{n} files could not be loaded (see above)")),
+    }
 }
 
 /// The services of `list --json`, each turned into its [`ServiceJson`]
