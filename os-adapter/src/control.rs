@@ -13,6 +13,9 @@
 //! A status reply is written a few services at a time as the client reads
 //! it (see [`Answer::Status`]): the whole reply for thousands of services
 //! would be the largest thing init ever holds.
+//!
+//! A Linux quirk this file works around: closing a Unix socket with unread
+//! data resets the connection (the client loses the reply).
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -45,6 +48,10 @@ const LISTEN_BACKLOG: i32 = 32;
 
 /// The uid allowed to change things.
 const ROOT_UID: u32 = 0;
+
+/// The most an oversize request's remainder costs init per turn, read and
+/// dropped (see [`Connection::drain`]).
+const DRAIN_BYTES_PER_TURN: usize = 64 * 1024;
 
 /// How much of a status reply is made ready at a time: the bound on a
 /// connection's output buffer, give or take one service.
@@ -118,6 +125,9 @@ struct Connection {
     /// The services of a status reply still to go into `output`.
     status: Option<StatusInProgress>,
     answered: bool,
+    /// The request was too large: what the client still sends is read
+    /// and dropped, after the reply, until it hangs up.
+    draining: bool,
     deadline: Instant,
 }
 
@@ -247,7 +257,7 @@ impl ControlSocket {
             fds.push((listener.socket.as_fd(), false));
         }
         for connection in &self.connections {
-            fds.push((connection.stream.as_fd(), connection.answered));
+            fds.push((connection.stream.as_fd(), connection.wants_to_write()));
         }
         fds
     }
@@ -323,32 +333,24 @@ impl ControlSocket {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => return,
             };
-            if stream.set_nonblocking(true).is_err() {
+            let Some(mut connection) = Connection::accepted(stream, now) else {
                 continue;
-            }
-            let uid = getsockopt(&stream, PeerCredentials).ok().map(|c| c.uid());
-            let mut connection = Connection {
-                stream,
-                uid,
-                input: Vec::new(),
-                output: Vec::new(),
-                written: 0,
-                status: None,
-                answered: false,
-                deadline: now + CONNECTION_DEADLINE,
             };
             connection.progress(handle);
             if connection.is_finished() {
                 continue;
             }
             if self.connections.len() >= MAX_CONNECTIONS {
-                connection.refuse_busy(handle);
+                connection.refuse(BUSY, handle);
                 continue;
             }
             self.connections.push(connection);
         }
     }
 }
+
+/// The refusal of a connection that finds every slot taken.
+const BUSY: &str = "init is busy; try again";
 
 /// A non-blocking listening socket at `path` with a short backlog. The
 /// standard library's listener asks for the kernel's maximum (4096 on
@@ -393,6 +395,24 @@ fn someone_listens(path: &Path) -> bool {
 }
 
 impl Connection {
+    /// A connection just accepted, with its peer's uid; `None` if it
+    /// cannot be made non-blocking (it is then closed).
+    fn accepted(stream: UnixStream, now: Instant) -> Option<Connection> {
+        stream.set_nonblocking(true).ok()?;
+        let uid = getsockopt(&stream, PeerCredentials).ok().map(|c| c.uid());
+        Some(Connection {
+            stream,
+            uid,
+            input: Vec::new(),
+            output: Vec::new(),
+            written: 0,
+            status: None,
+            answered: false,
+            draining: false,
+            deadline: now + CONNECTION_DEADLINE,
+        })
+    }
+
     /// Reads, answers and writes as far as it goes without blocking.
     fn progress(&mut self, handle: &mut impl Handler) {
         if !self.answered {
@@ -401,17 +421,30 @@ impl Connection {
         if self.answered {
             self.write_reply(handle);
         }
+        if self.draining && self.reply_written() {
+            self.drain();
+        }
+    }
+
+    fn reply_written(&self) -> bool {
+        self.written >= self.output.len() && self.status.is_none()
     }
 
     fn is_finished(&self) -> bool {
-        self.answered && self.written >= self.output.len() && self.status.is_none()
+        self.answered && self.reply_written() && !self.draining
     }
 
-    /// Says "busy" (one non-blocking write) and closes. What the client
+    /// Whether to poll for room to write (else for input).
+    fn wants_to_write(&self) -> bool {
+        self.answered && !self.reply_written()
+    }
+
+    /// Says why (one non-blocking write) and closes. What the client
     /// already sent is read first: closing a Unix socket with unread data
     /// resets the connection, and the client would see "connection reset"
-    /// instead of the reason.
-    fn refuse_busy(&mut self, handle: &mut impl Handler) {
+    /// instead of the reason. A connection already answered keeps its
+    /// answer, as far as it got.
+    fn refuse(&mut self, why: &str, handle: &mut impl Handler) {
         let mut sink = [0u8; 1024];
         let mut drained = 0;
         while drained <= MAX_REQUEST_BYTES {
@@ -420,8 +453,35 @@ impl Connection {
                 Ok(n) => drained += n,
             }
         }
-        self.answer(Reply::error("init is busy; try again").into());
+        if !self.answered {
+            self.answer(Reply::error(why).into());
+        }
         self.write_reply(handle);
+    }
+
+    /// After the reply to a request too large to take: reads and drops
+    /// what the client still sends, until it hangs up (or the deadline).
+    /// Closing earlier, with its data unread, would reset the connection,
+    /// and a client still writing its request would never read why. init
+    /// shuts its own side first, so that a client reading the reply sees
+    /// its end at once and hangs up.
+    fn drain(&mut self) {
+        // Again on every call, harmlessly: one syscall, and no flag.
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        let mut sink = [0u8; 4096];
+        let mut drained = 0;
+        while drained < DRAIN_BYTES_PER_TURN {
+            match self.stream.read(&mut sink) {
+                Ok(n @ 1..) => drained += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                // The client hung up (or broke the connection): done.
+                Ok(0) | Err(_) => {
+                    self.draining = false;
+                    return;
+                }
+            }
+        }
     }
 
     fn answer(&mut self, answer: Answer) {
@@ -474,8 +534,11 @@ impl Connection {
                 }
             }
         }
-        // The buffer is full and holds no newline.
-        self.decide(&self.input.clone(), handle);
+        // The buffer is full and holds no newline: too large. The rest is
+        // likely still on its way.
+        let line = std::mem::take(&mut self.input);
+        self.decide(&line, handle);
+        self.draining = true;
     }
 
     fn decide(&mut self, line: &[u8], handle: &mut impl Handler) {
@@ -799,6 +862,44 @@ mod tests {
         let mut reply = Vec::new();
         client.read_to_end(&mut reply).unwrap();
         assert_eq!(reply, b"{\"version\":1,\"result\":\"ok\",\"now_ms\":99}\n");
+    }
+
+    #[test]
+    fn a_request_too_large_is_answered_while_the_client_still_writes() {
+        let dir = ScratchDir::new("control-oversize");
+        let path = dir.join("init.sock");
+        let mut control = ControlSocket::new(&path);
+        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        // Far more than a socket's buffers: the client is still writing
+        // when init answers, and reads only once it is done.
+        let client = std::thread::spawn({
+            let path = path.clone();
+            move || -> std::io::Result<Vec<u8>> {
+                let mut client = UnixStream::connect(path)?;
+                client.set_read_timeout(Some(Duration::from_secs(10)))?;
+                client.write_all(&vec![b'x'; 4 << 20])?;
+                let mut reply = Vec::new();
+                client.read_to_end(&mut reply)?;
+                Ok(reply)
+            }
+        });
+        while !client.is_finished() {
+            control.serve(Instant::now(), |_| Reply::ok());
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let reply = client.join().unwrap().expect("no reset, no broken pipe");
+        assert_eq!(
+            reply,
+            encode_reply(&Reply::error(format!(
+                "request too large: more than {MAX_REQUEST_BYTES} bytes"
+            )))
+        );
+        // init is done with it once it has read the rest (a turn takes
+        // 64 KiB of it) and seen the client hang up.
+        for _ in 0..100 {
+            control.serve(Instant::now(), |_| Reply::ok());
+        }
+        assert!(control.connections.is_empty());
     }
 
     #[test]
