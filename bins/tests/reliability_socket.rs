@@ -11,16 +11,17 @@
 
 mod reliability_support;
 
+use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use init_core::events::ServiceState;
 use init_core::protocol::{Command as Request, Outcome, MAX_REQUEST_BYTES};
 use init_os_adapter::client;
-use reliability_support::Config;
+use reliability_support::{eventually, Config, Namespace, Ready};
 
 const KEEPER: &str = "description keeper\ntype respawn\ntarget boot\nexec sleep 100\n";
 
@@ -39,6 +40,22 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// init's CPU time (user and system) so far, from /proc/PID/stat.
+fn cpu_time(ns: &Namespace) -> Duration {
+    let stat = fs::read_to_string(format!("/proc/{}/stat", ns.init_pid())).unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15 of stat(5); 12 and 13 after
+    // the state.
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as u64;
+    Duration::from_millis(ticks * 1000 / per_second)
+}
+
 /// Whether init answers a status request now.
 fn status_answers(socket: &Path) -> bool {
     matches!(
@@ -50,6 +67,71 @@ fn status_answers(socket: &Path) -> bool {
         .map(|r| r.outcome),
         Ok(Outcome::Ok { .. })
     )
+}
+
+#[test]
+fn init_at_its_fd_limit_stays_idle_and_answers_once_fds_free() {
+    // init starts with 6 fds or so: 10 left for connections, fewer than
+    // its 16 slots, so idle clients take them all.
+    const FD_LIMIT: u32 = 16;
+    const HELD: usize = 30;
+    let cfg = Config::new("emfile");
+    cfg.enable("keeper", KEEPER);
+    let _ = fs::remove_file(cfg.socket());
+    let mut command = Command::new("prlimit");
+    command
+        .arg(format!("--nofile={FD_LIMIT}:{FD_LIMIT}"))
+        .args(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"])
+        .args(cfg.init_argv());
+    let Some(ns) = cfg.boot_command(command, Ready::Socket) else {
+        return;
+    };
+    ns.wait_for_state("keeper", ServiceState::Running);
+
+    // Idle connections: more than init has fds for, fewer than its listen
+    // backlog (32), so that none of these connects waits.
+    let mut held: Vec<UnixStream> = (0..HELD)
+        .map(|_| UnixStream::connect(cfg.socket()).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let (cpu_before, started) = (cpu_time(&ns), Instant::now());
+    std::thread::sleep(Duration::from_secs(3));
+    let (cpu, took) = (cpu_time(&ns) - cpu_before, started.elapsed());
+    let percent = cpu.as_secs_f64() * 100.0 / took.as_secs_f64();
+    println!(
+        "{HELD} idle connections at RLIMIT_NOFILE={FD_LIMIT}: init used {} ms of CPU in {} ms ({percent:.1}%)",
+        cpu.as_millis(),
+        took.as_millis()
+    );
+    // CPU time, not wall-clock: a loaded machine only lowers it.
+    assert!(
+        cpu < took / 10,
+        "init spun at its fd limit: {} ms of CPU in {} ms",
+        cpu.as_millis(),
+        took.as_millis()
+    );
+
+    // The connections init had no fd for were told why, not left waiting.
+    let mut refused = 0;
+    for stream in &mut held {
+        stream.set_nonblocking(true).unwrap();
+        let mut reply = String::new();
+        if stream.read_to_string(&mut reply).is_ok()
+            && reply.contains("init is busy: out of file descriptors; try again")
+        {
+            refused += 1;
+        }
+    }
+    println!("{refused} of them told init is out of file descriptors");
+    assert!(refused > 0, "no connection was told why");
+
+    drop(held);
+    assert!(
+        eventually(Duration::from_secs(10), || status_answers(&cfg.socket())),
+        "status never answered once the fds were free; console:\n{}",
+        ns.console()
+    );
+    reliability_support::check_still_supervised(&ns, "keeper");
 }
 
 /// The reply to a request of `size` bytes (a newline at its end, or none),

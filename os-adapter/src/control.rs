@@ -14,8 +14,9 @@
 //! it (see [`Answer::Status`]): the whole reply for thousands of services
 //! would be the largest thing init ever holds.
 //!
-//! A Linux quirk this file works around: closing a Unix socket with unread
-//! data resets the connection (the client loses the reply).
+//! Linux quirks this file works around: closing a Unix socket with unread
+//! data resets the connection (the client loses the reply), and a listener
+//! whose accept(2) fails for want of fds stays readable (poll would spin).
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -48,6 +49,11 @@ const LISTEN_BACKLOG: i32 = 32;
 
 /// The uid allowed to change things.
 const ROOT_UID: u32 = 0;
+
+/// How long init leaves the listener alone after an accept(2) failure it
+/// could do nothing about (no spare fd, no kernel memory): the connection
+/// stays in the backlog, so polling the listener at once would spin.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 /// The most an oversize request's remainder costs init per turn, read and
 /// dropped (see [`Connection::drain`]).
@@ -148,6 +154,15 @@ pub struct ControlSocket {
     path: PathBuf,
     listener: Option<Listener>,
     connections: Vec<Connection>,
+    /// An fd kept for the moment init reaches its fd limit: closed to
+    /// accept one connection, which is refused, then opened again (the
+    /// trick of libev and libuv). Without it, a connection that cannot be
+    /// accepted stays in the backlog, and poll reports the listener
+    /// readable at once, every turn: init would spin until an fd frees.
+    spare_fd: Option<OwnedFd>,
+    /// After an accept(2) failure nothing could help: the listener is left
+    /// alone until then.
+    accept_paused_until: Option<Instant>,
 }
 
 impl ControlSocket {
@@ -156,6 +171,8 @@ impl ControlSocket {
             path: path.to_path_buf(),
             listener: None,
             connections: Vec::new(),
+            spare_fd: open_spare_fd(),
+            accept_paused_until: None,
         }
     }
 
@@ -254,7 +271,9 @@ impl ControlSocket {
     pub fn poll_fds(&self) -> Vec<(BorrowedFd<'_>, bool)> {
         let mut fds = Vec::with_capacity(self.connections.len() + 1);
         if let Some(listener) = &self.listener {
-            fds.push((listener.socket.as_fd(), false));
+            if self.accept_paused_until.is_none() {
+                fds.push((listener.socket.as_fd(), false));
+            }
         }
         for connection in &self.connections {
             fds.push((connection.stream.as_fd(), connection.wants_to_write()));
@@ -262,9 +281,14 @@ impl ControlSocket {
         fds
     }
 
-    /// The earliest connection deadline, to bound the poll timeout.
+    /// The earliest connection deadline (or the end of a pause in
+    /// accepting), to bound the poll timeout.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.connections.iter().map(|c| c.deadline).min()
+        self.connections
+            .iter()
+            .map(|c| c.deadline)
+            .chain(self.accept_paused_until)
+            .min()
     }
 
     /// Accepts, reads, answers and writes whatever can be done without
@@ -324,14 +348,30 @@ impl ControlSocket {
     /// a status in the middle of it) never fills the slots; only the
     /// connections still waiting for their client take one.
     fn accept_some(&mut self, now: Instant, handle: &mut impl Handler) {
-        let Some(listener) = &self.listener else {
+        if self.accept_paused_until.is_some_and(|until| now < until) {
             return;
-        };
+        }
+        self.accept_paused_until = None;
+        if self.spare_fd.is_none() {
+            self.spare_fd = open_spare_fd();
+        }
         for _ in 0..MAX_ACCEPTS_PER_TURN {
+            let Some(listener) = &self.listener else {
+                return;
+            };
             let stream = match listener.socket.accept() {
                 Ok((stream, _)) => stream,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => return,
+                Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
+                Err(e) if is_out_of_fds(&e) && self.refuse_with_spare_fd(now, handle) => continue,
+                // Out of fds with no spare, or out of kernel memory: the
+                // connection waits in the backlog while init does not
+                // look.
+                Err(_) => {
+                    self.accept_paused_until = Some(now + ACCEPT_PAUSE);
+                    return;
+                }
             };
             let Some(mut connection) = Connection::accepted(stream, now) else {
                 continue;
@@ -347,10 +387,51 @@ impl ControlSocket {
             self.connections.push(connection);
         }
     }
+
+    /// At the fd limit: closes the spare fd, accepts one connection with
+    /// it and refuses that, then opens the spare again. Whether a
+    /// connection was taken off the backlog.
+    fn refuse_with_spare_fd(&mut self, now: Instant, handle: &mut impl Handler) -> bool {
+        let (Some(listener), Some(spare)) = (&self.listener, self.spare_fd.take()) else {
+            return false;
+        };
+        drop(spare);
+        let taken = match listener.socket.accept() {
+            Ok((stream, _)) => {
+                if let Some(mut connection) = Connection::accepted(stream, now) {
+                    connection.refuse(OUT_OF_FDS, handle);
+                }
+                // Closed here, before the spare is opened again with the
+                // fd it gives back.
+                true
+            }
+            Err(_) => false,
+        };
+        self.spare_fd = open_spare_fd();
+        taken
+    }
 }
 
 /// The refusal of a connection that finds every slot taken.
 const BUSY: &str = "init is busy; try again";
+
+/// The refusal of a connection accepted with the spare fd.
+const OUT_OF_FDS: &str = "init is busy: out of file descriptors; try again";
+
+/// An fd that costs nothing and needs no file system (there may be no
+/// /dev yet): an empty memfd.
+fn open_spare_fd() -> Option<OwnedFd> {
+    use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
+    memfd_create(c"init-spare-fd", MemFdCreateFlag::MFD_CLOEXEC).ok()
+}
+
+/// EMFILE (init's own limit) or ENFILE (the system's).
+fn is_out_of_fds(error: &std::io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(nix::libc::EMFILE) | Some(nix::libc::ENFILE)
+    )
+}
 
 /// A non-blocking listening socket at `path` with a short backlog. The
 /// standard library's listener asks for the kernel's maximum (4096 on
