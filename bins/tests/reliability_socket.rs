@@ -13,14 +13,18 @@ mod reliability_support;
 
 use std::fs;
 use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use init_core::events::ServiceState;
-use init_core::protocol::{Command as Request, Outcome, MAX_REQUEST_BYTES};
+use init_core::protocol::{
+    encode_request, Command as Request, Outcome, Request as RequestLine, MAX_REQUEST_BYTES,
+};
 use init_os_adapter::client;
+use init_os_adapter::control::MAX_CONNECTIONS;
 use reliability_support::{eventually, Config, Namespace, Ready};
 
 const KEEPER: &str = "description keeper\ntype respawn\ntarget boot\nexec sleep 100\n";
@@ -181,4 +185,151 @@ fn a_request_too_large_is_answered_so_and_closed_without_a_reset() {
     );
     assert_eq!(run.status.code(), Some(1));
     assert!(status_answers(&cfg.socket()));
+}
+
+/// Flooders (threads), each holding at most this many connections.
+const FLOOD_THREADS: usize = 4;
+const FLOOD_HELD_EACH: usize = 64;
+
+/// Not a test of its own: the flood, run as user nobody by
+/// `root_commands_all_get_through_a_flood_of_connections_by_nobody`.
+/// Its connections never send a thing. Each one init refuses (it reads
+/// the refusal, or the end) is replaced at once; each one init gives a
+/// slot is kept until its deadline: every slot init lets it have stays
+/// taken.
+#[test]
+fn flood_helper_for_other_users() {
+    let Ok(socket) = std::env::var("INIT_TEST_FLOOD_SOCKET") else {
+        return;
+    };
+    let until = Instant::now() + Duration::from_secs(60);
+    let flooders: Vec<_> = (0..FLOOD_THREADS)
+        .map(|_| {
+            let socket = socket.clone();
+            std::thread::spawn(move || {
+                let mut held: Vec<UnixStream> = Vec::new();
+                while Instant::now() < until {
+                    held.retain(|stream| {
+                        use nix::sys::socket::{recv, MsgFlags};
+                        let flags = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
+                        let mut byte = [0u8; 1];
+                        recv(stream.as_raw_fd(), &mut byte, flags) == Err(nix::errno::Errno::EAGAIN)
+                    });
+                    if held.len() >= FLOOD_HELD_EACH {
+                        std::thread::sleep(Duration::from_millis(1));
+                        continue;
+                    }
+                    match UnixStream::connect(&socket) {
+                        Ok(stream) => held.push(stream),
+                        Err(_) => std::thread::sleep(Duration::from_millis(1)),
+                    }
+                }
+            })
+        })
+        .collect();
+    for flooder in flooders {
+        let _ = flooder.join();
+    }
+}
+
+#[test]
+fn root_commands_all_get_through_a_flood_of_connections_by_nobody() {
+    // `service reload`, and reloads written late (one in three).
+    const COMMANDS: usize = 200;
+    const LATE_COMMANDS: usize = 100;
+    let cfg = Config::new("rootslots");
+    cfg.enable("keeper", KEEPER);
+    let helper = cfg.install_client_helper();
+    let Some(ns) = cfg.boot() else { return };
+    ns.wait_for_state("keeper", ServiceState::Running);
+
+    // Killed by its pid when this test ends, however it ends.
+    struct Flood(std::process::Child);
+    impl Drop for Flood {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let flood = Flood(
+        Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(&helper)
+            .args(["--exact", "flood_helper_for_other_users", "--nocapture"])
+            .env("INIT_TEST_FLOOD_SOCKET", cfg.socket())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // The flood holds slots (all those it may, in fact) before root
+    // begins.
+    ns.wait_until("the flood to take slots", || {
+        open_connections(&ns) >= MAX_CONNECTIONS / 2
+    });
+
+    let started = Instant::now();
+    let mut failures = Vec::new();
+    for n in 0..COMMANDS + LATE_COMMANDS {
+        let done = match n % 3 {
+            2 => reload_written_late(&cfg.socket()),
+            _ => {
+                let run = service(&cfg.socket(), &["reload"]);
+                run.status
+                    .success()
+                    .then_some(())
+                    .ok_or_else(|| stderr(&run))
+            }
+        };
+        failures.extend(done.err());
+    }
+    let took = started.elapsed();
+    drop(flood);
+    println!(
+        "{} of {} root commands done during the flood by nobody, in {} ms; failures: {failures:?}",
+        COMMANDS + LATE_COMMANDS - failures.len(),
+        COMMANDS + LATE_COMMANDS,
+        took.as_millis()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} root commands failed, the first: {}",
+        failures.len(),
+        COMMANDS + LATE_COMMANDS,
+        failures[0]
+    );
+    reliability_support::check_still_supervised(&ns, "keeper");
+}
+
+/// The connections init holds: its sockets but the listener.
+fn open_connections(ns: &Namespace) -> usize {
+    let fds = fs::read_dir(format!("/proc/{}/fd", ns.init_pid())).unwrap();
+    let sockets = fds
+        .flatten()
+        .filter(|fd| {
+            fs::read_link(fd.path()).is_ok_and(|to| to.to_string_lossy().starts_with("socket:"))
+        })
+        .count();
+    sockets.saturating_sub(1)
+}
+
+/// A root `reload` from a client that writes its request a moment after
+/// it connects, as any client may on a loaded machine: init has accepted
+/// the connection by then, so it needs a slot. (`service` writes at once,
+/// and init usually finds the request already there.)
+fn reload_written_late(socket: &Path) -> Result<(), String> {
+    let talk = || -> std::io::Result<String> {
+        let mut stream = UnixStream::connect(socket)?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        std::thread::sleep(Duration::from_millis(20));
+        stream.write_all(&encode_request(&RequestLine::new(Request::Reload)))?;
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply)?;
+        Ok(reply)
+    };
+    match talk() {
+        Ok(reply) if reply == "{\"version\":1,\"result\":\"ok\"}\n" => Ok(()),
+        Ok(reply) => Err(format!("a reload written late: {reply}")),
+        Err(e) => Err(format!("a reload written late: {e}")),
+    }
 }

@@ -35,6 +35,11 @@ use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 /// Connections served at once; more are answered "busy" and closed.
 pub const MAX_CONNECTIONS: usize = 16;
 
+/// Of [`MAX_CONNECTIONS`], the slots only root's connections may take: a
+/// flood of connections by other users fills the rest at most, so that
+/// root's commands always find a slot.
+pub const ROOT_ONLY_SLOTS: usize = 4;
+
 /// A connection that has not sent its request and taken its reply by then
 /// is dropped.
 pub const CONNECTION_DEADLINE: Duration = Duration::from_secs(5);
@@ -347,6 +352,9 @@ impl ControlSocket {
     /// init accepts it, so a burst of short exchanges (a flood of garbage,
     /// a status in the middle of it) never fills the slots; only the
     /// connections still waiting for their client take one.
+    ///
+    /// Root's connections may take every slot, others all but
+    /// [`ROOT_ONLY_SLOTS`].
     fn accept_some(&mut self, now: Instant, handle: &mut impl Handler) {
         if self.accept_paused_until.is_some_and(|until| now < until) {
             return;
@@ -380,7 +388,7 @@ impl ControlSocket {
             if connection.is_finished() {
                 continue;
             }
-            if self.connections.len() >= MAX_CONNECTIONS {
+            if self.connections.len() >= slots_for(connection.uid) {
                 connection.refuse(BUSY, handle);
                 continue;
             }
@@ -409,6 +417,15 @@ impl ControlSocket {
         };
         self.spare_fd = open_spare_fd();
         taken
+    }
+}
+
+/// The slots a peer of this uid may take: root's commands must get
+/// through whatever other users do.
+fn slots_for(uid: Option<u32>) -> usize {
+    match uid == Some(ROOT_UID) {
+        true => MAX_CONNECTIONS,
+        false => MAX_CONNECTIONS - ROOT_ONLY_SLOTS,
     }
 }
 
@@ -989,11 +1006,13 @@ mod tests {
         let path = dir.join("init.sock");
         let mut control = ControlSocket::new(&path);
         assert_eq!(control.ensure_bound(), BindOutcome::Bound);
-        let silent: Vec<UnixStream> = (0..MAX_CONNECTIONS)
+        // As many as this test's user may hold (root holds more).
+        let slots = slots_for(Some(nix::unistd::geteuid().as_raw()));
+        let silent: Vec<UnixStream> = (0..slots)
             .map(|_| UnixStream::connect(&path).unwrap())
             .collect();
         control.serve(Instant::now(), |_| Reply::ok());
-        assert_eq!(control.connections.len(), MAX_CONNECTIONS);
+        assert_eq!(control.connections.len(), slots);
 
         let mut late = UnixStream::connect(&path).unwrap();
         // Half a request: it waits for the rest, so it needs a slot.
