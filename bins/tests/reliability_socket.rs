@@ -14,6 +14,7 @@ mod reliability_support;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::{symlink, FileTypeExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -332,4 +333,107 @@ fn reload_written_late(socket: &Path) -> Result<(), String> {
         Ok(reply) => Err(format!("a reload written late: {reply}")),
         Err(e) => Err(format!("a reload written late: {e}")),
     }
+}
+
+/// Stops `pid` (not our child) at each of its system calls until `at_stop`
+/// says the moment has come, then lets it go. ptrace(2) through libc: nix
+/// is built here without its ptrace feature.
+fn trace_until(pid: nix::unistd::Pid, mut at_stop: impl FnMut() -> bool) {
+    use nix::libc;
+    let pid = pid.as_raw();
+    let ptrace = |request, data: usize| {
+        // SAFETY: requests on a tracee this thread seized; no pointers.
+        let r = unsafe { libc::ptrace(request, pid, 0usize, data) };
+        assert!(
+            r != -1,
+            "ptrace {request}: {}",
+            std::io::Error::last_os_error()
+        );
+    };
+    let wait = || {
+        let mut status = 0;
+        // SAFETY: a plain waitpid on the tracee into a local.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+        assert_eq!(r, pid, "waitpid: {}", std::io::Error::last_os_error());
+        assert!(libc::WIFSTOPPED(status), "the tracee ended: {status:#x}");
+        status
+    };
+    ptrace(libc::PTRACE_SEIZE, libc::PTRACE_O_TRACESYSGOOD as usize);
+    ptrace(libc::PTRACE_INTERRUPT, 0);
+    wait();
+    let syscall_stop = libc::SIGTRAP | 0x80;
+    let started = Instant::now();
+    loop {
+        ptrace(libc::PTRACE_SYSCALL, 0);
+        let status = wait();
+        let signal = libc::WSTOPSIG(status);
+        if signal == syscall_stop && at_stop() {
+            ptrace(libc::PTRACE_DETACH, 0);
+            return;
+        }
+        assert!(
+            signal == syscall_stop || signal == libc::SIGTRAP,
+            "the tracee stopped with signal {signal}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10), "never came");
+    }
+}
+
+#[test]
+fn the_socket_mode_never_goes_through_a_symlink_swapped_in_as_init_binds() {
+    let cfg = Config::new("bindswap");
+    cfg.enable("keeper", KEEPER);
+    let secret = cfg.path("secret");
+    fs::write(&secret, "root only\n").unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o600)).unwrap();
+    let Some(ns) = cfg.boot() else { return };
+    ns.wait_for_state("keeper", ServiceState::Running);
+    let socket = cfg.socket();
+    let swapped_in = cfg.path("run/swapped-in");
+    symlink(&secret, &swapped_in).unwrap();
+
+    // SIGUSR1 makes init bind again: it removes its socket file, binds a
+    // new one, and (before this was fixed) chmods the path. init is
+    // stopped at each system call; as soon as the new socket is there, a
+    // symlink to the secret takes its place, as an attacker who may
+    // write to the directory could do in that instant.
+    let mut gone = false;
+    let mut sent = false;
+    trace_until(ns.init_pid(), || {
+        if !sent {
+            ns.signal_init(nix::sys::signal::Signal::SIGUSR1);
+            sent = true;
+        }
+        match fs::symlink_metadata(&socket) {
+            Err(_) => gone = true,
+            Ok(meta) if gone && meta.file_type().is_socket() => {
+                fs::rename(&swapped_in, &socket).unwrap();
+                return true;
+            }
+            Ok(_) => {}
+        }
+        false
+    });
+    ns.wait_until("init to be done with its bind", || {
+        let console = ns.console();
+        console.contains("was replaced as init bound it")
+            || console.matches("init: listening on").count() >= 2
+    });
+    let mode = fs::metadata(&secret).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(
+        mode,
+        0o600,
+        "init set the mode through the symlink; console:\n{}",
+        ns.console()
+    );
+    assert_eq!(fs::read_link(&socket).unwrap(), secret);
+
+    // Once the path is clear, init binds again and answers.
+    fs::remove_file(&socket).unwrap();
+    ns.signal_init(nix::sys::signal::Signal::SIGUSR1);
+    assert!(eventually(Duration::from_secs(10), || status_answers(
+        &socket
+    )));
+    let mode = fs::symlink_metadata(&socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o666);
 }

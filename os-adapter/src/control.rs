@@ -20,7 +20,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -54,6 +54,10 @@ const LISTEN_BACKLOG: i32 = 32;
 
 /// The uid allowed to change things.
 const ROOT_UID: u32 = 0;
+
+/// The socket file's mode: everyone may connect (status is public);
+/// SO_PEERCRED decides what they may do.
+const SOCKET_MODE: u32 = 0o666;
 
 /// How long init leaves the listener alone after an accept(2) failure it
 /// could do nothing about (no spare fd, no kernel memory): the connection
@@ -256,10 +260,13 @@ impl ControlSocket {
                 ))
             }
         };
-        // Everyone may connect (status is public); SO_PEERCRED decides what
-        // they may do.
-        let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o666));
         match std::fs::symlink_metadata(&self.path) {
+            // Replaced between bind and here by someone who may write to
+            // the directory: whatever it is, it is not ours to serve.
+            Ok(meta) if !meta.file_type().is_socket() => BindOutcome::Failed(format!(
+                "{} was replaced as init bound it; not using it",
+                self.path.display()
+            )),
             Ok(meta) => {
                 self.listener = Some(Listener {
                     socket,
@@ -455,17 +462,30 @@ fn is_out_of_fds(error: &std::io::Error) -> bool {
 /// current kernels): under a flood, a status request would then queue
 /// behind thousands of garbage connections (measured: 120 ms) instead of a
 /// few dozen.
+///
+/// The file gets its mode from the socket as bind(2) makes it: the
+/// socket's own mode less the umask, which is cleared for that one call
+/// (init has no other thread). A chmod by path after bind would follow
+/// whatever the path leads to by then: a symlink swapped in by someone who
+/// may write to the directory would hand mode 0666 to its target. (An
+/// fchmod of the socket after bind changes the socket, not the file.)
 fn listen_at(path: &Path) -> nix::Result<UnixListener> {
     use nix::sys::socket::{
         bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
     };
+    use nix::sys::stat::{fchmod, umask, Mode};
     let fd = socket(
         AddressFamily::Unix,
         SockType::Stream,
         SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
         None,
     )?;
-    bind(fd.as_raw_fd(), &UnixAddr::new(path)?)?;
+    let address = UnixAddr::new(path)?;
+    fchmod(fd.as_raw_fd(), Mode::from_bits_truncate(SOCKET_MODE))?;
+    let umask_before = umask(Mode::empty());
+    let bound = bind(fd.as_raw_fd(), &address);
+    umask(umask_before);
+    bound?;
     listen(&fd, Backlog::new(LISTEN_BACKLOG)?)?;
     Ok(UnixListener::from(fd))
 }
@@ -738,6 +758,8 @@ mod tests {
 
         let mut control = ControlSocket::new(&path);
         assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        let mode = std::fs::symlink_metadata(&path).unwrap().mode() & 0o7777;
+        assert_eq!(mode, SOCKET_MODE, "{mode:o}");
         assert_eq!(control.ensure_bound(), BindOutcome::Unchanged);
         std::fs::remove_file(&path).unwrap();
         assert_eq!(control.ensure_bound(), BindOutcome::Bound);
