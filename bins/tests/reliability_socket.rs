@@ -12,12 +12,14 @@
 mod reliability_support;
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{symlink, FileTypeExt, PermissionsExt};
-use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use init_core::events::ServiceState;
@@ -333,6 +335,173 @@ fn reload_written_late(socket: &Path) -> Result<(), String> {
         Ok(reply) => Err(format!("a reload written late: {reply}")),
         Err(e) => Err(format!("a reload written late: {e}")),
     }
+}
+
+/// A socket path in a fresh directory (removed on drop), for a server
+/// that is not init.
+struct FakeSocket {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl FakeSocket {
+    fn new(name: &str) -> FakeSocket {
+        let dir = std::env::temp_dir().join(format!("init-fake-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("init.sock");
+        FakeSocket { dir, path }
+    }
+}
+
+impl Drop for FakeSocket {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Listens at `socket` and hands each connection, by number, to `serve` on
+/// a thread of its own (which ends with the test); how many it accepted.
+fn fake_server(socket: &FakeSocket, serve: fn(usize, UnixStream)) -> Arc<AtomicUsize> {
+    let listener = UnixListener::bind(&socket.path).unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            serve(count.fetch_add(1, Ordering::SeqCst), stream);
+        }
+    });
+    accepted
+}
+
+/// Reads one byte of the request and closes with the rest unread: Linux
+/// resets the connection, as init did to a client it had no slot for.
+fn reset(stream: UnixStream) {
+    let mut byte = [0u8; 1];
+    let _ = (&stream).read_exact(&mut byte);
+}
+
+#[test]
+fn the_service_client_tries_once_more_after_a_reset_before_any_reply() {
+    // The first connection is reset; the second answered.
+    let socket = FakeSocket::new("retry");
+    let accepted = fake_server(&socket, |n, stream| {
+        if n == 0 {
+            return reset(stream);
+        }
+        let mut request = Vec::new();
+        let _ = BufReader::new(&stream).read_until(b'\n', &mut request);
+        let _ = (&stream).write_all(b"{\"version\":1,\"result\":\"ok\"}\n");
+    });
+    let run = service(&socket.path, &["reload"]);
+    assert_eq!(stderr(&run), "");
+    assert!(run.status.success());
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+
+    // Once only: a server that resets every connection is reported.
+    let socket = FakeSocket::new("reset");
+    let accepted = fake_server(&socket, |_, stream| reset(stream));
+    let run = service(&socket.path, &["reload"]);
+    assert_eq!(
+        stderr(&run),
+        format!(
+            "service: talking to init at {}: Connection reset by peer (os error 104)\n",
+            socket.path.display()
+        )
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+/// Runs `service` and waits at most `patience` for it (a hung client is
+/// killed by its pid, and the test fails).
+fn service_within(socket: &Path, args: &[&str], patience: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_service"))
+        .arg("--socket")
+        .arg(socket)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > patience {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "service {args:?} still waiting after {patience:?}; stderr: {}",
+                stderr(&output)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_client_timeout_says_what_it_waited_for_and_how_long() {
+    // Accepts, reads, never answers.
+    let silent = FakeSocket::new("silent");
+    fake_server(&silent, |_, mut stream| {
+        let mut sink = Vec::new();
+        let _ = stream.read_to_end(&mut sink);
+    });
+    // Never accepts, and its backlog (of one) is taken.
+    let full = FakeSocket::new("full");
+    let listener = {
+        use nix::sys::socket::{bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType};
+        let fd = socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .unwrap();
+        bind(
+            fd.as_raw_fd(),
+            &nix::sys::socket::UnixAddr::new(&full.path).unwrap(),
+        )
+        .unwrap();
+        listen(&fd, Backlog::new(0).unwrap()).unwrap();
+        fd
+    };
+    let mut waiting = Vec::new();
+    loop {
+        use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+        let flags = SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC;
+        let fd = socket(AddressFamily::Unix, SockType::Stream, flags, None).unwrap();
+        if connect(fd.as_raw_fd(), &UnixAddr::new(&full.path).unwrap()).is_err() {
+            break;
+        }
+        waiting.push(fd);
+    }
+
+    // Both at once: the test waits the timeout (5 s) once.
+    let patience = Duration::from_secs(15);
+    let [silent_run, full_run] = [&silent, &full].map(|socket| {
+        let socket = socket.path.clone();
+        std::thread::spawn(move || service_within(&socket, &["status"], patience))
+    });
+    let silent_run = silent_run.join().unwrap();
+    assert_eq!(
+        stderr(&silent_run),
+        format!(
+            "service: no reply from init at {} within 5s\n",
+            silent.path.display()
+        )
+    );
+    assert_eq!(silent_run.status.code(), Some(1));
+    let full_run = full_run.join().unwrap();
+    assert_eq!(
+        stderr(&full_run),
+        format!(
+            "service: init at {} did not accept the connection within 5s\n",
+            full.path.display()
+        )
+    );
+    assert_eq!(full_run.status.code(), Some(1));
+    drop((listener, waiting));
 }
 
 /// Stops `pid` (not our child) at each of its system calls until `at_stop`
