@@ -729,6 +729,16 @@ mod tests {
     use crate::scratch::ScratchDir;
     use init_core::protocol::{decode_reply, encode_request, Command, Outcome};
 
+    /// A control socket bound in a fresh directory (which must outlive
+    /// it), and its path.
+    fn bound(name: &str) -> (ScratchDir, PathBuf, ControlSocket) {
+        let dir = ScratchDir::new(name);
+        let path = dir.join("init.sock");
+        let mut control = ControlSocket::new(&path);
+        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        (dir, path, control)
+    }
+
     fn exchange(control: &mut ControlSocket, path: &Path, bytes: &[u8]) -> Reply {
         let mut client = UnixStream::connect(path).unwrap();
         client.write_all(bytes).unwrap();
@@ -795,10 +805,7 @@ mod tests {
 
     #[test]
     fn answers_requests_and_refuses_garbage() {
-        let dir = ScratchDir::new("control-serve");
-        let path = dir.join("init.sock");
-        let mut control = ControlSocket::new(&path);
-        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        let (_dir, path, mut control) = bound("control-serve");
 
         let status = encode_request(&Request::new(Command::Status { patterns: vec![] }));
         let reply = exchange(&mut control, &path, &status);
@@ -851,10 +858,7 @@ mod tests {
 
     #[test]
     fn a_burst_of_complete_requests_never_fills_the_slots() {
-        let dir = ScratchDir::new("control-burst");
-        let path = dir.join("init.sock");
-        let mut control = ControlSocket::new(&path);
-        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        let (_dir, path, mut control) = bound("control-burst");
         let status = encode_request(&Request::new(Command::Status { patterns: vec![] }));
         // All connected and written before init accepts any of them: more
         // than the slots, fewer than the backlog (a connect beyond it
@@ -923,10 +927,7 @@ mod tests {
     /// A bound control socket, and a client that has asked it for the
     /// status of every service (the directory must outlive both).
     fn status_asked(name: &str) -> (ScratchDir, ControlSocket, UnixStream) {
-        let dir = ScratchDir::new(name);
-        let path = dir.join("init.sock");
-        let mut control = ControlSocket::new(&path);
-        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        let (dir, path, control) = bound(name);
         let mut client = UnixStream::connect(&path).unwrap();
         client
             .write_all(&encode_request(&Request::new(Command::Status {
@@ -986,10 +987,7 @@ mod tests {
 
     #[test]
     fn a_request_too_large_is_answered_while_the_client_still_writes() {
-        let dir = ScratchDir::new("control-oversize");
-        let path = dir.join("init.sock");
-        let mut control = ControlSocket::new(&path);
-        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        let (_dir, path, mut control) = bound("control-oversize");
         // Far more than a socket's buffers: the client is still writing
         // when init answers, and reads only once it is done.
         let client = std::thread::spawn({
@@ -1024,10 +1022,7 @@ mod tests {
 
     #[test]
     fn a_client_refused_as_busy_reads_why_rather_than_a_reset() {
-        let dir = ScratchDir::new("control-busy");
-        let path = dir.join("init.sock");
-        let mut control = ControlSocket::new(&path);
-        assert_eq!(control.ensure_bound(), BindOutcome::Bound);
+        let (_dir, path, mut control) = bound("control-busy");
         // As many as this test's user may hold (root holds more).
         let slots = slots_for(Some(nix::unistd::geteuid().as_raw()));
         let silent: Vec<UnixStream> = (0..slots)
