@@ -78,8 +78,9 @@ fn status_answers(socket: &Path) -> bool {
 
 #[test]
 fn init_at_its_fd_limit_stays_idle_and_answers_once_fds_free() {
-    // init starts with 6 fds or so: 10 left for connections, fewer than
-    // its 16 slots, so idle clients take them all.
+    // init holds 7 fds or so of its own (stdio, signalfd, listener,
+    // spare): 9 left for connections, fewer than its 16 slots, so idle
+    // clients take them all.
     const FD_LIMIT: u32 = 16;
     const HELD: usize = 30;
     let cfg = Config::new("emfile");
