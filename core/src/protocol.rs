@@ -255,10 +255,9 @@ pub enum DecodeError {
 impl std::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DecodeError::TooLarge => write!(
-                f,
-                "request too large (the limit is {MAX_REQUEST_BYTES} bytes)"
-            ),
+            DecodeError::TooLarge => {
+                write!(f, "request too large: more than {MAX_REQUEST_BYTES} bytes")
+            }
             DecodeError::NotUtf8 => write!(f, "request is not UTF-8"),
             DecodeError::Malformed(why) => write!(f, "malformed request: {why}"),
             DecodeError::WrongVersion(v) => write!(
