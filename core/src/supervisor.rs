@@ -115,9 +115,11 @@
 //! Reload. Services are matched by enabled name; kept services keep their
 //! id, new ones get fresh ids (never reused). A removed service that is not
 //! alive is dropped; one that is alive stays (not restarted) until it exits
-//! and is dropped then. A new service of a target that already ran (or
-//! runs) is Done without being started, as in the original; one of a target
-//! yet to run is Inactive. A live process keeps its old definition until it
+//! and is dropped then. A new service of the target that runs now joins
+//! that run (Waiting, started by the ordering rules), even one a reload
+//! removed while it waited for its turn; one of a target whose run is over
+//! is Done without being started, as in the original; one of a target yet
+//! to run is Inactive. A live process keeps its old definition until it
 //! ends; everything else takes the new one at once. The current run is
 //! re-resolved. Reload is ignored once shutdown or reboot has begun.
 //!

@@ -838,6 +838,36 @@ fn reload_re_resolves_the_running_target() {
     assert_eq!(d.spawned_names(), ["a", "b"]);
 }
 
+#[test]
+fn a_service_removed_and_added_again_while_its_target_runs_starts_in_that_run() {
+    let services = || {
+        vec![
+            svc("mounts", Wait, Boot),
+            svc("web", Respawn, Boot).after(&["mounts"]),
+        ]
+    };
+    let mut d = Driver::new(services());
+    d.boot();
+    assert_eq!(d.state("web"), "waiting");
+    d.advance_to(1000);
+    d.event(Event::Reload {
+        services: vec![svc("mounts", Wait, Boot)],
+    });
+    assert_eq!(d.state("web"), "gone");
+    d.advance_to(2000);
+    d.event(Event::Reload {
+        services: services(),
+    });
+    // The boot run goes on: web joins it, behind mounts as before.
+    assert_eq!(d.state("web"), "waiting");
+    assert!(!d.sup.is_target_complete(Target::Boot));
+    d.advance_to(3000);
+    d.exit("mounts", 0);
+    assert_eq!(d.state("web"), "running");
+    assert_eq!(d.spawn_times("web"), [3000]);
+    assert!(d.sup.is_target_complete(Target::Boot));
+}
+
 // ---- unknown input ----
 
 #[test]

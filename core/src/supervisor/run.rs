@@ -169,11 +169,7 @@ impl Supervisor {
                 | ServiceState::Done
                 | ServiceState::Failed
                 | ServiceState::Waiting => {
-                    entry.status.state = ServiceState::Waiting;
-                    entry.status.queued_at = Some(now);
-                    entry.status.runs = 0;
-                    entry.backoff_step = 0;
-                    entry.given_up = false;
+                    entry.queue(now);
                     false
                 }
                 // Stopped (or being stopped) by the admin: it stays so and
