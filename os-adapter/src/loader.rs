@@ -12,6 +12,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use init_core::name::printable;
 use init_core::parse::parse_service;
 use init_core::{Diagnostic, EnabledName, ServiceDef};
 use nix::fcntl::{openat, OFlag};
@@ -139,12 +140,13 @@ fn load_listed(dir: &Path, threads: usize, sources: Sources) -> Loaded {
         };
         match EnabledName::parse(&file_name) {
             Ok(name) => services.push((file_name, name, link)),
-            // Hidden files and names with a dot (`sshd.bak`, `x.dpkg-old`,
-            // `sshd.disabled`) are the usual ways to keep a file out of a
-            // directory like this one; anything else (`zz-last`) was most
-            // likely meant as a service, so it is skipped with a word.
-            Err(error) if !file_name.contains('.') && !file_name.ends_with('~') => {
-                let place = dir.join(&file_name).display().to_string();
+            // Hidden files and names with a dot before any `@` (`sshd.bak`,
+            // `x.dpkg-old`, `sshd.disabled`) are the usual ways to keep a
+            // file out of a directory like this one; anything else
+            // (`zz-last`, `x@..`) was most likely meant as a service, so it
+            // is skipped with a word.
+            Err(error) if !is_kept_out(&file_name) => {
+                let place = dir.join(printable(&file_name)).display().to_string();
                 let message = format!("not a service name, skipped: {error}");
                 loaded
                     .diagnostics
@@ -252,6 +254,13 @@ impl Listed<'_> {
             );
         }
     }
+}
+
+/// A name that keeps its file out of the configuration on purpose: a
+/// hidden file, a dot in the service's own name, an editor's backup.
+fn is_kept_out(file_name: &str) -> bool {
+    let base = file_name.split('@').next().unwrap_or(file_name);
+    base.contains('.') || file_name.ends_with('~')
 }
 
 /// Whether a service's path is a symlink, as far as the caller knows: the
@@ -572,6 +581,8 @@ mod tests {
         dir.write("x@", "junk\n");
         dir.write("zz-last", SIMPLE);
         dir.write("sshd~", "junk\n");
+        dir.write("x@..", SIMPLE);
+        dir.write("x@tty\x1b[2J", SIMPLE);
         fs::create_dir(dir.0.join("subdir")).unwrap();
         let loaded = load_dir(&dir.0);
         // README is a valid name and a regular file, so it is read (and
@@ -585,14 +596,33 @@ mod tests {
             .filter(|d| d.message.contains("not a service name"))
             .map(|d| d.to_string())
             .collect();
-        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert_eq!(skipped.len(), 4, "{skipped:?}");
         assert!(
             skipped
                 .iter()
                 .any(|d| d.contains("zz-last") && d.contains("'-'")),
             "{skipped:?}"
         );
-        assert!(skipped.iter().any(|d| d.contains("x@")), "{skipped:?}");
+        assert!(skipped.iter().any(|d| d.contains("x@:")), "{skipped:?}");
+        // The reason is the core's, the one `service enable` gives; a
+        // control character in the name is shown escaped.
+        let place = |name: &str| dir.0.join(name).display().to_string();
+        assert!(
+            skipped.contains(&format!(
+                "{}: warning: not a service name, skipped: \
+                 '..' is not allowed in a service argument",
+                place("x@..")
+            )),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped.contains(&format!(
+                "{}: warning: not a service name, skipped: \
+                 '\\u{{1b}}' is not allowed in a service argument",
+                place("x@tty\\u{1b}[2J")
+            )),
+            "{skipped:?}"
+        );
     }
 
     #[test]
