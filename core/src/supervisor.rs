@@ -53,8 +53,12 @@
 //!
 //! Stopping a process (`stop.rs`): its stop signal (`stop-signal`, default
 //! TERM) goes out, and KILL once its stop timeout (`stop-timeout`, default
-//! [`Options::stop_timeout_ms`]) has passed without the exit. The driver
-//! sends both to the service's process group.
+//! [`Options::stop_timeout_ms`]) has passed without the exit. Once
+//! shutdown, reboot or switch-root has begun, no stop waits longer than
+//! [`Options::shutdown_stop_timeout_ms`], the shutdown ceiling: a stop
+//! begun then is armed with at most that, and one under way at the switch
+//! gets KILL by that much after it at the latest. The driver sends both
+//! to the service's process group.
 //!
 //! Admin requests. Stop: the stop signal to a live process (Stopping, then
 //! Stopped on exit, never restarted); a pending respawn, a Waiting or an Inactive
@@ -75,7 +79,8 @@
 //! not of the final target is stopped, in reverse dependency order (a
 //! service once every live service that starts after it, directly or
 //! through services that are not alive, has ended), each bounded by its
-//! stop timeout and then [`Options::kill_grace_ms`] for the KILL to work.
+//! stop timeout (at most the shutdown ceiling) and then
+//! [`Options::kill_grace_ms`] for the KILL to work.
 //! Nothing of the boot run starts any more. Then it runs the final target
 //! by the same ordering rules.
 //! Every service spawned for it is bounded by
@@ -200,6 +205,14 @@ pub struct Options {
     /// without `stop-timeout`. Default: 5000.
     #[serde(default = "default_stop_timeout_ms")]
     pub stop_timeout_ms: u64,
+    /// Once shutdown, reboot or switch-root has begun, the most any stop
+    /// waits before KILL, whatever `stop-timeout` or `stop_timeout_ms`
+    /// say; a stop under way then gets KILL by this much from the switch
+    /// at the latest. Default: 5000, the default stop timeout: a
+    /// configuration without `stop-timeout` lines goes down as before,
+    /// and the way down keeps its bound (docs/reliability.md).
+    #[serde(default = "default_stop_timeout_ms")]
+    pub shutdown_stop_timeout_ms: u64,
     /// How long a service with `ready-fd` or `ready-file` may take to say
     /// it is ready, for services without `ready-timeout`. Default: 30000.
     #[serde(default = "default_ready_timeout_ms")]
@@ -222,6 +235,7 @@ impl Default for Options {
             kill_grace_ms: 5000,
             final_service_timeout_ms: 30_000,
             stop_timeout_ms: default_stop_timeout_ms(),
+            shutdown_stop_timeout_ms: default_stop_timeout_ms(),
             ready_timeout_ms: default_ready_timeout_ms(),
         }
     }

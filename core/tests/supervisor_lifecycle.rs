@@ -9,6 +9,7 @@ use init_core::service::ServiceDef;
 use init_core::service::ServiceType::Once;
 use init_core::service::ServiceType::Respawn;
 use init_core::service::Target::Boot;
+use init_core::supervisor::Options;
 use supervisor_driver::{svc, DefExt, Driver};
 
 fn with(mut def: ServiceDef, edit: impl FnOnce(&mut ServiceDef)) -> ServiceDef {
@@ -72,6 +73,44 @@ fn an_exit_before_the_stop_timeout_cancels_the_kill() {
     d.killed("web", 15);
     d.advance_to(60_000);
     assert_eq!(signals(&d, "web"), [(0, Signal::Term)]);
+}
+
+#[test]
+fn the_shutdown_ceiling_caps_every_stop_once_the_machine_goes_down() {
+    let stubborn = |name| {
+        with(svc(name, Respawn, Boot), |def| {
+            def.settings.stop_timeout_ms = Some(1_000_000_000);
+        })
+    };
+    let options = Options {
+        shutdown_stop_timeout_ms: 2000,
+        ..Options::default()
+    };
+    let mut d = Driver::with_options(vec![stubborn("db"), stubborn("web")], options);
+    d.boot();
+    // While the machine is up a stop keeps the service's own timeout.
+    d.advance_to(1000);
+    d.stop("db");
+    d.advance_to(10_000);
+    assert_eq!(signals(&d, "db"), [(1000, Signal::Term)]);
+    // The way down caps a new stop, and pulls in the KILL of the one
+    // under way.
+    d.event(Event::Shutdown);
+    d.advance_to(11_999);
+    assert_eq!(signals(&d, "db"), [(1000, Signal::Term)]);
+    assert_eq!(signals(&d, "web"), [(10_000, Signal::Term)]);
+    d.advance_to(12_000);
+    assert_eq!(
+        signals(&d, "db"),
+        [(1000, Signal::Term), (12_000, Signal::Kill)]
+    );
+    assert_eq!(
+        signals(&d, "web"),
+        [(10_000, Signal::Term), (12_000, Signal::Kill)]
+    );
+    d.killed("db", 9);
+    d.killed("web", 9);
+    assert_eq!(d.powers(), 1);
 }
 
 #[test]

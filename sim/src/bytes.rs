@@ -361,14 +361,11 @@ fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
         kill_grace_ms: 200,
         final_service_timeout_ms: 500,
         stop_timeout_ms: 300,
+        // Below the default stop timeout, so that the way down caps it.
+        shutdown_stop_timeout_ms: 250,
         ready_timeout_ms: 400,
     };
-    let bounds = Bounds {
-        respawn_delay_ms: options.respawn_delay_ms,
-        kill_grace_ms: options.kill_grace_ms,
-        final_service_timeout_ms: options.final_service_timeout_ms,
-        stop_timeout_ms: options.stop_timeout_ms,
-    };
+    let bounds = Bounds::from_options(&options);
     let services = configuration(&mut choices);
     let core = Supervisor::new(services, options);
     let checker = Checker::new(bounds, &core);

@@ -386,13 +386,17 @@ impl Reader {
                 self.options.core.final_service_timeout_ms = duration(self, d)?
             }
             ["stop-timeout", d] => self.options.core.stop_timeout_ms = duration(self, d)?,
+            ["shutdown-stop-timeout", d] => {
+                self.options.core.shutdown_stop_timeout_ms = duration(self, d)?
+            }
             ["until", d] => self.options.until_ms = Some(duration(self, d)?),
             _ => {
                 return Err(self.error(
                     line,
                     format!(
                         "unknown option '{}' (sequential, parallel, no-boot, respawn-delay D, \
-                         kill-grace D, final-service-timeout D, stop-timeout D, until D)",
+                         kill-grace D, final-service-timeout D, stop-timeout D, \
+                         shutdown-stop-timeout D, until D)",
                         words.join(" ")
                     ),
                 ))

@@ -122,6 +122,7 @@ impl Supervisor {
         }
         self.timers
             .retain(|kind| !matches!(kind, TimerKind::Respawn(_)));
+        self.pull_in_stop_timeouts(now);
         self.begin_wind_down(now, action);
     }
 
