@@ -10,7 +10,6 @@
 
 use init_bins::cli;
 use init_bins::cli::init::{Args, Parsed};
-use init_core::supervisor::Options;
 use init_os_adapter::allocator;
 use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
@@ -78,18 +77,12 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let options = args.options();
     let settings = Settings {
         config_dir: args.config_dir,
         env_file: args.env_file,
         socket: args.socket,
-        options: Options {
-            sequential: args.sequential,
-            stop_timeout_ms: args.stop_timeout,
-            ready_timeout_ms: args.ready_timeout,
-            final_service_timeout_ms: args.final_service_timeout,
-            kill_grace_ms: args.kill_grace,
-            respawn_delay_ms: args.respawn_delay,
-        },
+        options,
         mode,
         binary: handover::own_binary(std::env::args().next().as_deref()),
     };
