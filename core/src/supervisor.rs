@@ -44,8 +44,11 @@
 //! Respawn. A `respawn` service that exits is spawned again, never sooner
 //! than its respawn delay after its last spawn (state Restarting
 //! meanwhile). The delay (`backoff.rs`) starts at `respawn-delay` (default
-//! [`Options::respawn_delay_ms`]) and doubles after every short run up to
-//! `respawn-delay-max` (default: no doubling). With `limit N` it gives up
+//! [`Options::respawn_delay_ms`], 100 ms) and doubles after every short run
+//! up to `respawn-delay-max` (default [`Options::respawn_delay_max_ms`],
+//! 5 s; a cap at the delay keeps it constant, as in the original), so a
+//! crash loop settles at one start per cap. A run is short unless it
+//! lasted `respawn-window` or, without one, the cap. With `limit N` it gives up
 //! (Failed) after an exit or spawn failure once N runs in a row have been
 //! made. An admin start, and its target's run queueing it, reset the count
 //! and the delay; so does a run that lasted `respawn-window`, as the
@@ -191,9 +194,18 @@ pub struct Options {
     /// Reproduce the original: one service at a time in resolved order,
     /// with `wait` blocking everything behind it. Default: false (parallel).
     pub sequential: bool,
-    /// A respawn never happens sooner than this after the last start.
-    /// Default: 100.
+    /// A respawn never happens sooner than this after the last start,
+    /// for services without `respawn-delay`. Default: 100.
     pub respawn_delay_ms: u64,
+    /// The cap the respawn delay doubles up to after every short run, for
+    /// services without `respawn-delay-max`; a run that lasts this long
+    /// (without `respawn-window`) puts the delay back to its base. Equal
+    /// to `respawn_delay_ms`, the delay stays constant, as in the
+    /// original. Default: 5000, so that a service that crashes at once is
+    /// started about every 5 s after its first few runs, not ten times a
+    /// second.
+    #[serde(default = "default_respawn_delay_max_ms")]
+    pub respawn_delay_max_ms: u64,
     /// At the end of shutdown or reboot: time between TERM and KILL to
     /// every remaining process. Default: 5000.
     pub kill_grace_ms: u64,
@@ -223,6 +235,10 @@ fn default_ready_timeout_ms() -> u64 {
     30_000
 }
 
+fn default_respawn_delay_max_ms() -> u64 {
+    5000
+}
+
 fn default_stop_timeout_ms() -> u64 {
     5000
 }
@@ -232,6 +248,7 @@ impl Default for Options {
         Options {
             sequential: false,
             respawn_delay_ms: 100,
+            respawn_delay_max_ms: default_respawn_delay_max_ms(),
             kill_grace_ms: 5000,
             final_service_timeout_ms: 30_000,
             stop_timeout_ms: default_stop_timeout_ms(),

@@ -214,6 +214,7 @@ pub fn command_line(
         ("--final-service-timeout", options.final_service_timeout_ms),
         ("--kill-grace", options.kill_grace_ms),
         ("--respawn-delay", options.respawn_delay_ms),
+        ("--respawn-delay-max", options.respawn_delay_max_ms),
     ] {
         args.push(flag.to_string());
         args.push(format!("{ms}ms"));

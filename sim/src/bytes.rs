@@ -358,6 +358,7 @@ fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
     let options = Options {
         sequential: flags & 1 != 0,
         respawn_delay_ms: 100,
+        respawn_delay_max_ms: 400,
         kill_grace_ms: 200,
         final_service_timeout_ms: 500,
         stop_timeout_ms: 300,

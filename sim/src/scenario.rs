@@ -381,6 +381,7 @@ impl Reader {
             ["parallel"] => self.options.core.sequential = false,
             ["no-boot"] => self.options.boot_at_start = false,
             ["respawn-delay", d] => self.options.core.respawn_delay_ms = duration(self, d)?,
+            ["respawn-delay-max", d] => self.options.core.respawn_delay_max_ms = duration(self, d)?,
             ["kill-grace", d] => self.options.core.kill_grace_ms = duration(self, d)?,
             ["final-service-timeout", d] => {
                 self.options.core.final_service_timeout_ms = duration(self, d)?
@@ -395,6 +396,7 @@ impl Reader {
                     line,
                     format!(
                         "unknown option '{}' (sequential, parallel, no-boot, respawn-delay D, \
+                         respawn-delay-max D, \
                          kill-grace D, final-service-timeout D, stop-timeout D, \
                          shutdown-stop-timeout D, until D)",
                         words.join(" ")

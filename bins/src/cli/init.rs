@@ -56,6 +56,12 @@ pub struct Args {
     /// without `respawn-delay`.
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = duration_ms)]
     pub respawn_delay: u64,
+    /// The cap the delay between two starts of a respawn service doubles
+    /// up to after every short run, for services without
+    /// `respawn-delay-max`. Equal to --respawn-delay: a constant delay, as
+    /// the original had.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
+    pub respawn_delay_max: u64,
     /// Run as a child subreaper instead of PID 1, and exit (0 unless a
     /// main service ended it) at the end of shutdown or reboot instead of
     /// calling reboot(2).
@@ -94,6 +100,7 @@ impl Args {
             final_service_timeout: 30_000,
             kill_grace: 5_000,
             respawn_delay: 100,
+            respawn_delay_max: 5_000,
             supervise: false,
             container: false,
             no_container: false,
@@ -113,6 +120,7 @@ impl Args {
             final_service_timeout_ms: self.final_service_timeout,
             kill_grace_ms: self.kill_grace,
             respawn_delay_ms: self.respawn_delay,
+            respawn_delay_max_ms: self.respawn_delay_max,
         }
     }
 }
@@ -223,6 +231,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String
             "final-service-timeout" => parsed.final_service_timeout = duration()?,
             "kill-grace" => parsed.kill_grace = duration()?,
             "respawn-delay" => parsed.respawn_delay = duration()?,
+            "respawn-delay-max" => parsed.respawn_delay_max = duration()?,
             _ => {
                 let text = text_value()?;
                 let fd = text
@@ -239,7 +248,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String
 }
 
 /// Every option [`parse`] knows, and whether it takes a value.
-const OPTIONS: [(&str, bool); 14] = [
+const OPTIONS: [(&str, bool); 15] = [
     ("config-dir", true),
     ("env-file", true),
     ("socket", true),
@@ -250,6 +259,7 @@ const OPTIONS: [(&str, bool); 14] = [
     ("final-service-timeout", true),
     ("kill-grace", true),
     ("respawn-delay", true),
+    ("respawn-delay-max", true),
     ("supervise", false),
     ("container", false),
     ("no-container", false),
@@ -311,6 +321,9 @@ mod tests {
             }),
             (&["--kill-grace=150ms"], |a| a.kill_grace == 150),
             (&["--respawn-delay", "3s"], |a| a.respawn_delay == 3_000),
+            (&["--respawn-delay-max=100ms"], |a| {
+                a.respawn_delay_max == 100
+            }),
             (&["--supervise"], |a| a.supervise),
             (&["--container"], |a| a.container),
             (&["--no-container"], |a| a.no_container),
@@ -334,6 +347,7 @@ mod tests {
         let options = Options {
             sequential: true,
             respawn_delay_ms: 101,
+            respawn_delay_max_ms: 107,
             kill_grace_ms: 102,
             final_service_timeout_ms: 103,
             stop_timeout_ms: 104,
@@ -427,6 +441,7 @@ mod tests {
         "--final-service-timeout=1m",
         "--kill-grace",
         "--respawn-delay",
+        "--respawn-delay-max=30s",
         "--supervise",
         "--container",
         "--no-container",
