@@ -606,23 +606,14 @@ mod tests {
         assert!(skipped.iter().any(|d| d.contains("x@:")), "{skipped:?}");
         // The reason is the core's, the one `service enable` gives; a
         // control character in the name is shown escaped.
-        let place = |name: &str| dir.0.join(name).display().to_string();
-        assert!(
-            skipped.contains(&format!(
-                "{}: warning: not a service name, skipped: \
-                 '..' is not allowed in a service argument",
-                place("x@..")
-            )),
-            "{skipped:?}"
-        );
-        assert!(
-            skipped.contains(&format!(
-                "{}: warning: not a service name, skipped: \
-                 '\\u{{1b}}' is not allowed in a service argument",
-                place("x@tty\\u{1b}[2J")
-            )),
-            "{skipped:?}"
-        );
+        for (shown, why) in [("x@..", "'..'"), ("x@tty\\u{1b}[2J", "'\\u{1b}'")] {
+            let place = dir.0.join(shown).display().to_string();
+            let warning = format!(
+                "{place}: warning: not a service name, skipped: \
+                 {why} is not allowed in a service argument"
+            );
+            assert!(skipped.contains(&warning), "{skipped:?}");
+        }
     }
 
     #[test]
