@@ -46,7 +46,7 @@
 //! meanwhile). The delay (`backoff.rs`) starts at `respawn-delay` (default
 //! [`Options::respawn_delay_ms`], 100 ms) and doubles after every short run
 //! up to `respawn-delay-max` (default [`Options::respawn_delay_max_ms`],
-//! 5 s; a cap at the delay keeps it constant, as in the original), so a
+//! 5 s; a cap at the delay keeps it constant), so a
 //! crash loop settles at one start per cap. A run is short unless it
 //! lasted `respawn-window` or, without one, the cap. With `limit N` it gives up
 //! (Failed) after an exit or spawn failure once N runs in a row have been
@@ -200,8 +200,8 @@ pub struct Options {
     /// The cap the respawn delay doubles up to after every short run, for
     /// services without `respawn-delay-max`; a run that lasts this long
     /// (without `respawn-window`) puts the delay back to its base. Equal
-    /// to `respawn_delay_ms`, the delay stays constant, as in the
-    /// original. Default: 5000, so that a service that crashes at once is
+    /// to `respawn_delay_ms`, the delay stays constant, the former
+    /// default. Default: 5000, so that a service that crashes at once is
     /// started about every 5 s after its first few runs, not ten times a
     /// second.
     #[serde(default = "default_respawn_delay_max_ms")]

@@ -58,8 +58,8 @@ pub struct Args {
     pub respawn_delay: u64,
     /// The cap the delay between two starts of a respawn service doubles
     /// up to after every short run, for services without
-    /// `respawn-delay-max`. Equal to --respawn-delay: a constant delay, as
-    /// the original had.
+    /// `respawn-delay-max`. Equal to --respawn-delay: a constant delay, the
+    /// former default.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
     pub respawn_delay_max: u64,
     /// Run as a child subreaper instead of PID 1, and exit (0 unless a
@@ -107,9 +107,7 @@ impl Args {
             handover_fd: None,
         }
     }
-}
 
-impl Args {
     /// The core's options this command line sets.
     pub fn options(&self) -> Options {
         Options {

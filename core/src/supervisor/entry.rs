@@ -112,7 +112,7 @@ impl Entry {
     }
 
     /// Waiting for its turn in a run that begins or goes on at `now`,
-    /// with its runs counted and its delay backed off afresh.
+    /// with its run count and its backoff reset.
     pub fn queue(&mut self, now: Millis) {
         self.status.state = ServiceState::Waiting;
         self.status.queued_at = Some(now);
