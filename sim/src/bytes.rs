@@ -362,7 +362,7 @@ fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
         kill_grace_ms: 200,
         final_service_timeout_ms: 500,
         stop_timeout_ms: 300,
-        // Below the default stop timeout, so that the way down caps it.
+        // Below `stop_timeout_ms`: the way down caps the default stop.
         shutdown_stop_timeout_ms: 250,
         ready_timeout_ms: 400,
     };
