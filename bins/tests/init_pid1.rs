@@ -194,6 +194,39 @@ fn sighup_reloads_the_configuration_directory() {
 }
 
 #[test]
+fn a_waiting_service_disabled_and_enabled_again_during_boot_still_starts() {
+    let cfg = Config::new("reload-waiting");
+    cfg.enable(
+        "mounts",
+        "type wait\ntarget boot\n\
+         exec sh -c \"while [ ! -e DIR/go ]; do sleep 0.05; done\"\n",
+    );
+    let web = "type once\ntarget boot\nafter mounts\nexec sh -c \"echo web >> LOG\"\n";
+    cfg.enable("web", web);
+    let Some(ns) = cfg.boot() else { return };
+    let socket = cfg.socket();
+    ns.wait_for_state(&socket, "web", ServiceState::Waiting);
+
+    fs::remove_file(cfg.path("init.d/web")).unwrap();
+    ns.signal_init(nix::sys::signal::Signal::SIGHUP);
+    ns.wait_until("the reload to forget web", || {
+        ns.status(&socket).iter().all(|s| s.name != "web")
+    });
+    cfg.enable("web", web);
+    ns.signal_init(nix::sys::signal::Signal::SIGHUP);
+    // The boot run still goes on: web joins it and waits for mounts.
+    ns.wait_until("the reload to add web, waiting", || {
+        ns.status(&socket)
+            .iter()
+            .any(|s| s.name == "web" && s.state == ServiceState::Waiting)
+    });
+    fs::write(cfg.path("go"), "").unwrap();
+    ns.wait_for_state(&socket, "web", ServiceState::Done);
+    ns.wait_until("web to run", || cfg.log_lines() == ["web"]);
+    assert_eq!(ns.service(&socket, "web").runs, 1);
+}
+
+#[test]
 fn sigterm_runs_the_shutdown_target_in_order_and_ends_the_namespace() {
     let cfg = Config::new("shutdown");
     cfg.enable(

@@ -199,6 +199,29 @@ fn a_crash_loop_backs_off_exponentially_to_the_cap() {
     }
 }
 
+/// With no backoff keywords, a service that fails at once is not
+/// restarted ten times a second (the original's and the old default's
+/// constant 100 ms) but backs off to the 5 s cap: 7 starts in 10 s
+/// (0, 0.1, 0.3, 0.7, 1.5, 3.1, 6.3 s), where a constant delay made 100.
+#[test]
+fn a_crash_loop_backs_off_by_default() {
+    const WATCHED: Duration = Duration::from_secs(10);
+    let cfg = Config::new("defaultbackoff");
+    cfg.enable(
+        "flaky",
+        "type respawn\ntarget boot\nexec sh -c \"echo start >> LOG; exit 1\"\n",
+    );
+    let Some(ns) = cfg.boot() else { return };
+    let started = Instant::now();
+    ns.wait_until("the first start", || !cfg.log_lines().is_empty());
+    std::thread::sleep(WATCHED.saturating_sub(started.elapsed()));
+    let starts = cfg.log_lines().len();
+    println!("a crash loop with the default backoff: {starts} starts in 10 s");
+    // A loaded machine only delays starts; the margin allows for a clock
+    // that was slow to begin with.
+    assert!((5..=15).contains(&starts), "{starts} starts in 10 s");
+}
+
 #[test]
 fn a_service_runs_as_nobody_with_the_limits_and_settings_it_was_given() {
     let cfg = Config::new("execsettings");

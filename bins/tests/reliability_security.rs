@@ -159,6 +159,80 @@ fn enable_refuses_names_with_slashes_dots_or_control_characters() {
     assert_eq!(fs::read_dir(sandbox.config_dir()).unwrap().count(), 0);
 }
 
+/// The names enable refuses, with the reason the core gives for each;
+/// init, `list` and `verify` skip an entry so named with the same reason.
+const BAD_ARGS: [(&str, &str, &str); 2] = [
+    (
+        "..",
+        "agetty@..",
+        "'..' is not allowed in a service argument",
+    ),
+    (
+        "tty\x01",
+        "agetty@tty\\u{1}",
+        "'\\u{1}' is not allowed in a service argument",
+    ),
+];
+
+#[test]
+fn enable_list_and_verify_refuse_a_name_with_the_same_reason() {
+    let sandbox = Sandbox::new("rel-names-same");
+    let template = sandbox.template("agetty", &service_text("respawn", "boot", "agetty %0"));
+    sandbox.config_link("agetty@tty1", &template.display().to_string());
+    for (arg, _, why) in BAD_ARGS {
+        let run = sandbox.service(&["enable", "agetty", arg]);
+        assert_eq!(run.code, 1, "{arg:?}: {run:#?}");
+        let full = format!("agetty@{arg}");
+        assert_eq!(
+            run.stderr,
+            format!("service: invalid service name {full:?}: {why}\n")
+        );
+        // The link enable refused, made by hand.
+        sandbox.config_link(&full, &template.display().to_string());
+    }
+    for command in ["list", "verify"] {
+        let run = sandbox.service(&[command]);
+        // verify reports on stdout, list on stderr.
+        let said = format!("{}{}", run.stdout, run.stderr);
+        for (_, shown, why) in BAD_ARGS {
+            let warning = format!("config/{shown}: warning: not a service name, skipped: {why}\n");
+            assert_eq!(said.matches(&warning).count(), 1, "{command}: {run:#?}");
+        }
+    }
+    let listed = sandbox.service(&["list"]).stdout;
+    assert_eq!(listed.matches("agetty@").count(), 1, "{listed}");
+}
+
+#[test]
+fn init_skips_entries_named_as_enable_refuses_with_one_warning_each() {
+    let cfg = Config::new("badnames");
+    cfg.enable(
+        "agetty@tty1",
+        "description getty on %0\ntype respawn\ntarget boot\n\
+         exec sh -c \"echo %0 >> LOG; exec sleep 100\"\n",
+    );
+    let template = cfg.path("share").join("agetty");
+    for (arg, _, _) in BAD_ARGS {
+        symlink(&template, cfg.path("init.d").join(format!("agetty@{arg}"))).unwrap();
+    }
+    let Some(ns) = cfg.boot() else { return };
+    ns.wait_for_state("agetty@tty1", ServiceState::Running);
+    let names: Vec<String> = ns.status().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["agetty@tty1"]);
+    ns.wait_until("the good service to run", || !cfg.log_lines().is_empty());
+    assert_eq!(cfg.log_lines(), ["tty1"]);
+    let console = ns.console();
+    for (_, shown, why) in BAD_ARGS {
+        let place = cfg.path("init.d").join(shown);
+        let warning = format!(
+            "{}: warning: not a service name, skipped: {why}\n",
+            place.display()
+        );
+        assert_eq!(console.matches(&warning).count(), 1, "{console}");
+    }
+    assert!(!console.contains('\x01'), "{console:?}");
+}
+
 #[test]
 fn verify_warns_about_files_a_non_root_user_could_write() {
     let sandbox = Sandbox::new("rel-writable");

@@ -13,6 +13,7 @@ mod reliability_support;
 use std::time::{Duration, Instant};
 
 use init_core::events::ServiceState;
+use init_core::protocol::Command as Request;
 use nix::sys::signal::Signal;
 use reliability_support::{host_pid, Config, Namespace};
 
@@ -128,6 +129,44 @@ fn a_hanging_shutdown_service_is_given_up_on_and_power_still_comes() {
     assert!(took < bound + SLACK, "{took:?}");
     // Given up on, the hanging service no longer holds the one after it.
     assert_eq!(cfg.log_lines(), vec!["hanging", "last"]);
+}
+
+/// A service file may ask for any stop timeout; the way down waits at
+/// most the shutdown ceiling (`--shutdown-stop-timeout`), for a stop it
+/// begins and for one an admin began before it with the service's own
+/// timeout.
+#[test]
+fn a_huge_stop_timeout_is_capped_by_the_shutdown_ceiling() {
+    const CEILING: Duration = Duration::from_secs(2);
+    let cfg = Config::new("ceiling");
+    for name in ["db", "web"] {
+        cfg.enable(
+            name,
+            &format!(
+                "description {name}\ntype respawn\ntarget boot\nstop-timeout 1000000s\n\
+                 exec sh -c \"trap '' TERM; echo {name} >> LOG; exec sleep 1000\"\n"
+            ),
+        );
+    }
+    cfg.enable("goodbye", GOODBYE);
+    let Some(mut ns) = cfg.boot_with(&["--shutdown-stop-timeout", "2s"]) else {
+        return;
+    };
+    ns.wait_for_state("db", ServiceState::Running);
+    ns.wait_for_state("web", ServiceState::Running);
+    ns.wait_until("both to ignore TERM", || cfg.log_lines().len() == 2);
+    ns.request(Request::Stop {
+        patterns: vec!["db".to_string()],
+    });
+    ns.wait_for_state("db", ServiceState::Stopping);
+    let took = shut_down(&mut ns, CEILING + SLACK * 3);
+    println!(
+        "stop-timeout 1000000s, ceiling 2s: powered off {} ms after SIGTERM",
+        took.as_millis()
+    );
+    assert!(took >= CEILING, "{took:?}");
+    assert!(took < CEILING + SLACK, "{took:?}");
+    assert_eq!(cfg.log_lines().last().map(String::as_str), Some("goodbye"));
 }
 
 /// Every hazard at once: a boot service that ignores TERM, one stopped with

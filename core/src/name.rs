@@ -1,8 +1,9 @@
 //! Enabled service names: `BASE` or `BASE@ARG`.
 //!
 //! Owns the rule for which names are valid and how the argument is split
-//! off. It knows nothing of files or directories; the loader asks it whether
-//! a directory entry is a service at all.
+//! off: the one rule init's loader, `service enable` and the other tools
+//! apply. It knows nothing of files or directories; the loader asks it
+//! whether a directory entry is a service at all.
 
 use std::fmt;
 
@@ -27,6 +28,7 @@ pub enum NameError {
     EmptyBase,
     EmptyArg,
     BadArgChar(char),
+    DotDotInArg,
 }
 
 impl fmt::Display for NameError {
@@ -42,6 +44,7 @@ impl fmt::Display for NameError {
             NameError::BadArgChar(c) => {
                 write!(f, "{c:?} is not allowed in a service argument")
             }
+            NameError::DotDotInArg => write!(f, "'..' is not allowed in a service argument"),
         }
     }
 }
@@ -56,9 +59,11 @@ pub fn is_base_char(c: char) -> bool {
 impl EnabledName {
     /// Parses `BASE` or `BASE@ARG`.
     ///
-    /// The argument may hold any characters except `/` and control
+    /// The argument may hold any characters except `/`, `..` and control
     /// characters: the whole name is one file name, and since the base can
-    /// never be empty or hold a `.`, a valid name never leaves its directory.
+    /// never be empty or hold a `.`, a valid name never leaves its directory;
+    /// nor does the argument where `%0` puts it into a path (`tty /dev/%0`),
+    /// and no name can move a terminal that shows it.
     pub fn parse(s: &str) -> Result<EnabledName, NameError> {
         if s.is_empty() {
             return Err(NameError::Empty);
@@ -80,6 +85,9 @@ impl EnabledName {
             if let Some(c) = arg.chars().find(|c| *c == '/' || c.is_control()) {
                 return Err(NameError::BadArgChar(c));
             }
+            if arg.contains("..") {
+                return Err(NameError::DotDotInArg);
+            }
         }
         Ok(EnabledName {
             base: base.to_string(),
@@ -91,6 +99,21 @@ impl EnabledName {
     pub fn args(&self) -> Vec<String> {
         self.arg.iter().cloned().collect()
     }
+}
+
+/// `text` (a name read from a directory, say) with each control character
+/// escaped as Rust writes it (`\t`, `\u{1b}`), fit to be shown on a
+/// terminal it must not drive.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 impl fmt::Display for EnabledName {
@@ -128,9 +151,26 @@ mod tests {
         assert_eq!(EnabledName::parse("a.b"), Err(NameError::BadBaseChar('.')));
         assert_eq!(EnabledName::parse("a-b"), Err(NameError::BadBaseChar('-')));
         assert_eq!(EnabledName::parse("a@b/c"), Err(NameError::BadArgChar('/')));
+        assert_eq!(EnabledName::parse("x@.."), Err(NameError::DotDotInArg));
+        assert_eq!(EnabledName::parse("x@a..b"), Err(NameError::DotDotInArg));
+        assert_eq!(
+            EnabledName::parse("x@tty\x1b[2J"),
+            Err(NameError::BadArgChar('\x1b'))
+        );
+        // One dot is a name like any other.
+        assert_eq!(
+            EnabledName::parse("x@eth0.1").map(|n| n.arg),
+            Ok(Some("eth0.1".to_string()))
+        );
         assert_eq!(
             EnabledName::parse("..").unwrap_err(),
             NameError::BadBaseChar('.')
         );
+    }
+
+    #[test]
+    fn printable_escapes_control_characters_only() {
+        assert_eq!(printable("x@tty\x1b[2J\t1"), "x@tty\\u{1b}[2J\\t1");
+        assert_eq!(printable("agetty@tty1"), "agetty@tty1");
     }
 }

@@ -44,8 +44,11 @@
 //! Respawn. A `respawn` service that exits is spawned again, never sooner
 //! than its respawn delay after its last spawn (state Restarting
 //! meanwhile). The delay (`backoff.rs`) starts at `respawn-delay` (default
-//! [`Options::respawn_delay_ms`]) and doubles after every short run up to
-//! `respawn-delay-max` (default: no doubling). With `limit N` it gives up
+//! [`Options::respawn_delay_ms`], 100 ms) and doubles after every short run
+//! up to `respawn-delay-max` (default [`Options::respawn_delay_max_ms`],
+//! 5 s; a cap at the delay keeps it constant), so a
+//! crash loop settles at one start per cap. A run is short unless it
+//! lasted `respawn-window` or, without one, the cap. With `limit N` it gives up
 //! (Failed) after an exit or spawn failure once N runs in a row have been
 //! made. An admin start, and its target's run queueing it, reset the count
 //! and the delay; so does a run that lasted `respawn-window`, as the
@@ -53,8 +56,12 @@
 //!
 //! Stopping a process (`stop.rs`): its stop signal (`stop-signal`, default
 //! TERM) goes out, and KILL once its stop timeout (`stop-timeout`, default
-//! [`Options::stop_timeout_ms`]) has passed without the exit. The driver
-//! sends both to the service's process group.
+//! [`Options::stop_timeout_ms`]) has passed without the exit. Once
+//! shutdown, reboot or switch-root has begun, no stop waits longer than
+//! [`Options::shutdown_stop_timeout_ms`], the shutdown ceiling: a stop
+//! begun then is armed with at most that, and one under way at the switch
+//! gets KILL by that much after it at the latest. The driver sends both
+//! to the service's process group.
 //!
 //! Admin requests. Stop: the stop signal to a live process (Stopping, then
 //! Stopped on exit, never restarted); a pending respawn, a Waiting or an Inactive
@@ -75,7 +82,8 @@
 //! not of the final target is stopped, in reverse dependency order (a
 //! service once every live service that starts after it, directly or
 //! through services that are not alive, has ended), each bounded by its
-//! stop timeout and then [`Options::kill_grace_ms`] for the KILL to work.
+//! stop timeout (at most the shutdown ceiling) and then
+//! [`Options::kill_grace_ms`] for the KILL to work.
 //! Nothing of the boot run starts any more. Then it runs the final target
 //! by the same ordering rules.
 //! Every service spawned for it is bounded by
@@ -115,9 +123,11 @@
 //! Reload. Services are matched by enabled name; kept services keep their
 //! id, new ones get fresh ids (never reused). A removed service that is not
 //! alive is dropped; one that is alive stays (not restarted) until it exits
-//! and is dropped then. A new service of a target that already ran (or
-//! runs) is Done without being started, as in the original; one of a target
-//! yet to run is Inactive. A live process keeps its old definition until it
+//! and is dropped then. A new service of the target that runs now joins
+//! that run (Waiting, started by the ordering rules), even one a reload
+//! removed while it waited for its turn; one of a target whose run is over
+//! is Done without being started, as in the original; one of a target yet
+//! to run is Inactive. A live process keeps its old definition until it
 //! ends; everything else takes the new one at once. The current run is
 //! re-resolved. Reload is ignored once shutdown or reboot has begun.
 //!
@@ -184,9 +194,18 @@ pub struct Options {
     /// Reproduce the original: one service at a time in resolved order,
     /// with `wait` blocking everything behind it. Default: false (parallel).
     pub sequential: bool,
-    /// A respawn never happens sooner than this after the last start.
-    /// Default: 100.
+    /// A respawn never happens sooner than this after the last start,
+    /// for services without `respawn-delay`. Default: 100.
     pub respawn_delay_ms: u64,
+    /// The cap the respawn delay doubles up to after every short run, for
+    /// services without `respawn-delay-max`; a run that lasts this long
+    /// (without `respawn-window`) puts the delay back to its base. Equal
+    /// to `respawn_delay_ms`, the delay stays constant, the former
+    /// default. Default: 5000, so that a service that crashes at once is
+    /// started about every 5 s after its first few runs, not ten times a
+    /// second.
+    #[serde(default = "default_respawn_delay_max_ms")]
+    pub respawn_delay_max_ms: u64,
     /// At the end of shutdown or reboot: time between TERM and KILL to
     /// every remaining process. Default: 5000.
     pub kill_grace_ms: u64,
@@ -198,6 +217,14 @@ pub struct Options {
     /// without `stop-timeout`. Default: 5000.
     #[serde(default = "default_stop_timeout_ms")]
     pub stop_timeout_ms: u64,
+    /// Once shutdown, reboot or switch-root has begun, the most any stop
+    /// waits before KILL, whatever `stop-timeout` or `stop_timeout_ms`
+    /// say; a stop under way then gets KILL by this much from the switch
+    /// at the latest. Default: 5000, the default stop timeout: a
+    /// configuration without `stop-timeout` lines goes down as before,
+    /// and the way down keeps its bound (docs/reliability.md).
+    #[serde(default = "default_stop_timeout_ms")]
+    pub shutdown_stop_timeout_ms: u64,
     /// How long a service with `ready-fd` or `ready-file` may take to say
     /// it is ready, for services without `ready-timeout`. Default: 30000.
     #[serde(default = "default_ready_timeout_ms")]
@@ -206,6 +233,10 @@ pub struct Options {
 
 fn default_ready_timeout_ms() -> u64 {
     30_000
+}
+
+fn default_respawn_delay_max_ms() -> u64 {
+    5000
 }
 
 fn default_stop_timeout_ms() -> u64 {
@@ -217,9 +248,11 @@ impl Default for Options {
         Options {
             sequential: false,
             respawn_delay_ms: 100,
+            respawn_delay_max_ms: default_respawn_delay_max_ms(),
             kill_grace_ms: 5000,
             final_service_timeout_ms: 30_000,
             stop_timeout_ms: default_stop_timeout_ms(),
+            shutdown_stop_timeout_ms: default_stop_timeout_ms(),
             ready_timeout_ms: default_ready_timeout_ms(),
         }
     }

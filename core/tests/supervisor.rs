@@ -212,20 +212,25 @@ fn target_complete_is_output_exactly_once() {
 fn a_respawn_never_comes_sooner_than_the_delay_after_the_last_start() {
     let mut d = Driver::new(vec![svc("crashy", Respawn, Boot)]);
     d.boot();
-    for _ in 0..4 {
-        // Dies at once, every time.
+    // Dies at once, every time: the delay doubles from 100 ms.
+    for delay in [100, 200, 400, 800] {
         d.exit("crashy", 1);
         assert_eq!(d.state("crashy"), "restarting");
-        d.advance_by(99);
+        d.advance_by(delay - 1);
         assert_eq!(d.state("crashy"), "restarting");
         d.advance_by(1);
         assert_eq!(d.state("crashy"), "running");
     }
-    assert_eq!(d.spawn_times("crashy"), [0, 100, 200, 300, 400]);
-    // A service that ran long enough comes back at once.
+    assert_eq!(d.spawn_times("crashy"), [0, 100, 300, 700, 1500]);
+    // A service that ran as long as the cap comes back at once, and its
+    // backoff starts afresh: that respawn was the base delay's, and the
+    // next crash waits 200 ms, not 1.6 s.
     d.advance_by(5000);
     d.exit("crashy", 0);
-    assert_eq!(d.spawn_times("crashy").last(), Some(&5400));
+    assert_eq!(d.spawn_times("crashy").last(), Some(&6500));
+    d.exit("crashy", 1);
+    d.advance_by(200);
+    assert_eq!(d.spawn_times("crashy").last(), Some(&6700));
     assert_eq!(reports(&d, "crashy"), [Report::Up]);
 }
 
@@ -254,7 +259,7 @@ fn spawn_failures_of_a_respawn_service_count_as_runs_and_are_retried() {
     assert_eq!(d.state("missing"), "restarting");
     assert_eq!(completions(&d, Boot), 1, "a failed spawn satisfies");
     d.advance_to(10_000);
-    assert_eq!(d.spawn_times("missing"), [0, 100, 200]);
+    assert_eq!(d.spawn_times("missing"), [0, 100, 300]);
     assert_eq!(d.state("missing"), "failed");
     // Once for the first failure in a row, once for giving up.
     assert_eq!(reports(&d, "missing"), [Report::Fail, Report::Fail]);
@@ -836,6 +841,36 @@ fn reload_re_resolves_the_running_target() {
         services: vec![svc("a", Wait, Boot), svc("b", Once, Boot)],
     });
     assert_eq!(d.spawned_names(), ["a", "b"]);
+}
+
+#[test]
+fn a_service_removed_and_added_again_while_its_target_runs_starts_in_that_run() {
+    let services = || {
+        vec![
+            svc("mounts", Wait, Boot),
+            svc("web", Respawn, Boot).after(&["mounts"]),
+        ]
+    };
+    let mut d = Driver::new(services());
+    d.boot();
+    assert_eq!(d.state("web"), "waiting");
+    d.advance_to(1000);
+    d.event(Event::Reload {
+        services: vec![svc("mounts", Wait, Boot)],
+    });
+    assert_eq!(d.state("web"), "gone");
+    d.advance_to(2000);
+    d.event(Event::Reload {
+        services: services(),
+    });
+    // The boot run goes on: web joins it, behind mounts as before.
+    assert_eq!(d.state("web"), "waiting");
+    assert!(!d.sup.is_target_complete(Target::Boot));
+    d.advance_to(3000);
+    d.exit("mounts", 0);
+    assert_eq!(d.state("web"), "running");
+    assert_eq!(d.spawn_times("web"), [3000]);
+    assert!(d.sup.is_target_complete(Target::Boot));
 }
 
 // ---- unknown input ----

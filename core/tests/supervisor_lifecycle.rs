@@ -9,6 +9,8 @@ use init_core::service::ServiceDef;
 use init_core::service::ServiceType::Once;
 use init_core::service::ServiceType::Respawn;
 use init_core::service::Target::Boot;
+use init_core::supervisor::Options;
+use proptest::prelude::*;
 use supervisor_driver::{svc, DefExt, Driver};
 
 fn with(mut def: ServiceDef, edit: impl FnOnce(&mut ServiceDef)) -> ServiceDef {
@@ -75,6 +77,44 @@ fn an_exit_before_the_stop_timeout_cancels_the_kill() {
 }
 
 #[test]
+fn the_shutdown_ceiling_caps_every_stop_once_the_machine_goes_down() {
+    let stubborn = |name| {
+        with(svc(name, Respawn, Boot), |def| {
+            def.settings.stop_timeout_ms = Some(1_000_000_000);
+        })
+    };
+    let options = Options {
+        shutdown_stop_timeout_ms: 2000,
+        ..Options::default()
+    };
+    let mut d = Driver::with_options(vec![stubborn("db"), stubborn("web")], options);
+    d.boot();
+    // While the machine is up a stop keeps the service's own timeout.
+    d.advance_to(1000);
+    d.stop("db");
+    d.advance_to(10_000);
+    assert_eq!(signals(&d, "db"), [(1000, Signal::Term)]);
+    // The way down caps a new stop, and pulls in the KILL of the one
+    // under way.
+    d.event(Event::Shutdown);
+    d.advance_to(11_999);
+    assert_eq!(signals(&d, "db"), [(1000, Signal::Term)]);
+    assert_eq!(signals(&d, "web"), [(10_000, Signal::Term)]);
+    d.advance_to(12_000);
+    assert_eq!(
+        signals(&d, "db"),
+        [(1000, Signal::Term), (12_000, Signal::Kill)]
+    );
+    assert_eq!(
+        signals(&d, "web"),
+        [(10_000, Signal::Term), (12_000, Signal::Kill)]
+    );
+    d.killed("db", 9);
+    d.killed("web", 9);
+    assert_eq!(d.powers(), 1);
+}
+
+#[test]
 fn a_crash_loop_backs_off_to_the_cap_and_fails_at_the_limit() {
     let mut d = Driver::new(vec![with(svc("flaky", Respawn, Boot).limit(8), |def| {
         def.settings.respawn_delay_ms = Some(100);
@@ -90,11 +130,71 @@ fn a_crash_loop_backs_off_to_the_cap_and_fails_at_the_limit() {
 }
 
 #[test]
-fn without_a_cap_the_delay_stays_the_original_constant() {
-    let mut d = Driver::new(vec![svc("flaky", Respawn, Boot).limit(4)]);
+fn by_default_a_crash_loop_backs_off_to_one_start_in_five_seconds() {
+    let mut d = Driver::new(vec![svc("flaky", Respawn, Boot)]);
+    d.boot();
+    crash_loop(&mut d, "flaky", 60_000);
+    let times = d.spawn_times("flaky");
+    assert_eq!(
+        times[..9],
+        [0, 100, 300, 700, 1500, 3100, 6300, 11_300, 16_300]
+    );
+    // 600 starts a minute with the original's constant 100 ms.
+    assert_eq!(times.len(), 17);
+}
+
+#[test]
+fn a_cap_equal_to_the_delay_keeps_the_original_constant_delay() {
+    // In the service file.
+    let own = with(svc("flaky", Respawn, Boot).limit(4), |def| {
+        def.settings.respawn_delay_max_ms = Some(100);
+    });
+    let mut d = Driver::new(vec![own]);
     d.boot();
     crash_loop(&mut d, "flaky", 60_000);
     assert_eq!(d.spawn_times("flaky"), [0, 100, 200, 300]);
+    // For every service, on init's command line.
+    let options = Options {
+        respawn_delay_max_ms: 100,
+        ..Options::default()
+    };
+    let mut d = Driver::with_options(vec![svc("flaky", Respawn, Boot).limit(4)], options);
+    d.boot();
+    crash_loop(&mut d, "flaky", 60_000);
+    assert_eq!(d.spawn_times("flaky"), [0, 100, 200, 300]);
+}
+
+proptest! {
+    /// Whatever the lengths of its runs (at once, or up to past the cap
+    /// that resets the delay), a crash-looping service with the default
+    /// backoff starts less than once a second on average over ten
+    /// minutes, after its first few starts.
+    #[test]
+    fn a_crash_loop_starts_at_most_about_once_a_second(
+        runs_ms in prop::collection::vec(
+            prop_oneof![3 => Just(0u64), 2 => 0u64..6000, 1 => 5000u64..6000],
+            1..64,
+        )
+    ) {
+        const SPAN_MS: u64 = 600_000;
+        let mut d = Driver::new(vec![svc("flaky", Respawn, Boot)]);
+        d.boot();
+        let mut next = runs_ms.iter().cycle();
+        while d.now.0 < SPAN_MS {
+            d.advance_by(*next.next().unwrap_or(&0));
+            d.exit("flaky", 1);
+            if d.state("flaky") == "restarting" {
+                let due = d.sup.poll_timeout().expect("a respawn is due");
+                d.advance_to(due.0);
+            }
+        }
+        let starts = d.spawn_times("flaky").len() as u64;
+        prop_assert!(
+            starts <= 5 + d.now.0 / 1000,
+            "{starts} starts in {} ms",
+            d.now.0
+        );
+    }
 }
 
 #[test]

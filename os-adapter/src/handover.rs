@@ -209,10 +209,12 @@ pub fn command_line(
     // The full state carries the options too; these are for a fallback.
     for (flag, ms) in [
         ("--stop-timeout", options.stop_timeout_ms),
+        ("--shutdown-stop-timeout", options.shutdown_stop_timeout_ms),
         ("--ready-timeout", options.ready_timeout_ms),
         ("--final-service-timeout", options.final_service_timeout_ms),
         ("--kill-grace", options.kill_grace_ms),
         ("--respawn-delay", options.respawn_delay_ms),
+        ("--respawn-delay-max", options.respawn_delay_max_ms),
     ] {
         args.push(flag.to_string());
         args.push(format!("{ms}ms"));

@@ -12,6 +12,7 @@ use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use init_core::diag::{summary_of, FileDiagnostics};
+use init_core::name::printable;
 use init_core::parse::parse_service;
 use init_core::{Diagnostic, EnabledName, ServiceDef};
 use nix::fcntl::OFlag;
@@ -167,12 +168,13 @@ fn load_listed_up_to(dir: &Path, threads: usize, reader: Reader, max_services: u
                     sort_and_cut(&mut services, reader, max_services);
                 }
             }
-            // Hidden files and names with a dot (`sshd.bak`, `x.dpkg-old`,
-            // `sshd.disabled`) are the usual ways to keep a file out of a
-            // directory like this one; anything else (`zz-last`) was most
-            // likely meant as a service, so it is skipped with a word.
-            Err(error) if !file_name.contains('.') && !file_name.ends_with('~') => {
-                let place = dir.join(&file_name).display().to_string();
+            // Hidden files and names with a dot before any `@` (`sshd.bak`,
+            // `x.dpkg-old`, `sshd.disabled`) are the usual ways to keep a
+            // file out of a directory like this one; anything else
+            // (`zz-last`, `x@..`) was most likely meant as a service, so it
+            // is skipped with a word.
+            Err(error) if !is_kept_out(&file_name) => {
+                let place = dir.join(printable(&file_name)).display().to_string();
                 let message = format!("not a service name, skipped: {error}");
                 listing.push(Diagnostic::warning(&place, 0, message));
             }
@@ -316,6 +318,13 @@ impl Listed<'_> {
             );
         }
     }
+}
+
+/// A name that keeps its file out of the configuration on purpose: a
+/// hidden file, a dot in the service's own name, an editor's backup.
+fn is_kept_out(file_name: &str) -> bool {
+    let base = file_name.split('@').next().unwrap_or(file_name);
+    base.contains('.') || file_name.ends_with('~')
 }
 
 /// Whether a service's path is a symlink, as far as the caller knows: the
@@ -540,6 +549,8 @@ mod tests {
         dir.write("x@", "junk\n");
         dir.write("zz-last", SIMPLE);
         dir.write("sshd~", "junk\n");
+        dir.write("x@..", SIMPLE);
+        dir.write("x@tty\x1b[2J", SIMPLE);
         fs::create_dir(dir.0.join("subdir")).unwrap();
         let loaded = load_dir(&dir.0);
         // README is a valid name and a regular file, so it is read (and
@@ -553,14 +564,24 @@ mod tests {
             .filter(|d| d.message.contains("not a service name"))
             .map(|d| d.to_string())
             .collect();
-        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert_eq!(skipped.len(), 4, "{skipped:?}");
         assert!(
             skipped
                 .iter()
                 .any(|d| d.contains("zz-last") && d.contains("'-'")),
             "{skipped:?}"
         );
-        assert!(skipped.iter().any(|d| d.contains("x@")), "{skipped:?}");
+        assert!(skipped.iter().any(|d| d.contains("x@:")), "{skipped:?}");
+        // The reason is the core's, the one `service enable` gives; a
+        // control character in the name is shown escaped.
+        for (shown, why) in [("x@..", "'..'"), ("x@tty\\u{1b}[2J", "'\\u{1b}'")] {
+            let place = dir.0.join(shown).display().to_string();
+            let warning = format!(
+                "{place}: warning: not a service name, skipped: \
+                 {why} is not allowed in a service argument"
+            );
+            assert!(skipped.contains(&warning), "{skipped:?}");
+        }
     }
 
     #[test]

@@ -358,17 +358,15 @@ fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
     let options = Options {
         sequential: flags & 1 != 0,
         respawn_delay_ms: 100,
+        respawn_delay_max_ms: 400,
         kill_grace_ms: 200,
         final_service_timeout_ms: 500,
         stop_timeout_ms: 300,
+        // Below `stop_timeout_ms`: the way down caps the default stop.
+        shutdown_stop_timeout_ms: 250,
         ready_timeout_ms: 400,
     };
-    let bounds = Bounds {
-        respawn_delay_ms: options.respawn_delay_ms,
-        kill_grace_ms: options.kill_grace_ms,
-        final_service_timeout_ms: options.final_service_timeout_ms,
-        stop_timeout_ms: options.stop_timeout_ms,
-    };
+    let bounds = Bounds::from_options(&options);
     let services = configuration(&mut choices);
     let core = Supervisor::new(services, options);
     let checker = Checker::new(bounds, &core);

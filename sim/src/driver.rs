@@ -167,12 +167,7 @@ impl Sim {
         model: ProcessModel,
         limits: RunLimits,
     ) -> Sim {
-        let bounds = Bounds {
-            respawn_delay_ms: options.respawn_delay_ms,
-            kill_grace_ms: options.kill_grace_ms,
-            final_service_timeout_ms: options.final_service_timeout_ms,
-            stop_timeout_ms: options.stop_timeout_ms,
-        };
+        let bounds = Bounds::from_options(&options);
         let supervisor = Supervisor::new(services, options);
         let checker = Checker::new(bounds, &supervisor);
         let mut sim = Sim {

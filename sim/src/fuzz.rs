@@ -113,7 +113,8 @@ fn lifecycle_lines(rng: &mut SplitMix64, knobs: &LifecycleKnobs, body: &mut Vec<
         ));
         body.push(format!(
             "stop-timeout {}",
-            format_duration_ms(*rng.pick(&[100u64, 1000, 5000]))
+            // An hour: only the shutdown ceiling bounds the way down.
+            format_duration_ms(*rng.pick(&[100u64, 1000, 5000, 3_600_000]))
         ));
     }
     if rng.chance(knobs.backoff) {

@@ -12,7 +12,7 @@ use init_core::events::{
 };
 use init_core::resolve::resolve;
 use init_core::service::{ServiceDef, ServiceType, Target};
-use init_core::supervisor::Supervisor;
+use init_core::supervisor::{Options, Supervisor};
 
 /// The numbered invariants of docs/simulation.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -88,6 +88,21 @@ pub struct Bounds {
     pub final_service_timeout_ms: u64,
     /// The default stop timeout (a service may set its own).
     pub stop_timeout_ms: u64,
+    /// The most any stop waits once the machine is going down.
+    pub shutdown_stop_timeout_ms: u64,
+}
+
+impl Bounds {
+    /// The bounds the core's `options` set.
+    pub fn from_options(options: &Options) -> Bounds {
+        Bounds {
+            respawn_delay_ms: options.respawn_delay_ms,
+            kill_grace_ms: options.kill_grace_ms,
+            final_service_timeout_ms: options.final_service_timeout_ms,
+            stop_timeout_ms: options.stop_timeout_ms,
+            shutdown_stop_timeout_ms: options.shutdown_stop_timeout_ms,
+        }
+    }
 }
 
 /// What one service looks like to the checker.
@@ -375,7 +390,9 @@ impl Checker {
 
     /// How long the wind-down before the final target may take: in the
     /// worst case the live services form one chain, and each takes its
-    /// stop timeout and then the kill grace.
+    /// stop timeout, capped by the shutdown ceiling however long the
+    /// service's own (a stop already under way too), and then the kill
+    /// grace.
     fn wind_down_bound_ms(&self, supervisor: &Supervisor, target: Target) -> u64 {
         supervisor
             .services()
@@ -391,6 +408,7 @@ impl Checker {
                     .settings
                     .stop_timeout_ms
                     .unwrap_or(self.bounds.stop_timeout_ms)
+                    .min(self.bounds.shutdown_stop_timeout_ms)
                     .saturating_add(self.bounds.kill_grace_ms)
             })
             .sum()

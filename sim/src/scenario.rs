@@ -381,18 +381,24 @@ impl Reader {
             ["parallel"] => self.options.core.sequential = false,
             ["no-boot"] => self.options.boot_at_start = false,
             ["respawn-delay", d] => self.options.core.respawn_delay_ms = duration(self, d)?,
+            ["respawn-delay-max", d] => self.options.core.respawn_delay_max_ms = duration(self, d)?,
             ["kill-grace", d] => self.options.core.kill_grace_ms = duration(self, d)?,
             ["final-service-timeout", d] => {
                 self.options.core.final_service_timeout_ms = duration(self, d)?
             }
             ["stop-timeout", d] => self.options.core.stop_timeout_ms = duration(self, d)?,
+            ["shutdown-stop-timeout", d] => {
+                self.options.core.shutdown_stop_timeout_ms = duration(self, d)?
+            }
             ["until", d] => self.options.until_ms = Some(duration(self, d)?),
             _ => {
                 return Err(self.error(
                     line,
                     format!(
                         "unknown option '{}' (sequential, parallel, no-boot, respawn-delay D, \
-                         kill-grace D, final-service-timeout D, stop-timeout D, until D)",
+                         respawn-delay-max D, \
+                         kill-grace D, final-service-timeout D, stop-timeout D, \
+                         shutdown-stop-timeout D, until D)",
                         words.join(" ")
                     ),
                 ))

@@ -14,6 +14,7 @@ const BOUNDS: Bounds = Bounds {
     kill_grace_ms: 5000,
     final_service_timeout_ms: 30_000,
     stop_timeout_ms: 5000,
+    shutdown_stop_timeout_ms: 5000,
 };
 
 /// `a` (wait) and `b` (respawn limit 2, after a), not yet booted.

@@ -10,7 +10,6 @@
 
 use init_bins::cli;
 use init_bins::cli::init::{Args, Parsed};
-use init_core::supervisor::Options;
 use init_os_adapter::allocator;
 use init_os_adapter::clock::Clock;
 use init_os_adapter::console::ensure_standard_fds;
@@ -83,6 +82,7 @@ fn main() {
     // kernel starts it, once the paths it was given are made absolute.
     let absolute = |path: std::path::PathBuf| std::path::absolute(&path).unwrap_or(path);
     let binary = handover::own_binary(std::env::args().next().as_deref());
+    let options = args.options();
     let (config_dir, env_file, socket) = (
         absolute(args.config_dir),
         absolute(args.env_file),
@@ -95,14 +95,7 @@ fn main() {
         config_dir,
         env_file,
         socket,
-        options: Options {
-            sequential: args.sequential,
-            stop_timeout_ms: args.stop_timeout,
-            ready_timeout_ms: args.ready_timeout,
-            final_service_timeout_ms: args.final_service_timeout,
-            kill_grace_ms: args.kill_grace,
-            respawn_delay_ms: args.respawn_delay,
-        },
+        options,
         mode,
         binary,
     };

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::path::PathBuf;
 
 use clap::Parser;
+use init_core::supervisor::Options;
 
 /// Boot and supervise services (Pygos init).
 ///
@@ -34,6 +35,11 @@ pub struct Args {
     /// without `stop-timeout`.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
     pub stop_timeout: u64,
+    /// Once shutdown, reboot or switch-root has begun, the most any stop
+    /// waits before KILL, whatever a service's `stop-timeout` says: it
+    /// bounds the way down.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
+    pub shutdown_stop_timeout: u64,
     /// How long a service with `ready-fd` or `ready-file` may take to say it
     /// is ready, for services without `ready-timeout`.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration_ms)]
@@ -50,6 +56,12 @@ pub struct Args {
     /// without `respawn-delay`.
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = duration_ms)]
     pub respawn_delay: u64,
+    /// The cap the delay between two starts of a respawn service doubles
+    /// up to after every short run, for services without
+    /// `respawn-delay-max`. Equal to --respawn-delay: a constant delay, the
+    /// former default.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
+    pub respawn_delay_max: u64,
     /// Run as a child subreaper instead of PID 1, and exit (0 unless a
     /// main service ended it) at the end of shutdown or reboot instead of
     /// calling reboot(2).
@@ -83,14 +95,30 @@ impl Args {
             socket: PathBuf::from(init_os_adapter::client::DEFAULT_SOCKET),
             sequential: false,
             stop_timeout: 5_000,
+            shutdown_stop_timeout: 5_000,
             ready_timeout: 30_000,
             final_service_timeout: 30_000,
             kill_grace: 5_000,
             respawn_delay: 100,
+            respawn_delay_max: 5_000,
             supervise: false,
             container: false,
             no_container: false,
             handover_fd: None,
+        }
+    }
+
+    /// The core's options this command line sets.
+    pub fn options(&self) -> Options {
+        Options {
+            sequential: self.sequential,
+            stop_timeout_ms: self.stop_timeout,
+            shutdown_stop_timeout_ms: self.shutdown_stop_timeout,
+            ready_timeout_ms: self.ready_timeout,
+            final_service_timeout_ms: self.final_service_timeout,
+            kill_grace_ms: self.kill_grace,
+            respawn_delay_ms: self.respawn_delay,
+            respawn_delay_max_ms: self.respawn_delay_max,
         }
     }
 }
@@ -196,10 +224,12 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String
             "env-file" => parsed.env_file = PathBuf::from(&value),
             "socket" => parsed.socket = PathBuf::from(&value),
             "stop-timeout" => parsed.stop_timeout = duration()?,
+            "shutdown-stop-timeout" => parsed.shutdown_stop_timeout = duration()?,
             "ready-timeout" => parsed.ready_timeout = duration()?,
             "final-service-timeout" => parsed.final_service_timeout = duration()?,
             "kill-grace" => parsed.kill_grace = duration()?,
             "respawn-delay" => parsed.respawn_delay = duration()?,
+            "respawn-delay-max" => parsed.respawn_delay_max = duration()?,
             _ => {
                 let text = text_value()?;
                 let fd = text
@@ -216,16 +246,18 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String
 }
 
 /// Every option [`parse`] knows, and whether it takes a value.
-const OPTIONS: [(&str, bool); 13] = [
+const OPTIONS: [(&str, bool); 15] = [
     ("config-dir", true),
     ("env-file", true),
     ("socket", true),
     ("sequential", false),
     ("stop-timeout", true),
+    ("shutdown-stop-timeout", true),
     ("ready-timeout", true),
     ("final-service-timeout", true),
     ("kill-grace", true),
     ("respawn-delay", true),
+    ("respawn-delay-max", true),
     ("supervise", false),
     ("container", false),
     ("no-container", false),
@@ -278,12 +310,18 @@ mod tests {
             (&["--socket=a=b"], |a| a.socket == Path::new("a=b")),
             (&["--sequential"], |a| a.sequential),
             (&["--stop-timeout", "2s"], |a| a.stop_timeout == 2_000),
+            (&["--shutdown-stop-timeout=20s"], |a| {
+                a.shutdown_stop_timeout == 20_000
+            }),
             (&["--ready-timeout=0.5"], |a| a.ready_timeout == 500),
             (&["--final-service-timeout", "1m"], |a| {
                 a.final_service_timeout == 60_000
             }),
             (&["--kill-grace=150ms"], |a| a.kill_grace == 150),
             (&["--respawn-delay", "3s"], |a| a.respawn_delay == 3_000),
+            (&["--respawn-delay-max=100ms"], |a| {
+                a.respawn_delay_max == 100
+            }),
             (&["--supervise"], |a| a.supervise),
             (&["--container"], |a| a.container),
             (&["--no-container"], |a| a.no_container),
@@ -296,6 +334,36 @@ mod tests {
                 other => panic!("{args:?}: {other:?}"),
             }
             agree(args);
+        }
+    }
+
+    #[test]
+    fn a_re_exec_command_line_carries_every_option() {
+        use init_os_adapter::driver::Settings;
+        use init_os_adapter::handover;
+        use init_os_adapter::power::Mode;
+        let options = Options {
+            sequential: true,
+            respawn_delay_ms: 101,
+            respawn_delay_max_ms: 107,
+            kill_grace_ms: 102,
+            final_service_timeout_ms: 103,
+            stop_timeout_ms: 104,
+            shutdown_stop_timeout_ms: 105,
+            ready_timeout_ms: 106,
+        };
+        let settings = Settings {
+            config_dir: PathBuf::from("/c"),
+            env_file: PathBuf::from("/e"),
+            socket: PathBuf::from("/s"),
+            options: options.clone(),
+            mode: Mode::Pid1,
+            binary: None,
+        };
+        let line = handover::command_line(Path::new("/sbin/init"), &settings, 3);
+        match parse(line.into_iter().skip(1).map(OsString::from)) {
+            Ok(Parsed::Run(args)) => assert_eq!(args.options(), options),
+            other => panic!("{other:?}"),
         }
     }
 
@@ -365,10 +433,13 @@ mod tests {
         "--sequential=1",
         "--stop-timeout",
         "--stop-timeout=150ms",
+        "--shutdown-stop-timeout",
+        "--shutdown-stop-timeout=1s",
         "--ready-timeout",
         "--final-service-timeout=1m",
         "--kill-grace",
         "--respawn-delay",
+        "--respawn-delay-max=30s",
         "--supervise",
         "--container",
         "--no-container",

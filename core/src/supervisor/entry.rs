@@ -111,6 +111,16 @@ impl Entry {
         self.is_live() && self.status.pid.is_none()
     }
 
+    /// Waiting for its turn in a run that begins or goes on at `now`,
+    /// with its run count and its backoff reset.
+    pub fn queue(&mut self, now: Millis) {
+        self.status.state = ServiceState::Waiting;
+        self.status.queued_at = Some(now);
+        self.status.runs = 0;
+        self.backoff_step = 0;
+        self.given_up = false;
+    }
+
     /// Once the process is gone, the held-back definition takes over.
     pub fn apply_pending_def(&mut self) {
         if let Some(def) = self.pending_def.take() {

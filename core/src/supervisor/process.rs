@@ -181,6 +181,7 @@ impl Supervisor {
     /// failed): Done, Failed, Stopped, a respawn or an admin restart.
     fn after_process_end(&mut self, now: Millis, id: ServiceId, status: Option<ExitStatus>) {
         let going_down = self.phase.is_going_down();
+        let backoff_defaults = self.backoff_defaults();
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
@@ -193,7 +194,7 @@ impl Supervisor {
         }
         let kind = entry.kind();
         if status.is_some() {
-            backoff::note_run_length(entry, now);
+            backoff::note_run_length(entry, now, backoff_defaults);
         }
         let limit_reached = entry
             .status
@@ -283,11 +284,11 @@ impl Supervisor {
     /// Spawns again once the respawn delay has passed since the last
     /// spawn: at once if it has, else after a Restarting wait.
     fn schedule_respawn(&mut self, now: Millis, id: ServiceId) {
-        let default_delay_ms = self.options.respawn_delay_ms;
+        let backoff_defaults = self.backoff_defaults();
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
-        let delay_ms = backoff::next_respawn_delay_ms(entry, default_delay_ms);
+        let delay_ms = backoff::next_respawn_delay_ms(entry, backoff_defaults);
         let due = entry.last_spawn_at.unwrap_or(now).saturating_add(delay_ms);
         if due <= now {
             self.spawn(now, id);
@@ -295,6 +296,13 @@ impl Supervisor {
             entry.status.state = ServiceState::Restarting;
             entry.apply_pending_def();
             self.timers.set(TimerKind::Respawn(id), due);
+        }
+    }
+
+    fn backoff_defaults(&self) -> backoff::Defaults {
+        backoff::Defaults {
+            delay_ms: self.options.respawn_delay_ms,
+            delay_max_ms: self.options.respawn_delay_max_ms,
         }
     }
 

@@ -56,17 +56,27 @@ impl Supervisor {
             self.add_entry(def, ServiceState::Inactive);
         }
 
-        // New services (or services moved) to a target that already ran are
-        // known and Done, not started, as in the original. Waiting services
-        // moved to a target yet to run wait for that one.
+        // New services (or services moved) to the target that runs now join
+        // its run: a service a reload removed while it waited for its turn
+        // and the next one brought back must still get it. To a target
+        // whose run is over they are known and Done, not started, as in the
+        // original. Waiting services moved to a target yet to run wait for
+        // that one.
         let targets_run = self.targets_run.clone();
+        let running = self
+            .run
+            .as_ref()
+            .filter(|run| !run.complete)
+            .map(|run| run.target);
         let mut reached = Vec::new();
         for entry in self.entries.values_mut() {
             if entry.removed {
                 continue;
             }
-            let has_run = targets_run.contains(&entry.configured_target());
+            let target = entry.configured_target();
+            let has_run = targets_run.contains(&target);
             match entry.state() {
+                ServiceState::Inactive if running == Some(target) => entry.queue(now),
                 ServiceState::Inactive if has_run => {
                     entry.status.state = ServiceState::Done;
                     reached.push(entry.status.id);

@@ -122,6 +122,7 @@ impl Supervisor {
         }
         self.timers
             .retain(|kind| !matches!(kind, TimerKind::Respawn(_)));
+        self.pull_in_stop_timeouts(now);
         self.begin_wind_down(now, action);
     }
 
@@ -169,11 +170,7 @@ impl Supervisor {
                 | ServiceState::Done
                 | ServiceState::Failed
                 | ServiceState::Waiting => {
-                    entry.status.state = ServiceState::Waiting;
-                    entry.status.queued_at = Some(now);
-                    entry.status.runs = 0;
-                    entry.backoff_step = 0;
-                    entry.given_up = false;
+                    entry.queue(now);
                     false
                 }
                 // Stopped (or being stopped) by the admin: it stays so and

@@ -33,12 +33,47 @@ impl Supervisor {
         });
     }
 
-    /// Arms the service's stop timeout from `now`.
+    /// Arms the service's stop timeout from `now`: its `stop-timeout` or
+    /// the default, and once the machine is going down never more than
+    /// the shutdown ceiling, which bounds the way down whatever a service
+    /// file says.
     pub(super) fn arm_stop_timeout(&mut self, now: Millis, id: ServiceId) {
-        let default_ms = self.options.stop_timeout_ms;
-        self.arm_service_timeout(now, id, TimerKind::StopTimeout(id), default_ms, |s| {
-            s.stop_timeout_ms
-        });
+        let Some(entry) = self.entry(id) else {
+            return;
+        };
+        let own_ms = entry
+            .status
+            .def
+            .settings
+            .stop_timeout_ms
+            .unwrap_or(self.options.stop_timeout_ms);
+        let timeout_ms = if self.phase.is_going_down() {
+            own_ms.min(self.options.shutdown_stop_timeout_ms)
+        } else {
+            own_ms
+        };
+        self.timers
+            .set(TimerKind::StopTimeout(id), now.saturating_add(timeout_ms));
+    }
+
+    /// The machine begins going down at `now`: a stop already under way
+    /// (an admin's, with its own long timeout) gets KILL by the shutdown
+    /// ceiling from now at the latest. A KILL that went out already has
+    /// only the kill grace left, which is shorter.
+    pub(super) fn pull_in_stop_timeouts(&mut self, now: Millis) {
+        let latest = now.saturating_add(self.options.shutdown_stop_timeout_ms);
+        let stopping: Vec<ServiceId> = self
+            .entries
+            .values()
+            .filter(|e| e.state() == ServiceState::Stopping && !e.stop_killed)
+            .map(|e| e.status.id)
+            .collect();
+        for id in stopping {
+            let kind = TimerKind::StopTimeout(id);
+            if self.timers.deadline(kind).is_some_and(|at| at > latest) {
+                self.timers.set(kind, latest);
+            }
+        }
     }
 
     /// The stop timeout passed and the process is still there: KILL, and

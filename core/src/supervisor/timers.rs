@@ -76,6 +76,11 @@ impl Timers {
         self.get(kind).is_some()
     }
 
+    /// When `kind` is due, if it is armed.
+    pub fn deadline(&self, kind: TimerKind) -> Option<Millis> {
+        self.get(kind).map(|t| t.deadline)
+    }
+
     /// Cancels every timer that belongs to `service`.
     pub fn cancel_service(&mut self, service: ServiceId) {
         self.cancel(TimerKind::Respawn(service));
