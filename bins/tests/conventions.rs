@@ -187,7 +187,7 @@ fn usage_errors_exit_2_and_not_found_exits_1() {
         ("service", vec!["start"], 2),
         ("shutdown", vec!["--frobnicate"], 2),
         ("killall5", vec!["NOPE"], 2),
-        ("waitfile", vec!["0.1", "0", "/"], 2),
+        ("waitfile", vec!["0.1", "x", "/"], 2),
         ("waitfile", vec!["0.05", "10", "/nonexistent/never"], 1),
         ("init-sim", vec!["run", "/nonexistent/scenario.scn"], 2),
         ("init", vec!["--frobnicate"], 2),
