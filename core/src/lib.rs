@@ -8,6 +8,7 @@
 //! Read it top-down:
 //! - [`name`]: enabled service names such as `agetty@tty1`;
 //! - [`service`]: the parsed form of one service file;
+//! - [`rawbytes`]: bytes that are not UTF-8, carried in a `String`;
 //! - [`diag`]: `FILE:LINE: message` diagnostics;
 //! - [`duration`]: `2s`, `150ms`: the text form of time;
 //! - [`parse`]: the service-file language;
@@ -28,6 +29,7 @@ pub mod events;
 pub mod name;
 pub mod parse;
 pub mod protocol;
+pub mod rawbytes;
 pub mod resolve;
 pub mod sandbox;
 pub mod script;

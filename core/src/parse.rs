@@ -13,10 +13,11 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, FileDiagnostics};
 use crate::name::EnabledName;
+use crate::rawbytes;
 use crate::service::{ServiceDef, ServiceType, Target};
 
-use keywords::{command, find_keyword, opens_block, Draft, Line, Repeat, KEYWORDS};
-use lex::{lex_line, LexedLine, LineError};
+use keywords::{add_command_leniently, find_keyword, opens_block, Draft, Line, Repeat, KEYWORDS};
+use lex::{lex_line, LexedLine, LineError, Token};
 use suggest::did_you_mean;
 
 /// The result of parsing one file: the service if there was no error, and
@@ -59,26 +60,66 @@ struct FileParser<'a> {
 
 impl FileParser<'_> {
     fn line(&mut self, number: u32, raw: &[u8]) {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let text = match decode_line(raw) {
-            Ok(text) => text,
-            Err(error) => {
-                self.error(number, error);
-                return;
+        // The original read lines as C strings: a NUL byte ended the line
+        // there, whatever followed.
+        let raw = match raw.iter().position(|&byte| byte == 0) {
+            Some(nul) => {
+                let before = rawbytes::from_bytes(raw.get(..nul).unwrap_or_default());
+                self.warning(
+                    number,
+                    LineError::new(
+                        column_after(&before),
+                        "a NUL byte ends the line here; the rest of it is ignored \
+                         (as the original read it)",
+                    ),
+                );
+                raw.get(..nul).unwrap_or_default()
             }
+            None => raw,
         };
-        let lexed = lex_line(text, self.name);
+        // Bytes that are not UTF-8 are kept as they are (`rawbytes`): in a
+        // comment they are ignored, in an argument they are passed on.
+        let text = rawbytes::from_bytes(raw);
+        let lexed = lex_line(&text, self.name);
         for error in &lexed.errors {
             self.error(number, error.clone());
+        }
+        if let Some(token) = lexed
+            .tokens
+            .iter()
+            .find(|token| rawbytes::has_raw_bytes(&token.text))
+        {
+            self.warning(
+                number,
+                LineError::new(
+                    token.column,
+                    "this argument holds bytes that are not UTF-8; they are passed on as \
+                     they are",
+                ),
+            );
+        }
+        if let Some(token) = lexed.tokens.iter().find(|token| token.mixed_quotes) {
+            self.warning(
+                number,
+                LineError::new(
+                    token.column,
+                    format!(
+                        "quotes inside an argument: read here as one argument, `{}`; \
+                         the original kept the quote characters and split it at spaces \
+                         (quote the whole argument)",
+                        rawbytes::lossy(&token.text)
+                    ),
+                ),
+            );
         }
         if self.draft.open_block.is_some() {
             self.block_line(number, &lexed);
         } else {
-            self.keyword_line(number, &lexed);
+            self.keyword_line(number, &text, &lexed);
         }
     }
 
-    fn keyword_line(&mut self, number: u32, lexed: &LexedLine) {
+    fn keyword_line(&mut self, number: u32, text: &str, lexed: &LexedLine) {
         let Some((keyword_token, args)) = lexed.tokens.split_first() else {
             return;
         };
@@ -93,13 +134,24 @@ impl FileParser<'_> {
             self.error(number, LineError::new(keyword_token.column, message));
             return;
         };
-        if keyword.repeat == Repeat::Once {
-            if let Some(first) = self.first_lines.get(keyword.name) {
+        match (keyword.repeat, self.first_lines.get(keyword.name)) {
+            (Repeat::Once, Some(first)) => {
                 let message = format!("`{}` given twice (first on line {first})", keyword.name);
                 self.error(number, LineError::new(keyword_token.column, message));
                 return;
             }
-            self.first_lines.insert(keyword.name, number);
+            (Repeat::LastWins, Some(first)) => {
+                let message = format!(
+                    "`{}` given again (first on line {first}); this one counts, \
+                     as the last one did in the original",
+                    keyword.name
+                );
+                self.warning(number, LineError::new(keyword_token.column, message));
+            }
+            (Repeat::Once | Repeat::LastWins, None) => {
+                self.first_lines.insert(keyword.name, number);
+            }
+            (Repeat::Accumulates, _) => {}
         }
         if !lexed.errors.is_empty() {
             // The values of a broken line cannot be trusted, and checking
@@ -113,6 +165,12 @@ impl FileParser<'_> {
             }
             return;
         }
+        if keyword.name == "exec" {
+            if let Some((column, first)) = brace_with_command(text, args, self.name) {
+                self.open_block_with(number, column, &first);
+                return;
+            }
+        }
         let line = Line {
             number,
             keyword: keyword_token,
@@ -120,8 +178,41 @@ impl FileParser<'_> {
         };
         let mut errors = Vec::new();
         (keyword.handle)(&mut self.draft, &line, &mut errors);
+        self.report(number, errors);
+    }
+
+    /// `exec {echo first` or `exec { echo first`: the original opened the
+    /// block on the `{` and took the rest of its line as the block's first
+    /// command.
+    fn open_block_with(&mut self, number: u32, column: u32, first: &LexedLine) {
+        self.draft.open_block = Some((number, column));
+        for error in &first.errors {
+            self.error(number, error.clone());
+        }
+        if !first.errors.is_empty() {
+            return;
+        }
+        self.warning(
+            number,
+            LineError::new(
+                column,
+                "a command on the line of `exec {` runs first in the block, as in the \
+                 original; it reads more clearly on a line of its own",
+            ),
+        );
+        let mut errors = Vec::new();
+        add_command_leniently(&mut self.draft, &first.tokens, &mut errors);
+        self.report(number, errors);
+    }
+
+    /// The errors of a line, and the warnings its handler left in the
+    /// draft.
+    fn report(&mut self, number: u32, errors: Vec<LineError>) {
         for error in errors {
             self.error(number, error);
+        }
+        for warning in std::mem::take(&mut self.draft.warnings) {
+            self.warning(number, warning);
         }
     }
 
@@ -131,23 +222,29 @@ impl FileParser<'_> {
             return;
         };
         if first.is_bare("}") {
-            self.draft.open_block = None;
-            if let Some(extra) = lexed.tokens.get(1) {
-                let message = format!(
-                    "unexpected `{}`: the `}}` that closes an exec block must stand alone",
-                    extra.text
-                );
-                self.error(number, LineError::new(extra.column, message));
+            match lexed.tokens.get(1) {
+                None => {
+                    self.draft.open_block = None;
+                    return;
+                }
+                // Only a `}` alone closed a block in the original: this
+                // line is a command there, and so it is here.
+                Some(extra) => {
+                    let message = format!(
+                        "`}} {}` is a command, not the end of the block (a `}}` that \
+                         closes must stand alone), as in the original",
+                        extra.text
+                    );
+                    self.warning(number, LineError::new(first.column, message));
+                }
             }
-            return;
         }
         if !lexed.errors.is_empty() {
             return;
         }
-        match command(&lexed.tokens) {
-            Ok(argv) => self.draft.add_command(argv),
-            Err(error) => self.error(number, error),
-        }
+        let mut errors = Vec::new();
+        add_command_leniently(&mut self.draft, &lexed.tokens, &mut errors);
+        self.report(number, errors);
     }
 
     fn finish(mut self) -> Parsed {
@@ -225,29 +322,42 @@ impl FileParser<'_> {
         self.diagnostics
             .push(Diagnostic::error(self.file, line, error.message).with_column(error.column));
     }
+
+    fn warning(&mut self, line: u32, warning: LineError) {
+        self.diagnostics.push(
+            Diagnostic::warning(self.file, line, warning.message).with_column(warning.column),
+        );
+    }
 }
 
-/// The line as text, or where it stops being text. Arguments end up in argv
-/// and in a `ServiceDef` of Strings, so a line must be UTF-8 without NUL.
-fn decode_line(raw: &[u8]) -> Result<&str, LineError> {
-    let (text, problem) = match std::str::from_utf8(raw) {
-        Ok(text) => (text, None),
-        Err(error) => {
-            let valid = raw.get(..error.valid_up_to()).unwrap_or_default();
-            (std::str::from_utf8(valid).unwrap_or_default(), Some(()))
-        }
-    };
-    if let Some(nul) = text.find('\0') {
-        let column = column_after(text.get(..nul).unwrap_or_default());
-        return Err(LineError::new(column, "NUL byte in the line"));
+/// Where the `{` of `exec {...` stands, and the command written after it
+/// on the same line, when the first argument begins with a plain `{` and
+/// more follows on the line (a lone `{` is the usual block, see
+/// `opens_block`). The rest of the line after the brace is read again as a
+/// line of its own, with its columns where they are in this one.
+fn brace_with_command<'t>(
+    text: &'t str,
+    args: &[Token<'_>],
+    name: &EnabledName,
+) -> Option<(u32, LexedLine<'t>)> {
+    let first = args.first()?;
+    if first.is_bare("{") && args.len() == 1 {
+        return None;
     }
-    match problem {
-        Some(()) => Err(LineError::new(
-            column_after(text),
-            "the line is not valid UTF-8",
-        )),
-        None => Ok(text),
+    let (offset, brace) = text
+        .char_indices()
+        .nth(first.column.checked_sub(1)? as usize)?;
+    if brace != '{' {
+        return None;
     }
+    let mut rest = lex_line(text.get(offset + 1..)?, name);
+    for token in &mut rest.tokens {
+        token.column = token.column.saturating_add(first.column);
+    }
+    for error in &mut rest.errors {
+        error.column = error.column.saturating_add(first.column);
+    }
+    Some((first.column, rest))
 }
 
 /// The 1-based column just after `prefix`.
@@ -282,18 +392,36 @@ mod tests {
     }
 
     #[test]
-    fn reports_nul_and_bad_utf8_at_their_column() {
-        let parsed = parse("type wait\ntarget boot\nexec é\0\nexec a\u{e9}\n");
-        assert_eq!(parsed.diagnostics.len(), 1);
+    fn a_nul_ends_the_line_and_bytes_that_are_not_utf8_pass_on() {
+        // The original read lines as C strings: the NUL ends the line.
+        let parsed = parse("type wait\ntarget boot\nexec é\0 ignored\n");
+        let service = parsed.service.expect("loads, as it did in the original");
+        assert_eq!(service.exec, [["é"]]);
         assert_eq!(
             parsed.diagnostics[0].to_string(),
-            "agetty:3:7: NUL byte in the line"
+            "agetty:3:7: warning: a NUL byte ends the line here; the rest of it is \
+             ignored (as the original read it)"
         );
+        // Latin-1 in a comment is ignored; in an argument it is passed on.
         let name = EnabledName::parse("x").expect("valid name");
-        let parsed = parse_service("x", b"type wait\ntarget boot\nexec \xff\n", &name);
+        let parsed = parse_service(
+            "x",
+            b"type wait # caf\xe9\ntarget boot\nexec caf\xe9 \"\\xff\"\n",
+            &name,
+        );
+        let service = parsed.service.expect("loads");
+        assert_eq!(&*service.exec_bytes()[0][0], b"caf\xe9");
+        assert_eq!(&*service.exec_bytes()[0][1], b"\xff");
         assert_eq!(
-            parsed.diagnostics[0].to_string(),
-            "x:3:6: the line is not valid UTF-8"
+            parsed
+                .diagnostics
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            [
+                "x:3:6: warning: this argument holds bytes that are not UTF-8; they are \
+              passed on as they are"
+            ]
         );
     }
 }

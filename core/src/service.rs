@@ -79,8 +79,16 @@ impl fmt::Display for ServiceType {
 /// `tty [truncate] PATH`: where the service's stdin, stdout and stderr go.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Tty {
+    /// May hold bytes that are not UTF-8 ([`crate::rawbytes`]).
     pub path: String,
     pub truncate: bool,
+}
+
+impl Tty {
+    /// The path as the bytes the file holds.
+    pub fn path_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        crate::rawbytes::to_bytes(&self.path)
+    }
 }
 
 /// One service, parsed and with `%N` already substituted.
@@ -90,7 +98,8 @@ pub struct ServiceDef {
     /// [`ServiceDef::arg`] after an `@`. Those two are read from it rather
     /// than kept beside it: a string fewer per service.
     pub name: String,
-    /// `description`; empty when the file has none.
+    /// `description`; empty when the file has none. May hold bytes that
+    /// are not UTF-8 ([`crate::rawbytes`]).
     pub description: String,
     /// `type`; `once` when the file has none, as in the original.
     pub kind: ServiceType,
@@ -104,6 +113,8 @@ pub struct ServiceDef {
     /// Canonical names this service starts before, in file order.
     pub before: Vec<String>,
     /// The commands, one argv each, run in order. Empty for a milestone.
+    /// An argument may hold bytes that are not UTF-8 ([`crate::rawbytes`]):
+    /// [`ServiceDef::exec_bytes`] gives what execve gets.
     pub exec: Vec<Vec<String>>,
     /// Keywords beyond the original's; all default to the original's
     /// behaviour, so a file without them means what it always meant.
@@ -378,6 +389,23 @@ pub enum LimitValue {
 }
 
 impl ServiceDef {
+    /// The description as the bytes the file gave.
+    pub fn description_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        crate::rawbytes::to_bytes(&self.description)
+    }
+
+    /// The commands as the bytes execve gets.
+    pub fn exec_bytes(&self) -> Vec<Vec<std::borrow::Cow<'_, [u8]>>> {
+        self.exec
+            .iter()
+            .map(|argv| {
+                argv.iter()
+                    .map(|arg| crate::rawbytes::to_bytes(arg))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The canonical name, e.g. `agetty`; dependencies refer to this.
     pub fn base(&self) -> &str {
         self.name

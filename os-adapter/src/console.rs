@@ -103,7 +103,9 @@ impl Console {
         } else {
             format!("{tag} {what}\n")
         };
-        self.push_line(line.as_bytes());
+        // A description's bytes that are not UTF-8 go out as the file held
+        // them, as the original wrote them (`init_core::rawbytes`).
+        self.push_line(&init_core::rawbytes::to_bytes(&line));
     }
 
     /// A message from init itself: `init: TEXT`.

@@ -22,6 +22,7 @@ use std::os::raw::c_char;
 
 use init_core::envfile::EnvFile;
 use init_core::events::{Pid, SpawnError};
+use init_core::rawbytes;
 use init_core::service::{ExecSettings, Tty};
 use nix::errno::Errno;
 use nix::libc;
@@ -121,8 +122,9 @@ fn tty_open_flags(tty: &Tty) -> libc::c_int {
 
 /// Whether opening `path` as a tty cannot wait: it is a regular file, or
 /// nothing (then it is created, or under `/dev/` the open fails at once).
-fn opens_at_once(path: &str) -> bool {
-    match std::fs::metadata(path) {
+fn opens_at_once(path: &[u8]) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    match std::fs::metadata(std::ffi::OsStr::from_bytes(path)) {
         Ok(metadata) => metadata.is_file(),
         Err(e) => e.kind() == std::io::ErrorKind::NotFound,
     }
@@ -146,24 +148,31 @@ fn prepare_command(
             message: format!("{service}: empty command"),
         });
     };
+    // The bytes the service file gave: an argument may hold bytes that
+    // are not UTF-8 (`rawbytes`), which execve takes as they are.
     let c_argv = argv
         .iter()
-        .map(|a| CString::new(a.as_str()))
+        .map(|a| CString::new(rawbytes::to_bytes(a).into_owned()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| invalid(service, "an argument", e))?;
-    let candidates = if program.contains('/') {
+    let candidates = if program.is_empty() {
+        // Nothing to look for: "no such file", as execvp says.
+        Vec::new()
+    } else if program.contains('/') {
         vec![c_argv[0].clone()]
     } else {
+        let program = rawbytes::to_bytes(program);
         env.search_path
             .iter()
-            .map(|dir| CString::new(format!("{dir}/{program}")))
+            .map(|dir| CString::new([dir.as_bytes(), b"/", &program].concat()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| invalid(service, "PATH", e))?
     };
     Ok(PreparedCommand {
         argv: c_argv,
         candidates,
-        failure_prefix: format!("init: {service}: cannot run {program}: ").into_bytes(),
+        failure_prefix: format!("init: {service}: cannot run {}: ", rawbytes::lossy(program))
+            .into_bytes(),
     })
 }
 
@@ -274,9 +283,10 @@ pub fn spawn_service_with(
     }
     let tty = tty
         .map(|t| -> Result<PreparedTty, SpawnError> {
-            let opens_at_once = opens_at_once(&t.path);
+            let path = t.path_bytes();
+            let opens_at_once = opens_at_once(&path);
             Ok(PreparedTty {
-                path: CString::new(t.path.as_str()).map_err(|e| invalid(service, "tty", e))?,
+                path: CString::new(path.into_owned()).map_err(|e| invalid(service, "tty", e))?,
                 // What was a log file a moment ago may be a serial line by
                 // the child's open, while init waits for that child's exec
                 // (see below): opened without waiting, whatever it is. The
@@ -286,7 +296,11 @@ pub fn spawn_service_with(
                     false => tty_open_flags(t),
                 },
                 opens_at_once,
-                failure_prefix: format!("init: {service}: cannot open {}: ", t.path).into_bytes(),
+                failure_prefix: format!(
+                    "init: {service}: cannot open {}: ",
+                    rawbytes::lossy(&t.path)
+                )
+                .into_bytes(),
             })
         })
         .transpose()?;

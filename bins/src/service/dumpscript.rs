@@ -10,12 +10,14 @@ use init_core::ServiceDef;
 
 use crate::cli::Cli;
 use crate::names::{enabled_name, load_service};
-use crate::report::{one_line, print_stdout};
+use crate::report::{one_line, print_stdout_bytes};
 
 pub fn dumpscript(cli: &Cli, name: &str, arg: Option<&str>) -> Result<(), String> {
     let name = enabled_name(name, arg)?;
     let service = load_service(cli, &name)?;
-    print_stdout(&script(&service));
+    // The script holds an argument's bytes that are not UTF-8 as they are
+    // (`init_core::rawbytes`): the shell then runs what init would run.
+    print_stdout_bytes(&init_core::rawbytes::to_bytes(&script(&service)));
     Ok(())
 }
 

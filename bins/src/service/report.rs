@@ -13,8 +13,13 @@ use serde::Serialize;
 /// Writes the whole output at once. A closed pipe (`service list | head`)
 /// is not an error worth a message.
 pub fn print_stdout(text: &str) {
+    print_stdout_bytes(text.as_bytes());
+}
+
+/// As [`print_stdout`], for bytes that need not be UTF-8.
+pub fn print_stdout_bytes(bytes: &[u8]) {
     let mut stdout = io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.write_all(bytes);
     let _ = stdout.flush();
 }
 

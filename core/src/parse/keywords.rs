@@ -31,6 +31,10 @@ pub(crate) struct Draft {
     /// Where the `{` of an `exec {` block that is still open stands, as
     /// (line, column): set by the `exec` keyword, cleared by a `}` line.
     pub open_block: Option<(u32, u32)>,
+    /// Warnings of the line being read, which the file loop takes after
+    /// each line: what the original read leniently and a careful reader
+    /// would want to know.
+    pub warnings: Vec<LineError>,
 }
 
 impl Draft {
@@ -56,6 +60,9 @@ pub(crate) struct Line<'a> {
 pub(crate) enum Repeat {
     /// A second line is an error ("given twice").
     Once,
+    /// A second line replaces the first, with a warning: the original's
+    /// keywords, which it read so.
+    LastWins,
     /// Every line adds to what the earlier ones gave.
     Accumulates,
 }
@@ -76,22 +83,22 @@ pub(crate) struct Keyword {
 pub(crate) const KEYWORDS: &[Keyword] = &[
     Keyword {
         name: "description",
-        repeat: Repeat::Once,
+        repeat: Repeat::LastWins,
         handle: description,
     },
     Keyword {
         name: "type",
-        repeat: Repeat::Once,
+        repeat: Repeat::LastWins,
         handle: service_type,
     },
     Keyword {
         name: "target",
-        repeat: Repeat::Once,
+        repeat: Repeat::LastWins,
         handle: target,
     },
     Keyword {
         name: "tty",
-        repeat: Repeat::Once,
+        repeat: Repeat::LastWins,
         handle: tty,
     },
     Keyword {
@@ -357,26 +364,46 @@ fn service_type(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>)
         errors.push(error);
         return;
     }
-    match parse_limit(&count.text) {
-        Some(limit) => draft.kind = Some((kind, Some(limit))),
-        None => errors.push(LineError::new(
+    let Some((limit, warning)) = read_limit(&count.text) else {
+        errors.push(LineError::new(
             count.column,
             format!(
-                "`{}` is not a respawn limit: expected a whole number from 1 to {}",
-                count.text,
-                u32::MAX
+                "`{}` is not a respawn limit: expected a whole number, as in `limit 5`",
+                count.text
             ),
-        )),
+        ));
+        return;
+    };
+    if let Some(warning) = warning {
+        draft.warnings.push(LineError::new(count.column, warning));
     }
+    draft.kind = Some((kind, limit));
 }
 
-/// A decimal from 1 to `u32::MAX`, digits only: `+5` or ` 5` are mistakes
-/// worth reporting, not numbers to be lenient about.
-fn parse_limit(text: &str) -> Option<u32> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+/// A respawn limit as the original read it (C's `atoi` after a check that
+/// it starts with a digit): the leading digits, whatever follows them, and
+/// 0 for no limit at all. `None` when it does not start with a digit; the
+/// warning says what a careful reader would want to know.
+fn read_limit(text: &str) -> Option<(Option<u32>, Option<String>)> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
         return None;
     }
-    text.parse::<u32>().ok().filter(|limit| *limit >= 1)
+    let (number, rest) = text.split_at(digits);
+    let exact = number.parse::<u32>().ok();
+    let value = exact.unwrap_or(u32::MAX);
+    let warning = if !rest.is_empty() {
+        Some(format!(
+            "`{text}` is read as `{value}`, as the original read it: the rest is ignored"
+        ))
+    } else if exact.is_none() {
+        Some(format!("`{text}` is more than {value}; {value} it is"))
+    } else if value == 0 {
+        Some("`limit 0` means no limit, as in the original; leave `limit` out to say so".into())
+    } else {
+        None
+    };
+    Some(((value > 0).then_some(value), warning))
 }
 
 const TARGET_EXPECTED: &str = "one of boot, reboot, shutdown";
@@ -409,51 +436,60 @@ fn target(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
 const TTY_EXPECTED: &str = "a path, as in `tty /dev/console` or `tty truncate /var/log/x`";
 
 fn tty(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    // `truncate` only with a path after it: `tty truncate` alone is a file
+    // named `truncate`, as the original read it.
     let (truncate, rest) = match line.args.split_first() {
         None => {
             errors.push(line.missing(TTY_EXPECTED));
             return;
         }
-        Some((first, rest)) if first.text == "truncate" => {
-            if rest.is_empty() {
-                errors.push(LineError::new(
+        Some((first, rest)) if first.is_bare("truncate") && !rest.is_empty() => (true, rest),
+        Some((first, rest)) => {
+            if first.is_bare("truncate") && rest.is_empty() {
+                draft.warnings.push(LineError::new(
                     first.column,
-                    "`tty truncate` expects a path after `truncate`",
+                    "`tty truncate` alone names a file called `truncate`, as in the \
+                     original; write `tty truncate PATH` to truncate PATH",
                 ));
-                return;
             }
-            (true, rest)
+            (false, line.args)
         }
-        Some(_) => (false, line.args),
     };
-    let path = &rest[0];
-    if let Some(extra) = rest.get(1) {
-        errors.push(LineError::new(
-            extra.column,
-            format!("unexpected `{}`: `tty` expects {TTY_EXPECTED}", extra.text),
+    // The original took the rest of the line as one path.
+    let words: Vec<&str> = rest.iter().map(|t| t.text.as_ref()).collect();
+    let path = words.join(" ");
+    if let Some(second) = rest.get(1) {
+        draft.warnings.push(LineError::new(
+            second.column,
+            format!(
+                "`tty` takes the rest of the line as one path (`{path}`), as the \
+                 original did; quote it to say so"
+            ),
         ));
-        return;
     }
-    if path.text.is_empty() {
-        errors.push(LineError::new(path.column, "the tty path is empty"));
-        return;
+    if path.is_empty() {
+        draft.warnings.push(LineError::new(
+            rest[0].column,
+            "the tty path is empty: the service cannot start",
+        ));
     }
-    draft.tty = Some(Tty {
-        path: path.text.to_string(),
-        truncate,
-    });
+    draft.tty = Some(Tty { path, truncate });
 }
 
 fn after(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
     add_dependencies(&mut draft.after, line, errors);
+    warn_of_names_that_never_match(draft, line);
 }
 
 fn before(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
     add_dependencies(&mut draft.before, line, errors);
+    warn_of_names_that_never_match(draft, line);
 }
 
 /// `after`/`before` name canonical services (`agetty`, never `agetty@tty1`):
-/// ordering is between templates, whatever they were enabled with.
+/// ordering is between templates, whatever they were enabled with. A name
+/// that cannot be one (`agetty@tty1`, `""`) is kept, as the original kept
+/// it, and never matches: a warning says so.
 fn add_dependencies(list: &mut Vec<String>, line: &Line<'_>, errors: &mut Vec<LineError>) {
     if line.args.is_empty() {
         errors.push(line.missing("at least one service name"));
@@ -463,17 +499,30 @@ fn add_dependencies(list: &mut Vec<String>, line: &Line<'_>, errors: &mut Vec<Li
     // `Draft::add_command`).
     list.reserve_exact(line.args.len());
     for arg in line.args {
+        if !list.iter().any(|known| *known == *arg.text) {
+            list.push(arg.text.to_string());
+        }
+    }
+}
+
+/// The warnings of `after`/`before` names that can never match.
+fn warn_of_names_that_never_match(draft: &mut Draft, line: &Line<'_>) {
+    for arg in line.args {
         if arg.text.is_empty() || !arg.text.chars().all(is_base_char) {
-            errors.push(LineError::new(
+            let hint = match arg.text.split_once('@') {
+                Some((base, _)) if !base.is_empty() && base.chars().all(is_base_char) => {
+                    format!(" (write `{} {base}`)", line.keyword.text)
+                }
+                _ => String::new(),
+            };
+            draft.warnings.push(LineError::new(
                 arg.column,
                 format!(
-                    "`{}` is not a service name: `{}` names canonical services \
-                     (only A-Z, a-z, 0-9 and _, no `@`)",
+                    "`{}` never matches a service: `{}` names canonical services, \
+                     A-Z, a-z, 0-9 and _ without `@`{hint}",
                     arg.text, line.keyword.text
                 ),
             ));
-        } else if !list.iter().any(|known| *known == *arg.text) {
-            list.push(arg.text.to_string());
         }
     }
 }
@@ -497,10 +546,7 @@ fn exec(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
         errors.push(line.missing("a command, or `{` to start a block of commands"));
         return;
     }
-    match command(line.args) {
-        Ok(argv) => draft.add_command(argv),
-        Err(error) => errors.push(error),
-    }
+    add_command_leniently(draft, line.args, errors);
 }
 
 /// The `{` of `exec {`, if this is one. Only a bare `{` counts: `exec "{"`
@@ -509,12 +555,21 @@ pub(crate) fn opens_block<'t, 'a>(args: &'t [Token<'a>]) -> Option<&'t Token<'a>
     args.first().filter(|first| first.is_bare("{"))
 }
 
-/// One command, from an `exec` line or a line of an `exec` block.
-pub(crate) fn command(tokens: &[Token]) -> Result<Vec<String>, LineError> {
+/// One command, from an `exec` line or a line of an `exec` block. An
+/// empty program name (`exec "" x`) is kept, as the original kept it: the
+/// command fails when it runs. A warning says so.
+pub(crate) fn add_command_leniently(
+    draft: &mut Draft,
+    tokens: &[Token],
+    _errors: &mut Vec<LineError>,
+) {
     if let Some(program) = tokens.first().filter(|t| t.text.is_empty()) {
-        return Err(LineError::new(program.column, "the command name is empty"));
+        draft.warnings.push(LineError::new(
+            program.column,
+            "the command name is empty: this command will fail when it runs",
+        ));
     }
-    Ok(tokens.iter().map(|t| t.text.to_string()).collect())
+    draft.add_command(tokens.iter().map(|t| t.text.to_string()).collect());
 }
 
 /// The one argument of a keyword that takes exactly one, or the error.
@@ -911,12 +966,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_are_plain_positive_decimals() {
-        assert_eq!(parse_limit("5"), Some(5));
-        assert_eq!(parse_limit("4294967295"), Some(u32::MAX));
-        assert_eq!(parse_limit("4294967296"), None);
-        assert_eq!(parse_limit("0"), None);
-        assert_eq!(parse_limit("+5"), None);
-        assert_eq!(parse_limit(""), None);
+    fn limits_read_as_the_original_read_them() {
+        assert_eq!(read_limit("5"), Some((Some(5), None)));
+        assert_eq!(read_limit("4294967295"), Some((Some(u32::MAX), None)));
+        // Leniently, with a word: too large, trailing junk, and 0.
+        for (text, limit) in [("4294967296", Some(u32::MAX)), ("5x", Some(5)), ("0", None)] {
+            let (read, warning) = read_limit(text).unwrap();
+            assert_eq!(read, limit, "{text}");
+            assert!(warning.is_some(), "{text}");
+        }
+        // Not starting with a digit: refused, as the original refused it.
+        for text in ["+5", "", " 5", "x"] {
+            assert_eq!(read_limit(text), None, "{text}");
+        }
     }
 }

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use crate::name::EnabledName;
+use crate::rawbytes;
 
 /// One argument of a line, after quotes, escapes and `%N` are resolved.
 ///
@@ -22,6 +23,11 @@ pub(crate) struct Token<'a> {
     /// Written as plain characters: no quote and no `%`. Only a bare `{` or
     /// `}` opens or closes an `exec` block, so `"}"` stays an argument.
     pub bare: bool,
+    /// Quotes that do not wrap the whole argument (`--opt="a b"`,
+    /// `"a"b`): read here as one argument without the quotes, where the
+    /// original kept the quote characters and split at spaces, or refused
+    /// the line.
+    pub mixed_quotes: bool,
 }
 
 impl Token<'_> {
@@ -76,6 +82,12 @@ struct Partial {
     owned: Option<Vec<u8>>,
     column: u32,
     bare: bool,
+    /// How many `"..."` groups the token holds, whether it began with one,
+    /// and whether anything outside quotes came after one: what makes
+    /// [`Token::mixed_quotes`].
+    quoted_groups: u32,
+    starts_quoted: bool,
+    after_quote: bool,
 }
 
 /// Walks the line by byte position and counts columns in characters as it
@@ -94,28 +106,46 @@ struct Lexer<'a, 'n> {
     out: LexedLine<'a>,
 }
 
+/// White space between arguments: C's `isspace` in the C locale, which is
+/// what the original split lines on (a form feed or a carriage return
+/// separates as a space does).
+pub(crate) fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
+}
+
 impl<'a> Lexer<'a, '_> {
     fn run(&mut self) {
         while let Some(c) = self.peek(0) {
             match c {
-                ' ' | '\t' => {
+                c if is_space(c) => {
                     self.finish_token();
                     self.advance(1);
                 }
                 // A comment runs to the end of the line, even mid-token.
                 '#' => break,
                 '"' => {
-                    self.partial().bare = false;
+                    let fresh = self.current.is_none();
+                    let partial = self.partial();
+                    partial.bare = false;
+                    partial.starts_quoted |= fresh;
+                    partial.quoted_groups += 1;
                     self.quoted();
                 }
                 '%' => {
-                    self.partial().bare = false;
+                    let partial = self.partial();
+                    partial.bare = false;
+                    partial.after_quote |= partial.quoted_groups > 0;
                     self.percent();
                 }
                 // Outside quotes every other character is itself, backslash
                 // included: the original has no escapes there, and paths
                 // and regular expressions keep their backslashes.
-                _ => self.push_run(|c| !matches!(c, ' ' | '\t' | '#' | '"' | '%')),
+                _ => {
+                    if let Some(partial) = &mut self.current {
+                        partial.after_quote |= partial.quoted_groups > 0;
+                    }
+                    self.push_run(|c| !is_space(c) && !matches!(c, '#' | '"' | '%'));
+                }
             }
         }
         self.finish_token();
@@ -177,18 +207,21 @@ impl<'a> Lexer<'a, '_> {
         }
     }
 
-    /// `\xHH`: exactly two hex digits.
+    /// `\xH` or `\xHH`: up to two hex digits, as the original read them
+    /// (`\x4z` is byte 4, then `z`). No digit at all gives 0, which no
+    /// argument can hold.
     fn hex_escape(&mut self, column: u32) {
-        let digits: Option<Vec<u32>> = (0..2)
-            .map(|offset| self.peek(offset).and_then(|c| c.to_digit(16)))
-            .collect();
-        let Some(digits) = digits else {
-            self.error(column, "`\\x` needs exactly two hex digits, as in `\\x1b`");
-            return;
-        };
-        self.advance(2);
-        // Two hex digits always fit one byte.
-        let value = (digits[0] * 16 + digits[1]) as u8;
+        let mut value = 0u8;
+        for _ in 0..2 {
+            match self.peek(0).and_then(|c| c.to_digit(16)) {
+                // A hex digit is below 16: the two always fit one byte.
+                Some(digit) => {
+                    value = value.wrapping_mul(16).wrapping_add(digit as u8);
+                    self.advance(1);
+                }
+                None => break,
+            }
+        }
         self.push_escaped_byte(column, value);
     }
 
@@ -299,6 +332,9 @@ impl<'a> Lexer<'a, '_> {
             owned: None,
             column,
             bare: true,
+            quoted_groups: 0,
+            starts_quoted: false,
+            after_quote: false,
         })
     }
 
@@ -343,25 +379,25 @@ impl<'a> Lexer<'a, '_> {
             return;
         };
         let text = match (partial.owned, partial.borrowed) {
-            (Some(bytes), _) => match String::from_utf8(bytes) {
-                Ok(text) => Cow::Owned(text),
-                Err(error) => {
-                    self.error(
-                        partial.column,
-                        "this argument is not valid UTF-8 (check its `\\x` and `\\0` escapes)",
-                    );
-                    Cow::Owned(String::from_utf8_lossy(error.as_bytes()).into_owned())
-                }
-            },
+            // Escapes may make bytes that are not UTF-8 (`\xff`): the
+            // original passed them on as they were, and so does this
+            // (`rawbytes`).
+            (Some(bytes), _) => Cow::Owned(rawbytes::from_bytes(&bytes).into_owned()),
             (None, Some((start, end))) => {
                 Cow::Borrowed(self.line.get(start..end).unwrap_or_default())
             }
             (None, None) => Cow::Borrowed(""),
         };
+        let mixed_quotes = match partial.quoted_groups {
+            0 => false,
+            1 => !partial.starts_quoted || partial.after_quote,
+            _ => true,
+        };
         self.out.tokens.push(Token {
             text,
             column: partial.column,
             bare: partial.bare,
+            mixed_quotes,
         });
     }
 
