@@ -17,7 +17,7 @@ use crate::rawbytes;
 use crate::service::{ServiceDef, ServiceType, Target};
 
 use keywords::{add_command_leniently, find_keyword, opens_block, Draft, Line, Repeat, KEYWORDS};
-use lex::{lex_line, LexedLine, LineError, Token};
+use lex::{lex_line, lex_line_as, LexedLine, LineError, Substitution, Token};
 use suggest::did_you_mean;
 
 /// The result of parsing one file: the service if there was no error, and
@@ -165,6 +165,16 @@ impl FileParser<'_> {
             }
             return;
         }
+        // The original took the rest of these lines as one text, so a `%0`
+        // with white space in it stays whole there.
+        let whole;
+        let args = match keyword.name {
+            "description" | "tty" | "target" if text.contains('%') => {
+                whole = lex_line_as(text, self.name, Substitution::Whole);
+                whole.tokens.get(1..).unwrap_or_default()
+            }
+            _ => args,
+        };
         if keyword.name == "exec" {
             if let Some((column, first)) = brace_with_command(text, args, self.name) {
                 self.open_block_with(number, column, &first);

@@ -78,9 +78,12 @@ fn an_exec_line_splits_into_arguments(#[case] line: &str, #[case] argv: &[&str])
 }
 
 #[test]
-fn substituted_text_is_not_split_again() {
-    let svc = service_as("svc@a b", "exec x %0 \"%0\"");
-    assert_eq!(svc.exec, [["x", "a b", "a b"]]);
+fn substituted_text_splits_outside_quotes_as_the_original_did() {
+    let svc = service_as("svc@a b", "exec x %0 \"%0\" y%0z");
+    assert_eq!(svc.exec, [["x", "a", "b", "a b", "ya", "bz"]]);
+    let svc = service_as("svc@a  b", "description %0");
+    assert_eq!(svc.description, "a  b");
+    // Not read again: a quote, `#` or `%` in it is that character.
     let svc = service_as("svc@\"#%1", "exec x %0");
     assert_eq!(svc.exec, [["x", "\"#%1"]]);
 }

@@ -58,17 +58,46 @@ const ESCAPES_KNOWN: &str = r#"\a \b \f \n \t \\ \" \% \xHH \0ooo"#;
 /// Splits one line into tokens. `name` supplies what `%0`, `%1`, ... stand
 /// for and names the service in the out-of-range message.
 pub(crate) fn lex_line<'a>(line: &'a str, name: &EnabledName) -> LexedLine<'a> {
+    lex_line_as(line, name, Substitution::Splits)
+}
+
+/// How the text of an unquoted `%N` joins the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Substitution {
+    /// It splits at white space, as words: the original packed the line
+    /// into arguments after substituting (`exec`, `type`, `after`,
+    /// `before`).
+    Splits,
+    /// It stays whole, white space and all: the original took the rest of
+    /// the line as one text for `description`, `tty` and `target`.
+    Whole,
+}
+
+/// As [`lex_line`], with `%N` joining the line as `substitution` says.
+pub(crate) fn lex_line_as<'a>(
+    line: &'a str,
+    name: &EnabledName,
+    substitution: Substitution,
+) -> LexedLine<'a> {
     let mut lexer = Lexer {
         line,
         position: 0,
         column: 1,
         args: name.arg.as_slice(),
         name,
+        substitution,
         current: None,
         out: LexedLine::default(),
     };
     lexer.run();
     lexer.out
+}
+
+/// Whether a `%N` stands inside quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoted {
+    Yes,
+    No,
 }
 
 /// A token being built: a stretch of the line while it is one, bytes of
@@ -102,6 +131,7 @@ struct Lexer<'a, 'n> {
     /// What `%0`, `%1`, ... stand for: the one argument, or none.
     args: &'n [String],
     name: &'n EnabledName,
+    substitution: Substitution,
     current: Option<Partial>,
     out: LexedLine<'a>,
 }
@@ -135,7 +165,7 @@ impl<'a> Lexer<'a, '_> {
                     let partial = self.partial();
                     partial.bare = false;
                     partial.after_quote |= partial.quoted_groups > 0;
-                    self.percent();
+                    self.percent(Quoted::No);
                 }
                 // Outside quotes every other character is itself, backslash
                 // included: the original has no escapes there, and paths
@@ -166,7 +196,7 @@ impl<'a> Lexer<'a, '_> {
                     return;
                 }
                 Some('\\') => self.escape(),
-                Some('%') => self.percent(),
+                Some('%') => self.percent(Quoted::Yes),
                 Some(_) => self.push_run(|c| !matches!(c, '"' | '\\' | '%')),
             }
         }
@@ -258,7 +288,7 @@ impl<'a> Lexer<'a, '_> {
     }
 
     /// `%N`, `%%`, or a mistake, starting at the `%`.
-    fn percent(&mut self) {
+    fn percent(&mut self, quoted: Quoted) {
         let column = self.column();
         match self.peek(1) {
             Some('%') => {
@@ -268,9 +298,16 @@ impl<'a> Lexer<'a, '_> {
             Some(digit @ '0'..='9') => {
                 self.advance(2);
                 let index = digit as usize - '0' as usize;
-                // The substituted text is taken literally: it is not split
-                // again, so `%0` = `a b` stays one argument.
+                // The substituted text is taken literally (a `#` or `"` in
+                // it is that character), but outside quotes it splits at
+                // white space, as the original's substitution into the
+                // line did: `%0` = `a b` is two arguments, `"%0"` one.
                 match self.args.get(index) {
+                    Some(arg)
+                        if quoted == Quoted::No && self.substitution == Substitution::Splits =>
+                    {
+                        self.push_split(arg)
+                    }
                     Some(arg) => self.push_bytes(arg.as_bytes()),
                     None => {
                         let message = self.out_of_range(index);
@@ -286,6 +323,31 @@ impl<'a> Lexer<'a, '_> {
                 );
             }
         }
+    }
+
+    /// `text` into the token, starting a new token at each run of white
+    /// space in it (none for white space at either end of a token).
+    fn push_split(&mut self, text: &str) {
+        for (index, word) in text.split(is_space).enumerate() {
+            if index > 0 && self.has_text() {
+                self.finish_token();
+            }
+            if !word.is_empty() {
+                self.partial().bare = false;
+                self.push_bytes(word.as_bytes());
+            }
+        }
+    }
+
+    /// Whether the token being built holds any text yet.
+    fn has_text(&self) -> bool {
+        self.current.as_ref().is_some_and(|partial| {
+            partial
+                .owned
+                .as_ref()
+                .is_some_and(|bytes| !bytes.is_empty())
+                || partial.borrowed.is_some_and(|(start, end)| end > start)
+        })
     }
 
     fn out_of_range(&self, index: usize) -> String {
