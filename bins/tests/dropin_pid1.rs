@@ -75,3 +75,37 @@ fn services_start_in_root_whatever_directory_init_was_started_in() {
     );
     assert_eq!(ns.status().len(), 2);
 }
+
+#[test]
+fn enable_then_start_runs_a_new_service_as_with_the_original() {
+    // The Pygos way to add a service to a running system.
+    let cfg = Config::new("enable-start");
+    cfg.enable("keeper", "type respawn\ntarget boot\nexec sleep 100\n");
+    fs::write(
+        cfg.path("share/web"),
+        format!(
+            "description web\ntype respawn\ntarget boot\nexec sh -c \"echo web >> {}; exec sleep 100\"\n",
+            cfg.log().display()
+        ),
+    )
+    .unwrap();
+    let Some(ns) = cfg.boot() else { return };
+    ns.wait_for_state("keeper", ServiceState::Running);
+    let service = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_service"))
+            .arg("--config-dir")
+            .arg(cfg.path("init.d"))
+            .arg("--template-dir")
+            .arg(cfg.path("share"))
+            .arg("--socket")
+            .arg(cfg.socket())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "service {args:?}: {out:?}");
+    };
+    service(&["enable", "web"]);
+    service(&["start", "web"]);
+    ns.wait_for_state("web", ServiceState::Running);
+    ns.wait_until("web to run", || cfg.log_lines() == ["web"]);
+}
