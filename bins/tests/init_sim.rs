@@ -170,7 +170,7 @@ fn fuzz_reports_its_seeds() {
         dir.to_str().expect("utf-8 path"),
     ]);
     let text = stdout(&out);
-    assert!(text.contains("20 seeds from 100: "), "{text}");
+    assert!(text.contains("20 seeds from 100: 20 ran, "), "{text}");
     // Every failure names its seed and leaves a reproducer.
     for line in text.lines().filter(|l| l.starts_with("seed ")) {
         let seed = line.split([' ', ':']).nth(1).expect("seed number");

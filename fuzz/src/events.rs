@@ -7,7 +7,7 @@
 //! bins/tests/reliability_fuzz_core.rs includes it to run the same check
 //! under proptest in CI.
 
-use init_sim::fuzz::{first_violation, generate};
+use init_sim::fuzz::{check, generate};
 
 /// At most this many services per scenario: small graphs keep each
 /// execution fast (millions of runs), and the swarm knobs still reach
@@ -26,14 +26,19 @@ pub fn seed_and_services(data: &[u8]) -> (u64, usize) {
     (u64::from_le_bytes(seed), services)
 }
 
-/// Runs the scenario the bytes choose; panics on any invariant violation.
+/// Runs the scenario the bytes choose; panics on any invariant violation,
+/// and on a generated scenario that does not parse (a seed that never
+/// ran must not pass).
 pub fn core_events(data: &[u8]) {
     let (seed, services) = seed_and_services(data);
     let text = generate(seed, services);
-    if let Some(violation) = first_violation(&text, Some(seed)) {
-        panic!(
-            "seed {seed} with {services} services breaks an invariant: {violation}\n\
-             reproduce: init-sim fuzz --start {seed} --seeds 1 --services {services}\n{text}"
-        );
-    }
+    let problem = match check(&text, Some(seed)) {
+        Ok(None) => return,
+        Ok(Some(violation)) => format!("breaks an invariant: {violation}"),
+        Err(error) => format!("gives a scenario that does not parse: {error}"),
+    };
+    panic!(
+        "seed {seed} with {services} services {problem}\n\
+         reproduce: init-sim fuzz --start {seed} --seeds 1 --services {services}\n{text}"
+    );
 }

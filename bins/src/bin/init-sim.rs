@@ -4,6 +4,7 @@
 //! Owns the command line only: every behaviour lives in the `init_sim`
 //! library, and reading a configuration directory in the loader.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -149,43 +150,54 @@ fn fuzz_seeds(start: u64, seeds: u64, services: usize, out: &Path, json: bool) -
     // A panic in the core is caught and reported as a violation with its
     // seed; the default hook would only add noise.
     std::panic::set_hook(Box::new(|_| {}));
-    let mut failures = 0u64;
-    for seed in start..start.saturating_add(seeds) {
-        if let Err(failure) = fuzz::run_seed(seed, services) {
-            failures += 1;
-            let path = out.join(format!("fuzz-{seed}.scn"));
-            let written = std::fs::write(&path, &failure.reproducer);
-            if let Err(e) = &written {
-                eprintln!("init-sim: {}: {e}", path.display());
-            }
-            if json {
-                let line = serde_json::json!({
-                    "seed": seed,
-                    "violation": failure.violation.to_string(),
-                    "steps_before": failure.steps_before,
-                    "steps_after": failure.steps_after,
-                    "reproducer": written.is_ok().then(|| path.display().to_string()),
-                });
-                println!("{line}");
-                continue;
-            }
-            println!(
-                "seed {seed}: {} (shrunk {} -> {} steps)",
-                failure.violation, failure.steps_before, failure.steps_after
-            );
-            if written.is_ok() {
-                println!("  reproduce: init-sim run --seed {seed} {}", path.display());
-            }
+    let summary = fuzz::campaign(start, seeds, services, |failure| {
+        let seed = failure.seed;
+        let path = out.join(format!("fuzz-{seed}.scn"));
+        let written = std::fs::write(&path, &failure.reproducer);
+        if let Err(e) = &written {
+            eprintln!("init-sim: {}: {e}", path.display());
         }
-    }
+        if json {
+            let invariant = match &failure.problem {
+                fuzz::Problem::Violation(v) => Some(v.invariant.number()),
+                fuzz::Problem::Unreadable(_) => None,
+            };
+            let line = serde_json::json!({
+                "seed": seed,
+                "invariant": invariant,
+                "violation": failure.problem.to_string(),
+                "steps_before": failure.steps_before,
+                "steps_after": failure.steps_after,
+                "reproducer": written.is_ok().then(|| path.display().to_string()),
+            });
+            println!("{line}");
+            return ControlFlow::Continue(());
+        }
+        println!(
+            "seed {seed}: {} (shrunk {} -> {} steps)",
+            failure.problem, failure.steps_before, failure.steps_after
+        );
+        if written.is_ok() {
+            println!("  reproduce: init-sim run --seed {seed} {}", path.display());
+        }
+        ControlFlow::Continue(())
+    });
     let _ = std::panic::take_hook();
     if json {
-        let summary = serde_json::json!({"seeds": seeds, "start": start, "failed": failures});
-        println!("{summary}");
+        let line = serde_json::json!({
+            "seeds": summary.seeds,
+            "start": summary.start,
+            "ran": summary.ran,
+            "failed": summary.failed,
+        });
+        println!("{line}");
     } else {
-        println!("{seeds} seeds from {start}: {failures} failed");
+        println!(
+            "{} seeds from {}: {} ran, {} failed",
+            summary.seeds, summary.start, summary.ran, summary.failed
+        );
     }
-    if failures == 0 {
+    if summary.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
