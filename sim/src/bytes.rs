@@ -125,17 +125,11 @@ impl Run<'_> {
     fn feed(&mut self, event: Event) {
         self.note(|| format!("in  {event:?}"));
         self.checker.on_input(self.now, &event, &self.core);
-        let is_reload = matches!(event, Event::Reload { .. });
-        let kept = matches!(event, Event::Stop(_)).then(|| event.clone());
+        let kept = event.clone();
         self.core.handle_event(self.now, event);
-        if let Some(event) = kept {
-            self.checker.after_input(&event, &self.core);
-        }
-        if is_reload {
-            // Its notes are for a trace; this run keeps only the log.
-            let _notes = self.checker.refresh(&self.core);
-        }
+        self.checker.after_input(self.now, &kept, &self.core);
         self.drain();
+        self.checker.end_of_step(self.now, &self.core);
     }
 
     fn fire_timer(&mut self, at: Millis) {
@@ -143,6 +137,7 @@ impl Run<'_> {
         self.note(|| "in  timeout".to_string());
         self.core.handle_timeout(self.now);
         self.drain();
+        self.checker.end_of_step(self.now, &self.core);
     }
 
     fn drain(&mut self) {

@@ -16,6 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use init_core::events::{
     Event, ExitStatus, Millis, Output, Pid, PowerAction, Report, ServiceId, Signal,
 };
+use init_core::resolve::resolve_refs;
 use init_core::service::{LimitValue, ServiceDef, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
 use serde_json::Value;
@@ -198,8 +199,8 @@ impl Sim {
             stop_at_target: None,
         };
         sim.refresh_names();
-        let notes = sim.checker.refresh(&sim.supervisor);
-        for note in notes {
+        let defs: Vec<ServiceDef> = sim.supervisor.services().map(|s| s.def.clone()).collect();
+        for note in resolver_notes(&defs) {
             sim.note(note);
         }
         sim
@@ -329,6 +330,7 @@ impl Sim {
             let now = self.now;
             self.call_core(|s| s.handle_timeout(now));
             self.drain();
+            self.checker.end_of_step(now, &self.supervisor);
         } else if let Some((_, due)) = self.agenda.pop_first() {
             self.handle_due(due);
         }
@@ -402,21 +404,18 @@ impl Sim {
     fn feed(&mut self, event: Event) {
         self.trace_input(&event);
         self.checker.on_input(self.now, &event, &self.supervisor);
-        let is_reload = matches!(event, Event::Reload { .. });
         let now = self.now;
-        let kept = matches!(event, Event::Stop(_)).then(|| event.clone());
+        let kept = event.clone();
         self.call_core(move |s| s.handle_event(now, event));
-        if let Some(event) = kept {
-            self.checker.after_input(&event, &self.supervisor);
-        }
-        if is_reload {
+        self.checker.after_input(now, &kept, &self.supervisor);
+        if let Event::Reload { services } = &kept {
             self.refresh_names();
-            let notes = self.checker.refresh(&self.supervisor);
-            for note in notes {
+            for note in resolver_notes(services) {
                 self.note(note);
             }
         }
         self.drain();
+        self.checker.end_of_step(now, &self.supervisor);
     }
 
     fn drain(&mut self) {
@@ -884,6 +883,50 @@ impl Sim {
             }
         }
     }
+}
+
+/// The resolver's findings over a configuration, as notes for the trace:
+/// its cycles, the edges that broke them, and names that are not enabled.
+/// What the trace shows of the order; the invariants check the order with
+/// an oracle of their own.
+fn resolver_notes(services: &[ServiceDef]) -> Vec<String> {
+    // In loader order (sorted by name; the first of a repeated name
+    // wins), as a directory is read: with a cycle, which edge breaks
+    // depends on the order.
+    let mut defs: Vec<&ServiceDef> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for def in services {
+        if seen.insert(def.name.as_str()) {
+            defs.push(def);
+        }
+    }
+    defs.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut notes = Vec::new();
+    for target in Target::ALL {
+        let order = resolve_refs(&defs, target);
+        let name_of = |i: usize| defs.get(i).map_or("?", |d| d.name.as_str());
+        for cycle in &order.cycles {
+            let mut members: Vec<&str> = cycle.iter().map(|&i| name_of(i)).collect();
+            if let Some(first) = members.first().copied() {
+                members.push(first);
+            }
+            notes.push(format!("cycle in {target}: {}", members.join(" -> ")));
+        }
+        for &(before, after) in &order.broken_edges {
+            notes.push(format!(
+                "  broken by starting {} without waiting for {}",
+                name_of(after),
+                name_of(before)
+            ));
+        }
+        for (i, missing) in &order.missing {
+            notes.push(format!(
+                "{}: '{missing}' is not enabled in target {target}",
+                name_of(*i)
+            ));
+        }
+    }
+    notes
 }
 
 enum StepResult {

@@ -3,24 +3,52 @@
 //! Owns watching the stream of inputs and outputs (and the core's status
 //! getters) and naming what went wrong. It decides nothing for the core and
 //! changes nothing in the run; the driver stops at the first violation.
+//!
+//! The checker is an oracle of its own: it reads the configuration from
+//! the inputs, the dependency edges straight from the files (`graph.rs`,
+//! not the core's resolver), and what happened from the events, and holds
+//! the core to docs/simulation.md. It reads the core's getters only where
+//! the core's belief is what is checked (invariants 14 and 15), for the
+//! ids the core hands out, and for the state an admin request left.
+//!
+//! A driver calls, for every input, [`Checker::on_input`], then the core,
+//! then [`Checker::after_input`], then [`Checker::on_output`] for each
+//! output drained, then [`Checker::end_of_step`]; for a timer, the core,
+//! the outputs and [`Checker::end_of_step`]; at the end [`Checker::finish`].
+//!
+//! - `graph.rs`: the dependency oracle;
+//! - `runs.rs`: target runs (1 start order, 9 progress, 10 readiness);
+//! - `series.rs`: respawns (2 the limit, 11 the backoff);
+//! - `stops.rs`: stops (12 the stop timeout, 13 the wind-down);
+//! - `identity.rs`: what the core holds (14 pids and exits, 15 reloads).
+
+mod graph;
+mod identity;
+mod runs;
+mod series;
+mod stops;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use init_core::events::{
-    Event, Millis, Output, Pid, PowerAction, Report, ServiceId, ServiceState, Signal,
-};
-use init_core::resolve::resolve;
+use init_core::events::{Event, Millis, Output, Pid, PowerAction, ServiceId, Signal};
 use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
+
+use identity::Identity;
+use runs::Runs;
+use series::Respawns;
+use stops::Stops;
 
 /// The numbered invariants of docs/simulation.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Invariant {
     /// 1. No service is spawned before its predecessors are satisfied
-    ///    (except by an admin action).
+    ///    (except by an admin action), nor outside its target's run; no
+    ///    target completes before its services are satisfied.
     Order = 1,
-    /// 2. The respawn limit and the respawn delay hold.
+    /// 2. The respawn limit holds, and nothing is spawned again that was
+    ///    not owed a respawn.
     Respawn = 2,
     /// 3. An admin-stopped service is not spawned until an admin start.
     AdminStop = 3,
@@ -37,6 +65,27 @@ pub enum Invariant {
     Power = 7,
     /// 8. The core never panics (and never livelocks the driver).
     NoPanic = 8,
+    /// 9. A service whose predecessors are all satisfied is started at
+    ///    once, and a run whose services are all satisfied completes.
+    Progress = 9,
+    /// 10. A service with readiness is satisfied when it says it is ready
+    ///     and not before, and is given up at its ready timeout.
+    Readiness = 10,
+    /// 11. A respawn comes exactly when the documented backoff says.
+    Backoff = 11,
+    /// 12. A stop sends the service's stop signal, and KILL exactly at its
+    ///     stop timeout (capped by the shutdown ceiling).
+    StopTimeout = 12,
+    /// 13. The way down stops services in reverse dependency order, each
+    ///     as soon as what starts after it has ended, and the final target
+    ///     starts only after that.
+    WindDown = 13,
+    /// 14. Every pid the core holds is a live process of that service, and
+    ///     every exit is recorded for the run it ended.
+    Pids = 14,
+    /// 15. A reload keeps the identity (id, pid, run count, state) of the
+    ///     services it keeps, and stops or restarts none of them.
+    Reload = 15,
 }
 
 impl Invariant {
@@ -47,13 +96,20 @@ impl Invariant {
     pub fn title(self) -> &'static str {
         match self {
             Invariant::Order => "start order",
-            Invariant::Respawn => "respawn limit and delay",
+            Invariant::Respawn => "respawn limit",
             Invariant::AdminStop => "admin stop sticks",
             Invariant::OneProcess => "one process per service",
             Invariant::SignalAfterReap => "no signal after reaping",
             Invariant::Reaped => "every process reaped",
             Invariant::Power => "one bounded power command",
             Invariant::NoPanic => "no panic",
+            Invariant::Progress => "progress",
+            Invariant::Readiness => "readiness",
+            Invariant::Backoff => "respawn backoff",
+            Invariant::StopTimeout => "stop timeout",
+            Invariant::WindDown => "wind-down order",
+            Invariant::Pids => "pids the core holds",
+            Invariant::Reload => "reload keeps identity",
         }
     }
 }
@@ -79,303 +135,344 @@ impl fmt::Display for Violation {
     }
 }
 
-/// The policy numbers the checker needs to know bounds (it never applies
-/// them; the core does).
+/// The policy numbers the checker needs to know bounds and exact times
+/// (it never applies them; the core does).
 #[derive(Debug, Clone, Copy)]
 pub struct Bounds {
+    pub sequential: bool,
     pub respawn_delay_ms: u64,
+    pub respawn_delay_max_ms: u64,
     pub kill_grace_ms: u64,
     pub final_service_timeout_ms: u64,
     /// The default stop timeout (a service may set its own).
     pub stop_timeout_ms: u64,
     /// The most any stop waits once the machine is going down.
     pub shutdown_stop_timeout_ms: u64,
+    pub ready_timeout_ms: u64,
 }
 
 impl Bounds {
     /// The bounds the core's `options` set.
     pub fn from_options(options: &Options) -> Bounds {
         Bounds {
+            sequential: options.sequential,
             respawn_delay_ms: options.respawn_delay_ms,
+            respawn_delay_max_ms: options.respawn_delay_max_ms,
             kill_grace_ms: options.kill_grace_ms,
             final_service_timeout_ms: options.final_service_timeout_ms,
             stop_timeout_ms: options.stop_timeout_ms,
             shutdown_stop_timeout_ms: options.shutdown_stop_timeout_ms,
+            ready_timeout_ms: options.ready_timeout_ms,
         }
     }
 }
 
-/// What one service looks like to the checker.
+/// The first accepted shutdown or reboot.
+#[derive(Debug, Clone, Copy)]
+struct Down {
+    at: Millis,
+    action: PowerAction,
+    /// The time by which Power must have come.
+    deadline: Millis,
+}
+
+impl Down {
+    fn final_target(self) -> Target {
+        match self.action {
+            PowerAction::Reboot => Target::Reboot,
+            _ => Target::Shutdown,
+        }
+    }
+}
+
+/// What every check reads: the configuration, the processes and the phase
+/// of the machine, all as the inputs and outputs told it.
 #[derive(Debug, Clone)]
-struct Known {
-    name: String,
+struct World {
+    bounds: Bounds,
+    now: Millis,
+    /// The configuration last loaded, by enabled name.
+    config: BTreeMap<String, ServiceDef>,
+    /// The id of each configured name.
+    id_of: BTreeMap<String, ServiceId>,
+    /// The name of every id ever seen.
+    names: BTreeMap<ServiceId, String>,
+    /// The definition each service's latest spawn ran with: a live process
+    /// keeps its definition until it ends.
+    spawn_def: BTreeMap<ServiceId, ServiceDef>,
+    live: BTreeMap<ServiceId, Pid>,
+    owner: BTreeMap<Pid, ServiceId>,
+    reaped: BTreeSet<Pid>,
+    /// When the live process was reported spawned.
+    spawned_at: BTreeMap<ServiceId, Millis>,
+    /// When the latest spawn was asked for.
+    last_spawn_at: BTreeMap<ServiceId, Millis>,
+    ever_spawned: BTreeSet<ServiceId>,
+    /// Services whose live process got its stop signal.
+    stopping: BTreeSet<ServiceId>,
+    /// Services whose live process said it is ready.
+    ready_said: BTreeSet<ServiceId>,
+    /// Services an admin has started, stopped or restarted.
+    touched: BTreeSet<ServiceId>,
+    /// The input being handled; `None` during a timer's step.
+    input: Option<Event>,
+    booted: bool,
+    down: Option<Down>,
+    /// `KillAll{TERM}` went out: the safety net has begun.
+    kill_all: bool,
+    power: Option<(Millis, PowerAction)>,
+}
+
+impl World {
+    fn name(&self, id: ServiceId) -> String {
+        self.names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{}", id.0))
+    }
+
+    /// The configured definition of `id`, if it is configured.
+    fn def(&self, id: ServiceId) -> Option<&ServiceDef> {
+        let name = self.names.get(&id)?;
+        (self.id_of.get(name) == Some(&id))
+            .then(|| self.config.get(name))
+            .flatten()
+    }
+
+    fn is_configured(&self, id: ServiceId) -> bool {
+        self.def(id).is_some()
+    }
+
+    /// The configured services with their ids.
+    fn configured(&self) -> impl Iterator<Item = (ServiceId, &ServiceDef)> {
+        self.config
+            .iter()
+            .filter_map(|(name, def)| self.id_of.get(name).map(|&id| (id, def)))
+    }
+
+    /// Whether the live process of `id` runs a definition that says when
+    /// it is ready (readiness means nothing for `wait`).
+    fn declares_ready(&self, id: ServiceId) -> bool {
+        self.spawn_def
+            .get(&id)
+            .is_some_and(|d| d.kind != ServiceType::Wait && d.settings.ready.is_some())
+    }
+
+    fn is_handling(&self, want: impl Fn(&Event) -> bool) -> bool {
+        self.input.as_ref().is_some_and(want)
+    }
+}
+
+/// Where the sub-checks put what they find.
+#[derive(Debug, Clone, Default)]
+struct Found(Vec<Violation>);
+
+impl Found {
+    fn add(&mut self, at: Millis, invariant: Invariant, message: String) {
+        self.0.push(Violation {
+            at,
+            invariant,
+            message,
+        });
+    }
 }
 
 /// The checker. Feed it every input before the core sees it and every
 /// output as it is drained.
 #[derive(Debug, Clone)]
 pub struct Checker {
-    bounds: Bounds,
-    known: BTreeMap<ServiceId, Known>,
-    predecessors: BTreeMap<ServiceId, Vec<ServiceId>>,
-    /// Spawns since the start of the run or the last admin start.
-    spawns_in_a_row: BTreeMap<ServiceId, u32>,
-    last_spawn_at: BTreeMap<ServiceId, Millis>,
-    /// The base respawn delay each service had at its last spawn: a reload
-    /// that changes it while a respawn waits may leave the wait as it was.
-    delay_seen: BTreeMap<ServiceId, u64>,
-    /// When each live process was reported spawned.
-    spawned_at: BTreeMap<ServiceId, Millis>,
-    /// Services whose last run lasted their `respawn-window`: the count of
-    /// runs in a row starts afresh with their next spawn.
-    outlasted_window: BTreeSet<ServiceId>,
-    /// The respawn limit each service had at its last spawn.
-    limits_seen: BTreeMap<ServiceId, Option<u32>>,
-    /// Services an admin has started, stopped or restarted: their spawns
-    /// follow the admin, not the order.
-    admin_touched: BTreeSet<ServiceId>,
+    world: World,
+    runs: Runs,
+    respawns: Respawns,
+    stops: Stops,
+    identity: Identity,
     admin_stopped: BTreeSet<ServiceId>,
-    /// The enabled names of the configuration last loaded: a service a
-    /// reload removed may still run, but orders nothing any more.
-    configured: BTreeSet<String>,
-    live: BTreeMap<ServiceId, Pid>,
-    /// Services that were satisfied once (started, for once and respawn;
-    /// exited or failed to spawn, for any): satisfaction is not taken back
-    /// when a reload later turns one into a `wait` service.
-    satisfied_once: BTreeSet<ServiceId>,
-    owner: BTreeMap<Pid, ServiceId>,
-    reaped: BTreeSet<Pid>,
-    /// The first accepted shutdown or reboot: when, which, and the time by
-    /// which Power must have come.
-    end_request: Option<(Millis, PowerAction, Millis)>,
-    power: Option<(Millis, PowerAction)>,
-    booted: bool,
-    violations: Vec<Violation>,
+    found: Found,
 }
 
 impl Checker {
     pub fn new(bounds: Bounds, supervisor: &Supervisor) -> Checker {
-        let mut checker = Checker {
+        let mut world = World {
             bounds,
-            known: BTreeMap::new(),
-            predecessors: BTreeMap::new(),
-            spawns_in_a_row: BTreeMap::new(),
-            last_spawn_at: BTreeMap::new(),
-            spawned_at: BTreeMap::new(),
-            delay_seen: BTreeMap::new(),
-            outlasted_window: BTreeSet::new(),
-            limits_seen: BTreeMap::new(),
-            admin_touched: BTreeSet::new(),
-            admin_stopped: BTreeSet::new(),
-            configured: supervisor.services().map(|s| s.def.name.clone()).collect(),
+            now: Millis::ZERO,
+            config: BTreeMap::new(),
+            id_of: BTreeMap::new(),
+            names: BTreeMap::new(),
+            spawn_def: BTreeMap::new(),
             live: BTreeMap::new(),
-            satisfied_once: BTreeSet::new(),
             owner: BTreeMap::new(),
             reaped: BTreeSet::new(),
-            end_request: None,
-            power: None,
+            spawned_at: BTreeMap::new(),
+            last_spawn_at: BTreeMap::new(),
+            ever_spawned: BTreeSet::new(),
+            stopping: BTreeSet::new(),
+            ready_said: BTreeSet::new(),
+            touched: BTreeSet::new(),
+            input: None,
             booted: false,
-            violations: Vec::new(),
+            down: None,
+            kill_all: false,
+            power: None,
         };
-        checker.refresh(supervisor);
-        checker
+        // The configuration the core was built with (the first of a
+        // repeated name wins, as in the core).
+        for status in supervisor.services() {
+            world
+                .config
+                .entry(status.def.name.clone())
+                .or_insert_with(|| status.def.clone());
+        }
+        learn_ids(&mut world, supervisor);
+        Checker {
+            world,
+            runs: Runs::default(),
+            respawns: Respawns::default(),
+            stops: Stops::default(),
+            identity: Identity::default(),
+            admin_stopped: BTreeSet::new(),
+            found: Found::default(),
+        }
     }
 
     pub fn violations(&self) -> &[Violation] {
-        &self.violations
+        &self.found.0
     }
 
     /// The time by which Power must have come, once it is owed.
     pub fn power_deadline(&self) -> Option<Millis> {
-        self.end_request.map(|(_, _, deadline)| deadline)
+        self.world.down.map(|down| down.deadline)
     }
 
     pub fn report(&mut self, at: Millis, invariant: Invariant, message: String) {
-        self.violations.push(Violation {
-            at,
-            invariant,
-            message,
-        });
-    }
-
-    fn name(&self, id: ServiceId) -> String {
-        self.known
-            .get(&id)
-            .map_or_else(|| format!("#{}", id.0), |k| k.name.clone())
-    }
-
-    /// Re-reads the services and their orders: at the start and after a
-    /// reload. Returns the resolver's findings as notes for the trace.
-    pub fn refresh(&mut self, supervisor: &Supervisor) -> Vec<String> {
-        let mut members: Vec<(&ServiceDef, ServiceId)> = Vec::new();
-        for status in supervisor.services() {
-            if !self.configured.contains(&status.def.name) {
-                continue;
-            }
-            // A live process keeps its old definition, but the order is
-            // the new configuration's.
-            let def = supervisor
-                .pending_definition(status.id)
-                .unwrap_or(&status.def);
-            members.push((def, status.id));
-            self.known.insert(
-                status.id,
-                Known {
-                    name: status.def.name.clone(),
-                },
-            );
-        }
-        // In loader order (sorted by name), as a directory is read: with a
-        // cycle, which edge breaks depends on the order.
-        members.sort_by(|a, b| a.0.name.cmp(&b.0.name).then(a.1.cmp(&b.1)));
-        let ids: Vec<ServiceId> = members.iter().map(|(_, id)| *id).collect();
-        let defs: Vec<ServiceDef> = members.iter().map(|(d, _)| (*d).clone()).collect();
-        self.predecessors.clear();
-        let mut notes = Vec::new();
-        for target in Target::ALL {
-            let order = resolve(&defs, target);
-            for &i in &order.order {
-                let preds: Vec<ServiceId> = order
-                    .predecessors
-                    .get(i)
-                    .map(|p| p.iter().filter_map(|&j| ids.get(j).copied()).collect())
-                    .unwrap_or_default();
-                if let Some(&id) = ids.get(i) {
-                    self.predecessors.insert(id, preds);
-                }
-            }
-            let name_of = |i: usize| defs.get(i).map_or("?", |d| d.name.as_str());
-            for cycle in &order.cycles {
-                let mut members: Vec<&str> = cycle.iter().map(|&i| name_of(i)).collect();
-                if let Some(first) = members.first().copied() {
-                    members.push(first);
-                }
-                notes.push(format!("cycle in {target}: {}", members.join(" -> ")));
-            }
-            for &(before, after) in &order.broken_edges {
-                notes.push(format!(
-                    "  broken by starting {} without waiting for {}",
-                    name_of(after),
-                    name_of(before)
-                ));
-            }
-            for (i, missing) in &order.missing {
-                notes.push(format!(
-                    "{}: '{missing}' is not enabled in target {target}",
-                    name_of(*i)
-                ));
-            }
-        }
-        notes
+        self.found.add(at, invariant, message);
     }
 
     /// Called with every input, before the core handles it.
     pub fn on_input(&mut self, now: Millis, event: &Event, supervisor: &Supervisor) {
+        self.world.now = now;
+        self.world.input = Some(event.clone());
+        self.identity.on_input(&self.world, event, supervisor);
+        let w = &self.world;
+        let accepted_down = matches!(event, Event::Shutdown | Event::Reboot)
+            && w.down.is_none()
+            && w.power.is_none();
+        if accepted_down {
+            let down = self.begin_down(now, event);
+            self.stops.on_down(&self.world, down);
+            self.runs.on_down(&self.world, down);
+            self.respawns.on_down();
+        }
+        let w = &self.world;
+        let found = &mut self.found;
+        self.runs.on_input(w, event);
+        self.respawns.on_input(w, event, found);
+        self.stops.on_input(w, event);
+        self.update_world(now, event);
+    }
+
+    /// The switch to the way down: the bound on it, and the world's phase.
+    fn begin_down(&mut self, now: Millis, event: &Event) -> Down {
+        let action = match event {
+            Event::Reboot => PowerAction::Reboot,
+            _ => PowerAction::PowerOff,
+        };
+        let mut down = Down {
+            at: now,
+            action,
+            deadline: now,
+        };
+        let target = down.final_target();
+        let members = self
+            .world
+            .configured()
+            .filter(|(_, d)| d.target == target)
+            .count() as u64;
+        down.deadline = now
+            .saturating_add(self.power_bound_ms(members))
+            .saturating_add(self.wind_down_bound_ms(target));
+        self.world.down = Some(down);
+        down
+    }
+
+    fn update_world(&mut self, now: Millis, event: &Event) {
+        let w = &mut self.world;
         match event {
             Event::Spawned { service, pid } => {
-                self.spawned_at.insert(*service, now);
-                self.live.insert(*service, *pid);
-                self.owner.insert(*pid, *service);
-                // A `wait` service is satisfied by its exit, one that
-                // declares readiness by its ready event.
-                let satisfied_later = supervisor.service(*service).is_some_and(|s| {
-                    s.def.kind == ServiceType::Wait || s.def.settings.ready.is_some()
-                });
-                if !satisfied_later {
-                    self.satisfied_once.insert(*service);
-                }
+                w.spawned_at.insert(*service, now);
+                w.live.insert(*service, *pid);
+                w.owner.insert(*pid, *service);
             }
             Event::Exited { pid, .. } => {
-                if let Some(service) = self.owner.remove(pid) {
-                    if self.live.get(&service) == Some(pid) {
-                        self.live.remove(&service);
-                        let window_ms = supervisor
-                            .service(service)
-                            .and_then(|s| s.def.settings.respawn_window_ms);
-                        let ran_ms = self
-                            .spawned_at
-                            .get(&service)
-                            .map(|&at| now.saturating_sub(at));
-                        if let (Some(window_ms), Some(ran_ms)) = (window_ms, ran_ms) {
-                            if ran_ms >= window_ms {
-                                self.outlasted_window.insert(service);
-                            }
-                        }
+                if let Some(service) = w.owner.remove(pid) {
+                    if w.live.get(&service) == Some(pid) {
+                        w.live.remove(&service);
+                        w.spawned_at.remove(&service);
+                        w.stopping.remove(&service);
+                        w.ready_said.remove(&service);
                     }
-                    self.satisfied_once.insert(service);
                 }
-                self.reaped.insert(*pid);
+                w.reaped.insert(*pid);
             }
-            Event::Shutdown | Event::Reboot => {
-                if self.end_request.is_none() && self.power.is_none() {
-                    let (action, target) = match event {
-                        Event::Reboot => (PowerAction::Reboot, Target::Reboot),
-                        _ => (PowerAction::PowerOff, Target::Shutdown),
-                    };
-                    let members = supervisor
-                        .services()
-                        .filter(|s| s.def.target == target)
-                        .count() as u64;
-                    let deadline = now
-                        .saturating_add(self.power_bound_ms(members))
-                        .saturating_add(self.wind_down_bound_ms(supervisor, target));
-                    self.end_request = Some((now, action, deadline));
-                    // The final target starts its services afresh too.
-                    for status in supervisor.services().filter(|s| s.def.target == target) {
-                        self.spawns_in_a_row.insert(status.id, 0);
-                    }
+            Event::Ready(id) => {
+                if w.live.contains_key(id) && w.declares_ready(*id) {
+                    w.ready_said.insert(*id);
                 }
             }
             Event::Start(id) | Event::Restart(id) => {
-                self.admin_touched.insert(*id);
+                w.touched.insert(*id);
                 self.admin_stopped.remove(id);
-                self.spawns_in_a_row.insert(*id, 0);
             }
             Event::Stop(id) => {
-                self.admin_touched.insert(*id);
-            }
-            Event::Ready(id) => {
-                self.satisfied_once.insert(*id);
-            }
-            Event::Reload { services } => {
-                if self.power.is_none() && self.end_request.is_none() {
-                    self.configured = services.iter().map(|s| s.name.clone()).collect();
-                }
+                w.touched.insert(*id);
             }
             Event::Boot => {
-                // A target run starts its services afresh: runs an admin
-                // made before it do not count.
-                if !self.booted {
-                    self.booted = true;
-                    for status in supervisor
-                        .services()
-                        .filter(|s| s.def.target == Target::Boot)
-                    {
-                        self.spawns_in_a_row.insert(status.id, 0);
+                if w.down.is_none() {
+                    w.booted = true;
+                }
+            }
+            Event::Reload { services } => {
+                if w.down.is_none() && w.power.is_none() {
+                    w.config.clear();
+                    for def in services {
+                        w.config
+                            .entry(def.name.clone())
+                            .or_insert_with(|| def.clone());
                     }
                 }
             }
-            Event::SpawnFailed { service, .. } => {
-                self.satisfied_once.insert(*service);
-            }
-            // Scenarios never switch roots (the initramfs is a real-kernel
-            // matter); the checker has no rules for it.
-            Event::SwitchRoot => {}
+            Event::SpawnFailed { .. } | Event::Shutdown | Event::Reboot | Event::SwitchRoot => {}
         }
     }
 
     /// Called with every input, after the core handled it (before its
     /// outputs are drained).
-    pub fn after_input(&mut self, event: &Event, supervisor: &Supervisor) {
-        if let Event::Stop(id) = event {
-            // A stop sticks only where the core took it: it leaves Done
-            // and Failed services alone.
-            let taken = supervisor
-                .service(*id)
-                .is_some_and(|s| matches!(s.state, ServiceState::Stopped | ServiceState::Stopping));
-            if taken {
-                self.admin_stopped.insert(*id);
+    pub fn after_input(&mut self, now: Millis, event: &Event, supervisor: &Supervisor) {
+        self.world.now = now;
+        match event {
+            Event::Stop(id) => {
+                // A stop sticks only where the core took it: it leaves Done
+                // and Failed services alone.
+                let taken = supervisor.service(*id).is_some_and(|s| {
+                    matches!(
+                        s.state,
+                        init_core::events::ServiceState::Stopped
+                            | init_core::events::ServiceState::Stopping
+                    )
+                });
+                if taken {
+                    self.admin_stopped.insert(*id);
+                }
             }
+            Event::Reload { .. } if self.world.down.is_none() && self.world.power.is_none() => {
+                learn_ids(&mut self.world, supervisor);
+                self.runs.on_reload(&self.world);
+                self.respawns.on_reload(&self.world);
+            }
+            _ => {}
+        }
+        if self.world.power.is_none() {
+            self.identity
+                .after_input(&self.world, event, supervisor, &mut self.found);
         }
     }
 
@@ -383,9 +480,9 @@ impl Checker {
     /// service bounded by the final-service timeout (one after the other in
     /// the worst case), then the grace before the final KILL, with slack.
     fn power_bound_ms(&self, members: u64) -> u64 {
-        let per_service =
-            self.bounds.final_service_timeout_ms + self.bounds.respawn_delay_ms + 1000;
-        (members + 2) * per_service + 2 * self.bounds.kill_grace_ms + 1000
+        let b = &self.world.bounds;
+        let per_service = b.final_service_timeout_ms + b.respawn_delay_ms + 1000;
+        (members + 2) * per_service + 2 * b.kill_grace_ms + 1000
     }
 
     /// How long the wind-down before the final target may take: in the
@@ -393,237 +490,210 @@ impl Checker {
     /// stop timeout, capped by the shutdown ceiling however long the
     /// service's own (a stop already under way too), and then the kill
     /// grace.
-    fn wind_down_bound_ms(&self, supervisor: &Supervisor, target: Target) -> u64 {
-        supervisor
-            .services()
-            .filter(|s| s.def.target != target)
-            .filter(|s| {
-                matches!(
-                    s.state,
-                    ServiceState::Starting | ServiceState::Running | ServiceState::Stopping
-                )
-            })
-            .map(|s| {
-                s.def
-                    .settings
+    fn wind_down_bound_ms(&self, target: Target) -> u64 {
+        let w = &self.world;
+        w.live
+            .keys()
+            .filter_map(|id| w.spawn_def.get(id))
+            .filter(|d| d.target != target)
+            .map(|d| {
+                d.settings
                     .stop_timeout_ms
-                    .unwrap_or(self.bounds.stop_timeout_ms)
-                    .min(self.bounds.shutdown_stop_timeout_ms)
-                    .saturating_add(self.bounds.kill_grace_ms)
+                    .unwrap_or(w.bounds.stop_timeout_ms)
+                    .min(w.bounds.shutdown_stop_timeout_ms)
+                    .saturating_add(w.bounds.kill_grace_ms)
             })
             .sum()
     }
 
     /// Called with every output, as it is drained.
     pub fn on_output(&mut self, now: Millis, output: &Output, supervisor: &Supervisor) {
-        if let Some((at, action)) = self.power {
-            self.report(
+        self.world.now = now;
+        if let Some((at, action)) = self.world.power {
+            self.found.add(
                 now,
                 Invariant::Power,
                 format!("output {output:?} after power {action:?} at {at}"),
             );
             return;
         }
+        let w = &self.world;
+        let found = &mut self.found;
+        self.identity.on_output(w, output, found);
         match output {
-            Output::Spawn { service, .. } => self.check_spawn(now, *service, supervisor),
+            Output::Spawn { service, .. } => {
+                let id = *service;
+                check_spawn(w, &self.admin_stopped, id, found);
+                let first_in_run = self.runs.on_spawn(w, id, found);
+                self.respawns.on_spawn(w, id, first_in_run, found);
+                self.stops.on_spawn(w, id, found);
+                let def = self.world.def(id).cloned();
+                let w = &mut self.world;
+                if let Some(def) = def {
+                    w.spawn_def.insert(id, def);
+                }
+                w.last_spawn_at.insert(id, now);
+                w.ever_spawned.insert(id);
+                w.ready_said.remove(&id);
+            }
             Output::Signal {
                 service,
                 pid,
                 signal,
-            } => self.check_signal(now, *service, *pid, *signal),
+            } => {
+                check_signal(w, *service, *pid, *signal, found);
+                self.stops.on_signal(w, *service, *pid, *signal, found);
+                self.runs.on_signal(w, *service, *signal, found);
+                if *signal != Signal::Kill && w.live.get(service) == Some(pid) {
+                    self.world.stopping.insert(*service);
+                }
+            }
+            Output::KillAll { signal } => {
+                if *signal == Signal::Term {
+                    self.world.kill_all = true;
+                }
+            }
             Output::Power { action } => {
-                match self.end_request {
-                    None => self.report(
+                match w.down {
+                    None => found.add(
                         now,
                         Invariant::Power,
                         format!("power {action:?} with no shutdown or reboot asked for"),
                     ),
-                    Some((_, asked, _)) if asked != *action => self.report(
+                    Some(down) if down.action != *action => found.add(
                         now,
                         Invariant::Power,
-                        format!("power {action:?}, but {asked:?} was asked for"),
+                        format!("power {action:?}, but {:?} was asked for", down.action),
                     ),
                     Some(_) => {}
                 }
-                self.power = Some((now, *action));
+                self.world.power = Some((now, *action));
             }
-            // A service given up on (one that never said it was ready)
-            // holds nothing up any more.
-            Output::Report {
-                service,
-                report: Report::Fail,
-            } => {
-                self.satisfied_once.insert(*service);
+            Output::Report { service, report } => {
+                self.runs.on_report(w, *service, report, found);
+                self.stops.on_report(*service, report);
             }
-            Output::KillAll { .. }
-            | Output::Report { .. }
-            | Output::TargetComplete { .. }
-            | Output::Sync => {}
+            Output::TargetComplete { target } => self.runs.on_complete(w, *target, found),
+            Output::Sync => {}
         }
+        let _ = supervisor;
     }
 
-    fn check_spawn(&mut self, now: Millis, service: ServiceId, supervisor: &Supervisor) {
-        let name = self.name(service);
-        if self.admin_stopped.contains(&service) {
-            self.report(
-                now,
-                Invariant::AdminStop,
-                format!("{name} is spawned after an admin stop"),
-            );
+    /// Called once an input's or a timer's outputs are all drained: the
+    /// checks of what must have happened by now.
+    pub fn end_of_step(&mut self, now: Millis, supervisor: &Supervisor) {
+        self.world.now = now;
+        if self.world.power.is_none() {
+            let w = &self.world;
+            let found = &mut self.found;
+            let wind_down_over = self.stops.end_of_step(w, found);
+            self.runs.end_of_step(w, wind_down_over, found);
+            self.respawns.end_of_step(w, found);
+            self.identity.end_of_step(w, supervisor, found);
         }
-        if let Some(pid) = self.live.get(&service) {
-            self.report(
-                now,
-                Invariant::OneProcess,
-                format!("{name} is spawned while its pid {pid} is live"),
-            );
-        }
-        let first_spawn = !self.last_spawn_at.contains_key(&service);
-        if first_spawn && !self.admin_touched.contains(&service) {
-            self.check_order(now, service, &name, supervisor);
-        }
-        let def = supervisor.service(service).map(|s| &s.def);
-        // A reload that changes the limit starts the count afresh: which
-        // runs the new limit covers is the core's choice.
-        let limit = def.and_then(|d| d.respawn_limit);
-        if self
-            .limits_seen
-            .insert(service, limit)
-            .is_some_and(|old| old != limit)
-        {
-            self.spawns_in_a_row.insert(service, 0);
-        }
-        if self.outlasted_window.remove(&service) {
-            self.spawns_in_a_row.insert(service, 0);
-        }
-        let runs = self.spawns_in_a_row.get(&service).copied().unwrap_or(0) + 1;
-        if let Some(def) = def.filter(|d| d.kind == ServiceType::Respawn) {
-            if let Some(limit) = def.respawn_limit {
-                if runs > limit {
-                    self.report(
-                        now,
-                        Invariant::Respawn,
-                        format!("{name} is spawned for run {runs} with limit {limit}"),
-                    );
-                }
-            }
-            if let Some(&last) = self.last_spawn_at.get(&service) {
-                let since_ms = now.saturating_sub(last);
-                let now_delay_ms = def
-                    .settings
-                    .respawn_delay_ms
-                    .unwrap_or(self.bounds.respawn_delay_ms);
-                let delay_ms = self
-                    .delay_seen
-                    .get(&service)
-                    .map_or(now_delay_ms, |&seen| seen.min(now_delay_ms));
-                if runs > 1 && since_ms < delay_ms {
-                    self.report(
-                        now,
-                        Invariant::Respawn,
-                        format!(
-                            "{name} is respawned {since_ms} ms after its last start (delay {delay_ms} ms)"
-                        ),
-                    );
-                }
-            }
-        }
-        self.spawns_in_a_row.insert(service, runs);
-        self.last_spawn_at.insert(service, now);
-        if let Some(def) = def {
-            let delay_ms = def
-                .settings
-                .respawn_delay_ms
-                .unwrap_or(self.bounds.respawn_delay_ms);
-            self.delay_seen.insert(service, delay_ms);
-        }
+        self.world.input = None;
     }
 
-    /// A predecessor is surely unsatisfied while it has not started, or
-    /// while it is a `wait` service that is still running. One an admin
-    /// has acted on is left out: its state follows the admin, not the order.
-    fn check_order(
-        &mut self,
-        now: Millis,
-        service: ServiceId,
-        name: &str,
-        supervisor: &Supervisor,
-    ) {
-        let Some(preds) = self.predecessors.get(&service) else {
-            return;
-        };
-        let mut late = Vec::new();
-        for &pred in preds {
-            if self.admin_touched.contains(&pred) || self.satisfied_once.contains(&pred) {
-                continue;
-            }
-            let Some(status) = supervisor.service(pred) else {
-                continue;
-            };
-            let waits_for_exit = status.def.kind == ServiceType::Wait && !status.def.is_milestone();
-            let unsatisfied = match status.state {
-                ServiceState::Inactive | ServiceState::Waiting | ServiceState::Starting => true,
-                ServiceState::Running => waits_for_exit,
-                _ => false,
-            };
-            if unsatisfied {
-                late.push(format!("{} ({})", status.def.name, status.state.as_str()));
-            }
-        }
-        if !late.is_empty() {
-            self.report(
-                now,
-                Invariant::Order,
-                format!("{name} is spawned before {}", late.join(", ")),
-            );
-        }
-    }
-
-    fn check_signal(&mut self, now: Millis, service: ServiceId, pid: Pid, signal: Signal) {
-        let name = self.name(service);
-        if self.reaped.contains(&pid) {
-            self.report(
-                now,
-                Invariant::SignalAfterReap,
-                format!(
-                    "{} to {name}'s pid {pid} after it was reaped",
-                    signal.name()
-                ),
-            );
-        } else if self.owner.get(&pid) != Some(&service) {
-            self.report(
-                now,
-                Invariant::SignalAfterReap,
-                format!(
-                    "{} to pid {pid}, which is not {name}'s process",
-                    signal.name()
-                ),
-            );
-        }
-    }
-
-    /// At the end of a run: a power command that was owed must have come.
-    /// `quiescent`: nothing more would ever happen.
+    /// At the end of a run: a power command that was owed must have come,
+    /// and what was due by `now` must have happened. `quiescent`: nothing
+    /// more would ever happen, so whatever is still owed never will.
     pub fn finish(&mut self, now: Millis, quiescent: bool) {
-        if self.power.is_some() {
+        if self.world.power.is_some() {
             return;
         }
-        if let Some((asked_at, action, deadline)) = self.end_request {
-            if quiescent || now >= deadline {
+        // What was due by now must have happened; once nothing more will
+        // happen, whatever is still owed never will.
+        self.world.now = if quiescent { Millis(u64::MAX) } else { now };
+        let w = &self.world;
+        let found = &mut self.found;
+        let wind_down_over = self.stops.end_of_step(w, found);
+        self.runs.end_of_step(w, wind_down_over, found);
+        self.respawns.end_of_step(w, found);
+        for violation in &mut self.found.0 {
+            violation.at = violation.at.min(now);
+        }
+        self.world.now = now;
+        if let Some(down) = self.world.down {
+            if quiescent || now >= down.deadline {
                 let why = if quiescent {
                     "the run went quiet"
                 } else {
                     "the deadline passed"
                 };
-                self.report(
+                self.found.add(
                     now,
                     Invariant::Power,
                     format!(
-                        "{action:?} asked for at {asked_at} but no power command by {} ({why})",
-                        if quiescent { now } else { deadline }
+                        "{:?} asked for at {} but no power command by {} ({why})",
+                        down.action,
+                        down.at,
+                        if quiescent { now } else { down.deadline }
                     ),
                 );
             }
         }
+    }
+}
+
+/// Learns the ids the core gave the configured names (at the start and
+/// after a reload, which hands out fresh ids to new services).
+fn learn_ids(world: &mut World, supervisor: &Supervisor) {
+    world.id_of.clear();
+    for status in supervisor.services() {
+        world.names.insert(status.id, status.def.name.clone());
+    }
+    let names: Vec<String> = world.config.keys().cloned().collect();
+    for name in names {
+        if let Some(status) = supervisor.service_by_name(&name) {
+            world.id_of.insert(name, status.id);
+        }
+    }
+}
+
+fn check_spawn(
+    w: &World,
+    admin_stopped: &BTreeSet<ServiceId>,
+    service: ServiceId,
+    found: &mut Found,
+) {
+    let now = w.now;
+    let name = w.name(service);
+    if admin_stopped.contains(&service) {
+        found.add(
+            now,
+            Invariant::AdminStop,
+            format!("{name} is spawned after an admin stop"),
+        );
+    }
+    if let Some(pid) = w.live.get(&service) {
+        found.add(
+            now,
+            Invariant::OneProcess,
+            format!("{name} is spawned while its pid {pid} is live"),
+        );
+    }
+}
+
+fn check_signal(w: &World, service: ServiceId, pid: Pid, signal: Signal, found: &mut Found) {
+    let now = w.now;
+    let name = w.name(service);
+    if w.reaped.contains(&pid) {
+        found.add(
+            now,
+            Invariant::SignalAfterReap,
+            format!(
+                "{} to {name}'s pid {pid} after it was reaped",
+                signal.name()
+            ),
+        );
+    } else if w.owner.get(&pid) != Some(&service) {
+        found.add(
+            now,
+            Invariant::SignalAfterReap,
+            format!(
+                "{} to pid {pid}, which is not {name}'s process",
+                signal.name()
+            ),
+        );
     }
 }

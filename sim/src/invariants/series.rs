@@ -1,0 +1,249 @@
+//! Respawns as the checker sees them: each respawn service's series of
+//! runs, its backoff, and when its next respawn is due.
+//!
+//! Owns invariants 2 (the respawn limit, and no spawn that was not owed)
+//! and 11 (the backoff). The model is the documentation's
+//! (docs/services.md, Restarts), written out again: the delay starts at
+//! the base, doubles after every short run up to the cap, and drops to the
+//! base after a run that lasted the window (or, without one, the cap); a
+//! run of a target or an admin start begins a new series. Where an admin
+//! request makes the core's choice unknowable from outside (a start of a
+//! running service does nothing), the model forgets the series until the
+//! next one begins.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use init_core::events::{Event, Millis, ServiceId};
+use init_core::service::{ServiceDef, ServiceType};
+
+use super::{Found, Invariant, World};
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct Respawns {
+    series: BTreeMap<ServiceId, Series>,
+    /// Services an admin acted on since their last spawn.
+    admin_since: BTreeSet<ServiceId>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Series {
+    /// Runs in a row (`None`: unknown since an admin request).
+    runs: Option<u32>,
+    /// Doublings of the base delay the next respawn waits.
+    step: Option<u32>,
+    /// A respawn owed since the last exit.
+    due: Option<Due>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Due {
+    /// When, if the backoff is known.
+    at: Option<Millis>,
+    /// Whether the limit allows it (`None`: unknown).
+    allowed: Option<bool>,
+}
+
+impl Respawns {
+    /// The way down: nothing respawns any more.
+    pub fn on_down(&mut self) {
+        for series in self.series.values_mut() {
+            series.due = None;
+        }
+    }
+
+    /// A service a reload removed is dropped rather than respawned.
+    pub fn on_reload(&mut self, w: &World) {
+        for (id, series) in &mut self.series {
+            if !w.is_configured(*id) {
+                series.due = None;
+            }
+        }
+    }
+
+    pub fn on_input(&mut self, w: &World, event: &Event, found: &mut Found) {
+        match event {
+            Event::Start(id) | Event::Stop(id) | Event::Restart(id) => {
+                self.admin_since.insert(*id);
+                self.series.entry(*id).or_default().due = None;
+            }
+            Event::Exited { pid, .. } => {
+                if let Some(&id) = w.owner.get(pid) {
+                    if w.live.get(&id) == Some(pid) {
+                        self.process_ended(w, id, true, found);
+                    }
+                }
+            }
+            Event::SpawnFailed { service, .. } => self.process_ended(w, *service, false, found),
+            _ => {}
+        }
+    }
+
+    /// The process of `id` exited (`ran`) or its spawn failed: if nothing
+    /// but the respawn rule decides what follows, a respawn is owed.
+    fn process_ended(&mut self, w: &World, id: ServiceId, ran: bool, _found: &mut Found) {
+        let Some(def) = w.spawn_def.get(&id) else {
+            return;
+        };
+        let series = self.series.entry(id).or_default();
+        series.due = None;
+        let up_to_the_rule = def.kind == ServiceType::Respawn
+            && !self.admin_since.contains(&id)
+            && !w.stopping.contains(&id)
+            && w.down.is_none()
+            && !w.kill_all
+            && w.is_configured(id);
+        if !up_to_the_rule {
+            return;
+        }
+        let (base_ms, cap_ms) = delays_ms(w, def);
+        if ran {
+            let ran_ms = w
+                .spawned_at
+                .get(&id)
+                .map_or(0, |&at| w.now.saturating_sub(at));
+            match def.settings.respawn_window_ms {
+                Some(window_ms) if ran_ms >= window_ms => {
+                    series.step = Some(0);
+                    series.runs = series.runs.map(|r| r.min(1));
+                }
+                Some(_) => {}
+                None if ran_ms >= cap_ms => series.step = Some(0),
+                None => {}
+            }
+        }
+        let allowed = match def.respawn_limit {
+            None => Some(true),
+            Some(limit) => series.runs.map(|runs| runs < limit),
+        };
+        let at = series.step.map(|step| {
+            let mut delay_ms = base_ms;
+            for _ in 0..step {
+                if delay_ms >= cap_ms {
+                    break;
+                }
+                delay_ms = delay_ms.saturating_mul(2);
+            }
+            let delay_ms = delay_ms.min(cap_ms);
+            if delay_ms < cap_ms {
+                series.step = Some(step + 1);
+            }
+            let last = w.last_spawn_at.get(&id).copied().unwrap_or(w.now);
+            last.saturating_add(delay_ms).max(w.now)
+        });
+        series.due = Some(Due { at, allowed });
+    }
+
+    /// A spawn of `id`; `first_in_run`: its first in the run of its
+    /// target, which begins a series.
+    pub fn on_spawn(&mut self, w: &World, id: ServiceId, first_in_run: bool, found: &mut Found) {
+        let name = w.name(id);
+        let admin = self.admin_since.remove(&id);
+        let during_admin =
+            w.is_handling(|e| matches!(e, Event::Start(x) | Event::Restart(x) if *x == id));
+        let series = self.series.entry(id).or_default();
+        let due = series.due.take();
+        if during_admin {
+            // An admin start: a new series, the count and the backoff
+            // afresh.
+            series.runs = Some(1);
+            series.step = Some(0);
+            return;
+        }
+        if admin {
+            series.runs = None;
+            series.step = None;
+            return;
+        }
+        let owed = due.filter(|d| d.allowed != Some(false));
+        let Some(due) = owed else {
+            if first_in_run {
+                // Its target's run queued it: a new series too.
+                series.runs = Some(1);
+                series.step = Some(0);
+            } else if !w.kill_all {
+                let limit = w.spawn_def.get(&id).and_then(|d| d.respawn_limit);
+                let why = match (due, limit) {
+                    (Some(_), Some(limit)) => format!(
+                        "it had made {} runs in a row with limit {limit}",
+                        series.runs.unwrap_or(limit)
+                    ),
+                    _ => "no respawn was owed".to_string(),
+                };
+                found.add(
+                    w.now,
+                    Invariant::Respawn,
+                    format!("{name} is spawned again, but {why}"),
+                );
+            }
+            return;
+        };
+        if due.allowed.is_none() && first_in_run {
+            // Its limit may have been reached and its target's run
+            // queued it, or it respawns: which, only the core knows.
+            series.runs = None;
+            series.step = None;
+            return;
+        }
+        series.runs = series.runs.map(|r| r.saturating_add(1));
+        if let Some(at) = due.at {
+            if w.now != at {
+                let when = if w.now < at { "early" } else { "late" };
+                found.add(
+                    w.now,
+                    Invariant::Backoff,
+                    format!(
+                        "{name} is respawned at {}, {when}: the backoff says {at}",
+                        w.now
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A respawn that was due before now and did not come.
+    pub fn end_of_step(&mut self, w: &World, found: &mut Found) {
+        if w.down.is_some() || w.kill_all {
+            return;
+        }
+        for (id, series) in &mut self.series {
+            let Some(Due {
+                at: Some(at),
+                allowed: Some(true),
+            }) = series.due
+            else {
+                continue;
+            };
+            if at > w.now || self.admin_since.contains(id) {
+                continue;
+            }
+            // A reload that made it a milestone has it reached when the
+            // respawn is due, not spawned.
+            if w.def(*id).map_or(true, |d| d.is_milestone()) {
+                series.due = None;
+                continue;
+            }
+            if at < w.now {
+                found.add(
+                    w.now.min(at.saturating_add(1)),
+                    Invariant::Backoff,
+                    format!("{} was due to respawn at {at}, and was not", w.name(*id)),
+                );
+            }
+        }
+    }
+}
+
+/// The base delay and the cap of `def`'s series: its own, or init's; a
+/// cap below the base is the base.
+fn delays_ms(w: &World, def: &ServiceDef) -> (u64, u64) {
+    let base_ms = def
+        .settings
+        .respawn_delay_ms
+        .unwrap_or(w.bounds.respawn_delay_ms);
+    let cap_ms = def
+        .settings
+        .respawn_delay_max_ms
+        .unwrap_or(w.bounds.respawn_delay_max_ms)
+        .max(base_ms);
+    (base_ms, cap_ms)
+}
