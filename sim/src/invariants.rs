@@ -17,13 +17,20 @@
 //! the outputs and [`Checker::end_of_step`]; at the end [`Checker::finish`].
 //!
 //! - `graph.rs`: the dependency oracle;
+//! - `admin.rs`: admin requests (3);
+//! - `reports.rs`: console reports (17);
 //! - `runs.rs`: target runs (1 start order, 9 progress, 10 readiness);
 //! - `series.rs`: respawns (2 the limit, 11 the backoff);
 //! - `stops.rs`: stops (12 the stop timeout, 13 the wind-down);
-//! - `identity.rs`: what the core holds (14 pids and exits, 15 reloads).
+//! - `identity.rs`: what the core holds (14 pids, exits and the rest of
+//!   what it reports, 15 reloads);
+//! - `resolver.rs`: the resolver held to the oracle (16).
 
+mod admin;
 mod graph;
 mod identity;
+mod reports;
+mod resolver;
 mod runs;
 mod series;
 mod stops;
@@ -31,11 +38,13 @@ mod stops;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use init_core::events::{Event, Millis, Output, Pid, PowerAction, ServiceId, Signal};
+use init_core::events::{Event, ExitStatus, Millis, Output, Pid, PowerAction, ServiceId, Signal};
 use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
 
+use admin::Admin;
 use identity::Identity;
+use reports::Reports;
 use runs::Runs;
 use series::Respawns;
 use stops::Stops;
@@ -50,7 +59,10 @@ pub enum Invariant {
     /// 2. The respawn limit holds, and nothing is spawned again that was
     ///    not owed a respawn.
     Respawn = 2,
-    /// 3. An admin-stopped service is not spawned until an admin start.
+    /// 3. An admin start spawns a service that is neither alive nor
+    ///    waiting for its turn, a stop sends the stop signal, a restart
+    ///    does both, and an admin-stopped service is not spawned again
+    ///    until an admin start.
     AdminStop = 3,
     /// 4. At most one live process per service.
     OneProcess = 4,
@@ -80,12 +92,21 @@ pub enum Invariant {
     ///     as soon as what starts after it has ended, and the final target
     ///     starts only after that.
     WindDown = 13,
-    /// 14. Every pid the core holds is a live process of that service, and
-    ///     every exit is recorded for the run it ended.
+    /// 14. What the core reports agrees with what happened: every pid it
+    ///     holds is a live process of that service, every exit is recorded
+    ///     for the run it ended, and its run, timers and options are the
+    ///     ones the checker saw.
     Pids = 14,
     /// 15. A reload keeps the identity (id, pid, run count, state) of the
     ///     services it keeps, and stops or restarts none of them.
     Reload = 15,
+    /// 16. The resolver's order honours every edge on no cycle, and the
+    ///     cycles, broken edges and missing names it reports are real.
+    Resolver = 16,
+    /// 17. The console reports what the policy says: OK or FAIL for a
+    ///     `wait` or `once` service that ends by itself, UP once a series
+    ///     of runs, FAIL for a service given up at its limit.
+    Reports = 17,
 }
 
 impl Invariant {
@@ -97,7 +118,7 @@ impl Invariant {
         match self {
             Invariant::Order => "start order",
             Invariant::Respawn => "respawn limit",
-            Invariant::AdminStop => "admin stop sticks",
+            Invariant::AdminStop => "admin requests",
             Invariant::OneProcess => "one process per service",
             Invariant::SignalAfterReap => "no signal after reaping",
             Invariant::Reaped => "every process reaped",
@@ -108,8 +129,10 @@ impl Invariant {
             Invariant::Backoff => "respawn backoff",
             Invariant::StopTimeout => "stop timeout",
             Invariant::WindDown => "wind-down order",
-            Invariant::Pids => "pids the core holds",
+            Invariant::Pids => "what the core reports",
             Invariant::Reload => "reload keeps identity",
+            Invariant::Resolver => "resolver's order",
+            Invariant::Reports => "console reports",
         }
     }
 }
@@ -137,7 +160,7 @@ impl fmt::Display for Violation {
 
 /// The policy numbers the checker needs to know bounds and exact times
 /// (it never applies them; the core does).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bounds {
     pub sequential: bool,
     pub respawn_delay_ms: u64,
@@ -166,6 +189,12 @@ impl Bounds {
         }
     }
 }
+
+/// Above this many services the checks that look at every service each
+/// step (the pids the core holds, the services its run waits for) look
+/// only at the services of the step, so that a what-if boot of ten
+/// thousand stays linear.
+const FULL_CHECK_SERVICES: usize = 1000;
 
 /// The first accepted shutdown or reboot.
 #[derive(Debug, Clone, Copy)]
@@ -201,6 +230,8 @@ struct World {
     /// keeps its definition until it ends.
     spawn_def: BTreeMap<ServiceId, ServiceDef>,
     live: BTreeMap<ServiceId, Pid>,
+    /// Services whose spawn is asked for and not yet answered.
+    spawning: BTreeSet<ServiceId>,
     owner: BTreeMap<Pid, ServiceId>,
     reaped: BTreeSet<Pid>,
     /// When the live process was reported spawned.
@@ -220,6 +251,8 @@ struct World {
     down: Option<Down>,
     /// `KillAll{TERM}` went out: the safety net has begun.
     kill_all: bool,
+    /// How the main service ended, once it began the way down.
+    main_exit: Option<ExitStatus>,
     power: Option<(Millis, PowerAction)>,
 }
 
@@ -286,7 +319,8 @@ pub struct Checker {
     respawns: Respawns,
     stops: Stops,
     identity: Identity,
-    admin_stopped: BTreeSet<ServiceId>,
+    admin: Admin,
+    reports: Reports,
     found: Found,
 }
 
@@ -300,6 +334,7 @@ impl Checker {
             names: BTreeMap::new(),
             spawn_def: BTreeMap::new(),
             live: BTreeMap::new(),
+            spawning: BTreeSet::new(),
             owner: BTreeMap::new(),
             reaped: BTreeSet::new(),
             spawned_at: BTreeMap::new(),
@@ -312,6 +347,7 @@ impl Checker {
             booted: false,
             down: None,
             kill_all: false,
+            main_exit: None,
             power: None,
         };
         // The configuration the core was built with (the first of a
@@ -323,14 +359,17 @@ impl Checker {
                 .or_insert_with(|| status.def.clone());
         }
         learn_ids(&mut world, supervisor);
+        let mut found = Found::default();
+        resolver::check(&world, &mut found);
         Checker {
             world,
             runs: Runs::default(),
             respawns: Respawns::default(),
             stops: Stops::default(),
             identity: Identity::default(),
-            admin_stopped: BTreeSet::new(),
-            found: Found::default(),
+            admin: Admin::default(),
+            reports: Reports::default(),
+            found,
         }
     }
 
@@ -364,10 +403,66 @@ impl Checker {
         }
         let w = &self.world;
         let found = &mut self.found;
-        self.runs.on_input(w, event);
+        let waiting = match event {
+            Event::Start(id) | Event::Restart(id) => self.runs.waits_in_run(w, *id),
+            _ => None,
+        };
+        self.admin.on_input(w, event, waiting);
+        self.reports.on_input(w, event);
         self.respawns.on_input(w, event, found);
-        self.stops.on_input(w, event);
+        for &id in &self.respawns.gave_up_now {
+            self.reports.given_up(w, id);
+        }
+        let respawns = match event {
+            Event::Exited { pid, .. } => w
+                .owner
+                .get(pid)
+                .is_some_and(|id| self.respawns.surely_respawns(*id)),
+            _ => false,
+        };
+        self.runs.on_input(w, event, respawns);
+        let main_ends = self.main_service_ends(event);
+        self.respawns.gave_up_now.clear();
+        self.stops.on_input(&self.world, event);
         self.update_world(now, event);
+        if let Some(status) = main_ends {
+            // The core begins the way down itself, as `Shutdown` would.
+            self.world.main_exit = Some(status);
+            let down = self.begin_down(now, &Event::Shutdown);
+            self.stops.on_down(&self.world, down);
+            self.runs.on_down(&self.world, down);
+            self.respawns.on_down();
+            self.admin.on_down();
+        }
+    }
+
+    /// The status a main service (`main-service`) ends for good with at
+    /// this input, while the machine is up: a `wait` or `once` process
+    /// that exits or fails to spawn (not to be restarted by an admin), a
+    /// `respawn` one given up at its limit or ending while being stopped.
+    fn main_service_ends(&self, event: &Event) -> Option<ExitStatus> {
+        let w = &self.world;
+        if w.down.is_some() || w.power.is_some() {
+            return None;
+        }
+        let (id, status) = match event {
+            Event::Exited { pid, status } => {
+                let id = *w.owner.get(pid).filter(|id| w.live.get(id) == Some(pid))?;
+                (id, *status)
+            }
+            Event::SpawnFailed { service, .. } => (*service, ExitStatus::Exited(127)),
+            _ => return None,
+        };
+        // The definition the core applies when the service ends for good.
+        if !w.def(id).is_some_and(|d| d.settings.main_service) {
+            return None;
+        }
+        let kind = w.spawn_def.get(&id).map(|d| d.kind)?;
+        let restarts = self.admin.restarts(id);
+        let given_up = self.respawns.gave_up_now.contains(&id);
+        let stopped = w.stopping.contains(&id) && matches!(event, Event::Exited { .. });
+        let ends = !restarts && (kind != ServiceType::Respawn || given_up || stopped);
+        ends.then_some(status)
     }
 
     /// The switch to the way down: the bound on it, and the world's phase.
@@ -398,6 +493,7 @@ impl Checker {
         let w = &mut self.world;
         match event {
             Event::Spawned { service, pid } => {
+                w.spawning.remove(service);
                 w.spawned_at.insert(*service, now);
                 w.live.insert(*service, *pid);
                 w.owner.insert(*pid, *service);
@@ -420,7 +516,6 @@ impl Checker {
             }
             Event::Start(id) | Event::Restart(id) => {
                 w.touched.insert(*id);
-                self.admin_stopped.remove(id);
             }
             Event::Stop(id) => {
                 w.touched.insert(*id);
@@ -440,7 +535,10 @@ impl Checker {
                     }
                 }
             }
-            Event::SpawnFailed { .. } | Event::Shutdown | Event::Reboot | Event::SwitchRoot => {}
+            Event::SpawnFailed { service, .. } => {
+                w.spawning.remove(service);
+            }
+            Event::Shutdown | Event::Reboot | Event::SwitchRoot => {}
         }
     }
 
@@ -448,28 +546,15 @@ impl Checker {
     /// outputs are drained).
     pub fn after_input(&mut self, now: Millis, event: &Event, supervisor: &Supervisor) {
         self.world.now = now;
-        match event {
-            Event::Stop(id) => {
-                // A stop sticks only where the core took it: it leaves Done
-                // and Failed services alone.
-                let taken = supervisor.service(*id).is_some_and(|s| {
-                    matches!(
-                        s.state,
-                        init_core::events::ServiceState::Stopped
-                            | init_core::events::ServiceState::Stopping
-                    )
-                });
-                if taken {
-                    self.admin_stopped.insert(*id);
-                }
-            }
-            Event::Reload { .. } if self.world.down.is_none() && self.world.power.is_none() => {
+        if let Event::Reload { .. } = event {
+            if self.world.down.is_none() && self.world.power.is_none() {
                 learn_ids(&mut self.world, supervisor);
+                resolver::check(&self.world, &mut self.found);
                 self.runs.on_reload(&self.world);
                 self.respawns.on_reload(&self.world);
             }
-            _ => {}
         }
+        self.admin.after_input(&self.world, event, supervisor);
         if self.world.power.is_none() {
             self.identity
                 .after_input(&self.world, event, supervisor, &mut self.found);
@@ -523,9 +608,11 @@ impl Checker {
         match output {
             Output::Spawn { service, .. } => {
                 let id = *service;
-                check_spawn(w, &self.admin_stopped, id, found);
+                self.admin.on_spawn(w, id, found);
+                check_one_process(w, id, found);
                 let first_in_run = self.runs.on_spawn(w, id, found);
-                self.respawns.on_spawn(w, id, first_in_run, found);
+                let runs = self.respawns.on_spawn(w, id, first_in_run, found);
+                self.reports.on_spawn(id, runs);
                 self.stops.on_spawn(w, id, found);
                 let def = self.world.def(id).cloned();
                 let w = &mut self.world;
@@ -534,6 +621,7 @@ impl Checker {
                 }
                 w.last_spawn_at.insert(id, now);
                 w.ever_spawned.insert(id);
+                w.spawning.insert(id);
                 w.ready_said.remove(&id);
             }
             Output::Signal {
@@ -544,6 +632,10 @@ impl Checker {
                 check_signal(w, *service, *pid, *signal, found);
                 self.stops.on_signal(w, *service, *pid, *signal, found);
                 self.runs.on_signal(w, *service, *signal, found);
+                if w.live.get(service) == Some(pid) {
+                    self.admin.on_signal(w, *service, *signal);
+                    self.reports.on_signal(*service, *signal);
+                }
                 if *signal != Signal::Kill && w.live.get(service) == Some(pid) {
                     self.world.stopping.insert(*service);
                 }
@@ -572,6 +664,7 @@ impl Checker {
             Output::Report { service, report } => {
                 self.runs.on_report(w, *service, report, found);
                 self.stops.on_report(*service, report);
+                self.reports.on_report(w, *service, report, found);
             }
             Output::TargetComplete { target } => self.runs.on_complete(w, *target, found),
             Output::Sync => {}
@@ -590,6 +683,9 @@ impl Checker {
             self.runs.end_of_step(w, wind_down_over, found);
             self.respawns.end_of_step(w, found);
             self.identity.end_of_step(w, supervisor, found);
+            self.runs.check_reported(w, supervisor, found);
+            self.admin.end_of_step(w, found);
+            self.reports.end_of_step(w, found);
         }
         self.world.input = None;
     }
@@ -650,26 +746,12 @@ fn learn_ids(world: &mut World, supervisor: &Supervisor) {
     }
 }
 
-fn check_spawn(
-    w: &World,
-    admin_stopped: &BTreeSet<ServiceId>,
-    service: ServiceId,
-    found: &mut Found,
-) {
-    let now = w.now;
-    let name = w.name(service);
-    if admin_stopped.contains(&service) {
-        found.add(
-            now,
-            Invariant::AdminStop,
-            format!("{name} is spawned after an admin stop"),
-        );
-    }
+fn check_one_process(w: &World, service: ServiceId, found: &mut Found) {
     if let Some(pid) = w.live.get(&service) {
         found.add(
-            now,
+            w.now,
             Invariant::OneProcess,
-            format!("{name} is spawned while its pid {pid} is live"),
+            format!("{} is spawned while its pid {pid} is live", w.name(service)),
         );
     }
 }

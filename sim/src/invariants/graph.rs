@@ -23,6 +23,8 @@ pub(super) struct Graph {
     /// exactly when both its ends are in one component (a self-edge too).
     component: BTreeMap<ServiceId, usize>,
     milestones: BTreeSet<ServiceId>,
+    /// `(service, name)`: the `after`/`before` names that match no member.
+    unmatched: Vec<(ServiceId, String)>,
 }
 
 impl Graph {
@@ -47,21 +49,27 @@ impl Graph {
                 .collect(),
             ..Graph::default()
         };
-        let named = |name: &str| {
-            members
-                .iter()
-                .filter(move |(_, def)| def.base() == name)
-                .map(|(id, _)| *id)
-                .collect::<Vec<_>>()
-        };
+        let mut by_base: BTreeMap<&str, Vec<ServiceId>> = BTreeMap::new();
+        for (id, def) in &members {
+            by_base.entry(def.base()).or_default().push(*id);
+        }
+        let named = |name: &str| by_base.get(name).cloned().unwrap_or_default();
         for (id, def) in &members {
             for name in &def.after {
-                for first in named(name) {
+                let firsts = named(name);
+                if firsts.is_empty() {
+                    graph.unmatched.push((*id, name.clone()));
+                }
+                for first in firsts {
                     graph.add_edge(first, *id);
                 }
             }
             for name in &def.before {
-                for then in named(name) {
+                let thens = named(name);
+                if thens.is_empty() {
+                    graph.unmatched.push((*id, name.clone()));
+                }
+                for then in thens {
                     graph.add_edge(*id, then);
                 }
             }
@@ -77,6 +85,17 @@ impl Graph {
 
     pub fn members(&self) -> &BTreeSet<ServiceId> {
         &self.members
+    }
+
+    /// `(service, name)`: every `after`/`before` name that matches no
+    /// member of the target.
+    pub fn unmatched(&self) -> &[(ServiceId, String)] {
+        &self.unmatched
+    }
+
+    /// Whether `first -> then` is an edge.
+    pub fn has_edge(&self, first: ServiceId, then: ServiceId) -> bool {
+        self.succs.get(&first).is_some_and(|s| s.contains(&then))
     }
 
     pub fn is_member(&self, id: ServiceId) -> bool {

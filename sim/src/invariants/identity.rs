@@ -12,11 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use init_core::events::{Event, Output, Pid, ServiceId, ServiceState, ServiceStatus};
 use init_core::supervisor::Supervisor;
 
-use super::{Found, Invariant, World};
-
-/// Above this many services the pid check looks only at the services of
-/// the step, so that a what-if boot of ten thousand stays linear.
-const FULL_CHECK_SERVICES: usize = 1000;
+use super::{Bounds, Found, Invariant, World, FULL_CHECK_SERVICES};
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct Identity {
@@ -221,9 +217,11 @@ impl Identity {
     }
 
     /// Every pid the core holds is the live process of that service, and
-    /// every live process is held by its service.
+    /// every live process is held by its service; the rest of what the
+    /// core reports agrees with what happened.
     pub fn end_of_step(&mut self, w: &World, supervisor: &Supervisor, found: &mut Found) {
         self.quiet.clear();
+        check_reported(w, supervisor, found);
         let named = std::mem::take(&mut self.named);
         let everyone = w.names.len() <= FULL_CHECK_SERVICES;
         let statuses: Vec<&ServiceStatus> = if everyone {
@@ -274,5 +272,35 @@ impl Identity {
                 );
             }
         }
+    }
+}
+
+/// What the core reports besides its pids: the options it was given, that
+/// it has not finished before its power command, the main service's exit
+/// once it ended, and a next timeout that is its earliest timer.
+fn check_reported(w: &World, supervisor: &Supervisor, found: &mut Found) {
+    let mut wrong = Vec::new();
+    if Bounds::from_options(supervisor.options()) != w.bounds {
+        wrong.push("its options are not the ones it was given".to_string());
+    }
+    if supervisor.is_finished() {
+        wrong.push("it has finished with no power command".to_string());
+    }
+    if supervisor.main_service_exit() != w.main_exit {
+        wrong.push(format!(
+            "the main service's exit as {:?}, not {:?}",
+            supervisor.main_service_exit(),
+            w.main_exit
+        ));
+    }
+    let earliest = supervisor.timers().map(|t| t.deadline).min();
+    if supervisor.poll_timeout() != earliest {
+        wrong.push(format!(
+            "its next timeout is {:?}, its earliest timer {earliest:?}",
+            supervisor.poll_timeout()
+        ));
+    }
+    if let Some(first) = wrong.first() {
+        found.add(w.now, Invariant::Pids, format!("the core reports {first}"));
     }
 }

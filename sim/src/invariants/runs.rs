@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use init_core::events::{Event, Millis, Report, ServiceId, Signal};
 use init_core::service::{ServiceType, Target};
+use init_core::supervisor::Supervisor;
 
 use super::graph::Graph;
 use super::{Down, Found, Invariant, World};
@@ -160,9 +161,15 @@ impl Run {
             }
             // A milestone is reached while it waits for its turn; one
             // that was started (before a reload made it a milestone) is
-            // satisfied by its process, as any other.
-            if !self.graph.is_milestone(node) || self.started.contains(&node) {
+            // satisfied by its process while it runs, and reached when a
+            // respawn of it comes due.
+            if !self.graph.is_milestone(node) || w.live.contains_key(&node) {
                 known.insert(node, false);
+                stack.pop();
+                continue;
+            }
+            if self.started.contains(&node) {
+                known.insert(node, true);
                 stack.pop();
                 continue;
             }
@@ -209,7 +216,8 @@ impl Runs {
         }
     }
 
-    pub fn on_input(&mut self, w: &World, event: &Event) {
+    /// `respawns`: the exit of this step leads to a respawn for sure.
+    pub fn on_input(&mut self, w: &World, event: &Event, respawns: bool) {
         if let Event::Boot = event {
             if !w.booted && w.down.is_none() {
                 self.run = Some(Run::new(w, Target::Boot, false));
@@ -267,7 +275,12 @@ impl Runs {
                 if w.live.get(&id) != Some(pid) {
                     return;
                 }
-                run.mark_maybe(id);
+                // A service that has yet to say it is ready and respawns
+                // is not satisfied by its exit: the next run's word counts.
+                let not_ready = w.declares_ready(id) && !w.ready_said.contains(&id);
+                if !(not_ready && respawns) {
+                    run.mark_maybe(id);
+                }
                 // A `wait` service is satisfied by its exit, a `once` one
                 // ends for good (unless an admin restart brings it back).
                 let kind = w.spawn_def.get(&id).map(|d| d.kind);
@@ -479,6 +492,91 @@ impl Runs {
         }
         run.newly.clear();
         run.check_all = false;
+    }
+}
+
+impl Runs {
+    /// Whether `id` waits for its turn in the run that runs now (where an
+    /// admin start does nothing): `None` when only the core knows.
+    pub fn waits_in_run(&self, w: &World, id: ServiceId) -> Option<bool> {
+        let Some(run) = &self.run else {
+            return Some(false);
+        };
+        let queued = run.begun
+            && !run.complete
+            && run.graph.is_member(id)
+            && !run.started.contains(&id)
+            && !run.surely.contains(&id);
+        if !queued {
+            Some(false)
+        } else if w.touched.contains(&id) || run.unknown.contains(&id) {
+            None
+        } else {
+            Some(true)
+        }
+    }
+
+    /// Invariant 14: what the core reports of its run (the target, its
+    /// completion, the services it still waits for) agrees with the run
+    /// the checker saw, where the checker knows it for sure.
+    pub fn check_reported(&self, w: &World, supervisor: &Supervisor, found: &mut Found) {
+        let Some(run) = &self.run else {
+            if supervisor.current_target().is_some() {
+                found.add(
+                    w.now,
+                    Invariant::Pids,
+                    "the core reports a target run before any began".to_string(),
+                );
+            }
+            return;
+        };
+        // During the wind-down the core still reports the boot run.
+        if !run.begun || w.kill_all {
+            return;
+        }
+        let target = run.target;
+        let mut wrong = Vec::new();
+        if supervisor.current_target() != Some(target) {
+            wrong.push(format!("its target is {:?}", supervisor.current_target()));
+        }
+        if supervisor.is_target_complete(target) != run.complete {
+            wrong.push(format!(
+                "{target} is {}complete",
+                if run.complete { "not " } else { "" }
+            ));
+        }
+        // The services it waits for: a look at every service, so only for
+        // the sizes the fuzzer makes (a what-if boot of thousands stays
+        // linear).
+        if w.names.len() > super::FULL_CHECK_SERVICES {
+            if let Some(first) = wrong.first() {
+                found.add(w.now, Invariant::Pids, format!("the core reports {first}"));
+            }
+            return;
+        }
+        let pending: BTreeSet<ServiceId> = supervisor.pending_in_run().into_iter().collect();
+        if run.complete && !pending.is_empty() {
+            wrong.push(format!("it still waits for {} services", pending.len()));
+        }
+        if let Some(&x) = pending.iter().find(|x| run.surely.contains(x)) {
+            wrong.push(format!("it waits for {}, which is satisfied", w.name(x)));
+        }
+        if !run.complete {
+            let members = run.graph.members();
+            let unsatisfied = members
+                .iter()
+                .find(|&&x| !pending.contains(&x) && !run.maybe_satisfied(w, x));
+            if let Some(&x) = unsatisfied {
+                wrong.push(format!("it does not wait for {}", w.name(x)));
+            }
+        }
+        if let Some(first) = wrong.first() {
+            found.add(
+                w.now,
+                Invariant::Pids,
+                format!("the core reports its run of {target} wrong: {first}"),
+            );
+        }
     }
 }
 

@@ -21,8 +21,23 @@ use super::{Found, Invariant, World};
 #[derive(Debug, Clone, Default)]
 pub(super) struct Respawns {
     series: BTreeMap<ServiceId, Series>,
+    /// The respawn owed to each service since its last exit (apart, so
+    /// that a step looks only at the services that owe one).
+    dues: BTreeMap<ServiceId, Due>,
     /// Services an admin acted on since their last spawn.
     admin_since: BTreeSet<ServiceId>,
+    /// Respawn services given up at their limit in this step.
+    pub gave_up_now: Vec<ServiceId>,
+}
+
+impl Respawns {
+    /// Whether `id` surely respawns after the exit just seen (its limit
+    /// allows it, and nothing but the respawn rule decides).
+    pub fn surely_respawns(&self, id: ServiceId) -> bool {
+        self.dues
+            .get(&id)
+            .is_some_and(|due| due.allowed == Some(true))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,8 +46,6 @@ struct Series {
     runs: Option<u32>,
     /// Doublings of the base delay the next respawn waits.
     step: Option<u32>,
-    /// A respawn owed since the last exit.
-    due: Option<Due>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -46,25 +59,19 @@ struct Due {
 impl Respawns {
     /// The way down: nothing respawns any more.
     pub fn on_down(&mut self) {
-        for series in self.series.values_mut() {
-            series.due = None;
-        }
+        self.dues.clear();
     }
 
     /// A service a reload removed is dropped rather than respawned.
     pub fn on_reload(&mut self, w: &World) {
-        for (id, series) in &mut self.series {
-            if !w.is_configured(*id) {
-                series.due = None;
-            }
-        }
+        self.dues.retain(|id, _| w.is_configured(*id));
     }
 
     pub fn on_input(&mut self, w: &World, event: &Event, found: &mut Found) {
         match event {
             Event::Start(id) | Event::Stop(id) | Event::Restart(id) => {
                 self.admin_since.insert(*id);
-                self.series.entry(*id).or_default().due = None;
+                self.dues.remove(id);
             }
             Event::Exited { pid, .. } => {
                 if let Some(&id) = w.owner.get(pid) {
@@ -84,8 +91,8 @@ impl Respawns {
         let Some(def) = w.spawn_def.get(&id) else {
             return;
         };
+        self.dues.remove(&id);
         let series = self.series.entry(id).or_default();
-        series.due = None;
         let up_to_the_rule = def.kind == ServiceType::Respawn
             && !self.admin_since.contains(&id)
             && !w.stopping.contains(&id)
@@ -115,6 +122,9 @@ impl Respawns {
             None => Some(true),
             Some(limit) => series.runs.map(|runs| runs < limit),
         };
+        if allowed == Some(false) {
+            self.gave_up_now.push(id);
+        }
         let at = series.step.map(|step| {
             let mut delay_ms = base_ms;
             for _ in 0..step {
@@ -130,18 +140,31 @@ impl Respawns {
             let last = w.last_spawn_at.get(&id).copied().unwrap_or(w.now);
             last.saturating_add(delay_ms).max(w.now)
         });
-        series.due = Some(Due { at, allowed });
+        self.dues.insert(id, Due { at, allowed });
     }
 
     /// A spawn of `id`; `first_in_run`: its first in the run of its
-    /// target, which begins a series.
-    pub fn on_spawn(&mut self, w: &World, id: ServiceId, first_in_run: bool, found: &mut Found) {
+    /// target, which begins a series. Returns the series' run count after
+    /// this spawn, if known.
+    pub fn on_spawn(
+        &mut self,
+        w: &World,
+        id: ServiceId,
+        first_in_run: bool,
+        found: &mut Found,
+    ) -> Option<u32> {
+        self.classify_spawn(w, id, first_in_run, found);
+        self.series.get(&id).and_then(|s| s.runs)
+    }
+
+    /// A new series, a respawn (at its time?), or a spawn nobody owed.
+    fn classify_spawn(&mut self, w: &World, id: ServiceId, first_in_run: bool, found: &mut Found) {
         let name = w.name(id);
         let admin = self.admin_since.remove(&id);
         let during_admin =
             w.is_handling(|e| matches!(e, Event::Start(x) | Event::Restart(x) if *x == id));
+        let due = self.dues.remove(&id);
         let series = self.series.entry(id).or_default();
-        let due = series.due.take();
         if during_admin {
             // An admin start: a new series, the count and the backoff
             // afresh.
@@ -205,30 +228,34 @@ impl Respawns {
         if w.down.is_some() || w.kill_all {
             return;
         }
-        for (id, series) in &mut self.series {
-            let Some(Due {
+        let mut reached = Vec::new();
+        for (&id, due) in &self.dues {
+            let Due {
                 at: Some(at),
                 allowed: Some(true),
-            }) = series.due
+            } = *due
             else {
                 continue;
             };
-            if at > w.now || self.admin_since.contains(id) {
+            if at > w.now || self.admin_since.contains(&id) {
                 continue;
             }
             // A reload that made it a milestone has it reached when the
             // respawn is due, not spawned.
-            if w.def(*id).map_or(true, |d| d.is_milestone()) {
-                series.due = None;
+            if w.def(id).map_or(true, |d| d.is_milestone()) {
+                reached.push(id);
                 continue;
             }
             if at < w.now {
                 found.add(
                     w.now.min(at.saturating_add(1)),
                     Invariant::Backoff,
-                    format!("{} was due to respawn at {at}, and was not", w.name(*id)),
+                    format!("{} was due to respawn at {at}, and was not", w.name(id)),
                 );
             }
+        }
+        for id in reached {
+            self.dues.remove(&id);
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Stops as the checker sees them: when each stopped process is owed its
 //! KILL, and the wind-down before the final target.
 //!
-//! Owns invariants 12 (the stop signal, and KILL exactly at the stop
-//! timeout, capped by the shutdown ceiling once the machine goes down) and
+//! Owns invariants 12 (the stop signal, once a process, and KILL exactly
+//! at the stop timeout, capped by the shutdown ceiling once the machine
+//! goes down) and
 //! 13 (the wind-down: a service is stopped once every service live at the
 //! switch that starts after it, directly or through services that were
 //! not live then, has ended, and not before; the final target starts
@@ -22,6 +23,8 @@ pub(super) struct Stops {
     /// Each process that got its stop signal: whose it is, and when its
     /// KILL is due.
     kill_due: BTreeMap<Pid, (ServiceId, Millis)>,
+    /// Every process that got its stop signal: it gets one, once.
+    stopped_pids: BTreeSet<Pid>,
     wind_down: Option<WindDown>,
     /// Services reported FAIL in this step (a ready timeout stops a
     /// service whatever the order).
@@ -88,13 +91,16 @@ impl Stops {
         let members: BTreeSet<ServiceId> = w
             .live
             .keys()
+            .chain(&w.spawning)
             .copied()
             .filter(|id| w.spawn_def.get(id).is_some_and(|d| d.target != target))
             .collect();
+        // A spawn not yet answered is stopped when the answer comes,
+        // whatever the order: it counts as stopped already.
         let stopped = members
             .iter()
             .copied()
-            .filter(|id| w.stopping.contains(id))
+            .filter(|id| w.stopping.contains(id) || w.spawning.contains(id))
             .collect();
         self.wind_down = Some(WindDown {
             members,
@@ -107,8 +113,14 @@ impl Stops {
     }
 
     pub fn on_input(&mut self, w: &World, event: &Event) {
+        if let (Event::SpawnFailed { service, .. }, Some(plan)) = (event, self.wind_down.as_mut()) {
+            if plan.members.contains(service) {
+                plan.ended.entry(*service).or_insert((w.now, false));
+            }
+        }
         if let Event::Exited { pid, .. } = event {
             self.kill_due.remove(pid);
+            self.stopped_pids.remove(pid);
             if let (Some(&id), Some(plan)) = (w.owner.get(pid), self.wind_down.as_mut()) {
                 if plan.members.contains(&id) && w.live.get(&id) == Some(pid) {
                     plan.ended.entry(id).or_insert((w.now, false));
@@ -156,6 +168,13 @@ impl Stops {
         if signal == Signal::Kill {
             self.on_kill(w, id, pid, found);
             return;
+        }
+        if !self.stopped_pids.insert(pid) {
+            found.add(
+                w.now,
+                Invariant::StopTimeout,
+                format!("{name} gets a second stop signal ({})", signal.name()),
+            );
         }
         let def = w.spawn_def.get(&id);
         let own_signal = def
