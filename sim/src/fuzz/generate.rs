@@ -194,6 +194,7 @@ pub fn generate(seed: u64, services: usize) -> String {
 
     let mut text = String::new();
     let mut enabled: BTreeSet<String> = BTreeSet::new();
+    let mut main_taken = false;
     for (i, base) in bases.iter().enumerate() {
         let parameterised = base.starts_with('p');
         let final_target = rng.chance(knobs.final_target);
@@ -228,6 +229,9 @@ pub fn generate(seed: u64, services: usize) -> String {
             ready_timeout_cap_ms,
             &mut body,
         );
+        if !final_target && words.main_service(&mut main_taken) {
+            body.push("main-service".to_string());
+        }
         let body = words.body(body, parameterised);
         let _ = writeln!(text, "template {base}");
         for line in body {
@@ -346,7 +350,9 @@ fn option_lines(words: &mut Words, delay_ms: u64, header: &mut String) {
         );
     }
     if words.at_edge() {
-        let ms = *words.pick(&[100u64, 1000, 20_000]);
+        // An hour: a stop under way when the machine goes down is cut
+        // short by the shutdown ceiling.
+        let ms = *words.pick(&[100u64, 1000, 20_000, 3_600_000]);
         let _ = writeln!(header, "option stop-timeout {}", words.duration(ms));
     }
     if words.at_edge() {

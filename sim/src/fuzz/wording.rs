@@ -178,6 +178,15 @@ impl Words {
         argument
     }
 
+    /// Whether this service is the main one (`main-service`), whose end
+    /// shuts the machine down: one at most, and rarely, since it ends the
+    /// story.
+    pub fn main_service(&mut self, taken: &mut bool) -> bool {
+        let main = !*taken && self.rng.chance(self.wording.settings / 8);
+        *taken |= main;
+        main
+    }
+
     /// `reload` or its other name, `signal HUP`.
     pub fn reload(&mut self) -> &'static str {
         if self.rng.chance(self.wording.repeats) {
