@@ -17,6 +17,17 @@ use crate::rng::SplitMix64;
 
 use super::wording::Words;
 
+/// One probability a seed draws (a percentage): a feature is off for
+/// about a third of the seeds, on at a random strength up to `max` for
+/// the rest.
+pub(super) fn knob(rng: &mut SplitMix64, max: u64) -> u64 {
+    if rng.chance(33) {
+        0
+    } else {
+        rng.range(1, max)
+    }
+}
+
 /// The probabilities one seed draws (percentages).
 #[derive(Debug, Clone)]
 struct Knobs {
@@ -42,9 +53,7 @@ struct Knobs {
 
 impl Knobs {
     fn draw(rng: &mut SplitMix64) -> Knobs {
-        // A feature is off for about a third of the seeds, on at a random
-        // strength for the rest.
-        let mut p = |max: u64| if rng.chance(33) { 0 } else { rng.range(1, max) };
+        let mut p = |max| knob(rng, max);
         let mut knobs = Knobs {
             type_weights: [p(4), p(4), p(4)],
             edge: p(60),
@@ -88,7 +97,7 @@ struct LifecycleKnobs {
 
 impl LifecycleKnobs {
     fn draw(rng: &mut SplitMix64) -> LifecycleKnobs {
-        let mut p = |max: u64| if rng.chance(33) { 0 } else { rng.range(1, max) };
+        let mut p = |max| knob(rng, max);
         LifecycleKnobs {
             stop: p(40),
             backoff: p(40),

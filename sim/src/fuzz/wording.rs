@@ -14,11 +14,13 @@
 use crate::duration::format_duration_ms;
 use crate::rng::SplitMix64;
 
+use super::generate::knob;
+
 /// Mixed into the seed for the wording's own stream.
 const WORDING_STREAM: u64 = 0x776f_7264_696e_6773;
 
-/// How often a seed uses each form (percentages; zero for about a third
-/// of the seeds, as for every swarm knob).
+/// How often a seed uses each form (percentages, drawn as every swarm
+/// knob is).
 #[derive(Debug, Clone)]
 struct Wording {
     quotes: u64,
@@ -34,7 +36,7 @@ struct Wording {
 
 impl Wording {
     fn draw(rng: &mut SplitMix64) -> Wording {
-        let mut p = |max: u64| if rng.chance(33) { 0 } else { rng.range(1, max) };
+        let mut p = |max| knob(rng, max);
         Wording {
             quotes: p(60),
             blocks: p(40),

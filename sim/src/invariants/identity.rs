@@ -151,29 +151,20 @@ impl Identity {
             if now.id != kept.id {
                 lost.push(format!("id {} -> {}", kept.id.0, now.id.0));
             }
-            if was_live {
-                if now.pid != kept.pid {
-                    lost.push(format!("pid {:?} -> {:?}", kept.pid, now.pid));
-                }
-                if now.runs != kept.runs {
-                    lost.push(format!("runs {} -> {}", kept.runs, now.runs));
-                }
-                if now.state != kept.state {
-                    lost.push(format!(
-                        "state {} -> {}",
-                        kept.state.as_str(),
-                        now.state.as_str()
-                    ));
-                }
-            } else if kept.unchanged_def
+            if was_live && now.pid != kept.pid {
+                lost.push(format!("pid {:?} -> {:?}", kept.pid, now.pid));
+            }
+            // A reload leaves a finished or respawning service as it was
+            // when its definition does not change.
+            let settled = kept.unchanged_def
                 && matches!(
                     kept.state,
                     ServiceState::Done
                         | ServiceState::Failed
                         | ServiceState::Stopped
                         | ServiceState::Restarting
-                )
-            {
+                );
+            if was_live || settled {
                 if now.runs != kept.runs {
                     lost.push(format!("runs {} -> {}", kept.runs, now.runs));
                 }
