@@ -258,6 +258,8 @@ pub fn generate(seed: u64, services: usize) -> String {
     }
 
     let mut all_names: Vec<String> = enabled.iter().cloned().collect();
+    // Process lines the timeline asks for (they go before it).
+    let mut lingering = String::new();
     let mut next_new = services;
     let mut at_ms: u64 = 0;
     let events = rng.below(knobs.events + 1);
@@ -281,6 +283,14 @@ pub fn generate(seed: u64, services: usize) -> String {
             }
             1 => {
                 let _ = writeln!(text, "at {at} control stop {name}");
+                if words.lingers() {
+                    // A stop that lingers (TERM ignored, an hour's stop
+                    // timeout) when the machine goes down at once: the
+                    // shutdown ceiling must cut it short.
+                    let base = name.split('@').next().unwrap_or(&name);
+                    let _ = writeln!(lingering, "process {base} ignores TERM");
+                    let _ = writeln!(text, "at {at} signal TERM");
+                }
             }
             2 => {
                 let _ = writeln!(text, "at {at} control start {name}");
@@ -342,7 +352,12 @@ pub fn generate(seed: u64, services: usize) -> String {
         "option final-service-timeout {}",
         format_duration_ms(final_timeout_ms)
     );
-    option_lines(&mut words, delay_ms, &mut header);
+    if lingering.is_empty() {
+        option_lines(&mut words, delay_ms, &mut header);
+    } else {
+        header.push_str("option stop-timeout 1h\n");
+        header.push_str(&lingering);
+    }
     header + &text
 }
 

@@ -189,6 +189,12 @@ impl Words {
         main
     }
 
+    /// Whether an admin stop should linger into a shutdown (see the
+    /// generator's timeline).
+    pub fn lingers(&mut self) -> bool {
+        self.rng.chance(self.wording.edges / 2)
+    }
+
     /// `reload` or its other name, `signal HUP`.
     pub fn reload(&mut self) -> &'static str {
         if self.rng.chance(self.wording.repeats) {
