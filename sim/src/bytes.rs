@@ -143,7 +143,7 @@ impl Run<'_> {
     fn drain(&mut self) {
         while let Some(output) = self.core.poll_output() {
             self.note(|| format!("out {output:?}"));
-            self.checker.on_output(self.now, &output, &self.core);
+            self.checker.on_output(self.now, &output);
             self.carry_out(output);
         }
     }

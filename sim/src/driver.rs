@@ -450,7 +450,7 @@ impl Sim {
 
     fn carry_out(&mut self, output: Output) {
         self.trace_output(&output);
-        self.checker.on_output(self.now, &output, &self.supervisor);
+        self.checker.on_output(self.now, &output);
         match output {
             Output::Spawn { service, exec, .. } => self.spawn(service, &exec),
             Output::Signal { pid, signal, .. } => self.deliver(pid, signal),

@@ -592,7 +592,7 @@ impl Checker {
     }
 
     /// Called with every output, as it is drained.
-    pub fn on_output(&mut self, now: Millis, output: &Output, supervisor: &Supervisor) {
+    pub fn on_output(&mut self, now: Millis, output: &Output) {
         self.world.now = now;
         if let Some((at, action)) = self.world.power {
             self.found.add(
@@ -669,7 +669,6 @@ impl Checker {
             Output::TargetComplete { target } => self.runs.on_complete(w, *target, found),
             Output::Sync => {}
         }
-        let _ = supervisor;
     }
 
     /// Called once an input's or a timer's outputs are all drained: the

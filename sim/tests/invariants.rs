@@ -90,7 +90,7 @@ impl Harness {
     fn drain(&mut self) {
         while let Some(output) = self.core.poll_output() {
             for output in (self.tamper)(self.now, output) {
-                self.checker.on_output(self.now, &output, &self.core);
+                self.checker.on_output(self.now, &output);
                 if let Output::Spawn { service, .. } = output {
                     self.spawns.push_back(service);
                 }
@@ -115,7 +115,7 @@ impl Harness {
     /// A made-up output, as a broken core would add it (a spawn is
     /// answered by [`Harness::answer`] like any other).
     fn output(&mut self, output: Output) {
-        self.checker.on_output(self.now, &output, &self.core);
+        self.checker.on_output(self.now, &output);
         if let Output::Spawn { service, .. } = output {
             self.spawns.push_back(service);
         }
