@@ -16,10 +16,10 @@ use init_core::{ServiceDef, ServiceType, Target};
 use init_os_adapter::loader::{available_threads, load_dir_on_threads};
 use serde::Serialize;
 
-use crate::cli::Cli;
-use crate::names::{enabled_name, load_service};
-use crate::report::{self, one_line, print_diagnostics, print_json, print_stdout};
-use crate::verify::cycle_diagnostics;
+use super::names::{enabled_name, load_service};
+use super::report::{self, one_line, print_diagnostics, print_json, print_stdout};
+use super::verify::cycle_diagnostics;
+use crate::cli::service::Cli;
 
 /// One service as `list --json` and `show --json` print it. Field names and
 /// enum values are part of the contract: add fields, never rename them.
