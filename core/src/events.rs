@@ -218,8 +218,15 @@ pub enum Output {
     },
     /// Send `signal` to every process but init (the final safety net).
     KillAll { signal: Signal },
-    /// A line for the console, in the original's style.
-    Report { service: ServiceId, report: Report },
+    /// A line for the console, in the original's style. `text` is what
+    /// follows the tag: the service's description, or its name without
+    /// one. It travels with the report because a service may be gone by
+    /// the time the line is printed (a reload removed it while it ran).
+    Report {
+        service: ServiceId,
+        report: Report,
+        text: String,
+    },
     /// Every service of `target` is satisfied.
     TargetComplete { target: Target },
     /// Flush file systems (before power-off or reboot).

@@ -123,7 +123,11 @@
 //! Reload. Services are matched by enabled name; kept services keep their
 //! id, new ones get fresh ids (never reused). A removed service that is not
 //! alive is dropped; one that is alive stays (not restarted) until it exits
-//! and is dropped then. A new service of the target that runs now joins
+//! and is dropped then. Until then it keeps its place in the run of its
+//! target, by the definition it runs: the services after it wait for it
+//! as before (a `wait` one until it exits), and its end is reported as it
+//! would have been (the Pygos `sshd_keygen` disables itself while it
+//! runs). A new service of the target that runs now joins
 //! that run (Waiting, started by the ordering rules), even one a reload
 //! removed while it waited for its turn; one of a target whose run is over
 //! is Done without being started, as in the original; one of a target yet
@@ -137,8 +141,10 @@
 //! missing binary does not flood the console); a respawn service was given
 //! up; a final-target service timed out. `Up`: a respawn service started
 //! for the first time since its run count was reset. No report for milestones, for exits of
-//! services being stopped or removed, for respawn exits that restart, or
-//! for anything once the final safety net has begun.
+//! services being stopped, for respawn exits that restart or of removed
+//! respawn services, or for anything once the final safety net has begun.
+//! A report carries its text (description, or name), since a removed
+//! service is gone by the time the driver prints it.
 //!
 //! Cost. Starting a run and a reload resolve the target once,
 //! O((services + edges) log n); every other input costs O(log n) per

@@ -86,17 +86,13 @@ impl Console {
         }
     }
 
-    /// `[ OK ] description`; the name stands in for a missing description.
-    pub fn report(&mut self, report: &Report, name: &str, description: &str) {
+    /// `[ OK ] TEXT`: the description, or the name without one (the core
+    /// chose which).
+    pub fn report(&mut self, report: &Report, what: &str) {
         let (tag, colour) = match report {
             Report::Ok => ("[ OK ]", "\x1b[32m"),
             Report::Fail => ("[FAIL]", "\x1b[31m"),
             Report::Up => ("[ UP ]", "\x1b[36m"),
-        };
-        let what = if description.is_empty() {
-            name
-        } else {
-            description
         };
         let line = if self.terminal {
             format!("{colour}{tag}\x1b[0m {what}\n")
@@ -292,9 +288,9 @@ mod tests {
     #[test]
     fn lines_read_like_the_original() {
         let (mut console, mut reader) = console_on_pipe();
-        console.report(&Report::Ok, "sshd", "OpenSSH server");
-        console.report(&Report::Fail, "flaky", "");
-        console.report(&Report::Up, "agetty@tty1", "agetty on tty1");
+        console.report(&Report::Ok, "OpenSSH server");
+        console.report(&Report::Fail, "flaky");
+        console.report(&Report::Up, "agetty on tty1");
         console.message("listening on /run/init.sock");
         drop(console);
         let mut text = String::new();

@@ -597,13 +597,7 @@ impl World {
                 let known: Vec<Pid> = self.core.services().filter_map(|s| s.pid).collect();
                 power::kill_all(self.settings.mode, signal, &known);
             }
-            Output::Report { service, report } => {
-                if let Some(status) = self.core.service(service) {
-                    let (name, description) =
-                        (status.def.name.clone(), status.def.description.clone());
-                    self.console.report(&report, &name, &description);
-                }
-            }
+            Output::Report { report, text, .. } => self.console.report(&report, &text),
             Output::TargetComplete { target } => {
                 if target == Target::Boot {
                     self.end_progress();

@@ -846,7 +846,9 @@ impl Sim {
                 signal.name().to_string(),
                 vec![("signal", Value::from(signal.name()))],
             ),
-            Output::Report { service, report } => {
+            Output::Report {
+                service, report, ..
+            } => {
                 let word = match report {
                     Report::Ok => "OK",
                     Report::Fail => "FAIL",

@@ -135,8 +135,9 @@ pub struct Checker {
     /// follow the admin, not the order.
     admin_touched: BTreeSet<ServiceId>,
     admin_stopped: BTreeSet<ServiceId>,
-    /// The enabled names of the configuration last loaded: a service a
-    /// reload removed may still run, but orders nothing any more.
+    /// The enabled names of the configuration last loaded. A service a
+    /// reload removed keeps its place in the order while its process
+    /// runs, and orders nothing once it has ended.
     configured: BTreeSet<String>,
     live: BTreeMap<ServiceId, Pid>,
     /// Services that were satisfied once (started, for once and respawn;
@@ -209,7 +210,11 @@ impl Checker {
     pub fn refresh(&mut self, supervisor: &Supervisor) -> Vec<String> {
         let mut members: Vec<(&ServiceDef, ServiceId)> = Vec::new();
         for status in supervisor.services() {
-            if !self.configured.contains(&status.def.name) {
+            let alive = matches!(
+                status.state,
+                ServiceState::Starting | ServiceState::Running | ServiceState::Stopping
+            );
+            if !self.configured.contains(&status.def.name) && !alive {
                 continue;
             }
             // A live process keeps its old definition, but the order is
@@ -452,6 +457,7 @@ impl Checker {
             Output::Report {
                 service,
                 report: Report::Fail,
+                ..
             } => {
                 self.satisfied_once.insert(*service);
             }

@@ -186,6 +186,17 @@ impl Supervisor {
             return;
         };
         if entry.removed {
+            // Gone from the configuration: never started again, but a
+            // process that ends by itself is reported as it would have
+            // been, before the service is forgotten.
+            let report = match (entry.state(), entry.kind(), status) {
+                (ServiceState::Stopping, _, _) | (_, ServiceType::Respawn, _) => None,
+                (_, _, Some(status)) if status.success() => Some(Report::Ok),
+                _ => Some(Report::Fail),
+            };
+            if let Some(report) = report {
+                self.report(id, report);
+            }
             self.drop_entry(id);
             self.advance(now);
             self.wind_down_process_ended(now, id);
@@ -325,9 +336,19 @@ impl Supervisor {
         if matches!(self.phase, Phase::KillGrace(_) | Phase::Finished) {
             return;
         }
+        let Some(entry) = self.entry(id) else {
+            return;
+        };
+        let def = &entry.status.def;
+        let text = if def.description.is_empty() {
+            def.name.clone()
+        } else {
+            def.description.clone()
+        };
         self.emit(Output::Report {
             service: id,
             report,
+            text,
         });
     }
 }

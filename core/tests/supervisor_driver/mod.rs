@@ -217,7 +217,9 @@ impl Driver {
                 Output::KillAll { signal } => {
                     self.line('<', "killall", signal.name(), String::new())
                 }
-                Output::Report { service, report } => {
+                Output::Report {
+                    service, report, ..
+                } => {
                     let name = self.name(*service);
                     self.line('<', &name, "report", format!("{report:?}"));
                 }
