@@ -172,8 +172,15 @@ pub enum Event {
         error: SpawnError,
     },
     /// A child was reaped. Any pid, orphans included: the core decides
-    /// whether it belonged to a service.
-    Exited { pid: Pid, status: ExitStatus },
+    /// whether it belonged to a service. `leftovers`: the service's other
+    /// processes (its cgroup, or its process group without one) were
+    /// still there when its main process was reaped; always false for a
+    /// pid that is no service's.
+    Exited {
+        pid: Pid,
+        status: ExitStatus,
+        leftovers: bool,
+    },
     /// SIGTERM or a control request: run the `shutdown` target, power off.
     Shutdown,
     /// SIGINT (Ctrl-Alt-Del) or a control request: run `reboot`, reboot.
@@ -193,6 +200,9 @@ pub enum Event {
     /// The live process of a service with `ready-fd` or `ready-file`
     /// said it is ready.
     Ready(ServiceId),
+    /// Nothing is left of the service's last run: the answer to
+    /// `SignalLeftovers`, once its cgroup (or process group) is empty.
+    LeftoversGone(ServiceId),
 }
 
 /// A command from the supervisor, drained with `poll_output` in order.
@@ -212,6 +222,15 @@ pub enum Output {
     },
     /// Send `signal` to this service's process.
     Signal {
+        service: ServiceId,
+        pid: Pid,
+        signal: Signal,
+    },
+    /// Send `signal` to what is left of a service whose main process
+    /// `pid` has ended: every process of its cgroup, or its process group
+    /// (`pid`) without one. Answer with `LeftoversGone` once nothing is
+    /// left, at once if nothing was.
+    SignalLeftovers {
         service: ServiceId,
         pid: Pid,
         signal: Signal,

@@ -54,6 +54,16 @@
 //! and the delay; so does a run that lasted `respawn-window`, as the
 //! first run of a new series.
 //!
+//! Leftovers (`leftovers.rs`). When the main process of a live service
+//! ends and the driver says others of the service are still there
+//! (`Exited::leftovers`): after a stop they get KILL at once (stopped
+//! means nothing of it runs); before a respawn they get the stop signal,
+//! and KILL after the stop timeout, unless the service says `leftovers
+//! keep`; after a `wait` or `once` run they are left alone (a script's
+//! daemon). Either way, while a `SignalLeftovers` is unanswered no spawn
+//! of the service goes out (it shows Restarting); `LeftoversGone` lets it
+//! go, and so does the kill grace after the KILL.
+//!
 //! Stopping a process (`stop.rs`): its stop signal (`stop-signal`, default
 //! TERM) goes out, and KILL once its stop timeout (`stop-timeout`, default
 //! [`Options::stop_timeout_ms`]) has passed without the exit. Once
@@ -162,6 +172,7 @@ mod admin;
 mod adopt;
 mod backoff;
 mod entry;
+mod leftovers;
 mod process;
 mod readiness;
 mod ready;
@@ -447,7 +458,11 @@ impl Supervisor {
             Event::SpawnFailed { service, error } => {
                 self.handle_spawn_failed(now, service, error.message)
             }
-            Event::Exited { pid, status } => self.handle_exited(now, pid, status),
+            Event::Exited {
+                pid,
+                status,
+                leftovers,
+            } => self.handle_exited(now, pid, status, leftovers),
             Event::Shutdown => self.handle_final_target(now, PowerAction::PowerOff),
             Event::Reboot => self.handle_final_target(now, PowerAction::Reboot),
             Event::SwitchRoot => self.handle_final_target(now, PowerAction::SwitchRoot),
@@ -456,6 +471,7 @@ impl Supervisor {
             Event::Stop(id) => self.handle_stop(now, id),
             Event::Restart(id) => self.handle_restart(now, id),
             Event::Ready(id) => self.handle_ready(now, id),
+            Event::LeftoversGone(id) => self.handle_leftovers_gone(now, id),
         }
     }
 
@@ -472,6 +488,7 @@ impl Supervisor {
                 TimerKind::KillGrace => self.finish(),
                 TimerKind::StopTimeout(id) => self.fire_stop_timeout(now, id),
                 TimerKind::Ready(id) => self.fire_ready_timeout(now, id),
+                TimerKind::Leftovers(id) => self.fire_leftovers_timeout(now, id),
             }
         }
     }

@@ -294,7 +294,11 @@ fn exits_of_wait_and_once_services_are_reported(
     let mut d = Driver::new(vec![svc("job", kind, Boot)]);
     d.boot();
     let pid = d.pid("job");
-    d.event(Event::Exited { pid, status });
+    d.event(Event::Exited {
+        pid,
+        status,
+        leftovers: false,
+    });
     assert_eq!(reports(&d, "job"), expected);
     assert_eq!(d.state("job"), "done");
 }
@@ -730,6 +734,7 @@ fn nothing_is_output_after_power() {
         Event::Exited {
             pid: getty_pid,
             status: ExitStatus::Exited(0),
+            leftovers: false,
         },
         Event::Reload { services: vec![] },
     ] {
@@ -886,17 +891,20 @@ fn exits_of_unknown_pids_and_repeated_exits_are_ignored() {
     d.event(Event::Exited {
         pid: Pid(9999),
         status: ExitStatus::Exited(0),
+        leftovers: false,
     });
     assert_eq!(d.outputs.len(), before);
     d.advance_to(1000);
     d.event(Event::Exited {
         pid,
         status: ExitStatus::Exited(0),
+        leftovers: false,
     });
     let after_first = d.spawns("getty");
     d.event(Event::Exited {
         pid,
         status: ExitStatus::Exited(0),
+        leftovers: false,
     });
     assert_eq!(d.spawns("getty"), after_first);
 }

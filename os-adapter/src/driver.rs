@@ -80,8 +80,12 @@ struct World {
     cgroups: Result<Cgroups, String>,
     /// Which waiting services' cgroups are made already.
     ahead: CgroupsAhead,
-    /// Which service each live pid belongs to, to finish a stop.
+    /// Which service each live pid belongs to, to tell the core whether
+    /// it left anything behind when it ends.
     pid_services: BTreeMap<Pid, ServiceId>,
+    /// Services whose leftovers were signalled and are not gone yet, with
+    /// the ended main pid whose process group they are without a cgroup.
+    ending_leftovers: BTreeMap<ServiceId, Pid>,
     /// A re-exec was asked for (with the binary the request named), to
     /// happen once the current turn's requests are answered.
     reexec: Option<Option<PathBuf>>,
@@ -149,6 +153,7 @@ impl Driver {
                 cgroups: Cgroups::open(),
                 ahead: CgroupsAhead::default(),
                 pid_services: BTreeMap::new(),
+                ending_leftovers: BTreeMap::new(),
                 reexec: None,
                 switch_plan: None,
                 progress,
@@ -356,11 +361,17 @@ impl Driver {
 
     fn reap(&mut self) {
         for (pid, status) in reap_exited() {
-            self.world.handle(Event::Exited { pid, status });
+            let leftovers = self.world.leftovers_of(pid);
+            self.world.handle(Event::Exited {
+                pid,
+                status,
+                leftovers,
+            });
             // A boot service may have mounted over the socket's directory:
             // check it still leads to us.
             self.world.check_socket = true;
         }
+        self.world.notice_leftovers_gone();
     }
 
     /// Hands everything over to the init binary at `binary` (or the one
@@ -474,31 +485,67 @@ impl World {
     /// Feeds one event at the current time and carries out what follows.
     fn handle(&mut self, event: Event) {
         let now = self.clock.now();
-        let ended = match &event {
-            Event::Exited { pid, .. } => self.pid_services.remove(pid),
-            _ => None,
-        };
+        if let Event::Exited { pid, .. } = &event {
+            self.pid_services.remove(pid);
+        }
         self.ahead.look_again(matches!(event, Event::Reload { .. }));
         self.core.handle_event(now, event);
         self.carry_out_outputs();
-        if let Some(service) = ended {
-            self.finish_stop(service);
+    }
+
+    /// Whether the service whose main process `pid` was just reaped left
+    /// anything behind (false for a pid that is no service's).
+    fn leftovers_of(&self, pid: Pid) -> bool {
+        self.pid_services
+            .get(&pid)
+            .is_some_and(|&service| self.anything_left(service, pid))
+    }
+
+    /// Whether a process of `service`, whose main process `pid` has ended,
+    /// is still there: in its cgroup, or without one in its process group.
+    fn anything_left(&self, service: ServiceId, pid: Pid) -> bool {
+        let in_cgroup = match (&self.cgroups, self.core.service(service)) {
+            (Ok(cgroups), Some(status)) => cgroups.processes(&status.def.name),
+            _ => None,
+        };
+        match in_cgroup {
+            Some(pids) => !pids.is_empty(),
+            None => power::group_exists(pid),
         }
     }
 
-    /// A stopped service's main process is gone: what it left in its
-    /// cgroup (a child that ignored the stop signal, a double-forked
-    /// daemon) goes too, so that stopped means nothing of it runs.
-    fn finish_stop(&mut self, service: ServiceId) {
-        let (Ok(cgroups), Some(status)) = (&self.cgroups, self.core.service(service)) else {
+    /// Carries out `SignalLeftovers`: signals what is left, or, with
+    /// nothing left, says so at once.
+    fn signal_leftovers(&mut self, service: ServiceId, pid: Pid, signal: Signal) {
+        if !self.anything_left(service, pid) {
+            self.ending_leftovers.remove(&service);
+            let now = self.clock.now();
+            self.core.handle_event(now, Event::LeftoversGone(service));
             return;
+        }
+        let by_cgroup = match (&self.cgroups, self.core.service(service)) {
+            (Ok(cgroups), Some(status)) => cgroups.signal(&status.def.name, signal, None),
+            _ => false,
         };
-        if status.state == ServiceState::Stopped
-            && cgroups
-                .processes(&status.def.name)
-                .is_some_and(|pids| !pids.is_empty())
-        {
-            cgroups.signal(&status.def.name, Signal::Kill, None);
+        if !by_cgroup {
+            power::signal_group(pid, signal);
+        }
+        self.ending_leftovers.insert(service, pid);
+    }
+
+    /// Tells the core about every service whose signalled leftovers are
+    /// gone now. Called after each reap: the last of them is init's child
+    /// once its parent, the main process, has died.
+    fn notice_leftovers_gone(&mut self) {
+        let gone: Vec<ServiceId> = self
+            .ending_leftovers
+            .iter()
+            .filter(|&(&service, &pid)| !self.anything_left(service, pid))
+            .map(|(&service, _)| service)
+            .collect();
+        for service in gone {
+            self.ending_leftovers.remove(&service);
+            self.handle(Event::LeftoversGone(service));
         }
     }
 
@@ -593,6 +640,11 @@ impl World {
                     cgroups.signal(&status.def.name, signal, Some(pid.0));
                 }
             }
+            Output::SignalLeftovers {
+                service,
+                pid,
+                signal,
+            } => self.signal_leftovers(service, pid, signal),
             Output::KillAll { signal } => {
                 let known: Vec<Pid> = self.core.services().filter_map(|s| s.pid).collect();
                 power::kill_all(self.settings.mode, signal, &known);
