@@ -415,4 +415,14 @@ impl ServiceDef {
     pub fn is_milestone(&self) -> bool {
         self.exec.is_empty()
     }
+
+    /// What the console calls it after a tag (`[ OK ] TEXT`): the
+    /// description, or the name without one.
+    pub fn console_text(&self) -> &str {
+        if self.description.is_empty() {
+            &self.name
+        } else {
+            &self.description
+        }
+    }
 }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use init_core::events::{Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
 use init_core::protocol::{self, Command, Reply, Request, ServiceEntry};
-use init_core::service::{ReadyNotice, Target};
+use init_core::service::{ReadyNotice, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
@@ -94,6 +94,11 @@ struct World {
     switch_plan: Option<SwitchPlan>,
     /// The boot progress line on a terminal console.
     progress: BootProgress,
+    /// On a terminal console: the `wait` services that run, in the order
+    /// they started, with their text, for the `[ .. ]` status line.
+    running_waits: Vec<(ServiceId, String)>,
+    /// The service whose `[ .. ]` line is the status line now.
+    running_shown: Option<ServiceId>,
 }
 
 pub struct Driver {
@@ -157,6 +162,8 @@ impl Driver {
                 reexec: None,
                 switch_plan: None,
                 progress,
+                running_waits: Vec::new(),
+                running_shown: None,
             },
             boot_pending: true,
         }
@@ -355,7 +362,7 @@ impl Driver {
         if std::mem::take(&mut self.world.check_socket) {
             self.bind_control_socket();
         }
-        self.world.show_progress();
+        self.world.refresh_status();
         self.world.console.flush();
     }
 
@@ -485,12 +492,17 @@ impl World {
     /// Feeds one event at the current time and carries out what follows.
     fn handle(&mut self, event: Event) {
         let now = self.clock.now();
-        if let Event::Exited { pid, .. } = &event {
-            self.pid_services.remove(pid);
-        }
+        let ended = match &event {
+            Event::Exited { pid, .. } => self.pid_services.remove(pid),
+            _ => None,
+        };
         self.ahead.look_again(matches!(event, Event::Reload { .. }));
         self.core.handle_event(now, event);
         self.carry_out_outputs();
+        if let Some(service) = ended {
+            // Ended without a report (stopped, removed): no `[ .. ]` more.
+            self.running_waits.retain(|(id, _)| *id != service);
+        }
     }
 
     /// Whether the service whose main process `pid` was just reaped left
@@ -596,6 +608,12 @@ impl World {
                     Ok(cgroups) => cgroups.place_for(&name),
                     Err(_) => None,
                 };
+                if let Some(tty) = &tty {
+                    // What it writes there lands on init's screen if the
+                    // tty is the console (a getty's `login: `).
+                    self.console
+                        .watch_if_console(std::path::Path::new(&tty.path));
+                }
                 let spawned = spawn_service_with(
                     &name,
                     &exec,
@@ -613,6 +631,7 @@ impl World {
                             self.readiness.watch_file(service, path.into());
                         }
                         self.pid_services.insert(spawned.pid, service);
+                        self.note_running_wait(service);
                         Event::Spawned {
                             service,
                             pid: spawned.pid,
@@ -649,7 +668,14 @@ impl World {
                 let known: Vec<Pid> = self.core.services().filter_map(|s| s.pid).collect();
                 power::kill_all(self.settings.mode, signal, &known);
             }
-            Output::Report { report, text, .. } => self.console.report(&report, &text),
+            Output::Report {
+                service,
+                report,
+                text,
+            } => {
+                self.running_waits.retain(|(id, _)| *id != service);
+                self.console.report(&report, &text);
+            }
             Output::TargetComplete { target } => {
                 if target == Target::Boot {
                     self.end_progress();
@@ -709,22 +735,65 @@ impl World {
         switch_root::rescue_forever(|message| eprintln!("init: {message}"))
     }
 
-    /// Draws the boot progress line when it is due. Another target taking
-    /// over (shutdown during boot) ends it as the boot completing does.
-    fn show_progress(&mut self) {
-        if self.progress.deadline().is_none() {
+    /// A `wait` service was spawned: on a terminal it gets a `[ .. ]`
+    /// line until its report, as in the original.
+    fn note_running_wait(&mut self, service: ServiceId) {
+        if !self.console.is_terminal() {
             return;
+        }
+        if let Some(status) = self.core.service(service) {
+            if status.def.kind == ServiceType::Wait {
+                let text = status.def.console_text().to_string();
+                self.running_waits.push((service, text));
+            }
+        }
+    }
+
+    /// Keeps the status line (terminals only) saying what is going on:
+    /// the boot progress line once it is due, else `[ .. ]` for the
+    /// earliest `wait` service still running, else nothing.
+    fn refresh_status(&mut self) {
+        if self.show_progress() {
+            self.running_shown = None;
+            return;
+        }
+        let want = self.running_waits.first().cloned();
+        let shown = self.console.is_status_shown();
+        match want {
+            Some((id, _)) if shown && self.running_shown == Some(id) => {}
+            Some((id, text)) if self.console.show_running(&text) => {
+                self.running_shown = Some(id);
+            }
+            Some(_) => {}
+            None if shown && self.running_shown.is_some() => {
+                self.console.clear_status();
+                self.running_shown = None;
+            }
+            None => {}
+        }
+    }
+
+    /// Draws the boot progress line when it is due; true while it is the
+    /// status line's business. Another target taking over (shutdown
+    /// during boot) ends it as the boot completing does.
+    fn show_progress(&mut self) -> bool {
+        if self.progress.deadline().is_none() {
+            return false;
         }
         if self.core.current_target() != Some(Target::Boot)
             || self.core.is_target_complete(Target::Boot)
         {
             self.end_progress();
-            return;
+            return false;
         }
         let now = self.clock.now();
         let taken_down = self.progress.is_showing() && !self.console.is_status_shown();
-        if !self.progress.take_due(now) && !taken_down {
-            return;
+        let due = self.progress.take_due(now);
+        if !self.progress.is_showing() {
+            return false;
+        }
+        if !(due || taken_down) || !self.console.can_show_status() {
+            return true;
         }
         let pending = self.core.pending_in_run();
         let names: Vec<&str> = pending
@@ -735,6 +804,7 @@ impl World {
         let width = self.console.width().unwrap_or(DEFAULT_WIDTH);
         let line = progress_line(&names, now, width);
         self.console.show_status(&line);
+        true
     }
 
     fn end_progress(&mut self) {

@@ -375,12 +375,7 @@ impl Supervisor {
         let Some(entry) = self.entry(id) else {
             return;
         };
-        let def = &entry.status.def;
-        let text = if def.description.is_empty() {
-            def.name.clone()
-        } else {
-            def.description.clone()
-        };
+        let text = entry.status.def.console_text().to_string();
         self.emit(Output::Report {
             service: id,
             report,
