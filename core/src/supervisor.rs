@@ -12,7 +12,7 @@
 //! - getters: [`Supervisor::services`], [`Supervisor::service`],
 //!   [`Supervisor::service_by_name`], [`Supervisor::current_target`],
 //!   [`Supervisor::is_target_complete`], [`Supervisor::pending_in_run`],
-//!   [`Supervisor::is_finished`],
+//!   [`Supervisor::is_finished`], [`Supervisor::ending_leftovers`],
 //!   [`Supervisor::timers`], [`Supervisor::options`];
 //! - inputs: [`Supervisor::handle_event`] (boot, spawn answers, exits,
 //!   targets, reload, admin requests) and [`Supervisor::handle_timeout`];
@@ -438,6 +438,15 @@ impl Supervisor {
     /// ended for good while the machine was up (which began the shutdown).
     pub fn main_service_exit(&self) -> Option<ExitStatus> {
         self.main_service_exit
+    }
+
+    /// The services whose leftovers are being ended (`SignalLeftovers`
+    /// unanswered), with the ended main pid each output named: what a
+    /// driver that took over must watch.
+    pub fn ending_leftovers(&self) -> impl Iterator<Item = (ServiceId, Pid)> + '_ {
+        self.entries
+            .values()
+            .filter_map(|e| e.leftovers.map(|ending| (e.status.id, ending.pid)))
     }
 
     /// The armed timers, sorted by kind.

@@ -329,9 +329,13 @@ fn what_a_crashed_respawn_service_left_is_ended_before_it_is_started_again() {
     let mut d = Driver::new(vec![nginx()]);
     d.boot();
     d.advance_to(1000);
+    let (id, master) = (d.id("nginx"), d.pid("nginx"));
     d.killed_leaving("nginx", 9);
     assert_eq!(leftover_signals(&d, "nginx"), [(1000, Signal::Quit)]);
     assert_eq!(d.state("nginx"), "restarting");
+    // What a driver taking over (a re-exec) must go on watching.
+    let ending: Vec<_> = d.sup.ending_leftovers().collect();
+    assert_eq!(ending, [(id, master)]);
     d.advance_to(2999);
     assert_eq!(d.spawns("nginx"), 1, "no start while the worker is there");
     d.advance_to(3000);
@@ -340,8 +344,8 @@ fn what_a_crashed_respawn_service_left_is_ended_before_it_is_started_again() {
         [(1000, Signal::Quit), (3000, Signal::Kill)]
     );
     d.advance_to(3010);
-    let id = d.id("nginx");
     d.event(Event::LeftoversGone(id));
+    assert_eq!(d.sup.ending_leftovers().count(), 0);
     assert_eq!(d.spawn_times("nginx"), [0, 3010]);
     assert_eq!(d.state("nginx"), "running");
 }

@@ -249,6 +249,7 @@ impl Driver {
             .services()
             .filter_map(|s| s.pid.map(|pid| (pid, s.id)))
             .collect();
+        world.ending_leftovers = world.core.ending_leftovers().collect();
         world.readiness = readiness;
         world.console.message("took over from the previous init");
         driver.boot_pending = false;
