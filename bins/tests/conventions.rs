@@ -217,6 +217,17 @@ fn usage_errors_exit_2_and_not_found_exits_1() {
     let _ = fs::remove_dir_all(&empty);
 }
 
+/// Boots `cfg` on the terminal `pty` until `last` is done, and returns
+/// all the terminal showed. `None` where namespaces are not available.
+fn terminal_boot_until_done(cfg: &Config, pty: Pty, last: &str) -> Option<String> {
+    let ns = cfg.boot_on_terminal(&[], &pty)?;
+    ns.wait_for_state(&cfg.socket(), last, ServiceState::Done);
+    // The console is written in the same turn; give the reader a moment.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(ns);
+    Some(pty.finish())
+}
+
 #[test]
 fn a_long_boot_shows_what_it_waits_for_on_a_terminal_console() {
     let cfg = Config::new("conv-progress");
@@ -226,15 +237,9 @@ fn a_long_boot_shows_what_it_waits_for_on_a_terminal_console() {
     );
     cfg.enable("quick", "type wait\ntarget boot\nexec true\n");
     cfg.enable("later", "type once\ntarget boot\nafter slow\nexec true\n");
-    let pty = Pty::open();
-    let Some(ns) = cfg.boot_on_terminal(&[], &pty) else {
+    let Some(shown) = terminal_boot_until_done(&cfg, Pty::open(), "later") else {
         return;
     };
-    ns.wait_for_state(&cfg.socket(), "later", ServiceState::Done);
-    // The console is written in the same turn; give the reader a moment.
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    drop(ns);
-    let shown = pty.finish();
 
     // Drawn at about 2 s and 3 s, in place, naming both waiting services.
     let lines: Vec<&str> = shown
@@ -307,13 +312,9 @@ fn a_prompt_a_service_leaves_on_the_console_is_never_rewritten() {
         ),
     );
     cfg.enable("later", "type once\ntarget boot\nafter slow\nexec true\n");
-    let Some(ns) = cfg.boot_on_terminal(&[], &pty) else {
+    let Some(shown) = terminal_boot_until_done(&cfg, pty, "later") else {
         return;
     };
-    ns.wait_for_state(&cfg.socket(), "later", ServiceState::Done);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    drop(ns);
-    let shown = pty.finish();
     assert!(prompts_kept(&shown, "mybox login: "), "{shown:?}");
     assert!(prompts_kept(&shown, "ttybox login: "), "{shown:?}");
     // The lines init wrote after them are all there, after them.
@@ -335,14 +336,9 @@ fn a_running_wait_service_shows_a_line_its_result_replaces() {
         "description mount things\ntype wait\ntarget boot\nexec sleep 0.5\n",
     );
     cfg.enable("later", "type once\ntarget boot\nafter mounts\nexec true\n");
-    let pty = Pty::open();
-    let Some(ns) = cfg.boot_on_terminal(&[], &pty) else {
+    let Some(shown) = terminal_boot_until_done(&cfg, Pty::open(), "later") else {
         return;
     };
-    ns.wait_for_state(&cfg.socket(), "later", ServiceState::Done);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    drop(ns);
-    let shown = pty.finish();
     assert!(
         shown.contains(
             "\x1b[33m[ .. ]\x1b[0m mount things\r\x1b[K\x1b[32m[ OK ]\x1b[0m mount things\n"

@@ -440,6 +440,17 @@ fn enable_master_and_worker(cfg: &Config, extra: &str) {
     );
 }
 
+/// Waits for the first master and kills it with SIGKILL; its pid.
+fn kill_the_master(ns: &Namespace, cfg: &Config) -> i32 {
+    ns.wait_until("the master", || cfg.log_lines() == ["master-up"]);
+    let master = ns
+        .service(&cfg.socket(), "web")
+        .pid
+        .expect("the master's pid");
+    nix::sys::signal::kill(ns.host_pid(master), nix::sys::signal::Signal::SIGKILL).unwrap();
+    master
+}
+
 /// issue 26, defect 3: the nginx master is killed while its worker holds
 /// port 80. What the master left is ended (TERM) before it is started
 /// again, so the new master can bind.
@@ -448,10 +459,8 @@ fn what_a_killed_daemon_left_is_ended_before_it_is_started_again() {
     let cfg = Config::new("leftovers");
     enable_master_and_worker(&cfg, "");
     let Some(ns) = cfg.boot() else { return };
+    let master = kill_the_master(&ns, &cfg);
     let socket = cfg.socket();
-    ns.wait_until("the master", || cfg.log_lines() == ["master-up"]);
-    let master = ns.service(&socket, "web").pid.expect("the master's pid");
-    nix::sys::signal::kill(ns.host_pid(master), nix::sys::signal::Signal::SIGKILL).unwrap();
     ns.wait_until("a second master, or its failure", || {
         cfg.log_lines().len() >= 3
     });
@@ -472,10 +481,7 @@ fn a_service_that_keeps_its_leftovers_is_started_again_beside_them() {
     let cfg = Config::new("leftovers-keep");
     enable_master_and_worker(&cfg, "leftovers keep\nrespawn-delay-max 100ms\n");
     let Some(ns) = cfg.boot() else { return };
-    let socket = cfg.socket();
-    ns.wait_until("the master", || cfg.log_lines() == ["master-up"]);
-    let master = ns.service(&socket, "web").pid.expect("the master's pid");
-    nix::sys::signal::kill(ns.host_pid(master), nix::sys::signal::Signal::SIGKILL).unwrap();
+    kill_the_master(&ns, &cfg);
     ns.wait_until("the second master to fail", || cfg.log_lines().len() >= 2);
     assert_eq!(cfg.log_lines()[..2], ["master-up", "bind-failed"]);
 }

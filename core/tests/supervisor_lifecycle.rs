@@ -19,13 +19,22 @@ fn with(mut def: ServiceDef, edit: impl FnOnce(&mut ServiceDef)) -> ServiceDef {
 }
 
 fn signals(d: &Driver, name: &str) -> Vec<(u64, Signal)> {
+    signals_to(d, name, false)
+}
+
+/// The signals sent to `name`'s process, or with `leftovers` to what its
+/// ended processes left, with their times.
+fn signals_to(d: &Driver, name: &str, leftovers: bool) -> Vec<(u64, Signal)> {
     let id = d.id(name);
     d.outputs
         .iter()
         .filter_map(|(t, o)| match o {
             Output::Signal {
                 service, signal, ..
-            } if *service == id => Some((t.0, *signal)),
+            } if !leftovers && *service == id => Some((t.0, *signal)),
+            Output::SignalLeftovers {
+                service, signal, ..
+            } if leftovers && *service == id => Some((t.0, *signal)),
             _ => None,
         })
         .collect()
@@ -300,18 +309,8 @@ fn an_admin_stop_of_a_service_being_given_up_on_still_sticks() {
 
 // ---- leftovers ----
 
-/// The signals sent to what `name`'s ended processes left, with times.
 fn leftover_signals(d: &Driver, name: &str) -> Vec<(u64, Signal)> {
-    let id = d.id(name);
-    d.outputs
-        .iter()
-        .filter_map(|(t, o)| match o {
-            Output::SignalLeftovers {
-                service, signal, ..
-            } if *service == id => Some((t.0, *signal)),
-            _ => None,
-        })
-        .collect()
+    signals_to(d, name, true)
 }
 
 fn nginx() -> ServiceDef {

@@ -905,30 +905,27 @@ impl Sim {
                 service,
                 pid,
                 signal,
-            } => self.line(
-                Out,
-                Some(*service),
-                "signal",
-                format!("{} pid={pid}", signal.name()),
-                vec![
-                    ("signal", Value::from(signal.name())),
-                    ("pid", Value::from(pid.0)),
-                ],
-            ),
-            Output::SignalLeftovers {
+            }
+            | Output::SignalLeftovers {
                 service,
                 pid,
                 signal,
-            } => self.line(
-                Out,
-                Some(*service),
-                "leftovers",
-                format!("{} pid={pid}", signal.name()),
-                vec![
-                    ("signal", Value::from(signal.name())),
-                    ("pid", Value::from(pid.0)),
-                ],
-            ),
+            } => {
+                let event = match output {
+                    Output::Signal { .. } => "signal",
+                    _ => "leftovers",
+                };
+                self.line(
+                    Out,
+                    Some(*service),
+                    event,
+                    format!("{} pid={pid}", signal.name()),
+                    vec![
+                        ("signal", Value::from(signal.name())),
+                        ("pid", Value::from(pid.0)),
+                    ],
+                )
+            }
             Output::KillAll { signal } => self.line(
                 Out,
                 None,

@@ -285,22 +285,21 @@ impl Driver {
     }
 
     pub fn killed(&mut self, name: &str, signal: i32) {
-        let pid = self.pid(name);
-        self.event(Event::Exited {
-            pid,
-            status: ExitStatus::Signaled(signal),
-            leftovers: false,
-        });
+        self.died(name, signal, false);
     }
 
     /// The process of `name` dies of `signal`, leaving others of the
     /// service behind (a worker, a double-forked child).
     pub fn killed_leaving(&mut self, name: &str, signal: i32) {
+        self.died(name, signal, true);
+    }
+
+    fn died(&mut self, name: &str, signal: i32, leftovers: bool) {
         let pid = self.pid(name);
         self.event(Event::Exited {
             pid,
             status: ExitStatus::Signaled(signal),
-            leftovers: true,
+            leftovers,
         });
     }
 
