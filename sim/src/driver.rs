@@ -85,6 +85,10 @@ struct Process {
     ignores_term: bool,
     /// A signal already ended it; it waits to be reaped.
     killed: bool,
+    /// The children it left running (`leaves children`), and whether they
+    /// ignore TERM. A stop signal reaches them too, as the real adapter
+    /// signals the whole service; a crash does not.
+    children: Option<bool>,
 }
 
 /// What the simulator knows about one service id.
@@ -110,6 +114,9 @@ pub struct Sim {
     processes: BTreeMap<Pid, Process>,
     /// The newest process of each service, for `crash`.
     newest: BTreeMap<ServiceId, Pid>,
+    /// Services whose ended runs left children that are still there, and
+    /// whether those ignore TERM (`leaves children`).
+    leftovers: BTreeMap<ServiceId, bool>,
     /// Every pid ever handed out and its service (pids are never reused).
     pid_owner: BTreeMap<Pid, ServiceId>,
     next_pid: i32,
@@ -176,6 +183,7 @@ impl Sim {
             agenda: BTreeMap::new(),
             processes: BTreeMap::new(),
             newest: BTreeMap::new(),
+            leftovers: BTreeMap::new(),
             pid_owner: BTreeMap::new(),
             next_pid: FIRST_PID,
             next_seq: 0,
@@ -276,12 +284,14 @@ impl Sim {
     }
 
     fn step(&mut self) -> StepResult {
+        // After the power command the machine is gone: an answer still
+        // queued (leftovers KILLed on the way down) is never given.
+        if self.power.is_some() {
+            return StepResult::Stopped;
+        }
         if let Some(event) = self.inputs.pop_front() {
             self.feed(event);
             return StepResult::Went;
-        }
-        if self.power.is_some() {
-            return StepResult::Stopped;
         }
         if let Some(target) = self.stop_at_target {
             if self.target_complete.contains_key(&target) {
@@ -355,7 +365,15 @@ impl Sim {
                 let status = process.end.map_or(ExitStatus::Exited(0), |(_, s)| s);
                 let times = self.times.entry(process.service).or_default();
                 times.exited.get_or_insert(self.now);
-                self.feed(Event::Exited { pid, status });
+                if let Some(ignores_term) = process.children {
+                    self.leftovers.insert(process.service, ignores_term);
+                }
+                let leftovers = self.leftovers.contains_key(&process.service);
+                self.feed(Event::Exited {
+                    pid,
+                    status,
+                    leftovers,
+                });
             }
             Due::Step(index) => {
                 let Some(step) = self.timeline.get(index).cloned() else {
@@ -454,11 +472,41 @@ impl Sim {
         self.checker.on_output(self.now, &output, &self.supervisor);
         match output {
             Output::Spawn { service, exec, .. } => self.spawn(service, &exec),
-            Output::Signal { pid, signal, .. } => self.deliver(pid, signal),
+            Output::Signal {
+                service,
+                pid,
+                signal,
+            } => {
+                // The stop reaches the whole service: what earlier runs
+                // left (kept) too.
+                if self
+                    .leftovers
+                    .get(&service)
+                    .is_some_and(|&ignores_term| signal == Signal::Kill || !ignores_term)
+                {
+                    self.leftovers.remove(&service);
+                }
+                self.deliver(pid, signal);
+            }
+            Output::SignalLeftovers {
+                service, signal, ..
+            } => {
+                // They end on the signal as a process does; once none are
+                // left the driver says so at once, as a real one does.
+                let ignores = self.leftovers.get(&service).copied();
+                if signal == Signal::Kill || ignores != Some(true) {
+                    self.leftovers.remove(&service);
+                    self.inputs.push_back(Event::LeftoversGone(service));
+                }
+            }
             Output::KillAll { signal } => {
                 let pids: Vec<Pid> = self.processes.keys().copied().collect();
                 for pid in pids {
                     self.deliver(pid, signal);
+                }
+                match signal {
+                    Signal::Kill => self.leftovers.clear(),
+                    _ => self.leftovers.retain(|_, ignores_term| *ignores_term),
                 }
             }
             Output::TargetComplete { target } => {
@@ -492,6 +540,20 @@ impl Sim {
         }
     }
 
+    /// Whether each run of `service` leaves children, and whether they
+    /// ignore TERM.
+    fn leaves_children(&mut self, service: ServiceId) -> Option<bool> {
+        let info = self.info_of(service);
+        let subject = Subject {
+            name: &info.name,
+            base: &info.base,
+            kind: info.kind,
+        };
+        self.model
+            .settings_for(subject)
+            .and_then(|s| s.leaves_children)
+    }
+
     fn spawn(&mut self, service: ServiceId, exec: &[Vec<String>]) {
         let info = self.info_of(service);
         let index = self.spawn_counts.entry(service).or_insert(0);
@@ -523,6 +585,7 @@ impl Sim {
                     );
                     (key, status)
                 });
+                let children = self.leaves_children(service);
                 self.processes.insert(
                     pid,
                     Process {
@@ -530,6 +593,7 @@ impl Sim {
                         end,
                         ignores_term: run.ignores_term,
                         killed: false,
+                        children,
                     },
                 );
                 let declares_ready = self
@@ -557,9 +621,15 @@ impl Sim {
     }
 
     fn deliver(&mut self, pid: Pid, signal: Signal) {
-        let Some(process) = self.processes.get(&pid) else {
+        let Some(process) = self.processes.get_mut(&pid) else {
             return;
         };
+        if process
+            .children
+            .is_some_and(|ignores_term| signal == Signal::Kill || !ignores_term)
+        {
+            process.children = None;
+        }
         if process.killed {
             return;
         }
@@ -738,9 +808,13 @@ impl Sim {
                     ("message", Value::from(error.message.clone())),
                 ],
             ),
-            Event::Exited { pid, status } => {
+            Event::Exited {
+                pid,
+                status,
+                leftovers,
+            } => {
                 let owner = self.checker_owner(*pid);
-                let (detail, status_value, signal_value) = match status {
+                let (mut detail, status_value, signal_value) = match status {
                     ExitStatus::Exited(code) => {
                         (format!("status={code}"), Value::from(*code), Value::Null)
                     }
@@ -750,22 +824,24 @@ impl Sim {
                         Value::from(signal_name(*sig)),
                     ),
                 };
-                self.line(
-                    In,
-                    owner,
-                    "exit",
-                    detail,
-                    vec![
-                        ("pid", Value::from(pid.0)),
-                        ("status", status_value),
-                        ("signal", signal_value),
-                    ],
-                )
+                let mut fields = vec![
+                    ("pid", Value::from(pid.0)),
+                    ("status", status_value),
+                    ("signal", signal_value),
+                ];
+                if *leftovers {
+                    detail.push_str(" leftovers");
+                    fields.push(("leftovers", Value::from(true)));
+                }
+                self.line(In, owner, "exit", detail, fields)
             }
             Event::Start(id) => self.line(In, Some(*id), "start", String::new(), vec![]),
             Event::Stop(id) => self.line(In, Some(*id), "stop", String::new(), vec![]),
             Event::Restart(id) => self.line(In, Some(*id), "restart", String::new(), vec![]),
             Event::Ready(id) => self.line(In, Some(*id), "ready", String::new(), vec![]),
+            Event::LeftoversGone(id) => {
+                self.line(In, Some(*id), "leftovers-gone", String::new(), vec![])
+            }
         }
     }
 
@@ -829,16 +905,27 @@ impl Sim {
                 service,
                 pid,
                 signal,
-            } => self.line(
-                Out,
-                Some(*service),
-                "signal",
-                format!("{} pid={pid}", signal.name()),
-                vec![
-                    ("signal", Value::from(signal.name())),
-                    ("pid", Value::from(pid.0)),
-                ],
-            ),
+            }
+            | Output::SignalLeftovers {
+                service,
+                pid,
+                signal,
+            } => {
+                let event = match output {
+                    Output::Signal { .. } => "signal",
+                    _ => "leftovers",
+                };
+                self.line(
+                    Out,
+                    Some(*service),
+                    event,
+                    format!("{} pid={pid}", signal.name()),
+                    vec![
+                        ("signal", Value::from(signal.name())),
+                        ("pid", Value::from(pid.0)),
+                    ],
+                )
+            }
             Output::KillAll { signal } => self.line(
                 Out,
                 None,
@@ -846,7 +933,9 @@ impl Sim {
                 signal.name().to_string(),
                 vec![("signal", Value::from(signal.name()))],
             ),
-            Output::Report { service, report } => {
+            Output::Report {
+                service, report, ..
+            } => {
                 let word = match report {
                     Report::Ok => "OK",
                     Report::Fail => "FAIL",

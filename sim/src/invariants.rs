@@ -24,7 +24,8 @@ pub enum Invariant {
     Respawn = 2,
     /// 3. An admin-stopped service is not spawned until an admin start.
     AdminStop = 3,
-    /// 4. At most one live process per service.
+    /// 4. At most one live process per service, and no spawn while what
+    ///    its last run left behind is being ended.
     OneProcess = 4,
     /// 5. No signal goes to a pid after it was reaped (or to a pid that is
     ///    not the service's).
@@ -135,10 +136,13 @@ pub struct Checker {
     /// follow the admin, not the order.
     admin_touched: BTreeSet<ServiceId>,
     admin_stopped: BTreeSet<ServiceId>,
-    /// The enabled names of the configuration last loaded: a service a
-    /// reload removed may still run, but orders nothing any more.
+    /// The enabled names of the configuration last loaded. A service a
+    /// reload removed keeps its place in the order while its process
+    /// runs, and orders nothing once it has ended.
     configured: BTreeSet<String>,
     live: BTreeMap<ServiceId, Pid>,
+    /// Services whose leftovers were signalled and are not yet gone.
+    ending_leftovers: BTreeSet<ServiceId>,
     /// Services that were satisfied once (started, for once and respawn;
     /// exited or failed to spawn, for any): satisfaction is not taken back
     /// when a reload later turns one into a `wait` service.
@@ -169,6 +173,7 @@ impl Checker {
             admin_stopped: BTreeSet::new(),
             configured: supervisor.services().map(|s| s.def.name.clone()).collect(),
             live: BTreeMap::new(),
+            ending_leftovers: BTreeSet::new(),
             satisfied_once: BTreeSet::new(),
             owner: BTreeMap::new(),
             reaped: BTreeSet::new(),
@@ -209,7 +214,11 @@ impl Checker {
     pub fn refresh(&mut self, supervisor: &Supervisor) -> Vec<String> {
         let mut members: Vec<(&ServiceDef, ServiceId)> = Vec::new();
         for status in supervisor.services() {
-            if !self.configured.contains(&status.def.name) {
+            let alive = matches!(
+                status.state,
+                ServiceState::Starting | ServiceState::Running | ServiceState::Stopping
+            );
+            if !self.configured.contains(&status.def.name) && !alive {
                 continue;
             }
             // A live process keeps its old definition, but the order is
@@ -284,6 +293,9 @@ impl Checker {
                 if !satisfied_later {
                     self.satisfied_once.insert(*service);
                 }
+            }
+            Event::LeftoversGone(service) => {
+                self.ending_leftovers.remove(service);
             }
             Event::Exited { pid, .. } => {
                 if let Some(service) = self.owner.remove(pid) {
@@ -431,6 +443,9 @@ impl Checker {
                 pid,
                 signal,
             } => self.check_signal(now, *service, *pid, *signal),
+            Output::SignalLeftovers { service, .. } => {
+                self.ending_leftovers.insert(*service);
+            }
             Output::Power { action } => {
                 match self.end_request {
                     None => self.report(
@@ -452,6 +467,7 @@ impl Checker {
             Output::Report {
                 service,
                 report: Report::Fail,
+                ..
             } => {
                 self.satisfied_once.insert(*service);
             }
@@ -476,6 +492,13 @@ impl Checker {
                 now,
                 Invariant::OneProcess,
                 format!("{name} is spawned while its pid {pid} is live"),
+            );
+        }
+        if self.ending_leftovers.contains(&service) {
+            self.report(
+                now,
+                Invariant::OneProcess,
+                format!("{name} is spawned while what its last run left is being ended"),
             );
         }
         let first_spawn = !self.last_spawn_at.contains_key(&service);

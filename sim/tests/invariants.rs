@@ -133,6 +133,7 @@ fn a_signal_to_a_reaped_pid_is_caught() {
     let exited = Event::Exited {
         pid: Pid(100),
         status: ExitStatus::Exited(0),
+        leftovers: false,
     };
     checker.on_input(Millis(1), &exited, &supervisor);
     let term = Output::Signal {

@@ -498,6 +498,12 @@ impl Pty {
         }
     }
 
+    /// The terminal end's path (`/dev/pts/N`), for a service's `tty`.
+    pub fn path(&self) -> PathBuf {
+        let fd = self.terminal.as_ref().expect("terminal still open here");
+        nix::unistd::ttyname(fd).expect("the terminal has a name")
+    }
+
     /// The terminal end, for a child's stdout or stderr.
     pub fn stdio(&self) -> Stdio {
         let fd = self.terminal.as_ref().expect("terminal still open here");

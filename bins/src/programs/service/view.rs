@@ -11,7 +11,7 @@ use init_core::events::Signal;
 use init_core::resolve::resolve;
 use init_core::sandbox::{BindMount, FilterMode, Network, Sandbox, SyscallFilter};
 use init_core::script::shell_join;
-use init_core::service::{ExecSettings, LimitValue, ReadyNotice};
+use init_core::service::{ExecSettings, Leftovers, LimitValue, ReadyNotice};
 use init_core::{ServiceDef, ServiceType, Target};
 use init_os_adapter::loader::{available_threads, load_dir_on_threads};
 use serde::Serialize;
@@ -339,6 +339,9 @@ fn fields(service: &ServiceDef) -> String {
     }
     if let Some(ms) = service.settings.stop_timeout_ms {
         lines.push(("stop_timeout", format_duration_ms(ms)));
+    }
+    if service.settings.leftovers == Leftovers::Keep {
+        lines.push(("leftovers", "keep".to_string()));
     }
     if let Some(sandbox) = SandboxJson::of(&service.settings.exec) {
         lines.push(("namespaces", or_none(sandbox.namespaces.join(" "))));
