@@ -901,9 +901,9 @@ mod tests {
         let before = shared();
         let pid = spawn_service("lone", &[argv(&["true"])], None, &env).expect("spawn");
         assert_eq!(wait(pid), ExitStatus::Exited(0));
-        // The trampoline is written for x86_64 only: elsewhere every spawn
-        // forks.
-        let lone = usize::from(cfg!(target_arch = "x86_64"));
+        // The trampoline is written for x86_64 and aarch64: elsewhere
+        // every spawn forks.
+        let lone = usize::from(cfg!(any(target_arch = "x86_64", target_arch = "aarch64")));
         assert_eq!(shared(), before + lone);
 
         // A runner lives on after its first exec.
