@@ -313,6 +313,13 @@ pub fn refuse_clone_into_cgroup() {
     CLONE_INTO_CGROUP_REFUSED.store(true, Ordering::Relaxed);
 }
 
+/// For measurements of the fallback: as if the kernel had refused a
+/// child sharing memory, for the rest of this process.
+#[cfg(test)]
+pub fn refuse_shared_spawns() {
+    SHARED_SPAWN_REFUSED.store(true, Ordering::Relaxed);
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::fd::AsRawFd;
