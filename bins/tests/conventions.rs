@@ -217,6 +217,17 @@ fn usage_errors_exit_2_and_not_found_exits_1() {
     let _ = fs::remove_dir_all(&empty);
 }
 
+/// Boots `cfg` on the terminal `pty` until `last` is done, and returns
+/// all the terminal showed. `None` where namespaces are not available.
+fn terminal_boot_until_done(cfg: &Config, pty: Pty, last: &str) -> Option<String> {
+    let ns = cfg.boot_on_terminal(&[], &pty)?;
+    ns.wait_for_state(&cfg.socket(), last, ServiceState::Done);
+    // The console is written in the same turn; give the reader a moment.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(ns);
+    Some(pty.finish())
+}
+
 #[test]
 fn a_long_boot_shows_what_it_waits_for_on_a_terminal_console() {
     let cfg = Config::new("conv-progress");
@@ -226,15 +237,9 @@ fn a_long_boot_shows_what_it_waits_for_on_a_terminal_console() {
     );
     cfg.enable("quick", "type wait\ntarget boot\nexec true\n");
     cfg.enable("later", "type once\ntarget boot\nafter slow\nexec true\n");
-    let pty = Pty::open();
-    let Some(ns) = cfg.boot_on_terminal(&[], &pty) else {
+    let Some(shown) = terminal_boot_until_done(&cfg, Pty::open(), "later") else {
         return;
     };
-    ns.wait_for_state(&cfg.socket(), "later", ServiceState::Done);
-    // The console is written in the same turn; give the reader a moment.
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    drop(ns);
-    let shown = pty.finish();
 
     // Drawn at about 2 s and 3 s, in place, naming both waiting services.
     let lines: Vec<&str> = shown
@@ -263,6 +268,89 @@ fn a_long_boot_shows_what_it_waits_for_on_a_terminal_console() {
     let last_drawn = shown.rfind("\rboot: ").unwrap();
     let cleared = shown.rfind("\r\x1b[K").expect("the line is cleared");
     assert!(cleared > last_drawn, "{shown:?}");
+}
+
+/// Whether every `prompt` on the terminal is still whole: nothing after
+/// it rewrites its line (a `\r`, or clear to the end of the line) before
+/// a newline ends it.
+fn prompts_kept(shown: &str, prompt: &str) -> bool {
+    let mut found = false;
+    for (at, _) in shown.match_indices(prompt) {
+        found = true;
+        let rest = &shown[at + prompt.len()..];
+        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        if line.contains('\r') || line.contains("\x1b[K") {
+            return false;
+        }
+    }
+    found
+}
+
+/// issue 26, defect 2: a getty's `login: ` prompt, written without a
+/// newline while the boot still runs, is never erased by the progress
+/// line or a status line; whether the getty shares init's console or
+/// opens the terminal itself (`tty`, as agetty's does).
+#[test]
+fn a_prompt_a_service_leaves_on_the_console_is_never_rewritten() {
+    let cfg = Config::new("conv-prompt");
+    let pty = Pty::open();
+    cfg.enable(
+        "slow",
+        "description slow setup\ntype wait\ntarget boot\nexec sleep 3.5\n",
+    );
+    cfg.enable(
+        "getty",
+        "type respawn\ntarget boot\n\
+         exec sh -c \"sleep 0.3; printf 'mybox login: '; exec sleep 100\"\n",
+    );
+    cfg.enable(
+        "agetty",
+        &format!(
+            "type respawn\ntarget boot\ntty {}\n\
+             exec sh -c \"sleep 0.6; printf 'ttybox login: '; exec sleep 100\"\n",
+            pty.path().display()
+        ),
+    );
+    cfg.enable("later", "type once\ntarget boot\nafter slow\nexec true\n");
+    let Some(shown) = terminal_boot_until_done(&cfg, pty, "later") else {
+        return;
+    };
+    assert!(prompts_kept(&shown, "mybox login: "), "{shown:?}");
+    assert!(prompts_kept(&shown, "ttybox login: "), "{shown:?}");
+    // The lines init wrote after them are all there, after them.
+    let prompt = shown.find("ttybox login: ").unwrap();
+    assert!(
+        shown[prompt..].contains("[ OK ]\x1b[0m slow setup\n"),
+        "{shown:?}"
+    );
+}
+
+/// issue 20, item 10: as in the original, a `wait` service shows
+/// `[ .. ] description` while it runs, and its result takes that line's
+/// place; off a terminal only the result is printed.
+#[test]
+fn a_running_wait_service_shows_a_line_its_result_replaces() {
+    let cfg = Config::new("conv-running");
+    cfg.enable(
+        "mounts",
+        "description mount things\ntype wait\ntarget boot\nexec sleep 0.5\n",
+    );
+    cfg.enable("later", "type once\ntarget boot\nafter mounts\nexec true\n");
+    let Some(shown) = terminal_boot_until_done(&cfg, Pty::open(), "later") else {
+        return;
+    };
+    assert!(
+        shown.contains(
+            "\x1b[33m[ .. ]\x1b[0m mount things\r\x1b[K\x1b[32m[ OK ]\x1b[0m mount things\n"
+        ),
+        "{shown:?}"
+    );
+
+    let Some(ns) = cfg.boot() else { return };
+    ns.wait_for_state(&cfg.socket(), "later", ServiceState::Done);
+    let console = ns.console();
+    assert!(console.contains("[ OK ] mount things\n"), "{console:?}");
+    assert!(!console.contains("[ .. ]"), "{console:?}");
 }
 
 #[test]

@@ -226,6 +226,56 @@ fn a_waiting_service_disabled_and_enabled_again_during_boot_still_starts() {
     assert_eq!(ns.service(&socket, "web").runs, 1);
 }
 
+/// The Pygos `sshd_keygen` pattern: a `wait` service whose last steps
+/// disable it (`service disable`, which reloads init) and then finish its
+/// work. It keeps its place in the boot until it exits: the service after
+/// it finds the work done, and its exit is reported.
+fn a_wait_service_that_disables_itself_still_orders_the_boot(test: &str, flags: &[&str]) {
+    let cfg = Config::new(test);
+    cfg.enable(
+        "keygen",
+        &format!(
+            "description generate host keys\ntype wait\ntarget boot\nexec {{\n\
+             {} --config-dir DIR/init.d --template-dir DIR/share --socket DIR/run/init.sock \
+             disable keygen\n\
+             sleep 1.5\n\
+             touch DIR/keys\n}}\n",
+            env!("CARGO_BIN_EXE_service")
+        ),
+    );
+    cfg.enable(
+        "sshd",
+        "type once\ntarget boot\nafter keygen\n\
+         exec sh -c \"if [ -e DIR/keys ]; then echo keys-found; else echo no-keys; fi >> LOG\"\n",
+    );
+    let Some(ns) = cfg.boot_with(flags) else {
+        return;
+    };
+    let socket = cfg.socket();
+    ns.wait_for_state(&socket, "sshd", ServiceState::Done);
+    assert_eq!(cfg.log_lines(), ["keys-found"], "{}", ns.console());
+    assert!(
+        ns.console().contains("[ OK ] generate host keys\n"),
+        "{}",
+        ns.console()
+    );
+    assert!(!cfg.path("init.d/keygen").exists());
+    assert!(ns.status(&socket).iter().all(|s| s.name != "keygen"));
+}
+
+#[test]
+fn a_wait_service_that_disables_itself_keeps_its_place_until_it_exits() {
+    a_wait_service_that_disables_itself_still_orders_the_boot("self-disable", &[]);
+}
+
+#[test]
+fn a_wait_service_that_disables_itself_keeps_its_place_in_sequential_mode() {
+    a_wait_service_that_disables_itself_still_orders_the_boot(
+        "self-disable-seq",
+        &["--sequential"],
+    );
+}
+
 #[test]
 fn sigterm_runs_the_shutdown_target_in_order_and_ends_the_namespace() {
     let cfg = Config::new("shutdown");

@@ -421,3 +421,67 @@ fn a_double_forking_daemon_is_fully_stopped_through_its_cgroup() {
         processes_running(&marker) == 0
     });
 }
+
+/// A master that, like nginx's, starts a worker holding the port (a
+/// directory here) and stays in front of it. A second master cannot
+/// "bind" while a worker of the first still holds it.
+fn enable_master_and_worker(cfg: &Config, extra: &str) {
+    let master = cfg.script(
+        "web.sh",
+        "mkdir DIR/port 2>/dev/null || { echo bind-failed >> LOG; exit 1; }\n\
+         echo master-up >> LOG\n\
+         (trap 'rmdir DIR/port; echo worker-ended >> LOG; exit 0' TERM\n \
+         while :; do sleep 0.05; done) &\n\
+         exec sleep 1000",
+    );
+    cfg.enable(
+        "web",
+        &format!("type respawn\ntarget boot\nexec {master}\n{extra}"),
+    );
+}
+
+/// Waits for the first master and kills it with SIGKILL; its pid.
+fn kill_the_master(ns: &Namespace, cfg: &Config) -> i32 {
+    ns.wait_until("the master", || cfg.log_lines() == ["master-up"]);
+    let master = ns
+        .service(&cfg.socket(), "web")
+        .pid
+        .expect("the master's pid");
+    nix::sys::signal::kill(ns.host_pid(master), nix::sys::signal::Signal::SIGKILL).unwrap();
+    master
+}
+
+/// issue 26, defect 3: the nginx master is killed while its worker holds
+/// port 80. What the master left is ended (TERM) before it is started
+/// again, so the new master can bind.
+#[test]
+fn what_a_killed_daemon_left_is_ended_before_it_is_started_again() {
+    let cfg = Config::new("leftovers");
+    enable_master_and_worker(&cfg, "");
+    let Some(ns) = cfg.boot() else { return };
+    let master = kill_the_master(&ns, &cfg);
+    let socket = cfg.socket();
+    ns.wait_until("a second master, or its failure", || {
+        cfg.log_lines().len() >= 3
+    });
+    assert_eq!(
+        cfg.log_lines(),
+        ["master-up", "worker-ended", "master-up"],
+        "{}",
+        ns.console()
+    );
+    let web = ns.wait_for_state(&socket, "web", ServiceState::Running);
+    assert_ne!(web.pid, Some(master));
+}
+
+/// `leftovers keep`: the former behaviour, for a service whose children
+/// are meant to outlive its main process.
+#[test]
+fn a_service_that_keeps_its_leftovers_is_started_again_beside_them() {
+    let cfg = Config::new("leftovers-keep");
+    enable_master_and_worker(&cfg, "leftovers keep\nrespawn-delay-max 100ms\n");
+    let Some(ns) = cfg.boot() else { return };
+    kill_the_master(&ns, &cfg);
+    ns.wait_until("the second master to fail", || cfg.log_lines().len() >= 2);
+    assert_eq!(cfg.log_lines()[..2], ["master-up", "bind-failed"]);
+}

@@ -269,6 +269,7 @@ fn sync_always_comes_right_before_the_power_command() {
                                 inputs.push(Event::Exited {
                                     pid,
                                     status: ExitStatus::Signaled(15),
+                                    leftovers: false,
                                 });
                             }
                         }

@@ -261,3 +261,41 @@ fn init_rejects_a_bad_timeout_and_says_which_flag() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_init_binary_runs_each_program_by_the_name_it_is_called() {
+    // The shipped tree holds one binary; the others are links to it, or
+    // `init NAME ...` names them.
+    let dir = temp_dir("multicall");
+    for name in ["service", "waitfile", "killall5", "shutdown", "poweroff"] {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_init"), dir.join(name)).unwrap();
+    }
+    let run = |program: &std::path::Path, args: &[&str]| -> (i32, String) {
+        let out = Command::new(program).args(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let init = std::path::Path::new(env!("CARGO_BIN_EXE_init"));
+    let (code, help) = run(&dir.join("service"), &["--help"]);
+    assert_eq!(code, 0);
+    assert!(help.contains("Usage: service"), "{help}");
+    assert_eq!(run(&dir.join("waitfile"), &["1", "10", "/"]).0, 0);
+    assert_eq!(
+        run(&dir.join("waitfile"), &["0.05", "10", "/nonexistent"]).0,
+        1
+    );
+    // A usage error, refused before any signal is sent.
+    assert_eq!(run(&dir.join("killall5"), &["NOPE"]).0, 2);
+    let (code, help) = run(&dir.join("poweroff"), &["--help"]);
+    assert_eq!(code, 0);
+    assert!(help.contains("Usage: poweroff"), "{help}");
+    // `init NAME ...` when not PID 1.
+    assert_eq!(run(init, &["waitfile", "1", "10", "/"]).0, 0);
+    let (code, help) = run(init, &["service", "--help"]);
+    assert_eq!(code, 0);
+    assert!(help.contains("Usage: service"), "{help}");
+    // And init itself, not PID 1 and without --supervise, still refuses.
+    assert_eq!(run(init, &[]).0, 1);
+}

@@ -172,8 +172,15 @@ pub enum Event {
         error: SpawnError,
     },
     /// A child was reaped. Any pid, orphans included: the core decides
-    /// whether it belonged to a service.
-    Exited { pid: Pid, status: ExitStatus },
+    /// whether it belonged to a service. `leftovers`: the service's other
+    /// processes (its cgroup, or its process group without one) were
+    /// still there when its main process was reaped; always false for a
+    /// pid that is no service's.
+    Exited {
+        pid: Pid,
+        status: ExitStatus,
+        leftovers: bool,
+    },
     /// SIGTERM or a control request: run the `shutdown` target, power off.
     Shutdown,
     /// SIGINT (Ctrl-Alt-Del) or a control request: run `reboot`, reboot.
@@ -193,6 +200,9 @@ pub enum Event {
     /// The live process of a service with `ready-fd` or `ready-file`
     /// said it is ready.
     Ready(ServiceId),
+    /// Nothing is left of the service's last run: the answer to
+    /// `SignalLeftovers`, once its cgroup (or process group) is empty.
+    LeftoversGone(ServiceId),
 }
 
 /// A command from the supervisor, drained with `poll_output` in order.
@@ -216,10 +226,26 @@ pub enum Output {
         pid: Pid,
         signal: Signal,
     },
+    /// Send `signal` to what is left of a service whose main process
+    /// `pid` has ended: every process of its cgroup, or its process group
+    /// (`pid`) without one. Answer with `LeftoversGone` once nothing is
+    /// left, at once if nothing was.
+    SignalLeftovers {
+        service: ServiceId,
+        pid: Pid,
+        signal: Signal,
+    },
     /// Send `signal` to every process but init (the final safety net).
     KillAll { signal: Signal },
-    /// A line for the console, in the original's style.
-    Report { service: ServiceId, report: Report },
+    /// A line for the console, in the original's style. `text` is what
+    /// follows the tag: the service's description, or its name without
+    /// one. It travels with the report because a service may be gone by
+    /// the time the line is printed (a reload removed it while it ran).
+    Report {
+        service: ServiceId,
+        report: Report,
+        text: String,
+    },
     /// Every service of `target` is satisfied.
     TargetComplete { target: Target },
     /// Flush file systems (before power-off or reboot).

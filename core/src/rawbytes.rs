@@ -11,9 +11,11 @@
 //! `service dumpscript` writes. Anywhere else it is shown as U+FFFD.
 //!
 //! It is the idea of Python's `surrogateescape`, which a Rust String cannot
-//! hold (lone surrogates are not chars). The price: a file that holds one
-//! of those 128 code points itself, as UTF-8, gets the raw byte instead.
-//! No text has a use for them; docs/services.md says so.
+//! hold (lone surrogates are not chars). Bytes always come back as they
+//! were: a file that holds one of those 128 code points itself, as UTF-8,
+//! has its four bytes kept as four stand-ins, so that no code point of the
+//! file is ever mistaken for a stand-in. Such a character then shows as
+//! U+FFFD; no text has a use for them.
 
 use std::borrow::Cow;
 
@@ -21,14 +23,24 @@ use std::borrow::Cow;
 const BASE: u32 = 0x10_FF00;
 
 /// `bytes` as text: valid UTF-8 as it is, every byte of an invalid
-/// sequence as the code point that stands for it.
+/// sequence as the code point that stands for it, and so is every byte of
+/// a stand-in code point the bytes hold as UTF-8 ([`to_bytes`] gives back
+/// exactly `bytes`).
 pub fn from_bytes(bytes: &[u8]) -> Cow<'_, str> {
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Cow::Borrowed(text);
+        if !has_raw_bytes(text) {
+            return Cow::Borrowed(text);
+        }
     }
     let mut text = String::with_capacity(bytes.len() + 8);
+    let mut utf8 = [0u8; 4];
     for chunk in bytes.utf8_chunks() {
-        text.push_str(chunk.valid());
+        for c in chunk.valid().chars() {
+            match byte_of(c) {
+                Some(_) => text.extend(c.encode_utf8(&mut utf8).bytes().map(stand_in)),
+                None => text.push(c),
+            }
+        }
         text.extend(chunk.invalid().iter().map(|&byte| stand_in(byte)));
     }
     Cow::Owned(text)
@@ -115,5 +127,17 @@ mod tests {
         // Every byte from 0x80 up has a stand-in of its own.
         let all: Vec<u8> = (0x80..=0xff).collect();
         assert_eq!(&*to_bytes(&from_bytes(&all)), &all[..]);
+    }
+
+    #[test]
+    fn a_stand_in_written_as_utf8_keeps_its_bytes_too() {
+        // U+10FF80 and U+10FFFF themselves, in a file: their bytes come
+        // back, not the bytes 0x80 and 0xff.
+        for c in ['\u{10ff80}', '\u{10ffff}'] {
+            let bytes = format!("a{c}b").into_bytes();
+            let text = from_bytes(&bytes);
+            assert_eq!(&*to_bytes(&text), &bytes[..]);
+            assert_eq!(lossy(&text), "a\u{fffd}\u{fffd}\u{fffd}\u{fffd}b");
+        }
     }
 }

@@ -165,6 +165,26 @@ pub struct ServiceSettings {
     /// status. Default: no service is the main one.
     #[serde(default)]
     pub main_service: bool,
+    /// `leftovers end|keep`: what becomes of the processes a respawn
+    /// service's main process leaves behind when it ends by itself.
+    /// Default: they are ended before the respawn.
+    #[serde(default)]
+    pub leftovers: Leftovers,
+}
+
+/// What becomes of the rest of a respawn service (its cgroup, or its
+/// process group without one) when its main process ends by itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Leftovers {
+    /// Ended before the respawn: the stop signal, then KILL after the
+    /// stop timeout, and the respawn waits until they are gone. What
+    /// systemd does for a unit's processes before a restart.
+    #[default]
+    End,
+    /// Left running; the respawn comes at once (the former behaviour,
+    /// systemd's `KillMode=process` for a restart).
+    Keep,
 }
 
 /// How a service says it is ready.
@@ -422,5 +442,15 @@ impl ServiceDef {
     /// as its own predecessors are.
     pub fn is_milestone(&self) -> bool {
         self.exec.is_empty()
+    }
+
+    /// What the console calls it after a tag (`[ OK ] TEXT`): the
+    /// description, or the name without one.
+    pub fn console_text(&self) -> &str {
+        if self.description.is_empty() {
+            &self.name
+        } else {
+            &self.description
+        }
     }
 }

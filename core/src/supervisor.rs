@@ -12,7 +12,7 @@
 //! - getters: [`Supervisor::services`], [`Supervisor::service`],
 //!   [`Supervisor::service_by_name`], [`Supervisor::current_target`],
 //!   [`Supervisor::is_target_complete`], [`Supervisor::pending_in_run`],
-//!   [`Supervisor::is_finished`],
+//!   [`Supervisor::is_finished`], [`Supervisor::ending_leftovers`],
 //!   [`Supervisor::timers`], [`Supervisor::options`];
 //! - inputs: [`Supervisor::handle_event`] (boot, spawn answers, exits,
 //!   targets, reload, admin requests) and [`Supervisor::handle_timeout`];
@@ -53,6 +53,16 @@
 //! made. An admin start, and its target's run queueing it, reset the count
 //! and the delay; so does a run that lasted `respawn-window`, as the
 //! first run of a new series.
+//!
+//! Leftovers (`leftovers.rs`). When the main process of a live service
+//! ends and the driver says others of the service are still there
+//! (`Exited::leftovers`): after a stop they get KILL at once (stopped
+//! means nothing of it runs); before a respawn they get the stop signal,
+//! and KILL after the stop timeout, unless the service says `leftovers
+//! keep`; after a `wait` or `once` run they are left alone (a script's
+//! daemon). Either way, while a `SignalLeftovers` is unanswered no spawn
+//! of the service goes out (it shows Restarting); `LeftoversGone` lets it
+//! go, and so does the kill grace after the KILL.
 //!
 //! Stopping a process (`stop.rs`): its stop signal (`stop-signal`, default
 //! TERM) goes out, and KILL once its stop timeout (`stop-timeout`, default
@@ -123,7 +133,11 @@
 //! Reload. Services are matched by enabled name; kept services keep their
 //! id, new ones get fresh ids (never reused). A removed service that is not
 //! alive is dropped; one that is alive stays (not restarted) until it exits
-//! and is dropped then. A new service of the target that runs now joins
+//! and is dropped then. Until then it keeps its place in the run of its
+//! target, by the definition it runs: the services after it wait for it
+//! as before (a `wait` one until it exits), and its end is reported as it
+//! would have been (the Pygos `sshd_keygen` disables itself while it
+//! runs). A new service of the target that runs now joins
 //! that run (Waiting, started by the ordering rules), even one a reload
 //! removed while it waited for its turn; one of a target whose run is over
 //! is Done without being started, as in the original; one of a target yet
@@ -137,8 +151,10 @@
 //! missing binary does not flood the console); a respawn service was given
 //! up; a final-target service timed out. `Up`: a respawn service started
 //! for the first time since its run count was reset. No report for milestones, for exits of
-//! services being stopped or removed, for respawn exits that restart, or
-//! for anything once the final safety net has begun.
+//! services being stopped, for respawn exits that restart or of removed
+//! respawn services, or for anything once the final safety net has begun.
+//! A report carries its text (description, or name), since a removed
+//! service is gone by the time the driver prints it.
 //!
 //! Cost. Starting a run and a reload resolve the target once,
 //! O((services + edges) log n); every other input costs O(log n) per
@@ -156,6 +172,7 @@ mod admin;
 mod adopt;
 mod backoff;
 mod entry;
+mod leftovers;
 mod process;
 mod readiness;
 mod ready;
@@ -423,6 +440,15 @@ impl Supervisor {
         self.main_service_exit
     }
 
+    /// The services whose leftovers are being ended (`SignalLeftovers`
+    /// unanswered), with the ended main pid each output named: what a
+    /// driver that took over must watch.
+    pub fn ending_leftovers(&self) -> impl Iterator<Item = (ServiceId, Pid)> + '_ {
+        self.entries
+            .values()
+            .filter_map(|e| e.leftovers.map(|ending| (e.status.id, ending.pid)))
+    }
+
     /// The armed timers, sorted by kind.
     pub fn timers(&self) -> impl Iterator<Item = &Timer> {
         self.timers.iter()
@@ -441,7 +467,11 @@ impl Supervisor {
             Event::SpawnFailed { service, error } => {
                 self.handle_spawn_failed(now, service, error.message)
             }
-            Event::Exited { pid, status } => self.handle_exited(now, pid, status),
+            Event::Exited {
+                pid,
+                status,
+                leftovers,
+            } => self.handle_exited(now, pid, status, leftovers),
             Event::Shutdown => self.handle_final_target(now, PowerAction::PowerOff),
             Event::Reboot => self.handle_final_target(now, PowerAction::Reboot),
             Event::SwitchRoot => self.handle_final_target(now, PowerAction::SwitchRoot),
@@ -450,6 +480,7 @@ impl Supervisor {
             Event::Stop(id) => self.handle_stop(now, id),
             Event::Restart(id) => self.handle_restart(now, id),
             Event::Ready(id) => self.handle_ready(now, id),
+            Event::LeftoversGone(id) => self.handle_leftovers_gone(now, id),
         }
     }
 
@@ -466,6 +497,7 @@ impl Supervisor {
                 TimerKind::KillGrace => self.finish(),
                 TimerKind::StopTimeout(id) => self.fire_stop_timeout(now, id),
                 TimerKind::Ready(id) => self.fire_ready_timeout(now, id),
+                TimerKind::Leftovers(id) => self.fire_leftovers_timeout(now, id),
             }
         }
     }

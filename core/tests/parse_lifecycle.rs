@@ -2,7 +2,9 @@
 //! accepts, and the `FILE:LINE:COL` error each bad value gets.
 
 use init_core::events::Signal;
-use init_core::service::{ExecSettings, LimitValue, ReadyNotice, Resource, ResourceLimit};
+use init_core::service::{
+    ExecSettings, Leftovers, LimitValue, ReadyNotice, Resource, ResourceLimit,
+};
 use keyword_support::{parse, service};
 use rstest::rstest;
 
@@ -149,6 +151,19 @@ fn readiness_is_an_fd_or_a_file(
 }
 
 #[rstest]
+#[case::default("", Leftovers::End)]
+#[case::end("leftovers end", Leftovers::End)]
+#[case::keep("leftovers keep", Leftovers::Keep)]
+fn leftovers_are_ended_unless_kept(#[case] line: &str, #[case] leftovers: Leftovers) {
+    assert_eq!(service(line).settings.leftovers, leftovers);
+}
+
+#[rstest]
+#[case::leftovers_word(
+    "leftovers maybe",
+    "svc:4:11: `maybe` is not what to do with leftovers: expected `end` or `keep`, \
+     as in `leftovers keep`"
+)]
 #[case::kill_is_not_a_stop_signal(
     "stop-signal KILL",
     "svc:4:13: `KILL` is not a stop signal: expected one of TERM, HUP, INT, QUIT, USR1, \

@@ -19,7 +19,9 @@ fn reports(d: &Driver, name: &str) -> Vec<Report> {
     d.outputs
         .iter()
         .filter_map(|(_, o)| match o {
-            Output::Report { service, report } if *service == id => Some(report.clone()),
+            Output::Report {
+                service, report, ..
+            } if *service == id => Some(report.clone()),
             _ => None,
         })
         .collect()
@@ -292,7 +294,11 @@ fn exits_of_wait_and_once_services_are_reported(
     let mut d = Driver::new(vec![svc("job", kind, Boot)]);
     d.boot();
     let pid = d.pid("job");
-    d.event(Event::Exited { pid, status });
+    d.event(Event::Exited {
+        pid,
+        status,
+        leftovers: false,
+    });
     assert_eq!(reports(&d, "job"), expected);
     assert_eq!(d.state("job"), "done");
 }
@@ -728,6 +734,7 @@ fn nothing_is_output_after_power() {
         Event::Exited {
             pid: getty_pid,
             status: ExitStatus::Exited(0),
+            leftovers: false,
         },
         Event::Reload { services: vec![] },
     ] {
@@ -884,17 +891,20 @@ fn exits_of_unknown_pids_and_repeated_exits_are_ignored() {
     d.event(Event::Exited {
         pid: Pid(9999),
         status: ExitStatus::Exited(0),
+        leftovers: false,
     });
     assert_eq!(d.outputs.len(), before);
     d.advance_to(1000);
     d.event(Event::Exited {
         pid,
         status: ExitStatus::Exited(0),
+        leftovers: false,
     });
     let after_first = d.spawns("getty");
     d.event(Event::Exited {
         pid,
         status: ExitStatus::Exited(0),
+        leftovers: false,
     });
     assert_eq!(d.spawns("getty"), after_first);
 }
@@ -1042,7 +1052,56 @@ fn a_removed_service_whose_spawn_is_unanswered_is_dropped_after_it_ends() {
     assert_eq!(d.state("slow"), "running");
     d.exit("slow", 0);
     assert_eq!(d.state("slow"), "gone");
-    assert_eq!(d.count(|o| matches!(o, Output::Report { .. })), 0);
+    // Its end is reported as it would have been had it stayed.
+    let said: Vec<(ServiceId, Report, String)> = d
+        .outputs
+        .iter()
+        .filter_map(|(_, o)| match o {
+            Output::Report {
+                service,
+                report,
+                text,
+            } => Some((*service, report.clone(), text.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(said, [(id, Report::Ok, "slow".to_string())]);
+}
+
+/// The Pygos `sshd_keygen` pattern: a `wait` service runs `service
+/// disable` on itself, which reloads init while it still runs.
+#[rstest]
+#[case::parallel(false)]
+#[case::sequential(true)]
+fn a_wait_service_removed_while_it_runs_keeps_its_place_until_it_exits(#[case] sequential: bool) {
+    let services = vec![
+        svc("keygen", Wait, Boot),
+        svc("sshd", Respawn, Boot).after(&["keygen"]),
+    ];
+    let options = Options {
+        sequential,
+        ..Options::default()
+    };
+    let mut d = Driver::with_options(services, options);
+    d.boot();
+    let keygen = d.id("keygen");
+    d.advance_to(1000);
+    d.event(Event::Reload {
+        services: vec![svc("sshd", Respawn, Boot).after(&["keygen"])],
+    });
+    assert_eq!(d.state("keygen"), "running", "it stays while it runs");
+    assert_eq!(d.state("sshd"), "waiting", "and sshd still waits for it");
+    assert_eq!(d.sup.pending_in_run(), [keygen, d.id("sshd")]);
+    assert!(!d.sup.is_target_complete(Boot));
+    d.advance_to(3000);
+    d.exit("keygen", 0);
+    assert_eq!(d.state("keygen"), "gone");
+    assert_eq!(d.spawn_times("sshd"), [3000]);
+    assert!(d.sup.is_target_complete(Boot));
+    let keygen_reports = d.count(
+        |o| matches!(o, Output::Report { service, report: Report::Ok, .. } if *service == keygen),
+    );
+    assert_eq!(keygen_reports, 1);
 }
 
 #[test]

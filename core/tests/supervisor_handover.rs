@@ -85,6 +85,7 @@ fn the_fallback_adopts_by_pid_and_runs_nothing_of_the_boot_again() {
         Event::Exited {
             pid: Pid(41),
             status: init_core::events::ExitStatus::Signaled(9),
+            leftovers: false,
         },
     );
     assert!(matches!(sup.poll_output(), Some(Output::Spawn { .. })));

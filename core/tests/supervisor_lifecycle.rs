@@ -19,13 +19,22 @@ fn with(mut def: ServiceDef, edit: impl FnOnce(&mut ServiceDef)) -> ServiceDef {
 }
 
 fn signals(d: &Driver, name: &str) -> Vec<(u64, Signal)> {
+    signals_to(d, name, false)
+}
+
+/// The signals sent to `name`'s process, or with `leftovers` to what its
+/// ended processes left, with their times.
+fn signals_to(d: &Driver, name: &str, leftovers: bool) -> Vec<(u64, Signal)> {
     let id = d.id(name);
     d.outputs
         .iter()
         .filter_map(|(t, o)| match o {
             Output::Signal {
                 service, signal, ..
-            } if *service == id => Some((t.0, *signal)),
+            } if !leftovers && *service == id => Some((t.0, *signal)),
+            Output::SignalLeftovers {
+                service, signal, ..
+            } if leftovers && *service == id => Some((t.0, *signal)),
             _ => None,
         })
         .collect()
@@ -296,4 +305,133 @@ fn an_admin_stop_of_a_service_being_given_up_on_still_sticks() {
     d.killed("db", 15);
     assert_eq!(d.state("db"), "stopped");
     // Without the admin, the same exit ends Failed (the test above).
+}
+
+// ---- leftovers ----
+
+fn leftover_signals(d: &Driver, name: &str) -> Vec<(u64, Signal)> {
+    signals_to(d, name, true)
+}
+
+fn nginx() -> ServiceDef {
+    with(svc("nginx", Respawn, Boot), |d| {
+        d.settings.stop_signal = Some(Signal::Quit);
+        d.settings.stop_timeout_ms = Some(2000);
+    })
+}
+
+/// issue 26, defect 3: an nginx master killed while its worker holds the
+/// port. The worker gets the stop signal, KILL at the stop timeout, and
+/// the master is started again only once nothing of the old run is left.
+#[test]
+fn what_a_crashed_respawn_service_left_is_ended_before_it_is_started_again() {
+    let mut d = Driver::new(vec![nginx()]);
+    d.boot();
+    d.advance_to(1000);
+    let (id, master) = (d.id("nginx"), d.pid("nginx"));
+    d.killed_leaving("nginx", 9);
+    assert_eq!(leftover_signals(&d, "nginx"), [(1000, Signal::Quit)]);
+    assert_eq!(d.state("nginx"), "restarting");
+    // What a driver taking over (a re-exec) must go on watching.
+    let ending: Vec<_> = d.sup.ending_leftovers().collect();
+    assert_eq!(ending, [(id, master)]);
+    d.advance_to(2999);
+    assert_eq!(d.spawns("nginx"), 1, "no start while the worker is there");
+    d.advance_to(3000);
+    assert_eq!(
+        leftover_signals(&d, "nginx"),
+        [(1000, Signal::Quit), (3000, Signal::Kill)]
+    );
+    d.advance_to(3010);
+    d.event(Event::LeftoversGone(id));
+    assert_eq!(d.sup.ending_leftovers().count(), 0);
+    assert_eq!(d.spawn_times("nginx"), [0, 3010]);
+    assert_eq!(d.state("nginx"), "running");
+}
+
+#[test]
+fn leftovers_that_go_at_once_hold_the_respawn_for_no_longer_than_its_delay() {
+    let mut d = Driver::new(vec![nginx()]);
+    d.boot();
+    d.advance_to(20);
+    d.killed_leaving("nginx", 9);
+    d.event(Event::LeftoversGone(d.id("nginx")));
+    assert_eq!(
+        d.spawn_times("nginx"),
+        [0],
+        "the respawn delay still counts"
+    );
+    d.advance_to(100);
+    assert_eq!(d.spawn_times("nginx"), [0, 100]);
+    // Gone long after the delay: the start follows at once.
+    d.advance_to(5000);
+    d.killed_leaving("nginx", 9);
+    d.advance_to(5500);
+    d.event(Event::LeftoversGone(d.id("nginx")));
+    assert_eq!(d.spawn_times("nginx"), [0, 100, 5500]);
+}
+
+#[test]
+fn leftovers_that_survive_kill_stop_holding_the_service_after_the_grace() {
+    let options = Options {
+        kill_grace_ms: 1000,
+        ..Options::default()
+    };
+    let mut d = Driver::with_options(vec![nginx()], options);
+    d.boot();
+    d.killed_leaving("nginx", 9);
+    d.advance_to(2000);
+    assert_eq!(d.spawns("nginx"), 1);
+    d.advance_to(3000);
+    assert_eq!(d.spawn_times("nginx"), [0, 3000]);
+}
+
+#[test]
+fn a_service_that_keeps_its_leftovers_is_respawned_as_before() {
+    let keep = with(nginx(), |d| {
+        d.settings.leftovers = init_core::service::Leftovers::Keep;
+    });
+    let mut d = Driver::new(vec![keep]);
+    d.boot();
+    d.advance_to(1000);
+    d.killed_leaving("nginx", 9);
+    assert!(leftover_signals(&d, "nginx").is_empty());
+    assert_eq!(d.spawn_times("nginx"), [0, 1000]);
+}
+
+#[test]
+fn what_a_once_service_left_is_left_alone() {
+    // A script that starts a daemon and exits: the daemon is the point.
+    let mut d = Driver::new(vec![svc("startd", Once, Boot)]);
+    d.boot();
+    let pid = d.pid("startd");
+    d.event(Event::Exited {
+        pid,
+        status: init_core::events::ExitStatus::Exited(0),
+        leftovers: true,
+    });
+    assert!(leftover_signals(&d, "startd").is_empty());
+    assert_eq!(d.state("startd"), "done");
+}
+
+#[test]
+fn after_a_stop_what_is_left_gets_kill_and_a_restart_waits_for_it() {
+    let mut d = Driver::new(vec![nginx()]);
+    d.boot();
+    d.advance_to(1000);
+    d.restart("nginx");
+    d.killed_leaving("nginx", 3);
+    assert_eq!(leftover_signals(&d, "nginx"), [(1000, Signal::Kill)]);
+    assert_eq!(d.spawns("nginx"), 1, "the restart waits");
+    d.advance_to(1005);
+    d.event(Event::LeftoversGone(d.id("nginx")));
+    assert_eq!(d.spawn_times("nginx"), [0, 1005]);
+    // A plain stop: KILL to what is left, and nothing after.
+    d.stop("nginx");
+    d.killed_leaving("nginx", 3);
+    assert_eq!(
+        leftover_signals(&d, "nginx").last(),
+        Some(&(1005, Signal::Kill))
+    );
+    assert_eq!(d.state("nginx"), "stopped");
 }

@@ -283,6 +283,7 @@ impl Checker {
                     RawEvent::Exited(pid, code) => Event::Exited {
                         pid: Pid(pid),
                         status: status(code),
+                        leftovers: false,
                     },
                 };
                 self.event(event)
@@ -312,6 +313,7 @@ impl Checker {
                     Some(&pid) => self.event(Event::Exited {
                         pid,
                         status: status(code),
+                        leftovers: false,
                     }),
                     None => Ok(()),
                 }

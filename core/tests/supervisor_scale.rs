@@ -114,6 +114,7 @@ fn ten_thousand_services_start_once_each_after_their_predecessors(
                 inputs.push_back(Event::Exited {
                     pid,
                     status: ExitStatus::Exited(0),
+                    leftovers: false,
                 });
             }
         }

@@ -229,52 +229,81 @@ pub unsafe fn spawn_sharing_memory(
 }
 
 /// `clone3(args)`; in the child, `entry(argument)` on the new stack that
-/// `args` names. Returns the raw result (a pid, or minus an errno).
+/// `args` names. Returns the raw result (a pid, or minus an errno), or
+/// `None` on an architecture without these few lines of assembly.
 ///
 /// In assembly because the child starts on another stack: code the
 /// compiler wrote for the parent's frame cannot run on it.
-#[cfg(target_arch = "x86_64")]
 unsafe fn clone3_calling(
     args: &CloneArgs,
     entry: unsafe extern "C" fn(*const libc::c_void) -> !,
     argument: *const libc::c_void,
 ) -> Option<i64> {
-    let result: i64;
-    // SAFETY: clone3 with the arguments above. The parent takes the jump
-    // with rax the child's pid (or -errno). The child (rax 0) starts with
-    // rsp at the 16-byte aligned top of its stack, clears the frame
-    // pointer and calls entry(argument), which never returns; ud2 traps if
-    // it ever did. The kernel keeps every register but rax, rcx and r11,
-    // so r12 and r13 still hold entry and argument in the child.
-    std::arch::asm!(
-        "syscall",
-        "test rax, rax",
-        "jnz 2f",
-        "xor ebp, ebp",
-        "mov rdi, r13",
-        "call r12",
-        "ud2",
-        "2:",
-        inlateout("rax") libc::SYS_clone3 => result,
-        in("rdi") args as *const CloneArgs,
-        in("rsi") std::mem::size_of::<CloneArgs>(),
-        in("r12") entry,
-        in("r13") argument,
-        lateout("rcx") _,
-        lateout("r11") _,
-        options(nostack),
-    );
-    Some(result)
-}
-
-/// No trampoline for this architecture yet: always fork.
-#[cfg(not(target_arch = "x86_64"))]
-unsafe fn clone3_calling(
-    _args: &CloneArgs,
-    _entry: unsafe extern "C" fn(*const libc::c_void) -> !,
-    _argument: *const libc::c_void,
-) -> Option<i64> {
-    None
+    let args = args as *const CloneArgs;
+    let size = std::mem::size_of::<CloneArgs>();
+    #[cfg(target_arch = "x86_64")]
+    {
+        let result: i64;
+        // SAFETY: clone3 with the arguments above. The parent takes the
+        // jump with rax the child's pid (or -errno). The child (rax 0)
+        // starts with rsp at the 16-byte aligned top of its stack, clears
+        // the frame pointer and calls entry(argument), which never returns;
+        // ud2 traps if it ever did. The kernel keeps every register but
+        // rax, rcx and r11, so r12 and r13 still hold entry and argument in
+        // the child.
+        std::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "xor ebp, ebp",
+            "mov rdi, r13",
+            "call r12",
+            "ud2",
+            "2:",
+            inlateout("rax") libc::SYS_clone3 => result,
+            in("rdi") args,
+            in("rsi") size,
+            in("r12") entry,
+            in("r13") argument,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+        Some(result)
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        let result: i64;
+        // SAFETY: as above, with x8 the call and x0 and x1 its arguments;
+        // the parent's x0 is the child's pid (or -errno). The child (x0 0)
+        // clears the frame pointer and the link register (the end of every
+        // backtrace), calls entry(argument), and traps at brk. The kernel
+        // keeps every register but x0, so x9 and x10 still hold entry and
+        // argument in the child. x29 and x30 are written in the child
+        // only, whose frames the compiler never sees.
+        std::arch::asm!(
+            "svc #0",
+            "cbnz x0, 2f",
+            "mov x29, xzr",
+            "mov x30, xzr",
+            "mov x0, x10",
+            "blr x9",
+            "brk #1",
+            "2:",
+            inlateout("x0") args => result,
+            in("x1") size,
+            in("x8") libc::SYS_clone3,
+            in("x9") entry,
+            in("x10") argument,
+            options(nostack),
+        );
+        Some(result)
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        let _ = (args, size, entry, argument);
+        None
+    }
 }
 
 /// For tests of the fallback: as if the kernel had refused
@@ -282,6 +311,13 @@ unsafe fn clone3_calling(
 #[cfg(test)]
 pub fn refuse_clone_into_cgroup() {
     CLONE_INTO_CGROUP_REFUSED.store(true, Ordering::Relaxed);
+}
+
+/// For measurements of the fallback: as if the kernel had refused a
+/// child sharing memory, for the rest of this process.
+#[cfg(test)]
+pub fn refuse_shared_spawns() {
+    SHARED_SPAWN_REFUSED.store(true, Ordering::Relaxed);
 }
 
 #[cfg(test)]
@@ -304,61 +340,66 @@ mod tests {
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 7);
     }
 
-    /// What the child below writes into init's memory before it exits.
-    static WRITTEN_BY_CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+    /// A child sharing init's memory, where the trampoline exists.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    mod sharing_memory {
+        use super::*;
 
-    unsafe extern "C" fn write_and_exit(value: *const libc::c_void) -> ! {
-        WRITTEN_BY_CHILD.store(value as i32, Ordering::Relaxed);
-        unsafe { libc::_exit(3) }
-    }
+        /// What the child below writes into init's memory before it exits.
+        static WRITTEN_BY_CHILD: std::sync::atomic::AtomicI32 =
+            std::sync::atomic::AtomicI32::new(0);
 
-    #[test]
-    #[cfg(target_arch = "x86_64")]
-    fn a_child_sharing_memory_writes_where_init_reads_and_init_waits_for_it() {
-        let marker = 4242usize;
-        // SAFETY: the child makes one store and _exits.
-        let forked = unsafe { spawn_sharing_memory(None, write_and_exit, marker as *const _) }
-            .expect("clone3 with CLONE_VM|CLONE_VFORK");
-        // CLONE_VFORK: the child has exited by now, and CLONE_VM: its store
-        // is in our memory.
-        assert_eq!(WRITTEN_BY_CHILD.load(Ordering::Relaxed), 4242);
-        assert!(!forked.in_cgroup);
-        let mut status = 0;
-        unsafe { libc::waitpid(forked.pid, &mut status, 0) };
-        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 3);
-    }
-
-    unsafe extern "C" fn exec_a_long_sleep(_: *const libc::c_void) -> ! {
-        // exec, so that init (waiting as in vfork) goes on.
-        let program = c"/bin/sleep".as_ptr();
-        let argv = [program, c"1000".as_ptr(), std::ptr::null()];
-        unsafe {
-            libc::execve(program, argv.as_ptr(), std::ptr::null());
-            libc::_exit(127)
+        unsafe extern "C" fn write_and_exit(value: *const libc::c_void) -> ! {
+            WRITTEN_BY_CHILD.store(value as i32, Ordering::Relaxed);
+            unsafe { libc::_exit(3) }
         }
-    }
 
-    #[test]
-    #[cfg(target_arch = "x86_64")]
-    fn a_child_sharing_memory_is_born_in_its_cgroup() {
-        let Some(cgroup) = ScratchCgroup::new("clone-shared-test") else {
-            return;
-        };
-        let opened = std::fs::File::open(&*cgroup).expect("open the cgroup");
-        // SAFETY: the child only execs.
-        let forked = unsafe {
-            spawn_sharing_memory(
-                Some(opened.as_raw_fd()),
-                exec_a_long_sleep,
-                std::ptr::null(),
-            )
+        #[test]
+        fn a_child_sharing_memory_writes_where_init_reads_and_init_waits_for_it() {
+            let marker = 4242usize;
+            // SAFETY: the child makes one store and _exits.
+            let forked = unsafe { spawn_sharing_memory(None, write_and_exit, marker as *const _) }
+                .expect("clone3 with CLONE_VM|CLONE_VFORK");
+            // CLONE_VFORK: the child has exited by now, and CLONE_VM: its store
+            // is in our memory.
+            assert_eq!(WRITTEN_BY_CHILD.load(Ordering::Relaxed), 4242);
+            assert!(!forked.in_cgroup);
+            let mut status = 0;
+            unsafe { libc::waitpid(forked.pid, &mut status, 0) };
+            assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 3);
         }
-        .expect("clone3 with CLONE_VM|CLONE_VFORK|CLONE_INTO_CGROUP");
-        let born_there = cgroup.holds(forked.pid);
-        unsafe { libc::kill(forked.pid, libc::SIGKILL) };
-        unsafe { libc::waitpid(forked.pid, std::ptr::null_mut(), 0) };
-        assert!(forked.in_cgroup);
-        assert!(born_there);
+
+        unsafe extern "C" fn exec_a_long_sleep(_: *const libc::c_void) -> ! {
+            // exec, so that init (waiting as in vfork) goes on.
+            let program = c"/bin/sleep".as_ptr();
+            let argv = [program, c"1000".as_ptr(), std::ptr::null()];
+            unsafe {
+                libc::execve(program, argv.as_ptr(), std::ptr::null());
+                libc::_exit(127)
+            }
+        }
+
+        #[test]
+        fn a_child_sharing_memory_is_born_in_its_cgroup() {
+            let Some(cgroup) = ScratchCgroup::new("clone-shared-test") else {
+                return;
+            };
+            let opened = std::fs::File::open(&*cgroup).expect("open the cgroup");
+            // SAFETY: the child only execs.
+            let forked = unsafe {
+                spawn_sharing_memory(
+                    Some(opened.as_raw_fd()),
+                    exec_a_long_sleep,
+                    std::ptr::null(),
+                )
+            }
+            .expect("clone3 with CLONE_VM|CLONE_VFORK|CLONE_INTO_CGROUP");
+            let born_there = cgroup.holds(forked.pid);
+            unsafe { libc::kill(forked.pid, libc::SIGKILL) };
+            unsafe { libc::waitpid(forked.pid, std::ptr::null_mut(), 0) };
+            assert!(forked.in_cgroup);
+            assert!(born_there);
+        }
     }
 
     #[test]

@@ -6,6 +6,14 @@
 //! console takes without blocking; when it is full, new lines are dropped
 //! and a count of them is printed once there is room again (as dinit does).
 //!
+//! On a terminal, init keeps one line of its own below the status lines,
+//! rewritten in place: the boot progress line, or `[ .. ] description`
+//! while a `wait` service runs, which its `[ OK ]` then replaces, as the
+//! original did. It never rewrites (`\r`, clear to the end of the line)
+//! a line that may not be its own: `console_watch.rs` tells it when
+//! anyone else wrote to the console, and then it draws such a line only
+//! after a whole line of its own has ended whatever was there.
+//!
 //! Non-blocking without touching the file description services inherit:
 //! setting O_NONBLOCK on fd 1 would make their writes fail with EAGAIN. So
 //! a terminal or pipe is reopened through `/proc/self/fd/1` (a description
@@ -16,6 +24,8 @@ use std::collections::VecDeque;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use init_core::events::Report;
+
+use crate::console_watch::ConsoleWatch;
 use nix::fcntl::{open, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::stat::Mode;
@@ -34,15 +44,33 @@ enum Sink {
     Shared,
 }
 
+/// Where the cursor is, as far as init can know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Position {
+    /// At the start of a line: init's last byte was a newline, and no one
+    /// has written since.
+    LineStart,
+    /// At the end of init's status line (no newline), and no one has
+    /// written since: the line may be rewritten.
+    AfterStatus,
+    /// Someone else may have written since init last did: a partial line
+    /// of theirs may be there, which must not be rewritten.
+    Unknown,
+}
+
 pub struct Console {
     sink: Sink,
     /// fd 1 is a terminal: colour, and a status line rewritten in place.
     terminal: bool,
     pending: VecDeque<u8>,
     dropped_lines: u64,
-    /// Whether a status line (the boot progress) is on screen. Another
-    /// line takes it down; its owner draws it again, with fresh content.
-    status_shown: bool,
+    position: Position,
+    /// `pending` begins with a `\r` that rewrites the status line, not yet
+    /// written: if someone writes first, it becomes a newline.
+    rewrite_queued: bool,
+    /// Writes by others, on a terminal. `None` off one, and in unit tests,
+    /// where no one else writes.
+    watch: Option<ConsoleWatch>,
 }
 
 impl Console {
@@ -53,9 +81,14 @@ impl Console {
             terminal,
             pending: VecDeque::new(),
             dropped_lines: 0,
-            status_shown: false,
+            position: Position::LineStart,
+            rewrite_queued: false,
+            watch: None,
         };
         console.reopen();
+        if terminal {
+            console.watch = Some(ConsoleWatch::open(console.as_fd()));
+        }
         console
     }
 
@@ -86,26 +119,42 @@ impl Console {
         }
     }
 
-    /// `[ OK ] description`; the name stands in for a missing description.
-    pub fn report(&mut self, report: &Report, name: &str, description: &str) {
+    /// `[ OK ] TEXT`: the description, or the name without one (the core
+    /// chose which). It takes the place of the status line, so a `[ .. ]`
+    /// line of the same service reads as rewritten.
+    pub fn report(&mut self, report: &Report, what: &str) {
         let (tag, colour) = match report {
             Report::Ok => ("[ OK ]", "\x1b[32m"),
             Report::Fail => ("[FAIL]", "\x1b[31m"),
             Report::Up => ("[ UP ]", "\x1b[36m"),
         };
-        let what = if description.is_empty() {
-            name
-        } else {
-            description
-        };
-        let line = if self.terminal {
-            format!("{colour}{tag}\x1b[0m {what}\n")
-        } else {
-            format!("{tag} {what}\n")
-        };
+        let line = format!("{} {what}\n", self.tag(tag, colour));
         // A description's bytes that are not UTF-8 go out as the file held
         // them, as the original wrote them (`init_core::rawbytes`).
         self.push_line(&init_core::rawbytes::to_bytes(&line));
+    }
+
+    /// `[ .. ] TEXT` as the status line: a `wait` service runs (terminals
+    /// only; see `show_status`).
+    pub fn show_running(&mut self, what: &str) -> bool {
+        let line = format!("{} {what}", self.tag("[ .. ]", "\x1b[33m"));
+        self.show_status(&line)
+    }
+
+    fn tag(&self, tag: &str, colour: &str) -> String {
+        if self.terminal {
+            format!("{colour}{tag}\x1b[0m")
+        } else {
+            tag.to_string()
+        }
+    }
+
+    /// Also watches `path` for writes by others if it is this console
+    /// under another name (a service's `tty`).
+    pub fn watch_if_console(&mut self, path: &std::path::Path) {
+        if let Some(watch) = &mut self.watch {
+            watch.watch_if_console(path);
+        }
     }
 
     /// A message from init itself: `init: TEXT`.
@@ -134,36 +183,88 @@ impl Console {
 
     /// Shows `text` as the status line, in place of the one shown (on a
     /// terminal only). The cursor stays at its end, so that what a service
-    /// writes meanwhile is kept whole, after it.
-    pub fn show_status(&mut self, text: &str) {
+    /// writes meanwhile is kept whole, after it. False when it is not
+    /// drawn: off a terminal; when someone else may have written since
+    /// init's last line (their partial line would be rewritten next); or,
+    /// to replace a line, while earlier text still waits for a slow
+    /// console.
+    pub fn show_status(&mut self, text: &str) -> bool {
         if !self.terminal {
-            return;
+            return false;
         }
-        self.push(format!("\r{text}\x1b[K").as_bytes());
-        self.status_shown = true;
+        self.notice_others();
+        // A description's raw bytes go out as they are, as in `report`.
+        let text = init_core::rawbytes::to_bytes(text);
+        let bytes = match self.position {
+            Position::AfterStatus if self.pending.is_empty() => {
+                [b"\r", &text[..], b"\x1b[K"].concat()
+            }
+            Position::LineStart => text.into_owned(),
+            Position::AfterStatus | Position::Unknown => return false,
+        };
+        self.rewrite_queued = bytes.first() == Some(&b'\r');
+        self.push(&bytes);
+        self.position = Position::AfterStatus;
+        true
     }
 
+    /// Whether init's status line is the last thing on the console.
     pub fn is_status_shown(&self) -> bool {
-        self.status_shown
+        self.position == Position::AfterStatus
     }
 
-    /// Removes the status line, if one is shown.
+    /// Whether `show_status` would draw now: a terminal where no one else
+    /// wrote since init's last line, and where a line to replace is out.
+    pub fn can_show_status(&mut self) -> bool {
+        self.notice_others();
+        self.terminal
+            && match self.position {
+                Position::LineStart => true,
+                Position::AfterStatus => self.pending.is_empty(),
+                Position::Unknown => false,
+            }
+    }
+
+    /// Removes the status line, if it is shown and may be rewritten; a
+    /// line someone wrote after it stays, and so does the status line.
     pub fn clear_status(&mut self) {
-        if std::mem::take(&mut self.status_shown) {
+        self.notice_others();
+        if self.position == Position::AfterStatus && self.pending.is_empty() {
+            self.rewrite_queued = true;
             self.push(b"\r\x1b[K");
+            self.position = Position::LineStart;
         }
     }
 
     /// A whole line, in place of the status line if one is shown: what it
-    /// said may be stale after this line (a service reported done).
+    /// said may be stale after this line (a service reported done). After
+    /// someone else's text it goes on after that text, never over it.
     fn push_line(&mut self, line: &[u8]) {
-        self.clear_status();
+        self.notice_others();
+        if self.position == Position::AfterStatus {
+            if self.pending.is_empty() {
+                self.rewrite_queued = true;
+                self.push(b"\r\x1b[K");
+            } else {
+                // Our own line, but the console is behind: end it.
+                self.push(b"\n");
+            }
+        }
         self.push(line);
+        self.position = Position::LineStart;
+    }
+
+    /// Takes note of writes by others since init last looked.
+    fn notice_others(&mut self) {
+        if self.watch.as_mut().is_some_and(ConsoleWatch::written_since) {
+            self.position = Position::Unknown;
+        }
     }
 
     fn push(&mut self, line: &[u8]) {
         if self.pending.len() + line.len() > CONSOLE_BUFFER_BYTES {
             self.dropped_lines += 1;
+            self.rewrite_queued = false;
             return;
         }
         self.pending.extend(line);
@@ -182,9 +283,20 @@ impl Console {
         }
     }
 
-    /// Writes as much as the console takes now; never blocks.
+    /// Writes as much as the console takes now; never blocks. Before each
+    /// write it looks for writes by others; after it, it takes what the
+    /// watch saw for init's own.
     pub fn flush(&mut self) {
         while !self.pending.is_empty() {
+            if self.watch.as_mut().is_some_and(ConsoleWatch::written_since) {
+                self.position = Position::Unknown;
+                if std::mem::take(&mut self.rewrite_queued) {
+                    // Someone wrote after the line this `\r` would rewrite.
+                    if let Some(first) = self.pending.front_mut() {
+                        *first = b'\n';
+                    }
+                }
+            }
             let limit = match self.sink {
                 Sink::Own(_) => self.pending.len(),
                 Sink::Shared => {
@@ -201,6 +313,14 @@ impl Console {
             match nix::unistd::write(self.as_fd(), chunk) {
                 Ok(written) => {
                     self.pending.drain(..written);
+                    if written > 0 {
+                        self.rewrite_queued = false;
+                    }
+                    if let Some(watch) = &mut self.watch {
+                        // Init's own write; see console_watch.rs for what
+                        // this cannot tell apart.
+                        watch.written_since();
+                    }
                 }
                 Err(nix::errno::Errno::EINTR) => continue,
                 // EAGAIN: full for now. Anything else (a hung-up console):
@@ -253,7 +373,9 @@ mod tests {
             terminal: false,
             pending: VecDeque::new(),
             dropped_lines: 0,
-            status_shown: false,
+            position: Position::LineStart,
+            rewrite_queued: false,
+            watch: None,
         };
         (console, std::fs::File::from(read_end))
     }
@@ -277,7 +399,7 @@ mod tests {
         console.clear_status();
         assert_eq!(
             read_all(console, reader),
-            "\rboot: 1 pending (a) 2.0s\x1b[K\rboot: 1 pending (a) 3.0s\x1b[K\
+            "boot: 1 pending (a) 2.0s\rboot: 1 pending (a) 3.0s\x1b[K\
              \r\x1b[Kinit: hello\n"
         );
     }
@@ -294,9 +416,9 @@ mod tests {
     #[test]
     fn lines_read_like_the_original() {
         let (mut console, mut reader) = console_on_pipe();
-        console.report(&Report::Ok, "sshd", "OpenSSH server");
-        console.report(&Report::Fail, "flaky", "");
-        console.report(&Report::Up, "agetty@tty1", "agetty on tty1");
+        console.report(&Report::Ok, "OpenSSH server");
+        console.report(&Report::Fail, "flaky");
+        console.report(&Report::Up, "agetty on tty1");
         console.message("listening on /run/init.sock");
         drop(console);
         let mut text = String::new();

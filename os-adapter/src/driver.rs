@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use init_core::events::{Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
 use init_core::protocol::{self, Command, Reply, Request, ServiceEntry};
-use init_core::service::{ReadyNotice, Target};
+use init_core::service::{ReadyNotice, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
@@ -80,8 +80,12 @@ struct World {
     cgroups: Result<Cgroups, String>,
     /// Which waiting services' cgroups are made already.
     ahead: CgroupsAhead,
-    /// Which service each live pid belongs to, to finish a stop.
+    /// Which service each live pid belongs to, to tell the core whether
+    /// it left anything behind when it ends.
     pid_services: BTreeMap<Pid, ServiceId>,
+    /// Services whose leftovers were signalled and are not gone yet, with
+    /// the ended main pid whose process group they are without a cgroup.
+    ending_leftovers: BTreeMap<ServiceId, Pid>,
     /// A re-exec was asked for (with the binary the request named), to
     /// happen once the current turn's requests are answered.
     reexec: Option<Option<PathBuf>>,
@@ -90,6 +94,11 @@ struct World {
     switch_plan: Option<SwitchPlan>,
     /// The boot progress line on a terminal console.
     progress: BootProgress,
+    /// On a terminal console: the `wait` services that run, in the order
+    /// they started, with their text, for the `[ .. ]` status line.
+    running_waits: Vec<(ServiceId, String)>,
+    /// The service whose `[ .. ]` line is the status line now.
+    running_shown: Option<ServiceId>,
 }
 
 pub struct Driver {
@@ -149,9 +158,12 @@ impl Driver {
                 cgroups: Cgroups::open(),
                 ahead: CgroupsAhead::default(),
                 pid_services: BTreeMap::new(),
+                ending_leftovers: BTreeMap::new(),
                 reexec: None,
                 switch_plan: None,
                 progress,
+                running_waits: Vec::new(),
+                running_shown: None,
             },
             boot_pending: true,
         }
@@ -237,6 +249,7 @@ impl Driver {
             .services()
             .filter_map(|s| s.pid.map(|pid| (pid, s.id)))
             .collect();
+        world.ending_leftovers = world.core.ending_leftovers().collect();
         world.readiness = readiness;
         world.console.message("took over from the previous init");
         driver.boot_pending = false;
@@ -350,17 +363,23 @@ impl Driver {
         if std::mem::take(&mut self.world.check_socket) {
             self.bind_control_socket();
         }
-        self.world.show_progress();
+        self.world.refresh_status();
         self.world.console.flush();
     }
 
     fn reap(&mut self) {
         for (pid, status) in reap_exited() {
-            self.world.handle(Event::Exited { pid, status });
+            let leftovers = self.world.leftovers_of(pid);
+            self.world.handle(Event::Exited {
+                pid,
+                status,
+                leftovers,
+            });
             // A boot service may have mounted over the socket's directory:
             // check it still leads to us.
             self.world.check_socket = true;
         }
+        self.world.notice_leftovers_gone();
     }
 
     /// Hands everything over to the init binary at `binary` (or the one
@@ -482,23 +501,64 @@ impl World {
         self.core.handle_event(now, event);
         self.carry_out_outputs();
         if let Some(service) = ended {
-            self.finish_stop(service);
+            // Ended without a report (stopped, removed): no `[ .. ]` more.
+            self.running_waits.retain(|(id, _)| *id != service);
         }
     }
 
-    /// A stopped service's main process is gone: what it left in its
-    /// cgroup (a child that ignored the stop signal, a double-forked
-    /// daemon) goes too, so that stopped means nothing of it runs.
-    fn finish_stop(&mut self, service: ServiceId) {
-        let (Ok(cgroups), Some(status)) = (&self.cgroups, self.core.service(service)) else {
-            return;
+    /// Whether the service whose main process `pid` was just reaped left
+    /// anything behind (false for a pid that is no service's).
+    fn leftovers_of(&self, pid: Pid) -> bool {
+        self.pid_services
+            .get(&pid)
+            .is_some_and(|&service| self.anything_left(service, pid))
+    }
+
+    /// Whether a process of `service`, whose main process `pid` has ended,
+    /// is still there: in its cgroup, or without one in its process group.
+    fn anything_left(&self, service: ServiceId, pid: Pid) -> bool {
+        let in_cgroup = match (&self.cgroups, self.core.service(service)) {
+            (Ok(cgroups), Some(status)) => cgroups.processes(&status.def.name),
+            _ => None,
         };
-        if status.state == ServiceState::Stopped
-            && cgroups
-                .processes(&status.def.name)
-                .is_some_and(|pids| !pids.is_empty())
-        {
-            cgroups.signal(&status.def.name, Signal::Kill, None);
+        match in_cgroup {
+            Some(pids) => !pids.is_empty(),
+            None => power::group_exists(pid),
+        }
+    }
+
+    /// Carries out `SignalLeftovers`: signals what is left, or, with
+    /// nothing left, says so at once.
+    fn signal_leftovers(&mut self, service: ServiceId, pid: Pid, signal: Signal) {
+        if !self.anything_left(service, pid) {
+            self.ending_leftovers.remove(&service);
+            let now = self.clock.now();
+            self.core.handle_event(now, Event::LeftoversGone(service));
+            return;
+        }
+        let by_cgroup = match (&self.cgroups, self.core.service(service)) {
+            (Ok(cgroups), Some(status)) => cgroups.signal(&status.def.name, signal, None),
+            _ => false,
+        };
+        if !by_cgroup {
+            power::signal_group(pid, signal);
+        }
+        self.ending_leftovers.insert(service, pid);
+    }
+
+    /// Tells the core about every service whose signalled leftovers are
+    /// gone now. Called after each reap: the last of them is init's child
+    /// once its parent, the main process, has died.
+    fn notice_leftovers_gone(&mut self) {
+        let gone: Vec<ServiceId> = self
+            .ending_leftovers
+            .iter()
+            .filter(|&(&service, &pid)| !self.anything_left(service, pid))
+            .map(|(&service, _)| service)
+            .collect();
+        for service in gone {
+            self.ending_leftovers.remove(&service);
+            self.handle(Event::LeftoversGone(service));
         }
     }
 
@@ -549,6 +609,12 @@ impl World {
                     Ok(cgroups) => cgroups.place_for(&name),
                     Err(_) => None,
                 };
+                if let Some(tty) = &tty {
+                    // What it writes there lands on init's screen if the
+                    // tty is the console (a getty's `login: `).
+                    self.console
+                        .watch_if_console(std::path::Path::new(&tty.path));
+                }
                 let spawned = spawn_service_with(
                     &name,
                     &exec,
@@ -566,6 +632,7 @@ impl World {
                             self.readiness.watch_file(service, path.into());
                         }
                         self.pid_services.insert(spawned.pid, service);
+                        self.note_running_wait(service);
                         Event::Spawned {
                             service,
                             pid: spawned.pid,
@@ -593,16 +660,22 @@ impl World {
                     cgroups.signal(&status.def.name, signal, Some(pid.0));
                 }
             }
+            Output::SignalLeftovers {
+                service,
+                pid,
+                signal,
+            } => self.signal_leftovers(service, pid, signal),
             Output::KillAll { signal } => {
                 let known: Vec<Pid> = self.core.services().filter_map(|s| s.pid).collect();
                 power::kill_all(self.settings.mode, signal, &known);
             }
-            Output::Report { service, report } => {
-                if let Some(status) = self.core.service(service) {
-                    let (name, description) =
-                        (status.def.name.clone(), status.def.description.clone());
-                    self.console.report(&report, &name, &description);
-                }
+            Output::Report {
+                service,
+                report,
+                text,
+            } => {
+                self.running_waits.retain(|(id, _)| *id != service);
+                self.console.report(&report, &text);
             }
             Output::TargetComplete { target } => {
                 if target == Target::Boot {
@@ -663,22 +736,65 @@ impl World {
         switch_root::rescue_forever(|message| eprintln!("init: {message}"))
     }
 
-    /// Draws the boot progress line when it is due. Another target taking
-    /// over (shutdown during boot) ends it as the boot completing does.
-    fn show_progress(&mut self) {
-        if self.progress.deadline().is_none() {
+    /// A `wait` service was spawned: on a terminal it gets a `[ .. ]`
+    /// line until its report, as in the original.
+    fn note_running_wait(&mut self, service: ServiceId) {
+        if !self.console.is_terminal() {
             return;
+        }
+        if let Some(status) = self.core.service(service) {
+            if status.def.kind == ServiceType::Wait {
+                let text = status.def.console_text().to_string();
+                self.running_waits.push((service, text));
+            }
+        }
+    }
+
+    /// Keeps the status line (terminals only) saying what is going on:
+    /// the boot progress line once it is due, else `[ .. ]` for the
+    /// earliest `wait` service still running, else nothing.
+    fn refresh_status(&mut self) {
+        if self.show_progress() {
+            self.running_shown = None;
+            return;
+        }
+        let want = self.running_waits.first().cloned();
+        let shown = self.console.is_status_shown();
+        match want {
+            Some((id, _)) if shown && self.running_shown == Some(id) => {}
+            Some((id, text)) if self.console.show_running(&text) => {
+                self.running_shown = Some(id);
+            }
+            Some(_) => {}
+            None if shown && self.running_shown.is_some() => {
+                self.console.clear_status();
+                self.running_shown = None;
+            }
+            None => {}
+        }
+    }
+
+    /// Draws the boot progress line when it is due; true while it is the
+    /// status line's business. Another target taking over (shutdown
+    /// during boot) ends it as the boot completing does.
+    fn show_progress(&mut self) -> bool {
+        if self.progress.deadline().is_none() {
+            return false;
         }
         if self.core.current_target() != Some(Target::Boot)
             || self.core.is_target_complete(Target::Boot)
         {
             self.end_progress();
-            return;
+            return false;
         }
         let now = self.clock.now();
         let taken_down = self.progress.is_showing() && !self.console.is_status_shown();
-        if !self.progress.take_due(now) && !taken_down {
-            return;
+        let due = self.progress.take_due(now);
+        if !self.progress.is_showing() {
+            return false;
+        }
+        if !(due || taken_down) || !self.console.can_show_status() {
+            return true;
         }
         let pending = self.core.pending_in_run();
         let names: Vec<&str> = pending
@@ -689,6 +805,7 @@ impl World {
         let width = self.console.width().unwrap_or(DEFAULT_WIDTH);
         let line = progress_line(&names, now, width);
         self.console.show_status(&line);
+        true
     }
 
     fn end_progress(&mut self) {

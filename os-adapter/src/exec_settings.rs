@@ -75,7 +75,7 @@ fn refused(service: &str, errno: &str, message: String) -> SpawnError {
 /// The variables `env-file` and `env` lines add, in that order, on top of
 /// `base` (init's env file): a later key replaces an earlier one in place.
 /// `prepared` is what the service runs as: its `env-file` is read with the
-/// service's own rights (see [`read_env_file`]).
+/// service's own rights (see `read_env_file`).
 pub fn service_vars(
     service: &str,
     settings: &ExecSettings,

@@ -30,6 +30,7 @@ pub mod clock;
 pub mod clone;
 pub mod config;
 pub mod console;
+pub mod console_watch;
 pub mod container;
 pub mod control;
 pub mod driver;

@@ -80,6 +80,23 @@ pub fn signal_service(pid: Pid, signal: Signal) {
     }
 }
 
+/// Whether process group `pgid` still has a member: what a service whose
+/// main process (the group's leader, reaped now) ended left in its group.
+/// A reaped leader's pid is not handed out again while its group has
+/// members, so the number still names that group.
+pub fn group_exists(pgid: Pid) -> bool {
+    pgid.0 > 1 && kill(NixPid::from_raw(-pgid.0), None).is_ok()
+}
+
+/// Signals process group `pgid` alone, with a CONT after any signal but
+/// KILL (see `send`); unlike `signal_service`, never the one process of
+/// that pid, which is gone.
+pub fn signal_group(pgid: Pid, signal: Signal) {
+    if pgid.0 > 1 {
+        send(NixPid::from_raw(-pgid.0), signal);
+    }
+}
+
 /// Signals every process but init (PID 1), or every descendant of init
 /// (supervise). `known` are the service pids the core knows, used when
 /// /proc cannot tell the descendants.

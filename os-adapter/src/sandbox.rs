@@ -161,8 +161,9 @@ fn mount_index(service: &str, keyword: &str, index: usize) -> Result<u8, SpawnEr
 }
 
 /// Resolves `sandbox` for `service`, which runs as another `user` when
-/// `changes_user`. A syscall this machine does not have is an error here,
-/// in init, with its name in the message.
+/// `changes_user`. A syscall name that no architecture has is an error
+/// here, in init, with the name in the message; one that only other
+/// architectures have is left out of the filter.
 pub fn prepare(
     service: &str,
     sandbox: &Sandbox,
@@ -293,21 +294,58 @@ fn filter_json(
     .to_string()
 }
 
-/// Whether this machine has a syscall of this name.
+/// Whether `arch` has a syscall of this name.
 fn is_known_syscall(arch: TargetArch, name: &str) -> bool {
     let json = filter_json(&[name], "allow".into(), "kill_process".into());
     seccompiler::compile_from_json(json.as_bytes(), arch).is_ok()
 }
 
-/// The names in `names` that are no syscall of this machine, in order; or
-/// why no name can be checked here.
-pub fn unknown_syscalls(names: &[String]) -> Result<Vec<&str>, String> {
-    let arch = target_arch()?;
-    Ok(names
+/// Every architecture the filter compiler knows, by name: a `syscalls`
+/// name is checked against all of them, so that one service file means
+/// the same on each.
+const FILTER_ARCHITECTURES: [(&str, TargetArch); 3] = [
+    ("x86_64", TargetArch::x86_64),
+    ("aarch64", TargetArch::aarch64),
+    ("riscv64", TargetArch::riscv64),
+];
+
+/// The architectures that have a syscall of this name, of x86_64,
+/// aarch64 and riscv64, in that order.
+pub fn architectures_with(name: &str) -> Vec<&'static str> {
+    FILTER_ARCHITECTURES
         .iter()
-        .map(String::as_str)
-        .filter(|name| !is_known_syscall(arch, name))
-        .collect())
+        .filter(|(_, arch)| is_known_syscall(*arch, name))
+        .map(|(arch_name, _)| *arch_name)
+        .collect()
+}
+
+/// The `syscalls` names that are no syscall of this machine, sorted by
+/// what they mean here (docs/services.md, "Syscall filter").
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Missing<'a> {
+    /// A syscall of another architecture only (`mkdir` on aarch64): the
+    /// filter leaves it out here, as nothing here can make it.
+    pub elsewhere: Vec<&'a str>,
+    /// A syscall of no architecture: a mistake in the file.
+    pub unknown: Vec<&'a str>,
+}
+
+/// The names in `names` that this machine has no syscall of, in order; or
+/// why no name can be checked here (a machine the filter compiler does
+/// not know).
+pub fn missing_syscalls(names: &[String]) -> Result<Missing<'_>, String> {
+    let here = target_arch()?;
+    let mut missing = Missing::default();
+    for name in names.iter().map(String::as_str) {
+        if is_known_syscall(here, name) {
+            continue;
+        }
+        match architectures_with(name).is_empty() {
+            true => missing.unknown.push(name),
+            false => missing.elsewhere.push(name),
+        }
+    }
+    Ok(missing)
 }
 
 fn action_json(action: SyscallAction) -> serde_json::Value {
@@ -320,15 +358,16 @@ fn action_json(action: SyscallAction) -> serde_json::Value {
 /// The BPF program for `filter`, or what is wrong with it.
 pub fn compile_filter(filter: &SyscallFilter, action: SyscallAction) -> Result<BpfProgram, String> {
     let arch = target_arch()?;
-    let unknown = unknown_syscalls(&filter.names)?;
-    if !unknown.is_empty() {
-        return Err(format!(
-            "unknown syscall {} on {}",
-            unknown.join(", "),
-            std::env::consts::ARCH
-        ));
+    let missing = missing_syscalls(&filter.names)?;
+    if !missing.unknown.is_empty() {
+        return Err(format!("unknown syscall {}", missing.unknown.join(", ")));
     }
-    let mut names: Vec<&str> = filter.names.iter().map(String::as_str).collect();
+    let mut names: Vec<&str> = filter
+        .names
+        .iter()
+        .map(String::as_str)
+        .filter(|name| !missing.elsewhere.contains(name))
+        .collect();
     let (match_action, mismatch_action) = match filter.mode {
         FilterMode::Allow => {
             for start in START_SYSCALLS {
@@ -753,19 +792,51 @@ mod tests {
         assert_eq!(Step::from_code(CODE_BASE | (15 << 8)), None);
     }
 
+    /// A syscall of another architecture that this one lacks.
+    const ELSEWHERE_ONLY: &str = match cfg!(target_arch = "x86_64") {
+        true => "riscv_flush_icache",
+        false => "mkdir",
+    };
+
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| name.to_string()).collect()
+    }
+
     #[test]
-    fn a_filter_names_syscalls_of_this_machine() {
-        let filter = SyscallFilter {
-            mode: FilterMode::Deny,
-            names: vec!["mkdir".to_string(), "no_such_call".to_string()],
-        };
-        let error = compile_filter(&filter, SyscallAction::Kill).unwrap_err();
+    fn a_name_is_checked_against_every_architecture() {
+        assert_eq!(architectures_with("mkdir"), ["x86_64"]);
         assert_eq!(
-            error,
-            format!("unknown syscall no_such_call on {}", std::env::consts::ARCH)
+            architectures_with("mkdirat"),
+            ["x86_64", "aarch64", "riscv64"]
         );
-        let names = vec!["mkdirat".to_string()];
-        assert_eq!(unknown_syscalls(&names), Ok(vec![]));
+        assert_eq!(architectures_with("no_such_call"), [] as [&str; 0]);
+        let listed = names(&["mkdirat", ELSEWHERE_ONLY, "no_such_call"]);
+        assert_eq!(
+            missing_syscalls(&listed),
+            Ok(Missing {
+                elsewhere: vec![ELSEWHERE_ONLY],
+                unknown: vec!["no_such_call"],
+            })
+        );
+    }
+
+    #[test]
+    fn a_filter_refuses_a_name_of_no_architecture_and_leaves_out_one_of_another() {
+        let deny = |listed: &[&str]| SyscallFilter {
+            mode: FilterMode::Deny,
+            names: names(listed),
+        };
+        let error = compile_filter(&deny(&["mkdirat", "no_such_call"]), SyscallAction::Kill);
+        assert_eq!(error, Err("unknown syscall no_such_call".to_string()));
+        assert_eq!(
+            compile_filter(&deny(&["mkdirat", ELSEWHERE_ONLY]), SyscallAction::Kill),
+            compile_filter(&deny(&["mkdirat"]), SyscallAction::Kill)
+        );
+        let only_elsewhere = compile_filter(&deny(&[ELSEWHERE_ONLY]), SyscallAction::Kill);
+        assert_eq!(
+            only_elsewhere,
+            compile_filter(&deny(&[]), SyscallAction::Kill)
+        );
     }
 
     /// Forks, installs `filter` in the child, and returns what the child

@@ -10,7 +10,7 @@
 //! comes only from a live process). No policy: every decision is the
 //! core's.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use init_core::events::{Event, ExitStatus, Millis, Output, Pid, ServiceId, Signal, SpawnError};
 use init_core::name::EnabledName;
@@ -80,6 +80,9 @@ fn configuration(choices: &mut Choices) -> Vec<ServiceDef> {
             if extras & 16 != 0 {
                 text.push_str("stop-signal HUP\n");
             }
+            if extras & 64 != 0 {
+                text.push_str("leftovers keep\n");
+            }
             // A milestone has no exec.
             if extras & 32 == 0 {
                 text.push_str(&format!("exec prog{i}\n"));
@@ -103,6 +106,8 @@ struct Run<'a> {
     core: Supervisor,
     checker: Checker,
     processes: BTreeMap<Pid, Process>,
+    /// Services whose ended process left others behind, still there.
+    leftovers: BTreeSet<ServiceId>,
     next_pid: i32,
     /// Inputs the outputs called for (spawn answers, deaths by signal),
     /// fed before the next chosen event.
@@ -167,10 +172,23 @@ impl Run<'_> {
                 }
             }
             Output::Signal { pid, signal, .. } => self.deliver(pid, signal),
+            Output::SignalLeftovers {
+                service, signal, ..
+            } => {
+                // KILL always ends them; another signal when the bytes say.
+                let end = signal == Signal::Kill || self.choices.next() % 4 != 3;
+                if end || !self.leftovers.contains(&service) {
+                    self.leftovers.remove(&service);
+                    self.pending.push_back(Event::LeftoversGone(service));
+                }
+            }
             Output::KillAll { signal } => {
                 let pids: Vec<Pid> = self.processes.keys().copied().collect();
                 for pid in pids {
                     self.deliver(pid, signal);
+                }
+                if signal == Signal::Kill {
+                    self.leftovers.clear();
                 }
             }
             Output::Power { .. } => {
@@ -194,7 +212,8 @@ impl Run<'_> {
     /// process may ignore TERM).
     fn deliver(&mut self, pid: Pid, signal: Signal) {
         let dies = signal == Signal::Kill || self.choices.next() % 4 != 3;
-        if dies && self.processes.remove(&pid).is_some() {
+        if let Some(process) = dies.then(|| self.processes.remove(&pid)).flatten() {
+            let leftovers = self.leftovers.contains(&process.service);
             let number = match signal {
                 Signal::Hup => 1,
                 Signal::Int => 2,
@@ -207,6 +226,7 @@ impl Run<'_> {
             self.pending.push_back(Event::Exited {
                 pid,
                 status: ExitStatus::Signaled(number),
+                leftovers,
             });
         }
     }
@@ -255,13 +275,24 @@ impl Run<'_> {
         match self.choices.next() % 32 {
             0..=9 => {
                 if let Some(pid) = self.live_pid() {
-                    self.processes.remove(&pid);
-                    let status = match self.choices.next() % 4 {
+                    let service = self.processes.remove(&pid).map(|p| p.service);
+                    let choice = self.choices.next();
+                    let status = match choice % 4 {
                         0 | 1 => ExitStatus::Exited(0),
                         2 => ExitStatus::Exited(1),
                         _ => ExitStatus::Signaled(11),
                     };
-                    self.feed(Event::Exited { pid, status });
+                    // Bit 2: it leaves processes behind (a worker, a
+                    // double-forked child).
+                    if let Some(service) = service.filter(|_| choice & 4 != 0) {
+                        self.leftovers.insert(service);
+                    }
+                    let leftovers = service.is_some_and(|s| self.leftovers.contains(&s));
+                    self.feed(Event::Exited {
+                        pid,
+                        status,
+                        leftovers,
+                    });
                 }
             }
             10..=13 => {
@@ -306,6 +337,7 @@ impl Run<'_> {
                 self.feed(Event::Exited {
                     pid,
                     status: ExitStatus::Exited(0),
+                    leftovers: false,
                 });
             }
         }
@@ -371,6 +403,7 @@ fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
         core,
         checker,
         processes: BTreeMap::new(),
+        leftovers: BTreeSet::new(),
         next_pid: 100,
         pending: VecDeque::new(),
         powered: false,

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use init_core::events::{
-    Event, ExitStatus, Millis, Output, Pid, PowerAction, Report, ServiceId, Signal,
+    Event, ExitStatus, Millis, Output, Pid, PowerAction, Report, ServiceId, ServiceState, Signal,
 };
 use init_core::resolve::resolve_refs;
 use init_core::service::{LimitValue, ServiceDef, ServiceType, Target};
@@ -86,6 +86,10 @@ struct Process {
     ignores_term: bool,
     /// A signal already ended it; it waits to be reaped.
     killed: bool,
+    /// The children it left running (`leaves children`), and whether they
+    /// ignore TERM. A stop signal reaches them too, as the real adapter
+    /// signals the whole service; a crash does not.
+    children: Option<bool>,
 }
 
 /// What the simulator knows about one service id.
@@ -111,6 +115,9 @@ pub struct Sim {
     processes: BTreeMap<Pid, Process>,
     /// The newest process of each service, for `crash`.
     newest: BTreeMap<ServiceId, Pid>,
+    /// Services whose ended runs left children that are still there, and
+    /// whether those ignore TERM (`leaves children`).
+    leftovers: BTreeMap<ServiceId, bool>,
     /// Every pid ever handed out and its service (pids are never reused).
     pid_owner: BTreeMap<Pid, ServiceId>,
     next_pid: i32,
@@ -177,6 +184,7 @@ impl Sim {
             agenda: BTreeMap::new(),
             processes: BTreeMap::new(),
             newest: BTreeMap::new(),
+            leftovers: BTreeMap::new(),
             pid_owner: BTreeMap::new(),
             next_pid: FIRST_PID,
             next_seq: 0,
@@ -277,12 +285,14 @@ impl Sim {
     }
 
     fn step(&mut self) -> StepResult {
+        // After the power command the machine is gone: an answer still
+        // queued (leftovers KILLed on the way down) is never given.
+        if self.power.is_some() {
+            return StepResult::Stopped;
+        }
         if let Some(event) = self.inputs.pop_front() {
             self.feed(event);
             return StepResult::Went;
-        }
-        if self.power.is_some() {
-            return StepResult::Stopped;
         }
         if let Some(target) = self.stop_at_target {
             if self.target_complete.contains_key(&target) {
@@ -357,7 +367,15 @@ impl Sim {
                 let status = process.end.map_or(ExitStatus::Exited(0), |(_, s)| s);
                 let times = self.times.entry(process.service).or_default();
                 times.exited.get_or_insert(self.now);
-                self.feed(Event::Exited { pid, status });
+                if let Some(ignores_term) = process.children {
+                    self.leftovers.insert(process.service, ignores_term);
+                }
+                let leftovers = self.leftovers.contains_key(&process.service);
+                self.feed(Event::Exited {
+                    pid,
+                    status,
+                    leftovers,
+                });
             }
             Due::Step(index) => {
                 let Some(step) = self.timeline.get(index).cloned() else {
@@ -410,7 +428,22 @@ impl Sim {
         self.checker.after_input(now, &kept, &self.supervisor);
         if let Event::Reload { services } = &kept {
             self.refresh_names();
-            for note in resolver_notes(services) {
+            // A service the reload removed keeps its place in the order
+            // while its process runs.
+            let names: BTreeSet<&str> = services.iter().map(|d| d.name.as_str()).collect();
+            let mut ordered = services.clone();
+            ordered.extend(
+                self.supervisor
+                    .services()
+                    .filter(|s| {
+                        matches!(
+                            s.state,
+                            ServiceState::Starting | ServiceState::Running | ServiceState::Stopping
+                        ) && !names.contains(s.def.name.as_str())
+                    })
+                    .map(|s| s.def.clone()),
+            );
+            for note in resolver_notes(&ordered) {
                 self.note(note);
             }
         }
@@ -453,11 +486,41 @@ impl Sim {
         self.checker.on_output(self.now, &output);
         match output {
             Output::Spawn { service, exec, .. } => self.spawn(service, &exec),
-            Output::Signal { pid, signal, .. } => self.deliver(pid, signal),
+            Output::Signal {
+                service,
+                pid,
+                signal,
+            } => {
+                // The stop reaches the whole service: what earlier runs
+                // left (kept) too.
+                if self
+                    .leftovers
+                    .get(&service)
+                    .is_some_and(|&ignores_term| signal == Signal::Kill || !ignores_term)
+                {
+                    self.leftovers.remove(&service);
+                }
+                self.deliver(pid, signal);
+            }
+            Output::SignalLeftovers {
+                service, signal, ..
+            } => {
+                // They end on the signal as a process does; once none are
+                // left the driver says so at once, as a real one does.
+                let ignores = self.leftovers.get(&service).copied();
+                if signal == Signal::Kill || ignores != Some(true) {
+                    self.leftovers.remove(&service);
+                    self.inputs.push_back(Event::LeftoversGone(service));
+                }
+            }
             Output::KillAll { signal } => {
                 let pids: Vec<Pid> = self.processes.keys().copied().collect();
                 for pid in pids {
                     self.deliver(pid, signal);
+                }
+                match signal {
+                    Signal::Kill => self.leftovers.clear(),
+                    _ => self.leftovers.retain(|_, ignores_term| *ignores_term),
                 }
             }
             Output::TargetComplete { target } => {
@@ -491,6 +554,20 @@ impl Sim {
         }
     }
 
+    /// Whether each run of `service` leaves children, and whether they
+    /// ignore TERM.
+    fn leaves_children(&mut self, service: ServiceId) -> Option<bool> {
+        let info = self.info_of(service);
+        let subject = Subject {
+            name: &info.name,
+            base: &info.base,
+            kind: info.kind,
+        };
+        self.model
+            .settings_for(subject)
+            .and_then(|s| s.leaves_children)
+    }
+
     fn spawn(&mut self, service: ServiceId, exec: &[Vec<String>]) {
         let info = self.info_of(service);
         let index = self.spawn_counts.entry(service).or_insert(0);
@@ -522,6 +599,7 @@ impl Sim {
                     );
                     (key, status)
                 });
+                let children = self.leaves_children(service);
                 self.processes.insert(
                     pid,
                     Process {
@@ -529,6 +607,7 @@ impl Sim {
                         end,
                         ignores_term: run.ignores_term,
                         killed: false,
+                        children,
                     },
                 );
                 let declares_ready = self
@@ -556,9 +635,15 @@ impl Sim {
     }
 
     fn deliver(&mut self, pid: Pid, signal: Signal) {
-        let Some(process) = self.processes.get(&pid) else {
+        let Some(process) = self.processes.get_mut(&pid) else {
             return;
         };
+        if process
+            .children
+            .is_some_and(|ignores_term| signal == Signal::Kill || !ignores_term)
+        {
+            process.children = None;
+        }
         if process.killed {
             return;
         }
@@ -737,9 +822,13 @@ impl Sim {
                     ("message", Value::from(error.message.clone())),
                 ],
             ),
-            Event::Exited { pid, status } => {
+            Event::Exited {
+                pid,
+                status,
+                leftovers,
+            } => {
                 let owner = self.checker_owner(*pid);
-                let (detail, status_value, signal_value) = match status {
+                let (mut detail, status_value, signal_value) = match status {
                     ExitStatus::Exited(code) => {
                         (format!("status={code}"), Value::from(*code), Value::Null)
                     }
@@ -749,22 +838,24 @@ impl Sim {
                         Value::from(signal_name(*sig)),
                     ),
                 };
-                self.line(
-                    In,
-                    owner,
-                    "exit",
-                    detail,
-                    vec![
-                        ("pid", Value::from(pid.0)),
-                        ("status", status_value),
-                        ("signal", signal_value),
-                    ],
-                )
+                let mut fields = vec![
+                    ("pid", Value::from(pid.0)),
+                    ("status", status_value),
+                    ("signal", signal_value),
+                ];
+                if *leftovers {
+                    detail.push_str(" leftovers");
+                    fields.push(("leftovers", Value::from(true)));
+                }
+                self.line(In, owner, "exit", detail, fields)
             }
             Event::Start(id) => self.line(In, Some(*id), "start", String::new(), vec![]),
             Event::Stop(id) => self.line(In, Some(*id), "stop", String::new(), vec![]),
             Event::Restart(id) => self.line(In, Some(*id), "restart", String::new(), vec![]),
             Event::Ready(id) => self.line(In, Some(*id), "ready", String::new(), vec![]),
+            Event::LeftoversGone(id) => {
+                self.line(In, Some(*id), "leftovers-gone", String::new(), vec![])
+            }
         }
     }
 
@@ -828,16 +919,27 @@ impl Sim {
                 service,
                 pid,
                 signal,
-            } => self.line(
-                Out,
-                Some(*service),
-                "signal",
-                format!("{} pid={pid}", signal.name()),
-                vec![
-                    ("signal", Value::from(signal.name())),
-                    ("pid", Value::from(pid.0)),
-                ],
-            ),
+            }
+            | Output::SignalLeftovers {
+                service,
+                pid,
+                signal,
+            } => {
+                let event = match output {
+                    Output::Signal { .. } => "signal",
+                    _ => "leftovers",
+                };
+                self.line(
+                    Out,
+                    Some(*service),
+                    event,
+                    format!("{} pid={pid}", signal.name()),
+                    vec![
+                        ("signal", Value::from(signal.name())),
+                        ("pid", Value::from(pid.0)),
+                    ],
+                )
+            }
             Output::KillAll { signal } => self.line(
                 Out,
                 None,
@@ -845,7 +947,9 @@ impl Sim {
                 signal.name().to_string(),
                 vec![("signal", Value::from(signal.name()))],
             ),
-            Output::Report { service, report } => {
+            Output::Report {
+                service, report, ..
+            } => {
                 let word = match report {
                     Report::Ok => "OK",
                     Report::Fail => "FAIL",

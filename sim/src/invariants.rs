@@ -64,7 +64,8 @@ pub enum Invariant {
     ///    does both, and an admin-stopped service is not spawned again
     ///    until an admin start.
     AdminStop = 3,
-    /// 4. At most one live process per service.
+    /// 4. At most one live process per service, and no spawn while what
+    ///    its last run left behind is being ended.
     OneProcess = 4,
     /// 5. No signal goes to a pid after it was reaped (or to a pid that is
     ///    not the service's).
@@ -232,6 +233,12 @@ struct World {
     live: BTreeMap<ServiceId, Pid>,
     /// Services whose spawn is asked for and not yet answered.
     spawning: BTreeSet<ServiceId>,
+    /// Services whose last run's leftovers were signalled and are not yet
+    /// gone, with when the core gives up waiting for them (the kill grace
+    /// after their KILL): a spawn of the service is held back meanwhile.
+    ending_leftovers: BTreeMap<ServiceId, Option<Millis>>,
+    /// When each service's leftovers were last gone (or given up on).
+    leftovers_gone_at: BTreeMap<ServiceId, Millis>,
     owner: BTreeMap<Pid, ServiceId>,
     reaped: BTreeSet<Pid>,
     /// When the live process was reported spawned.
@@ -283,12 +290,48 @@ impl World {
             .filter_map(|(name, def)| self.id_of.get(name).map(|&id| (id, def)))
     }
 
+    /// The services that hold a place in the order: the configured ones,
+    /// and those a reload removed whose process still runs (with the
+    /// definition it runs), until it ends.
+    fn ordered(&self) -> impl Iterator<Item = (ServiceId, &ServiceDef)> {
+        let removed_live = self
+            .live
+            .keys()
+            .chain(self.spawning.iter())
+            .filter(|id| {
+                !self.is_configured(**id)
+                    && self
+                        .names
+                        .get(id)
+                        .map_or(true, |name| !self.id_of.contains_key(name))
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|id| self.spawn_def.get(id).map(|def| (*id, def)));
+        self.configured().chain(removed_live)
+    }
+
     /// Whether the live process of `id` runs a definition that says when
     /// it is ready (readiness means nothing for `wait`).
     fn declares_ready(&self, id: ServiceId) -> bool {
         self.spawn_def
             .get(&id)
             .is_some_and(|d| d.kind != ServiceType::Wait && d.settings.ready.is_some())
+    }
+
+    /// Whether what the last run of `id` left is being ended now: a spawn
+    /// of it waits for that.
+    fn leftovers_ending(&self, id: ServiceId) -> bool {
+        self.ending_leftovers
+            .get(&id)
+            .is_some_and(|deadline| deadline.map_or(true, |d| self.now < d))
+    }
+
+    /// Whether what the last run of `id` left was gone (or given up on)
+    /// at this very instant: a spawn held back for it goes out now.
+    fn leftovers_gone_now(&self, id: ServiceId) -> bool {
+        self.leftovers_gone_at.get(&id) == Some(&self.now)
+            || self.ending_leftovers.get(&id) == Some(&Some(self.now))
     }
 
     fn is_handling(&self, want: impl Fn(&Event) -> bool) -> bool {
@@ -335,6 +378,8 @@ impl Checker {
             spawn_def: BTreeMap::new(),
             live: BTreeMap::new(),
             spawning: BTreeSet::new(),
+            ending_leftovers: BTreeMap::new(),
+            leftovers_gone_at: BTreeMap::new(),
             owner: BTreeMap::new(),
             reaped: BTreeSet::new(),
             spawned_at: BTreeMap::new(),
@@ -424,7 +469,20 @@ impl Checker {
         let main_ends = self.main_service_ends(event);
         self.respawns.gave_up_now.clear();
         self.stops.on_input(&self.world, event);
+        let removed_ends = match event {
+            Event::Exited { pid, .. } => self
+                .world
+                .owner
+                .get(pid)
+                .is_some_and(|id| !self.world.is_configured(*id)),
+            Event::SpawnFailed { service, .. } => !self.world.is_configured(*service),
+            _ => false,
+        };
         self.update_world(now, event);
+        if removed_ends {
+            // A service a reload removed orders nothing once it has ended.
+            self.runs.on_reload(&self.world);
+        }
         if let Some(status) = main_ends {
             // The core begins the way down itself, as `Shutdown` would.
             self.world.main_exit = Some(status);
@@ -446,7 +504,7 @@ impl Checker {
             return None;
         }
         let (id, status) = match event {
-            Event::Exited { pid, status } => {
+            Event::Exited { pid, status, .. } => {
                 let id = *w.owner.get(pid).filter(|id| w.live.get(id) == Some(pid))?;
                 (id, *status)
             }
@@ -497,6 +555,11 @@ impl Checker {
                 w.spawned_at.insert(*service, now);
                 w.live.insert(*service, *pid);
                 w.owner.insert(*pid, *service);
+            }
+            Event::LeftoversGone(service) => {
+                if w.ending_leftovers.remove(service).is_some() {
+                    w.leftovers_gone_at.insert(*service, now);
+                }
             }
             Event::Exited { pid, .. } => {
                 if let Some(service) = w.owner.remove(pid) {
@@ -608,10 +671,12 @@ impl Checker {
         match output {
             Output::Spawn { service, .. } => {
                 let id = *service;
+                // A restart's spawn at the exit is an admin start too.
+                let by_admin = self.admin.restarts(id);
                 self.admin.on_spawn(w, id, found);
                 check_one_process(w, id, found);
                 let first_in_run = self.runs.on_spawn(w, id, found);
-                let runs = self.respawns.on_spawn(w, id, first_in_run, found);
+                let runs = self.respawns.on_spawn(w, id, first_in_run, by_admin, found);
                 self.reports.on_spawn(id, runs);
                 self.stops.on_spawn(w, id, found);
                 let def = self.world.def(id).cloned();
@@ -640,6 +705,15 @@ impl Checker {
                     self.world.stopping.insert(*service);
                 }
             }
+            Output::SignalLeftovers {
+                service, signal, ..
+            } => {
+                let w = &mut self.world;
+                let deadline =
+                    (*signal == Signal::Kill).then(|| now.saturating_add(w.bounds.kill_grace_ms));
+                w.ending_leftovers.insert(*service, deadline);
+                w.leftovers_gone_at.remove(service);
+            }
             Output::KillAll { signal } => {
                 if *signal == Signal::Term {
                     self.world.kill_all = true;
@@ -661,7 +735,9 @@ impl Checker {
                 }
                 self.world.power = Some((now, *action));
             }
-            Output::Report { service, report } => {
+            Output::Report {
+                service, report, ..
+            } => {
                 self.runs.on_report(w, *service, report, found);
                 self.stops.on_report(*service, report);
                 self.reports.on_report(w, *service, report, found);
@@ -751,6 +827,16 @@ fn check_one_process(w: &World, service: ServiceId, found: &mut Found) {
             w.now,
             Invariant::OneProcess,
             format!("{} is spawned while its pid {pid} is live", w.name(service)),
+        );
+    }
+    if w.leftovers_ending(service) {
+        found.add(
+            w.now,
+            Invariant::OneProcess,
+            format!(
+                "{} is spawned while what its last run left is being ended",
+                w.name(service)
+            ),
         );
     }
 }

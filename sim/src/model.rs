@@ -31,6 +31,10 @@ pub struct ProcessSettings {
     pub ready_after_ms: Option<u64>,
     /// `never ready`: it never says so.
     pub never_ready: bool,
+    /// `leaves children [ignoring TERM]`: each run leaves processes behind
+    /// when it ends (a worker, a double-forked child), which go on until
+    /// signalled; `Some(true)` when only KILL ends them.
+    pub leaves_children: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -645,6 +645,14 @@ impl Reader {
                     s.never_ready = true;
                     tail
                 }
+                ["leaves", "children", "ignoring", "TERM", tail @ ..] => {
+                    s.leaves_children = Some(true);
+                    tail
+                }
+                ["leaves", "children", tail @ ..] => {
+                    s.leaves_children = Some(false);
+                    tail
+                }
                 ["spawn-fails", errno, "first", n, tail @ ..] => {
                     let first: u32 = n
                         .parse()
@@ -669,7 +677,7 @@ impl Reader {
                         format!(
                             "unknown process setting '{other}' (takes D, exit N, hangs, \
                              ignores TERM, spawn-fails ERRNO [first N], crashes SIG after D, ready after D, \
-                             never ready)"
+                             never ready, leaves children [ignoring TERM])"
                         ),
                     ))
                 }

@@ -109,7 +109,11 @@ impl Harness {
     }
 
     fn exit(&mut self, pid: Pid, status: ExitStatus) {
-        self.input(Event::Exited { pid, status });
+        self.input(Event::Exited {
+            pid,
+            status,
+            leftovers: false,
+        });
     }
 
     /// A made-up output, as a broken core would add it (a spawn is
@@ -381,6 +385,7 @@ fn a_successor_before_the_ready_word_or_an_early_up_breaks_readiness() {
     h.output(Output::Report {
         service: db,
         report: Report::Up,
+        text: String::new(),
     });
     h.expect(Invariant::Readiness);
 
@@ -628,6 +633,7 @@ fn a_pid_the_core_holds_after_its_exit_or_a_wrong_exit_record_is_caught() {
     let exited = Event::Exited {
         pid,
         status: ExitStatus::Exited(0),
+        leftovers: false,
     };
     h.checker.on_input(h.now, &exited, &h.core);
     h.checker.end_of_step(h.now, &h.core);
@@ -754,6 +760,7 @@ fn a_missing_ok_or_a_second_up_in_a_series_breaks_the_console_reports() {
     h.output(Output::Report {
         service: lp,
         report: Report::Up,
+        text: String::new(),
     });
     h.expect(Invariant::Reports);
 }
@@ -824,4 +831,74 @@ fn the_final_service_timeout_bounds_a_service_that_is_not_ready() {
     );
     let text = std::fs::read_to_string(path).expect("readable");
     assert_eq!(fuzz::check(&text, None).expect("parses"), None);
+}
+
+/// A respawn service: its process leaves children behind.
+const LEAVES_CHILDREN: &str = "\
+service d
+  type respawn
+  target boot
+  exec d
+end
+";
+
+#[test]
+fn a_spawn_while_leftovers_are_ended_is_caught_and_one_held_for_them_is_owed_when_they_go() {
+    // The core holds the respawn back until what the run left is gone;
+    // one that goes out meanwhile breaks invariant 4.
+    let mut h = Harness::new(LEAVES_CHILDREN);
+    let d = h.id("d");
+    h.input(Event::Boot);
+    let pid = h.answer();
+    h.input(Event::Exited {
+        pid,
+        status: ExitStatus::Exited(1),
+        leftovers: true,
+    });
+    h.expect_none();
+    h.output(spawn(d));
+    h.expect(Invariant::OneProcess);
+
+    // Held past its backoff, the respawn comes when they are gone: late,
+    // and no violation.
+    let mut h = Harness::new(LEAVES_CHILDREN);
+    let d = h.id("d");
+    h.input(Event::Boot);
+    let pid = h.answer();
+    h.input(Event::Exited {
+        pid,
+        status: ExitStatus::Exited(1),
+        leftovers: true,
+    });
+    h.tick(1000);
+    h.expect_none();
+    h.input(Event::LeftoversGone(d));
+    h.answer();
+    h.expect_none();
+
+    // A core that forgets the held respawn when they go breaks the
+    // backoff rule.
+    let h = Harness::new(LEAVES_CHILDREN);
+    let d = h.id("d");
+    let mut spawns = 0;
+    let mut h = h.tamper(move |_, output| {
+        if is_spawn_of(&output, d) {
+            spawns += 1;
+            if spawns > 1 {
+                return vec![];
+            }
+        }
+        vec![output]
+    });
+    h.input(Event::Boot);
+    let pid = h.answer();
+    h.input(Event::Exited {
+        pid,
+        status: ExitStatus::Exited(1),
+        leftovers: true,
+    });
+    h.tick(1000);
+    h.expect_none();
+    h.input(Event::LeftoversGone(d));
+    h.expect(Invariant::Backoff);
 }

@@ -1,61 +1,6 @@
-//! `shutdown`, `reboot`, `poweroff`: ask init to end the machine, or end it
-//! at once with `-f`.
-//!
-//! Dispatches on the name it was called by, as the original does: `reboot`
-//! reboots, `shutdown` and `poweroff` power off, and `-r`/`-p` override.
-//! Without `-f` it only signals PID 1 (SIGTERM to power off, SIGINT to
-//! reboot); init then runs the shutdown or reboot target in order.
+//! `shutdown`, on its own: the same program as `init` called as `shutdown`
+//! (bins/src/programs/shutdown.rs).
 
-use std::path::Path;
-use std::process::ExitCode;
-
-use clap::Parser;
-use init_bins::cli::shutdown::Args;
-use nix::sys::reboot::{reboot, RebootMode};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::{sync, Pid};
-
-fn called_as() -> String {
-    std::env::args_os()
-        .next()
-        .and_then(|a| {
-            Path::new(&a)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_default()
-}
-
-fn main() -> ExitCode {
-    let name = called_as();
-    let args = Args::parse();
-    let do_reboot = args.reboots(&name);
-
-    if args.force {
-        if !args.no_sync {
-            sync();
-        }
-        let mode = if do_reboot {
-            RebootMode::RB_AUTOBOOT
-        } else {
-            RebootMode::RB_POWER_OFF
-        };
-        // On success reboot(2) does not return.
-        let err = reboot(mode).unwrap_err();
-        eprintln!("{name}: reboot(2) failed: {err}");
-        return ExitCode::FAILURE;
-    }
-
-    let signal = if do_reboot {
-        Signal::SIGINT
-    } else {
-        Signal::SIGTERM
-    };
-    match kill(Pid::from_raw(1), signal) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("{name}: cannot signal init (PID 1): {err}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    init_bins::programs::shutdown::main(std::env::args_os())
 }

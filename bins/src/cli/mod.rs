@@ -5,7 +5,6 @@
 pub mod init;
 pub mod init_sim;
 pub mod killall5;
-#[path = "../service/cli.rs"]
 pub mod service;
 pub mod shutdown;
 pub mod waitfile;

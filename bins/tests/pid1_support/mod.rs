@@ -18,7 +18,22 @@ use init_core::events::ServiceState;
 use init_core::protocol::{Command as Request, Outcome, Reply, ServiceEntry};
 use init_os_adapter::client;
 
-pub const PATIENCE: Duration = Duration::from_secs(15);
+/// How long a wait for something that must happen may take before the
+/// test fails.
+pub fn patience() -> Duration {
+    Duration::from_secs(15) * slowdown()
+}
+
+/// How many times slower than a real machine this one runs the tests:
+/// `INIT_TEST_SLOWDOWN`, which ci/aarch64-test sets in its emulated
+/// guest, or 1. Only the waits for what must happen grow with it, never a
+/// bound that a test asserts.
+pub fn slowdown() -> u32 {
+    std::env::var("INIT_TEST_SLOWDOWN")
+        .ok()
+        .and_then(|factor| factor.parse().ok())
+        .unwrap_or(1)
+}
 
 /// A configuration being written: templates in `share/`, enabled as
 /// symlinks in `init.d/`, a log that services append to, and the socket
@@ -185,7 +200,7 @@ impl Config {
                     self.console()
                 ));
             }
-            if started.elapsed() > PATIENCE {
+            if started.elapsed() > patience() {
                 panic!("init never bound its socket; console:\n{}", self.console());
             }
             std::thread::sleep(Duration::from_millis(10));
@@ -299,7 +314,7 @@ impl Namespace {
     pub fn wait_until(&self, what: &str, mut done: impl FnMut() -> bool) {
         let started = Instant::now();
         while !done() {
-            if started.elapsed() > PATIENCE {
+            if started.elapsed() > patience() {
                 panic!("timed out waiting for {what}; console:\n{}", self.console());
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -364,7 +379,7 @@ impl Namespace {
             if let Ok(Some(status)) = self.unshare.try_wait() {
                 return status;
             }
-            if started.elapsed() > PATIENCE {
+            if started.elapsed() > patience() {
                 panic!("the namespace never ended; console:\n{}", self.console());
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -385,7 +400,10 @@ pub fn run_client_helper() {
     };
     let request: Request = serde_json::from_str(&request).unwrap();
     let reply = client::send(Path::new(&socket), request, Duration::from_secs(5)).unwrap();
-    println!("REPLY:{}", serde_json::to_string(&reply).unwrap());
+    // On a line of its own: with one test thread (the default on a
+    // machine with one CPU) libtest has already written `test NAME ... `
+    // on this one.
+    println!("\nREPLY:{}", serde_json::to_string(&reply).unwrap());
 }
 
 impl Config {
@@ -496,6 +514,12 @@ impl Pty {
             written,
             reader: Some(reader),
         }
+    }
+
+    /// The terminal end's path (`/dev/pts/N`), for a service's `tty`.
+    pub fn path(&self) -> PathBuf {
+        let fd = self.terminal.as_ref().expect("terminal still open here");
+        nix::unistd::ttyname(fd).expect("the terminal has a name")
     }
 
     /// The terminal end, for a child's stdout or stderr.

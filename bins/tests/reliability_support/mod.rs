@@ -27,7 +27,10 @@ use init_core::protocol::{Command as Request, Reply, ServiceEntry};
 
 pub use pid1_support::unavailable;
 
-pub const PATIENCE: Duration = Duration::from_secs(20);
+/// How long init may take to get ready (see `pid1_support::patience`).
+pub fn patience() -> Duration {
+    Duration::from_secs(20) * pid1_support::slowdown()
+}
 
 /// The shared configuration of pid1_support (templates in `share/`,
 /// enabled as symlinks in `init.d/`, the log, the socket in `run/`), made
@@ -129,7 +132,7 @@ impl Config {
                     self.console()
                 ));
             }
-            if started.elapsed() > PATIENCE {
+            if started.elapsed() > patience() {
                 panic!("init never got ready; console:\n{}", self.console());
             }
             std::thread::sleep(Duration::from_millis(10));

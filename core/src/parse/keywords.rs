@@ -9,7 +9,8 @@ use crate::envfile::is_valid_key;
 use crate::events::Signal;
 use crate::name::is_base_char;
 use crate::service::{
-    LimitValue, ReadyNotice, Resource, ResourceLimit, ServiceSettings, ServiceType, Target, Tty,
+    Leftovers, LimitValue, ReadyNotice, Resource, ResourceLimit, ServiceSettings, ServiceType,
+    Target, Tty,
 };
 
 use super::lex::{LineError, Token};
@@ -265,6 +266,11 @@ pub(crate) const KEYWORDS: &[Keyword] = &[
         name: "main-service",
         repeat: Repeat::Once,
         handle: main_service,
+    },
+    Keyword {
+        name: "leftovers",
+        repeat: Repeat::Once,
+        handle: leftovers,
     },
 ];
 
@@ -959,6 +965,21 @@ fn main_service(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>)
         return;
     }
     draft.settings.main_service = true;
+}
+
+fn leftovers(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
+    let expected = "`end` or `keep`, as in `leftovers keep`";
+    let Some(token) = single_argument(line, expected, errors) else {
+        return;
+    };
+    match token.text.as_ref() {
+        "end" => draft.settings.leftovers = Leftovers::End,
+        "keep" => draft.settings.leftovers = Leftovers::Keep,
+        other => errors.push(LineError::new(
+            token.column,
+            format!("`{other}` is not what to do with leftovers: expected {expected}"),
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::{Millis, ServiceState, ServiceStatus};
+use crate::events::{Millis, Pid, ServiceState, ServiceStatus};
 use crate::service::{ServiceDef, ServiceType, Target};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +49,20 @@ pub(super) struct Entry {
     pub backoff_step: u32,
     /// When the last Spawn was asked for; the respawn delay counts from it.
     pub last_spawn_at: Option<Millis>,
+    /// What the last run left behind is being ended; no spawn until it is
+    /// gone (`leftovers.rs`).
+    #[serde(default)]
+    pub leftovers: Option<LeftoversEnding>,
+}
+
+/// The end of what a run left behind, under way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct LeftoversEnding {
+    /// The main process that ended: its process group is what is left
+    /// where there is no cgroup.
+    pub pid: Pid,
+    /// KILL went out; past the kill grace the wait is over.
+    pub killed: bool,
 }
 
 impl Entry {
@@ -66,6 +80,7 @@ impl Entry {
             last_spawn_at: None,
             stop_killed: false,
             backoff_step: 0,
+            leftovers: None,
         }
     }
 

@@ -6,7 +6,7 @@
 
 use super::{backoff, Phase, Supervisor, TimerKind};
 use crate::events::{ExitStatus, Millis, Output, Pid, Report, ServiceId, ServiceState, Signal};
-use crate::service::ServiceType;
+use crate::service::{Leftovers, ServiceType};
 
 impl Supervisor {
     /// Asks the driver to start `id`, or marks a milestone Done. Nothing
@@ -24,6 +24,12 @@ impl Supervisor {
         if entry.is_live() {
             return;
         }
+        if self.hold_back_for_leftovers(id) {
+            return;
+        }
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
         entry.apply_pending_def();
         entry.given_up = false;
         entry.spawn_abandoned = false;
@@ -155,10 +161,17 @@ impl Supervisor {
         }
         self.set_satisfied(now, id, true);
         self.timers.cancel(TimerKind::FinalService(id));
-        self.after_process_end(now, id, None);
+        self.after_process_end(now, id, None, None);
     }
 
-    pub(super) fn handle_exited(&mut self, now: Millis, pid: Pid, status: ExitStatus) {
+    /// `leftovers`: other processes of the service were still there.
+    pub(super) fn handle_exited(
+        &mut self,
+        now: Millis,
+        pid: Pid,
+        status: ExitStatus,
+        leftovers: bool,
+    ) {
         let Some(id) = self.live_holder_of(pid) else {
             return;
         };
@@ -174,18 +187,40 @@ impl Supervisor {
         self.timers.cancel(TimerKind::FinalService(id));
         self.timers.cancel(TimerKind::StopTimeout(id));
         self.timers.cancel(TimerKind::Ready(id));
-        self.after_process_end(now, id, Some(status));
+        self.after_process_end(now, id, Some(status), leftovers.then_some(pid));
     }
 
     /// What follows the end of a process (`status` is `None` when the spawn
     /// failed): Done, Failed, Stopped, a respawn or an admin restart.
-    fn after_process_end(&mut self, now: Millis, id: ServiceId, status: Option<ExitStatus>) {
+    /// `left_behind` is the ended process when others of the service were
+    /// still there: after a stop they get KILL (stopped means nothing of
+    /// it runs), and before a respawn the stop signal unless the service
+    /// keeps them (`leftovers keep`); a start waits for them to go. After
+    /// a `wait` or `once` run they are left alone, as a script's daemon.
+    fn after_process_end(
+        &mut self,
+        now: Millis,
+        id: ServiceId,
+        status: Option<ExitStatus>,
+        left_behind: Option<Pid>,
+    ) {
         let going_down = self.phase.is_going_down();
         let backoff_defaults = self.backoff_defaults();
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
         if entry.removed {
+            // Gone from the configuration: never started again, but a
+            // process that ends by itself is reported as it would have
+            // been, before the service is forgotten.
+            let report = match (entry.state(), entry.kind(), status) {
+                (ServiceState::Stopping, _, _) | (_, ServiceType::Respawn, _) => None,
+                (_, _, Some(status)) if status.success() => Some(Report::Ok),
+                _ => Some(Report::Fail),
+            };
+            if let Some(report) = report {
+                self.report(id, report);
+            }
             self.drop_entry(id);
             self.advance(now);
             self.wind_down_process_ended(now, id);
@@ -193,6 +228,7 @@ impl Supervisor {
             return;
         }
         let kind = entry.kind();
+        let was_stopped = entry.state() == ServiceState::Stopping;
         if status.is_some() {
             backoff::note_run_length(entry, now, backoff_defaults);
         }
@@ -254,6 +290,17 @@ impl Supervisor {
         }
         if !respawn && !restart {
             entry.apply_pending_def();
+        }
+        let settings = &entry.status.def.settings;
+        let leftover_signal = if was_stopped {
+            Some(Signal::Kill)
+        } else if respawn && settings.leftovers == Leftovers::End {
+            Some(settings.stop_signal.unwrap_or(Signal::Term))
+        } else {
+            None
+        };
+        if let (Some(pid), Some(signal)) = (left_behind, leftover_signal) {
+            self.end_leftovers(now, id, pid, signal);
         }
         // Ended for good without having been satisfied (a service that
         // never said it was ready): it must not hold up the rest.
@@ -325,9 +372,14 @@ impl Supervisor {
         if matches!(self.phase, Phase::KillGrace(_) | Phase::Finished) {
             return;
         }
+        let Some(entry) = self.entry(id) else {
+            return;
+        };
+        let text = entry.status.def.console_text().to_string();
         self.emit(Output::Report {
             service: id,
             report,
+            text,
         });
     }
 }

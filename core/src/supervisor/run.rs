@@ -35,7 +35,9 @@ pub(super) struct TargetRun {
 
 impl Supervisor {
     /// The steps of `target` for the configuration as it stands: every
-    /// service not being removed, resolved by its configured definition.
+    /// service not being removed, resolved by its configured definition,
+    /// and every removed one that is still alive, by the definition it
+    /// runs: it keeps its place until its process ends.
     pub(super) fn resolve_steps(&self, target: Target) -> Vec<Step> {
         self.resolve_steps_with(target, !self.options.sequential)
     }
@@ -52,7 +54,7 @@ impl Supervisor {
         let mut members: Vec<(&ServiceDef, ServiceId)> = self
             .entries
             .values()
-            .filter(|e| !e.removed)
+            .filter(|e| !e.removed || e.is_live())
             .map(|e| (e.configured_def(), e.status.id))
             .collect();
         members.sort_by(|a, b| a.0.name.cmp(&b.0.name).then(a.1.cmp(&b.1)));
@@ -344,10 +346,7 @@ impl Supervisor {
                 signal: Signal::Kill,
             });
         }
-        self.emit(Output::Report {
-            service: id,
-            report: Report::Fail,
-        });
+        self.report(id, Report::Fail);
         self.advance(now);
     }
 }

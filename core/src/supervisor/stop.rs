@@ -38,22 +38,27 @@ impl Supervisor {
     /// the shutdown ceiling, which bounds the way down whatever a service
     /// file says.
     pub(super) fn arm_stop_timeout(&mut self, now: Millis, id: ServiceId) {
-        let Some(entry) = self.entry(id) else {
+        if self.entry(id).is_none() {
             return;
-        };
-        let own_ms = entry
-            .status
-            .def
-            .settings
-            .stop_timeout_ms
+        }
+        let timeout_ms = self.stop_timeout_ms(id);
+        self.timers
+            .set(TimerKind::StopTimeout(id), now.saturating_add(timeout_ms));
+    }
+
+    /// How long a stop of `id` waits before KILL: its `stop-timeout` or
+    /// the default, and once the machine is going down never more than
+    /// the shutdown ceiling.
+    pub(super) fn stop_timeout_ms(&self, id: ServiceId) -> u64 {
+        let own_ms = self
+            .entry(id)
+            .and_then(|entry| entry.status.def.settings.stop_timeout_ms)
             .unwrap_or(self.options.stop_timeout_ms);
-        let timeout_ms = if self.phase.is_going_down() {
+        if self.phase.is_going_down() {
             own_ms.min(self.options.shutdown_stop_timeout_ms)
         } else {
             own_ms
-        };
-        self.timers
-            .set(TimerKind::StopTimeout(id), now.saturating_add(timeout_ms));
+        }
     }
 
     /// The machine begins going down at `now`: a stop already under way

@@ -24,6 +24,9 @@ pub enum TimerKind {
     StopTimeout(ServiceId),
     /// A service that declares readiness has had its ready timeout.
     Ready(ServiceId),
+    /// What a service's main process left behind has had its time to go
+    /// after a signal (`leftovers.rs`).
+    Leftovers(ServiceId),
 }
 
 impl TimerKind {
@@ -32,7 +35,8 @@ impl TimerKind {
             TimerKind::Respawn(id)
             | TimerKind::FinalService(id)
             | TimerKind::StopTimeout(id)
-            | TimerKind::Ready(id) => Some(id),
+            | TimerKind::Ready(id)
+            | TimerKind::Leftovers(id) => Some(id),
             TimerKind::KillGrace => None,
         }
     }

@@ -163,19 +163,25 @@ impl Driver {
             Event::SpawnFailed { service, error } => {
                 (self.name(*service), "failed", error.errno.clone())
             }
-            Event::Exited { pid, status } => {
+            Event::Exited {
+                pid,
+                status,
+                leftovers,
+            } => {
                 let who = self
                     .sup
                     .services()
                     .find(|s| s.pid == Some(*pid))
                     .map(|s| s.def.name.clone())
                     .unwrap_or_else(|| "?".to_string());
-                (who, "exited", format!("pid={pid} status={status}"))
+                let left = if *leftovers { " leftovers" } else { "" };
+                (who, "exited", format!("pid={pid} status={status}{left}"))
             }
             Event::Start(id) => (self.name(*id), "start", String::new()),
             Event::Stop(id) => (self.name(*id), "stop", String::new()),
             Event::Restart(id) => (self.name(*id), "restart", String::new()),
             Event::Ready(id) => (self.name(*id), "ready", String::new()),
+            Event::LeftoversGone(id) => (self.name(*id), "gone", "leftovers".to_string()),
         };
         let (who, what) = if who.is_empty() {
             (what.to_string(), String::new())
@@ -214,10 +220,25 @@ impl Driver {
                     let name = self.name(*service);
                     self.line('<', &name, "signal", format!("{} pid={pid}", signal.name()));
                 }
+                Output::SignalLeftovers {
+                    service,
+                    pid,
+                    signal,
+                } => {
+                    let name = self.name(*service);
+                    self.line(
+                        '<',
+                        &name,
+                        "leftovers",
+                        format!("{} pid={pid}", signal.name()),
+                    );
+                }
                 Output::KillAll { signal } => {
                     self.line('<', "killall", signal.name(), String::new())
                 }
-                Output::Report { service, report } => {
+                Output::Report {
+                    service, report, ..
+                } => {
                     let name = self.name(*service);
                     self.line('<', &name, "report", format!("{report:?}"));
                 }
@@ -259,14 +280,26 @@ impl Driver {
         self.event(Event::Exited {
             pid,
             status: ExitStatus::Exited(code),
+            leftovers: false,
         });
     }
 
     pub fn killed(&mut self, name: &str, signal: i32) {
+        self.died(name, signal, false);
+    }
+
+    /// The process of `name` dies of `signal`, leaving others of the
+    /// service behind (a worker, a double-forked child).
+    pub fn killed_leaving(&mut self, name: &str, signal: i32) {
+        self.died(name, signal, true);
+    }
+
+    fn died(&mut self, name: &str, signal: i32, leftovers: bool) {
         let pid = self.pid(name);
         self.event(Event::Exited {
             pid,
             status: ExitStatus::Signaled(signal),
+            leftovers,
         });
     }
 

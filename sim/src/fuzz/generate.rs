@@ -85,6 +85,10 @@ impl Knobs {
 /// Mixed into the seed for the lifecycle keywords' own stream.
 const LIFECYCLE_STREAM: u64 = 0x6c69_6665_6379_636c;
 
+/// Mixed into the seed for the leftovers' own stream: processes that
+/// leave children behind, and services that keep them.
+const LEFTOVERS_STREAM: u64 = 0x6c65_6674_6f76_6572;
+
 /// How often a seed uses the lifecycle keywords (percentages).
 #[derive(Debug, Clone)]
 struct LifecycleKnobs {
@@ -198,6 +202,12 @@ pub fn generate(seed: u64, services: usize) -> String {
     // added.
     let mut life_rng = SplitMix64::new(seed ^ LIFECYCLE_STREAM);
     let life = LifecycleKnobs::draw(&mut life_rng);
+    let mut left_rng = SplitMix64::new(seed ^ LEFTOVERS_STREAM);
+    let leaves = if left_rng.chance(50) {
+        0
+    } else {
+        left_rng.range(1, 40)
+    };
     // So does the way the lines are written.
     let mut words = Words::new(seed);
 
@@ -241,6 +251,10 @@ pub fn generate(seed: u64, services: usize) -> String {
         if !final_target && words.main_service(&mut main_taken) {
             body.push("main-service".to_string());
         }
+        let leaves_children = left_rng.chance(leaves);
+        if leaves_children && left_rng.chance(30) {
+            body.push("leftovers keep".to_string());
+        }
         let body = words.body(body, parameterised);
         let _ = writeln!(text, "template {base}");
         for line in body {
@@ -254,6 +268,14 @@ pub fn generate(seed: u64, services: usize) -> String {
         process_lines(&mut rng, &knobs, base, &mut text);
         if declares_ready {
             ready_lines(&mut life_rng, &life, base, &mut text);
+        }
+        if leaves_children {
+            let stubborn = if left_rng.chance(30) {
+                " ignoring TERM"
+            } else {
+                ""
+            };
+            let _ = writeln!(text, "process {base} leaves children{stubborn}");
         }
     }
 

@@ -26,6 +26,9 @@ pub(super) struct Admin {
     given_up: BTreeSet<ServiceId>,
     /// What this step owes: a spawn, a stop signal.
     owe_spawn: BTreeSet<ServiceId>,
+    /// Spawns owed but held back until what the service's last run left
+    /// is gone: owed at the step that sees it gone.
+    held: BTreeSet<ServiceId>,
     owe_stop: BTreeSet<ServiceId>,
 }
 
@@ -58,6 +61,7 @@ impl Admin {
             }
             Event::Stop(id) => {
                 self.restart_pending.remove(id);
+                self.held.remove(id);
                 // The admin's stop sticks: the exit ends it Stopped.
                 self.given_up.remove(id);
                 if w.live.contains_key(id) && !w.stopping.contains(id) && !w.kill_all {
@@ -76,6 +80,7 @@ impl Admin {
             }
             Event::Shutdown | Event::Reboot => {
                 self.restart_pending.clear();
+                self.held.clear();
             }
             _ => {}
         }
@@ -90,6 +95,7 @@ impl Admin {
     /// The way down forgets pending restarts.
     pub fn on_down(&mut self) {
         self.restart_pending.clear();
+        self.held.clear();
     }
 
     pub fn after_input(&mut self, w: &World, event: &Event, supervisor: &Supervisor) {
@@ -109,6 +115,12 @@ impl Admin {
             }
             Event::Reload { .. } => {
                 self.restart_pending.retain(|id| w.is_configured(*id));
+                // A held start of a service the reload changed is the
+                // core's to keep or drop.
+                self.held.retain(|id| {
+                    w.def(*id)
+                        .is_some_and(|def| w.spawn_def.get(id) == Some(def))
+                });
             }
             _ => {}
         }
@@ -116,6 +128,7 @@ impl Admin {
 
     pub fn on_spawn(&mut self, w: &World, id: ServiceId, found: &mut Found) {
         self.owe_spawn.remove(&id);
+        self.held.remove(&id);
         if self.stopped.contains(&id) {
             found.add(
                 w.now,
@@ -139,7 +152,14 @@ impl Admin {
 
     /// What the step owed and did not do.
     pub fn end_of_step(&mut self, w: &World, found: &mut Found) {
-        for id in std::mem::take(&mut self.owe_spawn) {
+        // A spawn held back for leftovers is owed once they are gone.
+        self.held.append(&mut self.owe_spawn);
+        let (still_held, owed): (BTreeSet<ServiceId>, BTreeSet<ServiceId>) =
+            std::mem::take(&mut self.held)
+                .into_iter()
+                .partition(|&id| w.leftovers_ending(id));
+        self.held = still_held;
+        for id in owed {
             found.add(
                 w.now,
                 Invariant::AdminStop,

@@ -76,7 +76,7 @@ impl Reports {
                     self.owed.insert(*id, Report::Up);
                 }
             }
-            Event::Exited { pid, status } => {
+            Event::Exited { pid, status, .. } => {
                 let Some(&id) = w.owner.get(pid).filter(|id| w.live.get(id) == Some(pid)) else {
                     return;
                 };

@@ -92,7 +92,7 @@ impl Run {
         self.maybe.extend(reached.iter().copied());
         self.unknown
             .extend(reached.into_iter().filter(|m| !self.surely.contains(m)));
-        self.graph = Graph::new(w.configured(), self.target);
+        self.graph = Graph::new(w.ordered(), self.target);
         let members = self.graph.members().clone();
         self.not_surely = members
             .iter()
@@ -242,6 +242,13 @@ impl Runs {
             }
             Event::Ready(id) => {
                 self.ready_due.remove(id);
+            }
+            // A start that waited for them may go out now: look at every
+            // waiting service again.
+            Event::LeftoversGone(_) => {
+                if let Some(run) = &mut self.run {
+                    run.check_all = true;
+                }
             }
             Event::Exited { pid, .. } => {
                 if let Some(id) = w.owner.get(pid) {
@@ -460,6 +467,10 @@ impl Runs {
                     .collect()
             };
             for x in candidates {
+                // Its start waits for what its last run left to be ended.
+                if w.leftovers_ending(x) {
+                    continue;
+                }
                 if run.graph.preds(x).all(|p| run.surely.contains(&p)) {
                     let preds: Vec<String> = run.graph.preds(x).map(|p| w.name(p)).collect();
                     let why = if preds.is_empty() {
@@ -479,7 +490,7 @@ impl Runs {
             }
         }
         if run.in_progress.is_empty() {
-            if let Some(&x) = run.waiting.first() {
+            if let Some(&x) = run.waiting.iter().find(|&&x| !w.leftovers_ending(x)) {
                 found.add(
                     w.now,
                     Invariant::Progress,

@@ -144,25 +144,34 @@ impl Respawns {
     }
 
     /// A spawn of `id`; `first_in_run`: its first in the run of its
-    /// target, which begins a series. Returns the series' run count after
+    /// target, which begins a series; `by_admin`: a restart's, at the
+    /// exit, which begins one too. Returns the series' run count after
     /// this spawn, if known.
     pub fn on_spawn(
         &mut self,
         w: &World,
         id: ServiceId,
         first_in_run: bool,
+        by_admin: bool,
         found: &mut Found,
     ) -> Option<u32> {
-        self.classify_spawn(w, id, first_in_run, found);
+        self.classify_spawn(w, id, first_in_run, by_admin, found);
         self.series.get(&id).and_then(|s| s.runs)
     }
 
     /// A new series, a respawn (at its time?), or a spawn nobody owed.
-    fn classify_spawn(&mut self, w: &World, id: ServiceId, first_in_run: bool, found: &mut Found) {
+    fn classify_spawn(
+        &mut self,
+        w: &World,
+        id: ServiceId,
+        first_in_run: bool,
+        by_admin: bool,
+        found: &mut Found,
+    ) {
         let name = w.name(id);
         let admin = self.admin_since.remove(&id);
-        let during_admin =
-            w.is_handling(|e| matches!(e, Event::Start(x) | Event::Restart(x) if *x == id));
+        let during_admin = by_admin
+            || w.is_handling(|e| matches!(e, Event::Start(x) | Event::Restart(x) if *x == id));
         let due = self.dues.remove(&id);
         let series = self.series.entry(id).or_default();
         if during_admin {
@@ -209,7 +218,10 @@ impl Respawns {
         }
         series.runs = series.runs.map(|r| r.saturating_add(1));
         if let Some(at) = due.at {
-            if w.now != at {
+            // A respawn held back for what the last run left goes out as
+            // soon as that is gone.
+            let held = w.now > at && w.leftovers_gone_now(id);
+            if w.now != at && !held {
                 let when = if w.now < at { "early" } else { "late" };
                 found.add(
                     w.now,
@@ -237,7 +249,7 @@ impl Respawns {
             else {
                 continue;
             };
-            if at > w.now || self.admin_since.contains(&id) {
+            if at > w.now || self.admin_since.contains(&id) || w.leftovers_ending(id) {
                 continue;
             }
             // A reload that made it a milestone has it reached when the

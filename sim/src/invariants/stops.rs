@@ -108,7 +108,7 @@ impl Stops {
             killed_at: BTreeMap::new(),
             stopped,
             stopped_now: Vec::new(),
-            graph: Graph::new(w.configured(), Target::Boot),
+            graph: Graph::new(w.ordered(), Target::Boot),
         });
     }
 

@@ -1,6 +1,7 @@
 //! `service verify`'s sandbox checks that need the machine: syscall names
-//! this machine does not have, and deny-lists that would stop the service
-//! from ever starting.
+//! no architecture has (errors) or only others have (warnings: the filter
+//! leaves them out here), and deny-lists that would stop the service from
+//! ever starting.
 //!
 //! Capability names, path shapes and conflicting paths are the parser's
 //! (they need no machine); this only adds what the parser cannot know.
@@ -8,7 +9,7 @@
 use init_core::sandbox::FilterMode;
 use init_core::Diagnostic;
 use init_os_adapter::loader::Loaded;
-use init_os_adapter::sandbox::{unknown_syscalls, START_SYSCALLS};
+use init_os_adapter::sandbox::{architectures_with, missing_syscalls, START_SYSCALLS};
 
 /// One diagnostic per problem, at the `syscalls` line naming it.
 pub fn sandbox_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
@@ -18,23 +19,35 @@ pub fn sandbox_diagnostics(loaded: &Loaded) -> Vec<Diagnostic> {
             continue;
         };
         let text = std::fs::read_to_string(&source.path).unwrap_or_default();
-        let unknown = match unknown_syscalls(&filter.names) {
-            Ok(unknown) => unknown,
+        let missing = match missing_syscalls(&filter.names) {
+            Ok(missing) => missing,
             Err(why) => {
                 let line = syscalls_line(&text, None);
                 diagnostics.push(Diagnostic::error(&source.path, line, why));
                 continue;
             }
         };
-        for name in unknown {
-            diagnostics.push(Diagnostic::error(
-                &source.path,
-                syscalls_line(&text, Some(name)),
-                format!(
-                    "unknown syscall `{name}`: this {} machine has none by that name",
-                    std::env::consts::ARCH
-                ),
-            ));
+        // In the file's order, each at its line.
+        for name in filter.names.iter().map(String::as_str) {
+            let line = syscalls_line(&text, Some(name));
+            if missing.unknown.contains(&name) {
+                diagnostics.push(Diagnostic::error(
+                    &source.path,
+                    line,
+                    format!("unknown syscall `{name}`: no architecture has one by that name"),
+                ));
+            } else if missing.elsewhere.contains(&name) {
+                diagnostics.push(Diagnostic::warning(
+                    &source.path,
+                    line,
+                    format!(
+                        "`{name}` is a syscall of {} but not of this {} machine: \
+                         the filter leaves it out here",
+                        architectures_with(name).join(", "),
+                        std::env::consts::ARCH
+                    ),
+                ));
+            }
         }
         if filter.mode == FilterMode::Deny {
             for name in filter

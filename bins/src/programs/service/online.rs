@@ -10,9 +10,9 @@ use std::path::Path;
 use init_core::protocol::{Command, Outcome, ServiceEntry};
 use init_os_adapter::client::{self, ClientError};
 
-use crate::cli::Cli;
-use crate::report::{self, one_line, print_note, print_stdout};
-use crate::style::{format_uptime, uptime_ms, Colour};
+use super::report::{self, one_line, print_note, print_stdout};
+use super::style::{format_uptime, uptime_ms, Colour};
+use crate::cli::service::Cli;
 
 /// Sends one command; init's own refusal ("only root may ...", "no service
 /// matches ...") comes back as the error text.

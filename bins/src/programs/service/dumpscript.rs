@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 use init_core::script::{shell_join, shell_quote};
 use init_core::ServiceDef;
 
-use crate::cli::Cli;
-use crate::names::{enabled_name, load_service};
-use crate::report::{one_line, print_stdout_bytes};
+use super::names::{enabled_name, load_service};
+use super::report::{one_line, print_stdout_bytes};
+use crate::cli::service::Cli;
 
 pub fn dumpscript(cli: &Cli, name: &str, arg: Option<&str>) -> Result<(), String> {
     let name = enabled_name(name, arg)?;

@@ -31,7 +31,7 @@ pub struct Cli {
         long,
         global = true,
         value_name = "PATH",
-        default_value = "/run/init.sock"
+        default_value = init_os_adapter::client::DEFAULT_SOCKET
     )]
     pub socket: PathBuf,
     #[command(subcommand)]

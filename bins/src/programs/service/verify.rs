@@ -17,9 +17,9 @@ use init_core::{Diagnostic, ServiceDef, Target};
 use init_os_adapter::loader::{available_threads, load_dir_on_threads, load_files, FileId, Loaded};
 use serde::Serialize;
 
-use crate::cli::Cli;
-use crate::report::{print_note, print_stdout};
-use crate::verify_sandbox::sandbox_diagnostics;
+use super::report::{print_note, print_stdout};
+use super::verify_sandbox::sandbox_diagnostics;
+use crate::cli::service::Cli;
 
 /// What `verify` found; the caller turns it into the exit status.
 pub struct Verdict {

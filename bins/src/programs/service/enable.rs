@@ -11,9 +11,9 @@ use std::path::{self, Path};
 
 use init_os_adapter::loader::load_file_as;
 
-use crate::cli::Cli;
-use crate::names::enabled_name;
-use crate::report::print_diagnostics;
+use super::names::enabled_name;
+use super::report::print_diagnostics;
+use crate::cli::service::Cli;
 
 pub fn enable(cli: &Cli, name: &str, arg: Option<&str>) -> Result<(), String> {
     let name = enabled_name(name, arg)?;
@@ -58,7 +58,7 @@ pub fn enable(cli: &Cli, name: &str, arg: Option<&str>) -> Result<(), String> {
     symlink(&link_target, &link)
         .map_err(|error| format!("cannot create {}: {error}", link.display()))?;
 
-    crate::online::reload_after_change(cli);
+    super::online::reload_after_change(cli);
     Ok(())
 }
 
@@ -84,7 +84,7 @@ pub fn disable(cli: &Cli, name: &str, arg: Option<&str>) -> Result<(), String> {
     }
     fs::remove_file(&link).map_err(|error| format!("cannot remove {}: {error}", link.display()))?;
 
-    crate::online::reload_after_change(cli);
+    super::online::reload_after_change(cli);
     Ok(())
 }
 

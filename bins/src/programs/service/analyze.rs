@@ -10,9 +10,9 @@ use init_core::events::Millis;
 use init_core::protocol::{Command, Outcome};
 use init_os_adapter::loader::{available_threads, load_dir_on_threads};
 
-use crate::cli::{AnalyzeView, Cli};
-use crate::online::ask;
-use crate::report::{print_diagnostics, print_stdout};
+use super::online::ask;
+use super::report::{print_diagnostics, print_stdout};
+use crate::cli::service::{AnalyzeView, Cli};
 
 pub fn analyze(cli: &Cli, view: &AnalyzeView) -> Result<(), String> {
     let (view, json) = match *view {

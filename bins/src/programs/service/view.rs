@@ -11,15 +11,15 @@ use init_core::events::Signal;
 use init_core::resolve::resolve;
 use init_core::sandbox::{BindMount, FilterMode, Network, Sandbox, SyscallFilter};
 use init_core::script::shell_join;
-use init_core::service::{ExecSettings, LimitValue, ReadyNotice};
+use init_core::service::{ExecSettings, Leftovers, LimitValue, ReadyNotice};
 use init_core::{ServiceDef, ServiceType, Target};
 use init_os_adapter::loader::{available_threads, load_dir_on_threads};
 use serde::Serialize;
 
-use crate::cli::Cli;
-use crate::names::{enabled_name, load_service};
-use crate::report::{self, one_line, print_diagnostics, print_json, print_stdout};
-use crate::verify::cycle_diagnostics;
+use super::names::{enabled_name, load_service};
+use super::report::{self, one_line, print_diagnostics, print_json, print_stdout};
+use super::verify::cycle_diagnostics;
+use crate::cli::service::Cli;
 
 /// One service as `list --json` and `show --json` print it. Field names and
 /// enum values are part of the contract: add fields, never rename them.
@@ -339,6 +339,9 @@ fn fields(service: &ServiceDef) -> String {
     }
     if let Some(ms) = service.settings.stop_timeout_ms {
         lines.push(("stop_timeout", format_duration_ms(ms)));
+    }
+    if service.settings.leftovers == Leftovers::Keep {
+        lines.push(("leftovers", "keep".to_string()));
     }
     if let Some(sandbox) = SandboxJson::of(&service.settings.exec) {
         lines.push(("namespaces", or_none(sandbox.namespaces.join(" "))));

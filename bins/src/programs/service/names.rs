@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use init_core::{EnabledName, ServiceDef};
 use init_os_adapter::loader::load_file_as;
 
-use crate::cli::Cli;
-use crate::report::print_diagnostics;
+use super::report::print_diagnostics;
+use crate::cli::service::Cli;
 
 /// Validates `NAME` and `ARG` and joins them. `NAME@ARG` in the first
 /// argument is accepted as well, as long as no second argument is given.
