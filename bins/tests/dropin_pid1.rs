@@ -109,3 +109,62 @@ fn enable_then_start_runs_a_new_service_as_with_the_original() {
     ns.wait_for_state("web", ServiceState::Running);
     ns.wait_until("web to run", || cfg.log_lines() == ["web"]);
 }
+
+#[test]
+fn every_tool_works_where_var_run_is_not_a_link_to_run() {
+    // The original's socket was /var/run/init.sock; ours is
+    // /run/init.sock, for init and every tool alike, so a system whose
+    // /var/run is a directory of its own (not a link to /run) must work
+    // with the defaults. init runs as PID 1 of a mount namespace with a
+    // fresh /run and a /var whose run/ is a plain, empty directory; the
+    // tools run inside it with no socket flag.
+    let cfg = Config::new("var-run");
+    cfg.enable("daemon", "type respawn\ntarget boot\nexec sleep 1000\n");
+    let init = env!("CARGO_BIN_EXE_init");
+    let set_up = format!(
+        "mount --make-rprivate / && mount -t tmpfs none /run && mount -t tmpfs none /var \
+         && mkdir /var/run && test ! -L /var/run \
+         && exec {init} --config-dir {} --env-file {}",
+        cfg.path("init.d").display(),
+        cfg.path("initd.env").display()
+    );
+    let mut command = Command::new("unshare");
+    command
+        .args(["--mount", "--pid", "--fork", "--kill-child", "--mount-proc"])
+        .args(["sh", "-c", &set_up]);
+    let Some(mut ns) = cfg.boot_command(command, Ready::Console("daemon".to_string())) else {
+        return;
+    };
+    let pid = ns.init_pid().as_raw().to_string();
+    // A tool run inside init's namespaces, with its default paths.
+    let tool = |program: &str, args: &[&str]| {
+        Command::new("nsenter")
+            .args(["-t", &pid, "-m", "-p", "--"])
+            .arg(program)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let service = env!("CARGO_BIN_EXE_service");
+    let until = |what: &str, args: &[&str], want: &str| {
+        ns.wait_until(what, || {
+            String::from_utf8_lossy(&tool(service, args).stdout).contains(want)
+        })
+    };
+    until("service status to answer", &["status", "daemon"], "running");
+    let stop = tool(service, &["stop", "daemon"]);
+    assert!(stop.status.success(), "{stop:?}");
+    until("daemon to stop", &["status", "daemon"], "stopped");
+    let start = tool(service, &["start", "daemon"]);
+    assert!(start.status.success(), "{start:?}");
+    until("daemon to run again", &["status", "daemon"], "running");
+    let waitfile = tool(
+        env!("CARGO_BIN_EXE_waitfile"),
+        &["5", "10", "/run/init.sock"],
+    );
+    assert!(waitfile.status.success(), "{waitfile:?}");
+    let poweroff = tool(env!("CARGO_BIN_EXE_shutdown"), &["-p"]);
+    assert!(poweroff.status.success(), "{poweroff:?}");
+    let status = ns.wait_for_end(reliability_support::pid1_support::patience());
+    assert!(status.success() || status.code().is_some(), "{status:?}");
+}
