@@ -116,6 +116,16 @@ impl Harness {
         });
     }
 
+    /// The process exits and the driver finds others of its service
+    /// still there.
+    fn exit_leaving_children(&mut self, pid: Pid) {
+        self.input(Event::Exited {
+            pid,
+            status: ExitStatus::Exited(1),
+            leftovers: true,
+        });
+    }
+
     /// A made-up output, as a broken core would add it (a spawn is
     /// answered by [`Harness::answer`] like any other).
     fn output(&mut self, output: Output) {
@@ -850,11 +860,7 @@ fn a_spawn_while_leftovers_are_ended_is_caught_and_one_held_for_them_is_owed_whe
     let d = h.id("d");
     h.input(Event::Boot);
     let pid = h.answer();
-    h.input(Event::Exited {
-        pid,
-        status: ExitStatus::Exited(1),
-        leftovers: true,
-    });
+    h.exit_leaving_children(pid);
     h.expect_none();
     h.output(spawn(d));
     h.expect(Invariant::OneProcess);
@@ -865,11 +871,7 @@ fn a_spawn_while_leftovers_are_ended_is_caught_and_one_held_for_them_is_owed_whe
     let d = h.id("d");
     h.input(Event::Boot);
     let pid = h.answer();
-    h.input(Event::Exited {
-        pid,
-        status: ExitStatus::Exited(1),
-        leftovers: true,
-    });
+    h.exit_leaving_children(pid);
     h.tick(1000);
     h.expect_none();
     h.input(Event::LeftoversGone(d));
@@ -892,11 +894,7 @@ fn a_spawn_while_leftovers_are_ended_is_caught_and_one_held_for_them_is_owed_whe
     });
     h.input(Event::Boot);
     let pid = h.answer();
-    h.input(Event::Exited {
-        pid,
-        status: ExitStatus::Exited(1),
-        leftovers: true,
-    });
+    h.exit_leaving_children(pid);
     h.tick(1000);
     h.expect_none();
     h.input(Event::LeftoversGone(d));
