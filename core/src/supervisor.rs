@@ -97,10 +97,11 @@
 //! Nothing of the boot run starts any more. Then it runs the final target
 //! by the same ordering rules.
 //! Every service spawned for it is bounded by
-//! [`Options::final_service_timeout_ms`]: an unanswered spawn or a `wait`
-//! process that has not exited by then is given up on and treated as
-//! satisfied (report Fail; a live `wait` process gets KILL and is Stopping
-//! until it exits; an unanswered spawn is Failed, and a process that still
+//! [`Options::final_service_timeout_ms`]: an unanswered spawn, a `wait`
+//! process that has not exited by then, or a process that has yet to say
+//! it is ready (whatever its ready timeout) is given up on and treated as
+//! satisfied (report Fail; a live process gets KILL and is Stopping until
+//! it exits; an unanswered spawn is Failed, and a process that still
 //! turns up gets TERM). When the target completes, the
 //! safety net runs: `KillAll{TERM}`, wait until every tracked process has
 //! exited or [`Options::kill_grace_ms`] passes, `KillAll{KILL}`, `Sync`, and

@@ -3,14 +3,15 @@
 
 mod supervisor_driver;
 
-use init_core::events::{Event, Output, Report, Signal};
+use init_core::events::{Event, Output, Pid, Report, Signal};
 use init_core::service::ReadyNotice;
 use init_core::service::ServiceDef;
 use init_core::service::ServiceType::Once;
-use init_core::service::ServiceType::Respawn;
-use init_core::service::Target::Boot;
+use init_core::service::ServiceType::{self, Respawn, Wait};
+use init_core::service::Target::{Boot, Shutdown};
 use init_core::supervisor::Options;
 use proptest::prelude::*;
+use rstest::rstest;
 use supervisor_driver::{svc, DefExt, Driver};
 
 fn with(mut def: ServiceDef, edit: impl FnOnce(&mut ServiceDef)) -> ServiceDef {
@@ -434,4 +435,40 @@ fn after_a_stop_what_is_left_gets_kill_and_a_restart_waits_for_it() {
         Some(&(1005, Signal::Kill))
     );
     assert_eq!(d.state("nginx"), "stopped");
+}
+
+/// Found by the fuzzer: a service of the final target that has yet to say
+/// it is ready is held to the final-service timeout, not its (here an
+/// hour's) ready timeout: KILL at 30 s, FAIL, and the way down goes on.
+#[rstest]
+#[case(Once)]
+#[case(Respawn)]
+fn a_final_service_that_is_not_ready_is_given_up_at_the_final_service_timeout(
+    #[case] kind: ServiceType,
+) {
+    let mut d = Driver::new(vec![
+        with(svc("slow", kind, Shutdown), |def| {
+            def.settings.ready = Some(ReadyNotice::Fd(3));
+            def.settings.ready_timeout_ms = Some(3_600_000);
+        }),
+        svc("umount", Wait, Shutdown).after(&["slow"]),
+    ]);
+    d.boot();
+    d.event(Event::Shutdown);
+    d.advance_to(29_999);
+    assert_eq!(d.spawned_names(), ["slow"]);
+    d.advance_to(30_000);
+    let slow = d.id("slow");
+    assert!(d.outputs.iter().any(|(_, o)| *o
+        == Output::Signal {
+            service: slow,
+            pid: Pid(100),
+            signal: Signal::Kill
+        }));
+    assert_eq!(d.spawned_names(), ["slow", "umount"]);
+    d.exit("slow", 137);
+    d.exit("umount", 0);
+    d.advance_to(40_000);
+    assert_eq!(d.powers(), 1);
+    assert_eq!(d.state("slow"), "failed");
 }

@@ -828,12 +828,9 @@ fn sequential_mode_keeps_the_order_after_an_admin_stop() {
 }
 
 /// Found by the fuzzer once it wrote edge values: a service of the final
-/// target that has yet to say it is ready is not given up at the
-/// final-service timeout, so the way down waits for its ready timeout.
-/// Ignored until the core is fixed; the generator keeps ready timeouts of
-/// final services within the final-service timeout meanwhile.
+/// target that had yet to say it was ready was not given up at the
+/// final-service timeout, so the way down waited for its ready timeout.
 #[test]
-#[ignore = "known core issue: docs/simulation.md, Fuzzing"]
 fn the_final_service_timeout_bounds_a_service_that_is_not_ready() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -314,7 +314,9 @@ impl Supervisor {
         self.emit(Output::Power { action });
     }
 
-    /// A service of the final target took too long: stop waiting for it.
+    /// A service of the final target took too long (its spawn unanswered,
+    /// a `wait` process still running, or a process not yet ready): stop
+    /// waiting for it.
     pub(super) fn fire_final_service_timeout(&mut self, now: Millis, id: ServiceId) {
         if !matches!(self.phase, Phase::FinalTarget(_)) {
             return;
@@ -325,8 +327,13 @@ impl Supervisor {
         if entry.is_satisfied() {
             return;
         }
+        // A `wait` process that has not ended, or one that has yet to say
+        // it is ready (its ready timeout may be far longer), is given up.
+        let not_ready = entry.status.ready == Some(false);
         let kill = match (entry.state(), entry.status.pid) {
-            (ServiceState::Running, Some(pid)) if entry.kind() == ServiceType::Wait => {
+            (ServiceState::Running, Some(pid))
+                if entry.kind() == ServiceType::Wait || not_ready =>
+            {
                 entry.status.state = ServiceState::Stopping;
                 entry.given_up = true;
                 Some(pid)
@@ -338,6 +345,7 @@ impl Supervisor {
             }
             _ => return,
         };
+        self.timers.cancel(TimerKind::Ready(id));
         self.set_satisfied(now, id, true);
         if let Some(pid) = kill {
             self.emit(Output::Signal {

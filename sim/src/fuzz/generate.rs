@@ -115,15 +115,10 @@ impl LifecycleKnobs {
 /// Adds `stop-*`, `respawn-*` and `ready-*` lines to a service body;
 /// true when the service declares readiness. The values are sometimes
 /// edge values instead, and spelled in any form (`words`).
-/// `ready_timeout_cap_ms`: the most a ready timeout may be (see the
-/// known core issue in docs/simulation.md: the final-service timeout does
-/// not bound a service of the final target that has yet to say it is
-/// ready).
 fn lifecycle_lines(
     rng: &mut SplitMix64,
     knobs: &LifecycleKnobs,
     words: &mut Words,
-    ready_timeout_cap_ms: u64,
     body: &mut Vec<String>,
 ) -> bool {
     if rng.chance(knobs.stop) {
@@ -158,7 +153,7 @@ fn lifecycle_lines(
             body.push("ready-file /run/ready".to_string());
         }
         let ms = *rng.pick(&[500u64, 2000, 30_000]);
-        let ms = words.edge(ms, &[1, 3_600_000]).min(ready_timeout_cap_ms);
+        let ms = words.edge(ms, &[1, 3_600_000]);
         body.push(format!("ready-timeout {}", words.duration(ms)));
     }
     ready
@@ -236,18 +231,7 @@ pub fn generate(seed: u64, services: usize) -> String {
             (false, false) => ("target boot".to_string(), vec![base.clone()]),
         };
         let mut body = service_body(&mut rng, &knobs, i, &bases, &target_line, parameterised);
-        let ready_timeout_cap_ms = if final_target {
-            final_timeout_ms
-        } else {
-            u64::MAX
-        };
-        let declares_ready = lifecycle_lines(
-            &mut life_rng,
-            &life,
-            &mut words,
-            ready_timeout_cap_ms,
-            &mut body,
-        );
+        let declares_ready = lifecycle_lines(&mut life_rng, &life, &mut words, &mut body);
         if !final_target && words.main_service(&mut main_taken) {
             body.push("main-service".to_string());
         }
