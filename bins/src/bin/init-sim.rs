@@ -153,7 +153,9 @@ fn fuzz_seeds(start: u64, seeds: u64, services: usize, out: &Path, json: bool) -
     let summary = fuzz::campaign(start, seeds, services, |failure| {
         let seed = failure.seed;
         let path = out.join(format!("fuzz-{seed}.scn"));
-        let written = std::fs::write(&path, &failure.reproducer);
+        // A shard's directory is made when it first has something to keep.
+        let written =
+            std::fs::create_dir_all(out).and_then(|()| std::fs::write(&path, &failure.reproducer));
         if let Err(e) = &written {
             eprintln!("init-sim: {}: {e}", path.display());
         }

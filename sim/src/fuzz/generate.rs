@@ -85,6 +85,10 @@ impl Knobs {
 /// Mixed into the seed for the lifecycle keywords' own stream.
 const LIFECYCLE_STREAM: u64 = 0x6c69_6665_6379_636c;
 
+/// Mixed into the seed for the edits' own stream: what a reload changes
+/// in a service besides its graph (its target, its lifecycle keywords).
+const EDITS_STREAM: u64 = 0x6564_6974_7374_726d;
+
 /// Mixed into the seed for the leftovers' own stream: processes that
 /// leave children behind, and services that keep them.
 const LEFTOVERS_STREAM: u64 = 0x6c65_6674_6f76_6572;
@@ -198,6 +202,7 @@ pub fn generate(seed: u64, services: usize) -> String {
     let mut life_rng = SplitMix64::new(seed ^ LIFECYCLE_STREAM);
     let life = LifecycleKnobs::draw(&mut life_rng);
     let mut left_rng = SplitMix64::new(seed ^ LEFTOVERS_STREAM);
+    let mut edit_rng = SplitMix64::new(seed ^ EDITS_STREAM);
     let leaves = if left_rng.chance(50) {
         0
     } else {
@@ -309,6 +314,8 @@ pub fn generate(seed: u64, services: usize) -> String {
                     next_new: &mut next_new,
                     enabled: &mut enabled,
                     all_names: &mut all_names,
+                    edit_rng: &mut edit_rng,
+                    life: &life,
                 };
                 reload_lines(
                     &mut rng, &knobs, &mut words, &at, &bases, &mut state, &mut text,
@@ -403,6 +410,9 @@ struct ReloadState<'a> {
     next_new: &'a mut usize,
     enabled: &'a mut BTreeSet<String>,
     all_names: &'a mut Vec<String>,
+    /// The edits' own stream, and how often lifecycle keywords come.
+    edit_rng: &'a mut SplitMix64,
+    life: &'a LifecycleKnobs,
 }
 
 fn weighted(rng: &mut SplitMix64, weights: &[u64]) -> usize {
@@ -529,6 +539,7 @@ fn reload_lines(
             *state.next_new += 1;
             let base = format!("s{index}");
             let body = service_body(rng, knobs, bases.len(), bases, "target boot", false);
+            let body = edited(state, words, body);
             write_edit(text, at, &base, words.body(body, false));
             let _ = writeln!(text, "at {at} enable {base}");
             state.enabled.insert(base.clone());
@@ -560,11 +571,35 @@ fn reload_lines(
                     "target boot",
                     false,
                 );
+                let body = edited(state, words, body);
                 write_edit(text, at, &base, words.body(body, false));
             }
         }
     }
     let _ = writeln!(text, "at {at} {}", words.reload());
+}
+
+/// What an edit changes besides the graph, from the edits' own stream:
+/// now and then another target (a service that runs moves to the way
+/// down), and the lifecycle keywords (a live process keeps the old ones
+/// until it ends: its stop, its next respawn's delay). No readiness: the
+/// process lines that answer it come before the timeline.
+fn edited(state: &mut ReloadState<'_>, words: &mut Words, mut body: Vec<String>) -> Vec<String> {
+    let rng = &mut *state.edit_rng;
+    if rng.chance(15) {
+        let target = *rng.pick(&["shutdown", "reboot"]);
+        for line in &mut body {
+            if line == "target boot" {
+                *line = format!("target {target}");
+            }
+        }
+    }
+    let knobs = LifecycleKnobs {
+        ready: 0,
+        ..state.life.clone()
+    };
+    lifecycle_lines(rng, &knobs, words, &mut body);
+    body
 }
 
 fn write_edit(text: &mut String, at: &str, base: &str, body: Vec<String>) {
