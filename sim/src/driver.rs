@@ -414,7 +414,46 @@ impl Sim {
                     control.as_str()
                 )),
             },
+            Action::Reexec => self.reexec(),
             Action::ConfigChange => {}
+        }
+    }
+
+    /// A re-exec, as the real init does it when the core allows it: the
+    /// whole supervisor saved as JSON and read back, and the run goes on
+    /// from that. The checker holds the core to when it may happen, and
+    /// the state to coming back unchanged.
+    fn reexec(&mut self) {
+        let allowed = self.call_core(|s| s.can_hand_over()).unwrap_or(false);
+        self.checker.on_reexec(self.now, allowed);
+        if !allowed {
+            self.note("reexec refused: only once boot is complete and before the way down".into());
+            return;
+        }
+        let restored = serde_json::to_string(&self.supervisor)
+            .and_then(|json| serde_json::from_str::<Supervisor>(&json));
+        match restored {
+            Ok(restored) => {
+                let changed = |a: &Supervisor, b: &Supervisor| {
+                    !a.services().eq(b.services())
+                        || a.poll_timeout() != b.poll_timeout()
+                        || a.current_target() != b.current_target()
+                };
+                if changed(&self.supervisor, &restored) {
+                    self.checker.report(
+                        self.now,
+                        Invariant::Pids,
+                        "the state read back after a re-exec is not the state saved".into(),
+                    );
+                }
+                self.supervisor = restored;
+                self.note("reexec: the state handed over".into());
+            }
+            Err(e) => self.checker.report(
+                self.now,
+                Invariant::Pids,
+                format!("the state does not survive a re-exec: {e}"),
+            ),
         }
     }
 

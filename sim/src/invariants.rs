@@ -255,6 +255,8 @@ struct World {
     /// The input being handled; `None` during a timer's step.
     input: Option<Event>,
     booted: bool,
+    /// The boot target's run completed.
+    boot_complete: bool,
     down: Option<Down>,
     /// `KillAll{TERM}` went out: the safety net has begun.
     kill_all: bool,
@@ -390,6 +392,7 @@ impl Checker {
             touched: BTreeSet::new(),
             input: None,
             booted: false,
+            boot_complete: false,
             down: None,
             kill_all: false,
             main_exit: None,
@@ -624,6 +627,29 @@ impl Checker {
         }
     }
 
+    /// A re-exec was asked for and the core said whether it may hand
+    /// over (`allowed`): only once boot is complete and before the way
+    /// down (docs/booting.md), when no target run is half done.
+    pub fn on_reexec(&mut self, now: Millis, allowed: bool) {
+        let w = &self.world;
+        let expected = w.booted && w.boot_complete && w.down.is_none() && w.power.is_none();
+        if allowed != expected {
+            let (said, should) = if allowed {
+                (
+                    "allows",
+                    "boot is not complete or the machine is going down",
+                )
+            } else {
+                ("refuses", "boot is complete and the machine is up")
+            };
+            self.found.add(
+                now,
+                Invariant::Pids,
+                format!("the core {said} a re-exec, though {should}"),
+            );
+        }
+    }
+
     /// How long a shutdown or reboot with `members` services may take: each
     /// service bounded by the final-service timeout (one after the other in
     /// the worst case), then the grace before the final KILL, with slack.
@@ -742,7 +768,12 @@ impl Checker {
                 self.stops.on_report(*service, report);
                 self.reports.on_report(w, *service, report, found);
             }
-            Output::TargetComplete { target } => self.runs.on_complete(w, *target, found),
+            Output::TargetComplete { target } => {
+                self.runs.on_complete(w, *target, found);
+                if *target == Target::Boot {
+                    self.world.boot_complete = true;
+                }
+            }
             Output::Sync => {}
         }
     }

@@ -102,6 +102,9 @@ pub enum Action {
     Reload(Vec<ServiceDef>),
     /// `control start|stop|restart NAME`.
     Control(Control, String),
+    /// `reexec`: init re-executes itself, handing its whole state over to
+    /// the new binary, if the core allows it now.
+    Reexec,
     /// `enable`, `disable`, `edit`: change what the next reload reads. No
     /// effect on the running system by themselves.
     ConfigChange,
@@ -489,6 +492,7 @@ impl Reader {
         self.last_at = at;
         let action = match rest {
             ["boot"] => Action::Boot,
+            ["reexec"] => Action::Reexec,
             ["crash", name] | ["crash", name, _] => {
                 let signal = match rest.get(2) {
                     Some(sig) => signal_number(sig)

@@ -897,3 +897,27 @@ fn a_spawn_while_leftovers_are_ended_is_caught_and_one_held_for_them_is_owed_whe
     h.input(Event::LeftoversGone(d));
     h.expect(Invariant::Backoff);
 }
+
+#[test]
+fn a_re_exec_allowed_before_boot_completes_or_refused_after_is_caught() {
+    // Before boot, and while boot still waits for a: a core that allows
+    // the hand-over breaks invariant 14.
+    let mut h = Harness::new(A_THEN_B);
+    h.checker.on_reexec(h.now, true);
+    h.expect(Invariant::Pids);
+    let mut h = Harness::new(A_THEN_B);
+    h.input(Event::Boot);
+    h.answer();
+    h.checker.on_reexec(h.now, true);
+    h.expect(Invariant::Pids);
+    // Once boot is complete and until the way down, it must allow it.
+    let mut h = Harness::new(A_THEN_B);
+    h.input(Event::Boot);
+    let a = h.answer();
+    h.exit(a, ExitStatus::Exited(0));
+    h.answer();
+    h.checker.on_reexec(h.now, h.core.can_hand_over());
+    h.expect_none();
+    h.checker.on_reexec(h.now, false);
+    h.expect(Invariant::Pids);
+}

@@ -89,6 +89,10 @@ const LIFECYCLE_STREAM: u64 = 0x6c69_6665_6379_636c;
 /// in a service besides its graph (its target, its lifecycle keywords).
 const EDITS_STREAM: u64 = 0x6564_6974_7374_726d;
 
+/// Mixed into the seed for the re-execs' own stream: when init hands its
+/// state over to a new binary.
+const REEXEC_STREAM: u64 = 0x7265_6578_6563_7374;
+
 /// Mixed into the seed for the leftovers' own stream: processes that
 /// leave children behind, and services that keep them.
 const LEFTOVERS_STREAM: u64 = 0x6c65_6674_6f76_6572;
@@ -203,6 +207,12 @@ pub fn generate(seed: u64, services: usize) -> String {
     let life = LifecycleKnobs::draw(&mut life_rng);
     let mut left_rng = SplitMix64::new(seed ^ LEFTOVERS_STREAM);
     let mut edit_rng = SplitMix64::new(seed ^ EDITS_STREAM);
+    let mut reexec_rng = SplitMix64::new(seed ^ REEXEC_STREAM);
+    let reexecs = if reexec_rng.chance(50) {
+        0
+    } else {
+        reexec_rng.range(5, 30)
+    };
     let leaves = if left_rng.chance(50) {
         0
     } else {
@@ -327,6 +337,9 @@ pub fn generate(seed: u64, services: usize) -> String {
             _ => {
                 let _ = writeln!(text, "at {at} signal INT");
             }
+        }
+        if reexec_rng.chance(reexecs) {
+            let _ = writeln!(text, "at {at} reexec");
         }
     }
     if boot_at_step == Some(events) {
