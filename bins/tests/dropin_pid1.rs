@@ -123,8 +123,8 @@ fn every_tool_works_where_var_run_is_not_a_link_to_run() {
     cfg.enable("daemon", "type respawn\ntarget boot\nexec sleep 1000\n");
     let init = env!("CARGO_BIN_EXE_init");
     let set_up = format!(
-        "mount --make-rprivate / && mount -t tmpfs none /run && mount -t tmpfs none /var \
-         && mkdir /var/run && test ! -L /var/run \
+        "mount --make-rprivate / && mkdir -p /run /var && mount -t tmpfs none /run \
+         && mount -t tmpfs none /var && mkdir /var/run && test ! -L /var/run \
          && exec {init} --config-dir {} --env-file {}",
         cfg.path("init.d").display(),
         cfg.path("initd.env").display()

@@ -8,8 +8,8 @@
 //! fresh namespace are handed out in fork order, so sorting the log by pid
 //! gives the real spawn order exactly, even for services spawned in the
 //! same instant. The sleeps are at least 100 ms apart wherever two exits
-//! would otherwise race, so real timing cannot reorder what the model
-//! orders.
+//! would otherwise race (times the emulation's slowdown, under qemu), so
+//! real timing cannot reorder what the model orders.
 
 mod pid1_support;
 
@@ -36,7 +36,15 @@ const SERVICES: &[(&str, &str, &str, &str)] = &[
 ];
 
 fn write_config(cfg: &Config) {
+    // Under emulation a process takes longer to start than the margins
+    // between the sleeps: they grow with it.
+    let slowdown = u64::from(pid1_support::slowdown());
     for (name, kind, after, sleep) in SERVICES {
+        // In whole milliseconds, so that the model reads the same times.
+        let sleep = sleep.parse::<f64>().map_or(String::new(), |s| {
+            let ms = (s * 1000.0).round() as u64 * slowdown;
+            format!("{}.{:03}", ms / 1000, ms % 1000)
+        });
         let mut text = format!("description differential {name}\ntarget boot\n");
         if !after.is_empty() {
             text.push_str(&format!("after {after}\n"));
