@@ -418,7 +418,7 @@ mod tests {
                 tty: None,
                 after: vec![],
                 before: vec![],
-                exec: vec![vec!["/bin/true".to_string()]],
+                exec: [["/bin/true"]].into_iter().collect(),
                 settings: Default::default(),
             },
             state: ServiceState::Running,

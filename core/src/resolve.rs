@@ -365,7 +365,7 @@ pub(crate) mod tests {
             tty: None,
             after: after.iter().map(|s| s.to_string()).collect(),
             before: before.iter().map(|s| s.to_string()).collect(),
-            exec: vec![vec!["true".to_string()]],
+            exec: [["true"]].into_iter().collect(),
             settings: Default::default(),
         }
     }

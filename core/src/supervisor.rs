@@ -580,16 +580,12 @@ impl Supervisor {
         self.entry_mut(id).filter(|entry| !entry.removed)
     }
 
-    fn add_entry(&mut self, mut def: ServiceDef, state: ServiceState) -> ServiceId {
+    fn add_entry(&mut self, def: ServiceDef, state: ServiceState) -> ServiceId {
         let id = ServiceId(self.next_id);
         // Four billion services is not a configuration; saturating keeps the
         // core panic-free rather than meaningful there.
         self.next_id = self.next_id.saturating_add(1);
         self.ids_by_name.insert(def.name.clone(), id);
-        // The parser grows the list a line at a time, with room for four;
-        // kept for the service's life, that room would be a twentieth of
-        // its share of the heap.
-        def.exec.shrink_to_fit();
         let entry = Entry::new(ServiceStatus {
             id,
             def,

@@ -128,9 +128,12 @@ fn devfs_runs_its_block_of_twelve_commands() {
     assert_eq!(devfs.after, ["procfs", "sysfs"]);
     assert_eq!(devfs.before, ["vfs"]);
     assert_eq!(devfs.exec.len(), 12);
-    assert_eq!(devfs.exec[0], ["mount", "-t", "devtmpfs", "none", "/dev"]);
     assert_eq!(
-        devfs.exec[11],
+        devfs.exec.to_vecs()[0],
+        ["mount", "-t", "devtmpfs", "none", "/dev"]
+    );
+    assert_eq!(
+        devfs.exec.to_vecs()[11],
         [
             "/usr/libexec/init/trymount.sh",
             "/dev/shm",
@@ -157,7 +160,7 @@ fn quoted_arguments_keep_their_spaces_and_empty_strings() {
     assert_eq!(nginx.respawn_limit, Some(10));
     let keygen = parse_enabled("sshd_keygen");
     assert_eq!(
-        keygen.exec[1],
+        keygen.exec.to_vecs()[1],
         [
             "ssh-keygen",
             "-f",
@@ -171,6 +174,6 @@ fn quoted_arguments_keep_their_spaces_and_empty_strings() {
     assert_eq!(keygen.exec.len(), 5);
     let dhcpcd = parse_enabled("dhcpcd@eth0");
     assert_eq!(dhcpcd.description, "DHCP client on eth0");
-    assert_eq!(dhcpcd.exec[1], ["dhcpcd", "-n", "eth0"]);
+    assert_eq!(dhcpcd.exec.to_vecs()[1], ["dhcpcd", "-n", "eth0"]);
     assert_eq!(dhcpcd.after, ["dhcpcdmaster", "network"]);
 }

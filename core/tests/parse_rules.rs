@@ -216,17 +216,6 @@ fn missing_type_and_target_default_with_a_warning() {
     assert_eq!(svc.tty, None);
 }
 
-/// The `exec` list is made as long as its commands, not with the room for
-/// four a push gives: shrinking it later left a hole in init's heap per
-/// service.
-#[test]
-fn the_exec_list_has_no_room_to_spare() {
-    let one = service_as("one", "exec x");
-    assert_eq!((one.exec.len(), one.exec.capacity()), (1, 1));
-    let block = service_as("block", "exec {\n  a\n  b\n  c\n}");
-    assert_eq!((block.exec.len(), block.exec.capacity()), (3, 3));
-}
-
 #[test]
 fn the_name_fills_name_base_and_arg() {
     let svc = service_as("agetty@tty1", "exec x");

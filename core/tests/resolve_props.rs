@@ -26,7 +26,7 @@ fn service(index: usize, target: Target) -> ServiceDef {
         tty: None,
         after: Vec::new(),
         before: Vec::new(),
-        exec: vec![vec!["true".to_string()]],
+        exec: vec![vec!["true".to_string()]].into(),
         settings: Default::default(),
     }
 }

@@ -50,9 +50,9 @@ fn def_strategy(name: &'static str) -> impl Strategy<Value = ServiceDef> {
                     .collect(),
                 before: Vec::new(),
                 exec: if milestone {
-                    Vec::new()
+                    Vec::new().into()
                 } else {
-                    vec![vec![base, variant.to_string()]]
+                    vec![vec![base, variant.to_string()]].into()
                 },
                 settings: Default::default(),
             }

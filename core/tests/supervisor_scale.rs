@@ -40,7 +40,7 @@ fn random_dag(target: Target) -> Vec<ServiceDef> {
                 _ => (0..EDGES_PER_SERVICE).map(|_| name(below(i))).collect(),
             },
             before: Vec::new(),
-            exec: vec![vec![name(i)]],
+            exec: vec![vec![name(i)]].into(),
             settings: Default::default(),
         })
         .collect()

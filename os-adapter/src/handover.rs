@@ -332,7 +332,7 @@ mod tests {
             tty: None,
             after: vec![],
             before: vec![],
-            exec: vec![vec!["dbd".to_string()]],
+            exec: vec![vec!["dbd".to_string()]].into(),
             settings: Default::default(),
         };
         let mut supervisor = Supervisor::new(vec![def], Options::default());

@@ -47,7 +47,7 @@ fn id(supervisor: &Supervisor, name: &str) -> ServiceId {
 fn spawn(service: ServiceId) -> Output {
     Output::Spawn {
         service,
-        exec: vec![vec!["x".to_string()]],
+        exec: vec![vec!["x".to_string()]].into(),
         tty: None,
         settings: Default::default(),
     }

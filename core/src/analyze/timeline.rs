@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use super::graph::DependencyGraph;
+use crate::commands::Commands;
 use crate::events::{ExitStatus, Millis, ServiceState, ServiceStatus};
 use crate::protocol::ServiceEntry;
 use crate::service::{ServiceDef, ServiceType, Target};
@@ -163,9 +164,9 @@ fn def_of_entry(entry: &ServiceEntry) -> ServiceDef {
         after: entry.after.clone(),
         before: entry.before.clone(),
         exec: if entry.milestone {
-            Vec::new()
+            Commands::new()
         } else {
-            vec![vec![entry.name.clone()]]
+            [[&entry.name]].into_iter().collect()
         },
         settings: Default::default(),
     }
