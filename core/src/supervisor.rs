@@ -178,11 +178,13 @@ mod readiness;
 mod ready;
 mod reload;
 mod run;
+mod saved;
 mod stop;
+mod table;
 mod timers;
 mod wind_down;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -194,6 +196,7 @@ use crate::service::{ServiceDef, ServiceSettings, Target};
 pub use adopt::AdoptedService;
 use entry::Entry;
 use run::TargetRun;
+use table::Entries;
 use timers::Timers;
 pub use timers::{Timer, TimerKind};
 use wind_down::WindDown;
@@ -303,17 +306,13 @@ impl Phase {
 }
 
 /// The supervisor. See the module documentation for its methods and policy.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Serialised as `saved.rs` says.
+#[derive(Debug, Clone)]
 pub struct Supervisor {
     options: Options,
-    /// By id, so that lookups and a reload's removals cost O(log n).
-    /// Boxed: an entry is about a kilobyte, and a B-tree node has room
-    /// for eleven of them however few it holds, which doubled the heap of
-    /// a large configuration.
-    entries: BTreeMap<ServiceId, Box<Entry>>,
-    /// Every entry by its enabled name (names are unique). Kept by
-    /// `add_entry` and `drop_entry`.
-    ids_by_name: BTreeMap<String, ServiceId>,
+    /// By id and by enabled name (names are unique). Kept by `add_entry`
+    /// and `drop_entry`.
+    entries: Entries,
     /// `(pid, id)` for every entry whose status holds a pid. Kept by
     /// `set_pid` and `drop_entry`; a set, not a map, so that it stays right
     /// even if two entries ever held one pid.
@@ -327,14 +326,11 @@ pub struct Supervisor {
     targets_run: Vec<Target>,
     timers: Timers,
     /// The wind-down's plan while the phase is `WindDown`.
-    #[serde(default)]
     wind_down: Option<WindDown>,
     /// How the main service (`main-service`) ended, once it has: the
     /// status a container's init exits with.
-    #[serde(default)]
     main_service_exit: Option<ExitStatus>,
     /// Not part of the saved state: a driver drains it before saving.
-    #[serde(skip)]
     outputs: VecDeque<Output>,
 }
 
@@ -345,8 +341,7 @@ impl Supervisor {
     pub fn new(services: Vec<ServiceDef>, options: Options) -> Supervisor {
         let mut supervisor = Supervisor {
             options,
-            entries: BTreeMap::new(),
-            ids_by_name: BTreeMap::new(),
+            entries: Entries::default(),
             pids: BTreeSet::new(),
             next_id: 0,
             phase: Phase::Idle,
@@ -367,10 +362,11 @@ impl Supervisor {
             if services.capacity() - services.len() >= LIST_ROOM_RETURNED {
                 services.shrink_to_fit();
             }
-            if !supervisor.ids_by_name.contains_key(&def.name) {
+            if supervisor.entries.id_of(&def.name).is_none() {
                 supervisor.add_entry(def, ServiceState::Inactive);
             }
         }
+        supervisor.entries.shrink_to_fit();
         supervisor
     }
 
@@ -391,9 +387,9 @@ impl Supervisor {
 
     /// The service enabled under `name` (e.g. `agetty@tty1`).
     pub fn service_by_name(&self, name: &str) -> Option<&ServiceStatus> {
-        self.ids_by_name
-            .get(name)
-            .and_then(|&id| self.entry(id))
+        self.entries
+            .id_of(name)
+            .and_then(|id| self.entry(id))
             .map(|e| &e.status)
     }
 
@@ -547,11 +543,11 @@ impl Supervisor {
     }
 
     fn entry_mut(&mut self, id: ServiceId) -> Option<&mut Entry> {
-        self.entries.get_mut(&id).map(|e| &mut **e)
+        self.entries.get_mut(id)
     }
 
     fn entry(&self, id: ServiceId) -> Option<&Entry> {
-        self.entries.get(&id).map(|e| &**e)
+        self.entries.get(id)
     }
 
     /// Arms `kind` for `now` plus the service's own timeout (`own` picks
@@ -585,7 +581,6 @@ impl Supervisor {
         // Four billion services is not a configuration; saturating keeps the
         // core panic-free rather than meaningful there.
         self.next_id = self.next_id.saturating_add(1);
-        self.ids_by_name.insert(def.name.clone(), id);
         let entry = Entry::new(ServiceStatus {
             id,
             def,
@@ -600,7 +595,7 @@ impl Supervisor {
             ready: None,
             ready_at: None,
         });
-        self.entries.insert(id, Box::new(entry));
+        self.entries.insert(entry);
         id
     }
 
@@ -623,7 +618,7 @@ impl Supervisor {
 
     /// The only way a service's pid changes: the pid index follows it.
     fn set_pid(&mut self, id: ServiceId, pid: Option<Pid>) {
-        let Some(entry) = self.entries.get_mut(&id) else {
+        let Some(entry) = self.entries.get_mut(id) else {
             return;
         };
         if let Some(old) = entry.status.pid {
@@ -640,16 +635,13 @@ impl Supervisor {
     fn drop_entry(&mut self, id: ServiceId) {
         self.timers.cancel_service(id);
         self.set_pid(id, None);
-        let Some(entry) = self.entries.remove(&id) else {
+        let Some(entry) = self.entries.remove(id) else {
             return;
         };
         if !entry.is_satisfied() {
             if let Some(run) = &mut self.run {
                 run.readiness.satisfied_changed(id, true);
             }
-        }
-        if self.ids_by_name.get(&entry.status.def.name) == Some(&id) {
-            self.ids_by_name.remove(&entry.status.def.name);
         }
     }
 }
