@@ -1,7 +1,8 @@
 //! The supervisor's entries, found by id and by enabled name.
 //!
 //! Owns where entries are kept and how they are found; it decides nothing
-//! about them. Ids are small and never reused, so an entry's slot is its id.
+//! about them. Ids are never reused and a new one is above every other, so
+//! a list in id order only ever grows at its end.
 
 use std::collections::BTreeMap;
 
@@ -17,23 +18,29 @@ use crate::events::ServiceId;
 ///
 /// A B-tree of entries by id and another of ids by name (with a copy of
 /// each name) cost some 100 bytes a service in nodes, name copies and
-/// malloc's headers; a slot per id and a sorted list of ids cost 12.
+/// malloc's headers; two sorted lists cost 12, found by binary search as
+/// fast. Lists rather than a slot per id, so that the ids a reload drops
+/// leave nothing behind however many there have been.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Entries {
-    /// Slot `i` holds the service of id `i`; `None` once it was dropped.
-    /// Boxed: an empty slot is then 8 bytes, not an entry's size.
-    by_id: Vec<Option<Box<Entry>>>,
+    /// Every entry, sorted by id. Boxed: a reload's removal moves the
+    /// pointers after it, not the entries (a reload that drops thousands
+    /// would move megabytes thousands of times).
+    #[allow(clippy::vec_box)]
+    by_id: Vec<Box<Entry>>,
     /// Every entry's id, sorted by its enabled name (names are unique).
     by_name: Vec<ServiceId>,
 }
 
 impl Entries {
     pub fn get(&self, id: ServiceId) -> Option<&Entry> {
-        self.by_id.get(slot(id)).and_then(|e| e.as_deref())
+        let at = self.id_position(id).ok()?;
+        self.by_id.get(at).map(|e| &**e)
     }
 
     pub fn get_mut(&mut self, id: ServiceId) -> Option<&mut Entry> {
-        self.by_id.get_mut(slot(id)).and_then(|e| e.as_deref_mut())
+        let at = self.id_position(id).ok()?;
+        self.by_id.get_mut(at).map(|e| &mut **e)
     }
 
     /// The service enabled under `name`.
@@ -45,11 +52,11 @@ impl Entries {
 
     /// Every entry, in id order.
     pub fn values(&self) -> impl Iterator<Item = &Entry> {
-        self.by_id.iter().filter_map(|e| e.as_deref())
+        self.by_id.iter().map(|e| &**e)
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
-        self.by_id.iter_mut().filter_map(|e| e.as_deref_mut())
+        self.by_id.iter_mut().map(|e| &mut **e)
     }
 
     /// Every id, in order.
@@ -70,27 +77,23 @@ impl Entries {
             }
             Err(at) => self.by_name.insert(at, id),
         }
-        let at = slot(id);
-        if self.by_id.len() <= at {
-            self.by_id.resize_with(at + 1, || None);
-        }
-        if let Some(place) = self.by_id.get_mut(at) {
-            *place = Some(Box::new(entry));
+        // Err: `remove` took any entry of this id out.
+        if let Err(at) = self.id_position(id) {
+            self.by_id.insert(at, Box::new(entry));
         }
     }
 
     /// Takes the entry of `id` out.
     pub fn remove(&mut self, id: ServiceId) -> Option<Box<Entry>> {
+        let at = self.id_position(id).ok()?;
         // Found by name while the entry is still there to give its name.
-        let at = self
-            .get(id)
-            .map(|e| self.name_position(&e.status.def.name))?;
-        if let Ok(at) = at {
-            if self.by_name.get(at) == Some(&id) {
-                self.by_name.remove(at);
+        let by_name = self.get(id).map(|e| self.name_position(&e.status.def.name));
+        if let Some(Ok(named)) = by_name {
+            if self.by_name.get(named) == Some(&id) {
+                self.by_name.remove(named);
             }
         }
-        self.by_id.get_mut(slot(id)).and_then(Option::take)
+        (at < self.by_id.len()).then(|| self.by_id.remove(at))
     }
 
     /// Gives back the room a list grown one service at a time has spare.
@@ -110,14 +113,14 @@ impl Entries {
             .binary_search_by(|&id| self.name_of(id).cmp(name))
     }
 
+    /// Where `id` is (or would go) in `by_id`.
+    fn id_position(&self, id: ServiceId) -> Result<usize, usize> {
+        self.by_id.binary_search_by_key(&id, |e| e.status.id)
+    }
+
     fn name_of(&self, id: ServiceId) -> &str {
         self.get(id).map_or("", |e| &e.status.def.name)
     }
-}
-
-/// An id as a slot number.
-fn slot(id: ServiceId) -> usize {
-    id.0 as usize
 }
 
 impl PartialEq for Entries {
