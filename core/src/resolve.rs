@@ -484,7 +484,7 @@ pub(crate) mod tests {
                     vec![format!("s{}", i - 1)]
                 };
                 let mut d = svc(&format!("s{i}"), Target::Boot, &[], &[]);
-                d.after = after;
+                d.after = after.into();
                 d
             })
             .collect();

@@ -330,8 +330,8 @@ mod tests {
             respawn_limit: None,
             target: Target::Boot,
             tty: None,
-            after: vec![],
-            before: vec![],
+            after: Box::default(),
+            before: Box::default(),
             exec: vec![vec!["dbd".to_string()]].into(),
             settings: Default::default(),
         };

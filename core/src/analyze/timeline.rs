@@ -161,8 +161,8 @@ fn def_of_entry(entry: &ServiceEntry) -> ServiceDef {
         respawn_limit: None,
         target: entry.target,
         tty: None,
-        after: entry.after.clone(),
-        before: entry.before.clone(),
+        after: entry.after.clone().into(),
+        before: entry.before.clone().into(),
         exec: if entry.milestone {
             Commands::new()
         } else {

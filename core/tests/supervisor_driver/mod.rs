@@ -22,8 +22,8 @@ pub fn svc(name: &str, kind: ServiceType, target: Target) -> ServiceDef {
         respawn_limit: None,
         target,
         tty: None,
-        after: Vec::new(),
-        before: Vec::new(),
+        after: Box::default(),
+        before: Box::default(),
         exec: [[format!("/bin/{base}")]].into_iter().collect(),
         settings: Default::default(),
     }
