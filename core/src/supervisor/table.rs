@@ -18,16 +18,18 @@ use crate::events::ServiceId;
 ///
 /// A B-tree of entries by id and another of ids by name (with a copy of
 /// each name) cost some 100 bytes a service in nodes, name copies and
-/// malloc's headers; two sorted lists cost 12, found by binary search as
-/// fast. Lists rather than a slot per id, so that the ids a reload drops
-/// leave nothing behind however many there have been.
+/// malloc's headers; two sorted lists cost 4 beyond the entries, found by
+/// binary search as fast. Lists rather than a slot per id, so that the
+/// ids a reload drops leave nothing behind however many there have been.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Entries {
-    /// Every entry, sorted by id. Boxed: a reload's removal moves the
-    /// pointers after it, not the entries (a reload that drops thousands
-    /// would move megabytes thousands of times).
-    #[allow(clippy::vec_box)]
-    by_id: Vec<Box<Entry>>,
+    /// Every entry, sorted by id. Inline, not boxed: one block for them
+    /// all, mapped apart from the heap once large
+    /// (os-adapter/src/allocator.rs), instead of an allocation and its
+    /// malloc header per service. A reload drops entries in one pass
+    /// ([`Entries::remove_all`]), so that dropping thousands does not
+    /// move the rest once for each.
+    by_id: Vec<Entry>,
     /// Every entry's id, sorted by its enabled name (names are unique).
     by_name: Vec<ServiceId>,
 }
@@ -35,12 +37,12 @@ pub(super) struct Entries {
 impl Entries {
     pub fn get(&self, id: ServiceId) -> Option<&Entry> {
         let at = self.id_position(id).ok()?;
-        self.by_id.get(at).map(|e| &**e)
+        self.by_id.get(at)
     }
 
     pub fn get_mut(&mut self, id: ServiceId) -> Option<&mut Entry> {
         let at = self.id_position(id).ok()?;
-        self.by_id.get_mut(at).map(|e| &mut **e)
+        self.by_id.get_mut(at)
     }
 
     /// The service enabled under `name`.
@@ -52,11 +54,11 @@ impl Entries {
 
     /// Every entry, in id order.
     pub fn values(&self) -> impl Iterator<Item = &Entry> {
-        self.by_id.iter().map(|e| &**e)
+        self.by_id.iter()
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
-        self.by_id.iter_mut().map(|e| &mut **e)
+        self.by_id.iter_mut()
     }
 
     /// Every id, in order.
@@ -79,12 +81,12 @@ impl Entries {
         }
         // Err: `remove` took any entry of this id out.
         if let Err(at) = self.id_position(id) {
-            self.by_id.insert(at, Box::new(entry));
+            self.by_id.insert(at, entry);
         }
     }
 
     /// Takes the entry of `id` out.
-    pub fn remove(&mut self, id: ServiceId) -> Option<Box<Entry>> {
+    pub fn remove(&mut self, id: ServiceId) -> Option<Entry> {
         let at = self.id_position(id).ok()?;
         // Found by name while the entry is still there to give its name.
         let by_name = self.get(id).map(|e| self.name_position(&e.status.def.name));
@@ -94,6 +96,19 @@ impl Entries {
             }
         }
         (at < self.by_id.len()).then(|| self.by_id.remove(at))
+    }
+
+    /// Takes the entries of `ids` (sorted) out, in one pass over each list.
+    pub fn remove_all(&mut self, ids: &[ServiceId]) {
+        let listed = |id: &ServiceId| ids.binary_search(id).is_ok();
+        self.by_name.retain(|id| !listed(id));
+        self.by_id.retain(|e| !listed(&e.status.id));
+    }
+
+    /// Room for `more` entries beyond the ones there are.
+    pub fn reserve(&mut self, more: usize) {
+        self.by_id.reserve_exact(more);
+        self.by_name.reserve_exact(more);
     }
 
     /// Gives back the room a list grown one service at a time has spare.
@@ -143,11 +158,12 @@ impl Serialize for Entries {
 
 impl<'de> Deserialize<'de> for Entries {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Entries, D::Error> {
-        let by_id = BTreeMap::<ServiceId, Box<Entry>>::deserialize(deserializer)?;
+        let by_id = BTreeMap::<ServiceId, Entry>::deserialize(deserializer)?;
         let mut entries = Entries::default();
+        entries.reserve(by_id.len());
         for (id, mut entry) in by_id {
             entry.status.id = id;
-            entries.insert(*entry);
+            entries.insert(entry);
         }
         entries.shrink_to_fit();
         Ok(entries)
@@ -218,6 +234,13 @@ mod tests {
         assert_eq!(entries.id_of("db"), Some(ServiceId(7)));
         assert_eq!(entries.values().count(), 4);
         assert!(entries.get(ServiceId(9)).is_none());
+
+        // Several at once, in one pass.
+        entries.insert(entry(10, "x"));
+        entries.insert(entry(11, "y"));
+        entries.remove_all(&[ServiceId(10), ServiceId(11), ServiceId(12)]);
+        assert_eq!((entries.id_of("x"), entries.id_of("y")), (None, None));
+        assert_eq!(entries.values().count(), 4);
 
         // The last by name, removed and added again under a new id.
         assert!(entries.remove(ServiceId(0)).is_some());
