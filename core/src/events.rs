@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::commands::Commands;
 use crate::service::{ExecSettingsBox, ServiceDef, Target, Tty};
 
 /// A point in monotonic time, in milliseconds since the driver started.
@@ -214,7 +215,7 @@ pub enum Output {
     /// `Spawned` or `SpawnFailed`.
     Spawn {
         service: ServiceId,
-        exec: Vec<Vec<String>>,
+        exec: Commands,
         tty: Option<Tty>,
         /// User, environment, limits and the rest, applied in the child
         /// before exec. A setting the system cannot apply fails the spawn.

@@ -8,6 +8,7 @@
 //! Read it top-down:
 //! - [`name`]: enabled service names such as `agetty@tty1`;
 //! - [`service`]: the parsed form of one service file;
+//! - [`commands`]: its `exec` lines, packed in one string;
 //! - [`rawbytes`]: bytes that are not UTF-8, carried in a `String`;
 //! - [`diag`]: `FILE:LINE: message` diagnostics;
 //! - [`duration`]: `2s`, `150ms`: the text form of time;
@@ -22,6 +23,7 @@
 //! - [`analyze`]: the boot read as a table, a chain, a chart and a graph.
 
 pub mod analyze;
+pub mod commands;
 pub mod diag;
 pub mod duration;
 pub mod envfile;

@@ -319,9 +319,9 @@ fn build_service(draft: Draft, name: &EnabledName) -> ServiceDef {
         kind,
         respawn_limit,
         target: draft.target.unwrap_or(Target::Boot),
-        tty: draft.tty,
-        after: draft.after,
-        before: draft.before,
+        tty: draft.tty.map(Box::new),
+        after: draft.after.into(),
+        before: draft.before.into(),
         exec: draft.exec,
         settings: draft.settings.into(),
     }

@@ -154,8 +154,8 @@ impl ServiceEntry {
             stop_scope: None,
             processes: None,
             ready_at_ms: status.ready_at.map(|t| t.0),
-            after: status.def.after.clone(),
-            before: status.def.before.clone(),
+            after: status.def.after.to_vec(),
+            before: status.def.before.to_vec(),
             milestone: status.def.is_milestone(),
         }
     }
@@ -416,9 +416,9 @@ mod tests {
                 respawn_limit: None,
                 target: Target::Boot,
                 tty: None,
-                after: vec![],
-                before: vec![],
-                exec: vec![vec!["/bin/true".to_string()]],
+                after: Box::default(),
+                before: Box::default(),
+                exec: [["/bin/true"]].into_iter().collect(),
                 settings: Default::default(),
             },
             state: ServiceState::Running,

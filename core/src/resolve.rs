@@ -365,7 +365,7 @@ pub(crate) mod tests {
             tty: None,
             after: after.iter().map(|s| s.to_string()).collect(),
             before: before.iter().map(|s| s.to_string()).collect(),
-            exec: vec![vec!["true".to_string()]],
+            exec: [["true"]].into_iter().collect(),
             settings: Default::default(),
         }
     }
@@ -484,7 +484,7 @@ pub(crate) mod tests {
                     vec![format!("s{}", i - 1)]
                 };
                 let mut d = svc(&format!("s{i}"), Target::Boot, &[], &[]);
-                d.after = after;
+                d.after = after.into();
                 d
             })
             .collect();

@@ -63,9 +63,9 @@ pub fn shell_quote(arg: &str) -> String {
 }
 
 /// Quotes a whole argv and joins the words with single spaces.
-pub fn shell_join(argv: &[String]) -> String {
-    argv.iter()
-        .map(|arg| shell_quote(arg))
+pub fn shell_join<S: AsRef<str>>(argv: impl IntoIterator<Item = S>) -> String {
+    argv.into_iter()
+        .map(|arg| shell_quote(arg.as_ref()))
         .collect::<Vec<_>>()
         .join(" ")
 }

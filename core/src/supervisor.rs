@@ -179,11 +179,13 @@ mod readiness;
 mod ready;
 mod reload;
 mod run;
+mod saved;
 mod stop;
+mod table;
 mod timers;
 mod wind_down;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -195,6 +197,7 @@ use crate::service::{ServiceDef, ServiceSettings, Target};
 pub use adopt::AdoptedService;
 use entry::Entry;
 use run::TargetRun;
+use table::Entries;
 use timers::Timers;
 pub use timers::{Timer, TimerKind};
 use wind_down::WindDown;
@@ -304,17 +307,13 @@ impl Phase {
 }
 
 /// The supervisor. See the module documentation for its methods and policy.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Serialised as `saved.rs` says.
+#[derive(Debug, Clone)]
 pub struct Supervisor {
     options: Options,
-    /// By id, so that lookups and a reload's removals cost O(log n).
-    /// Boxed: an entry is about a kilobyte, and a B-tree node has room
-    /// for eleven of them however few it holds, which doubled the heap of
-    /// a large configuration.
-    entries: BTreeMap<ServiceId, Box<Entry>>,
-    /// Every entry by its enabled name (names are unique). Kept by
-    /// `add_entry` and `drop_entry`.
-    ids_by_name: BTreeMap<String, ServiceId>,
+    /// By id and by enabled name (names are unique). Kept by `add_entry`
+    /// and `drop_entry`.
+    entries: Entries,
     /// `(pid, id)` for every entry whose status holds a pid. Kept by
     /// `set_pid` and `drop_entry`; a set, not a map, so that it stays right
     /// even if two entries ever held one pid.
@@ -328,14 +327,11 @@ pub struct Supervisor {
     targets_run: Vec<Target>,
     timers: Timers,
     /// The wind-down's plan while the phase is `WindDown`.
-    #[serde(default)]
     wind_down: Option<WindDown>,
     /// How the main service (`main-service`) ended, once it has: the
     /// status a container's init exits with.
-    #[serde(default)]
     main_service_exit: Option<ExitStatus>,
     /// Not part of the saved state: a driver drains it before saving.
-    #[serde(skip)]
     outputs: VecDeque<Output>,
 }
 
@@ -346,8 +342,7 @@ impl Supervisor {
     pub fn new(services: Vec<ServiceDef>, options: Options) -> Supervisor {
         let mut supervisor = Supervisor {
             options,
-            entries: BTreeMap::new(),
-            ids_by_name: BTreeMap::new(),
+            entries: Entries::default(),
             pids: BTreeSet::new(),
             next_id: 0,
             phase: Phase::Idle,
@@ -363,15 +358,17 @@ impl Supervisor {
         // (each some 700 bytes a service) are never both whole on the
         // heap, which was init's peak with a large configuration.
         let mut services = services;
+        supervisor.entries.reserve(services.len());
         services.reverse();
         while let Some(def) = services.pop() {
             if services.capacity() - services.len() >= LIST_ROOM_RETURNED {
                 services.shrink_to_fit();
             }
-            if !supervisor.ids_by_name.contains_key(&def.name) {
+            if supervisor.entries.id_of(&def.name).is_none() {
                 supervisor.add_entry(def, ServiceState::Inactive);
             }
         }
+        supervisor.entries.shrink_to_fit();
         supervisor
     }
 
@@ -392,9 +389,9 @@ impl Supervisor {
 
     /// The service enabled under `name` (e.g. `agetty@tty1`).
     pub fn service_by_name(&self, name: &str) -> Option<&ServiceStatus> {
-        self.ids_by_name
-            .get(name)
-            .and_then(|&id| self.entry(id))
+        self.entries
+            .id_of(name)
+            .and_then(|id| self.entry(id))
             .map(|e| &e.status)
     }
 
@@ -548,11 +545,11 @@ impl Supervisor {
     }
 
     fn entry_mut(&mut self, id: ServiceId) -> Option<&mut Entry> {
-        self.entries.get_mut(&id).map(|e| &mut **e)
+        self.entries.get_mut(id)
     }
 
     fn entry(&self, id: ServiceId) -> Option<&Entry> {
-        self.entries.get(&id).map(|e| &**e)
+        self.entries.get(id)
     }
 
     /// Arms `kind` for `now` plus the service's own timeout (`own` picks
@@ -581,16 +578,11 @@ impl Supervisor {
         self.entry_mut(id).filter(|entry| !entry.removed)
     }
 
-    fn add_entry(&mut self, mut def: ServiceDef, state: ServiceState) -> ServiceId {
+    fn add_entry(&mut self, def: ServiceDef, state: ServiceState) -> ServiceId {
         let id = ServiceId(self.next_id);
         // Four billion services is not a configuration; saturating keeps the
         // core panic-free rather than meaningful there.
         self.next_id = self.next_id.saturating_add(1);
-        self.ids_by_name.insert(def.name.clone(), id);
-        // The parser grows the list a line at a time, with room for four;
-        // kept for the service's life, that room would be a twentieth of
-        // its share of the heap.
-        def.exec.shrink_to_fit();
         let entry = Entry::new(ServiceStatus {
             id,
             def,
@@ -605,7 +597,7 @@ impl Supervisor {
             ready: None,
             ready_at: None,
         });
-        self.entries.insert(id, Box::new(entry));
+        self.entries.insert(entry);
         id
     }
 
@@ -628,7 +620,7 @@ impl Supervisor {
 
     /// The only way a service's pid changes: the pid index follows it.
     fn set_pid(&mut self, id: ServiceId, pid: Option<Pid>) {
-        let Some(entry) = self.entries.get_mut(&id) else {
+        let Some(entry) = self.entries.get_mut(id) else {
             return;
         };
         if let Some(old) = entry.status.pid {
@@ -640,21 +632,31 @@ impl Supervisor {
         }
     }
 
-    /// Forgets a service (removed by a reload) with its timers. A service
-    /// that is gone blocks nothing, as if satisfied.
+    /// Forgets a service (removed by a reload) with its timers.
     fn drop_entry(&mut self, id: ServiceId) {
-        self.timers.cancel_service(id);
-        self.set_pid(id, None);
-        let Some(entry) = self.entries.remove(&id) else {
-            return;
-        };
-        if !entry.is_satisfied() {
-            if let Some(run) = &mut self.run {
-                run.readiness.satisfied_changed(id, true);
+        self.drop_entries(&[id]);
+    }
+
+    /// Forgets services (removed by a reload) with their timers, taking
+    /// them out of the entries in one pass. A service that is gone blocks
+    /// nothing, as if satisfied.
+    fn drop_entries(&mut self, ids: &[ServiceId]) {
+        // Each once: a second time would count it satisfied twice.
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for &id in &ids {
+            self.timers.cancel_service(id);
+            self.set_pid(id, None);
+            let Some(entry) = self.entries.get(id) else {
+                continue;
+            };
+            if !entry.is_satisfied() {
+                if let Some(run) = &mut self.run {
+                    run.readiness.satisfied_changed(id, true);
+                }
             }
         }
-        if self.ids_by_name.get(&entry.status.def.name) == Some(&id) {
-            self.ids_by_name.remove(&entry.status.def.name);
-        }
+        self.entries.remove_all(&ids);
     }
 }

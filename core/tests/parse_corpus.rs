@@ -93,11 +93,11 @@ fn agetty_takes_its_tty_from_the_name() {
     assert_eq!(agetty.kind, ServiceType::Respawn);
     assert_eq!(agetty.respawn_limit, None);
     assert_eq!(agetty.target, Target::Boot);
-    assert_eq!(agetty.after, ["network"]);
+    assert_eq!(agetty.after[..], ["network"]);
     assert_eq!(agetty.arg(), Some("tty1"));
     assert_eq!(
-        agetty.tty,
-        Some(Tty {
+        agetty.tty.as_deref(),
+        Some(&Tty {
             path: "/dev/tty1".into(),
             truncate: false
         })
@@ -111,8 +111,8 @@ fn swclocksave_keeps_its_percent_signs_and_truncates() {
     assert_eq!(save.target, Target::Shutdown);
     assert_eq!(save.exec, [["date", "--utc", "+%m%d%H%M%Y.%S"]]);
     assert_eq!(
-        save.tty,
-        Some(Tty {
+        save.tty.as_deref(),
+        Some(&Tty {
             path: "/var/lib/swclock".into(),
             truncate: true
         })
@@ -125,12 +125,15 @@ fn devfs_runs_its_block_of_twelve_commands() {
     let devfs = parse_enabled("devfs");
     assert_eq!(devfs.description, "mount /dev");
     assert_eq!(devfs.kind, ServiceType::Wait);
-    assert_eq!(devfs.after, ["procfs", "sysfs"]);
-    assert_eq!(devfs.before, ["vfs"]);
+    assert_eq!(devfs.after[..], ["procfs", "sysfs"]);
+    assert_eq!(devfs.before[..], ["vfs"]);
     assert_eq!(devfs.exec.len(), 12);
-    assert_eq!(devfs.exec[0], ["mount", "-t", "devtmpfs", "none", "/dev"]);
     assert_eq!(
-        devfs.exec[11],
+        devfs.exec.to_vecs()[0],
+        ["mount", "-t", "devtmpfs", "none", "/dev"]
+    );
+    assert_eq!(
+        devfs.exec.to_vecs()[11],
         [
             "/usr/libexec/init/trymount.sh",
             "/dev/shm",
@@ -147,7 +150,7 @@ fn milestones_have_no_commands() {
         assert!(service.is_milestone(), "{milestone}");
         assert_eq!(service.kind, ServiceType::Wait, "{milestone}");
     }
-    assert_eq!(parse_enabled("vfs").before, ["sysinit"]);
+    assert_eq!(parse_enabled("vfs").before[..], ["sysinit"]);
 }
 
 #[test]
@@ -157,7 +160,7 @@ fn quoted_arguments_keep_their_spaces_and_empty_strings() {
     assert_eq!(nginx.respawn_limit, Some(10));
     let keygen = parse_enabled("sshd_keygen");
     assert_eq!(
-        keygen.exec[1],
+        keygen.exec.to_vecs()[1],
         [
             "ssh-keygen",
             "-f",
@@ -171,6 +174,6 @@ fn quoted_arguments_keep_their_spaces_and_empty_strings() {
     assert_eq!(keygen.exec.len(), 5);
     let dhcpcd = parse_enabled("dhcpcd@eth0");
     assert_eq!(dhcpcd.description, "DHCP client on eth0");
-    assert_eq!(dhcpcd.exec[1], ["dhcpcd", "-n", "eth0"]);
-    assert_eq!(dhcpcd.after, ["dhcpcdmaster", "network"]);
+    assert_eq!(dhcpcd.exec.to_vecs()[1], ["dhcpcd", "-n", "eth0"]);
+    assert_eq!(dhcpcd.after[..], ["dhcpcdmaster", "network"]);
 }

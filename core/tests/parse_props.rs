@@ -133,7 +133,7 @@ proptest! {
         let text = format!("type wait\ntarget boot\nexec {program} {}\n", quote(&argument));
         let parsed = parse_as("svc@tty1", text.as_bytes());
         prop_assert_eq!(&parsed.diagnostics, &vec![]);
-        let exec = parsed.service.map(|s| s.exec);
+        let exec = parsed.service.map(|s| s.exec.to_vecs());
         prop_assert_eq!(exec, Some(vec![vec![program, argument]]));
     }
 
@@ -150,7 +150,7 @@ proptest! {
         prop_assert_eq!(&parsed.diagnostics, &vec![]);
         let mut expected = vec!["program".to_string()];
         expected.extend(arguments);
-        prop_assert_eq!(parsed.service.map(|s| s.exec), Some(vec![expected]));
+        prop_assert_eq!(parsed.service.map(|s| s.exec.to_vecs()), Some(vec![expected]));
     }
 
     #[test]

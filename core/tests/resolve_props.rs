@@ -12,6 +12,13 @@ use init_core::resolve::{resolve, TargetOrder};
 use init_core::{ServiceDef, ServiceType, Target};
 use proptest::prelude::*;
 
+/// Adds a name to a list of `after` or `before` names.
+fn push(list: &mut Box<[String]>, name: String) {
+    let mut names = std::mem::take(list).into_vec();
+    names.push(name);
+    *list = names.into();
+}
+
 fn name(index: usize) -> String {
     format!("s{index}")
 }
@@ -24,9 +31,9 @@ fn service(index: usize, target: Target) -> ServiceDef {
         respawn_limit: None,
         target,
         tty: None,
-        after: Vec::new(),
-        before: Vec::new(),
-        exec: vec![vec!["true".to_string()]],
+        after: Box::default(),
+        before: Box::default(),
+        exec: vec![vec!["true".to_string()]].into(),
         settings: Default::default(),
     }
 }
@@ -34,9 +41,9 @@ fn service(index: usize, target: Target) -> ServiceDef {
 /// Writes the edge `u -> v` in the form chosen.
 fn add_edge(services: &mut [ServiceDef], u: usize, v: usize, as_after: bool) {
     if as_after {
-        services[v].after.push(name(u));
+        push(&mut services[v].after, name(u));
     } else {
-        services[u].before.push(name(v));
+        push(&mut services[u].before, name(v));
     }
 }
 
@@ -148,7 +155,7 @@ fn dag() -> impl Strategy<Value = Vec<ServiceDef>> {
                     } else {
                         &mut services[i].before
                     };
-                    list.push(format!("ghost{ghost}"));
+                    push(list, format!("ghost{ghost}"));
                 }
                 services
             })
@@ -234,9 +241,9 @@ fn instances() -> impl Strategy<Value = (Vec<ServiceDef>, Vec<(usize, usize)>)> 
                     // would be; instances of the same template share it.
                     for service in services.iter_mut() {
                         if as_after && service.base() == name(v) {
-                            service.after.push(name(u));
+                            push(&mut service.after, name(u));
                         } else if !as_after && service.base() == name(u) {
-                            service.before.push(name(v));
+                            push(&mut service.before, name(v));
                         }
                     }
                 }
@@ -386,8 +393,8 @@ proptest! {
 #[test]
 fn a_service_after_itself_is_a_cycle_of_one_and_still_ordered() {
     let mut services = vec![service(0, Target::Boot), service(1, Target::Boot)];
-    services[0].after.push(name(0));
-    services[1].after.push(name(0));
+    push(&mut services[0].after, name(0));
+    push(&mut services[1].after, name(0));
     let order = resolve(&services, Target::Boot);
     check_shape(&services, Target::Boot, &order);
     assert_eq!(order.order, [0, 1]);

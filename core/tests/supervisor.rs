@@ -809,7 +809,7 @@ fn a_running_service_keeps_its_definition_until_it_is_restarted() {
     });
     let id = d.id("sshd");
     assert_eq!(
-        d.sup.service(id).map(|s| s.def.exec.clone()),
+        d.sup.service(id).map(|s| s.def.exec.to_vecs()),
         Some(vec![vec!["sshd".to_string(), "-D".to_string()]])
     );
     assert_eq!(d.sup.pending_definition(id), Some(&new));

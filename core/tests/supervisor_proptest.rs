@@ -48,11 +48,11 @@ fn def_strategy(name: &'static str) -> impl Strategy<Value = ServiceDef> {
                     .filter_map(|i| NAMES.get(i))
                     .map(|n| n.split('@').next().unwrap_or(n).to_string())
                     .collect(),
-                before: Vec::new(),
+                before: Box::default(),
                 exec: if milestone {
-                    Vec::new()
+                    Vec::new().into()
                 } else {
-                    vec![vec![base, variant.to_string()]]
+                    vec![vec![base, variant.to_string()]].into()
                 },
                 settings: Default::default(),
             }

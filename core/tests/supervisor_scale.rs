@@ -36,11 +36,11 @@ fn random_dag(target: Target) -> Vec<ServiceDef> {
             target,
             tty: None,
             after: match i {
-                0 => Vec::new(),
+                0 => Box::default(),
                 _ => (0..EDGES_PER_SERVICE).map(|_| name(below(i))).collect(),
             },
-            before: Vec::new(),
-            exec: vec![vec![name(i)]],
+            before: Box::default(),
+            exec: vec![vec![name(i)]].into(),
             settings: Default::default(),
         })
         .collect()
@@ -53,7 +53,7 @@ fn ten_thousand_services_start_once_each_after_their_predecessors(
     let defs = random_dag(target);
     let after: BTreeMap<String, Vec<String>> = defs
         .iter()
-        .map(|d| (d.name.clone(), d.after.clone()))
+        .map(|d| (d.name.clone(), d.after.to_vec()))
         .collect();
     let mut sup = Supervisor::new(defs, Options::default());
     let name_of = |sup: &Supervisor, id: ServiceId| {

@@ -330,9 +330,9 @@ mod tests {
             respawn_limit: None,
             target: Target::Boot,
             tty: None,
-            after: vec![],
-            before: vec![],
-            exec: vec![vec!["dbd".to_string()]],
+            after: Box::default(),
+            before: Box::default(),
+            exec: vec![vec!["dbd".to_string()]].into(),
             settings: Default::default(),
         };
         let mut supervisor = Supervisor::new(vec![def], Options::default());

@@ -20,6 +20,7 @@
 use std::ffi::{CString, NulError};
 use std::os::raw::c_char;
 
+use init_core::commands::Commands;
 use init_core::envfile::EnvFile;
 use init_core::events::{Pid, SpawnError};
 use init_core::rawbytes;
@@ -139,7 +140,7 @@ fn invalid(service: &str, what: &str, e: NulError) -> SpawnError {
 
 fn prepare_command(
     service: &str,
-    argv: &[String],
+    argv: &[&str],
     env: &Environment,
 ) -> Result<PreparedCommand, SpawnError> {
     let Some(program) = argv.first() else {
@@ -215,7 +216,7 @@ pub fn spawn_service(
 ) -> Result<Pid, SpawnError> {
     spawn_service_with(
         service,
-        exec,
+        &Commands::from(exec.to_vec()),
         tty,
         env,
         &ExecSettings::default(),
@@ -239,7 +240,7 @@ pub struct Spawned {
 /// `SpawnError` naming it.
 pub fn spawn_service_with(
     service: &str,
-    exec: &[Vec<String>],
+    exec: &Commands,
     tty: Option<&Tty>,
     env: &Environment,
     settings: &ExecSettings,
@@ -273,7 +274,7 @@ pub fn spawn_service_with(
     };
     let commands = exec
         .iter()
-        .map(|argv| prepare_command(service, argv, env))
+        .map(|argv| prepare_command(service, &argv.to_vec(), env))
         .collect::<Result<Vec<_>, _>>()?;
     if commands.is_empty() {
         return Err(SpawnError {
@@ -861,7 +862,7 @@ mod tests {
         let place = ServiceCgroup::at(cgroup).expect("the scratch cgroup");
         let spawned = spawn_service_with(
             "joiner",
-            &[argv(&["sleep", "5"])],
+            &Commands::from(vec![argv(&["sleep", "5"])]),
             None,
             &default_env(),
             &ExecSettings::default(),
@@ -922,9 +923,16 @@ mod tests {
             umask: Some(0o077),
             ..ExecSettings::default()
         };
-        let spawned =
-            spawn_service_with("set", &[argv(&["true"])], None, &env, &settings, None, None)
-                .expect("spawn");
+        let spawned = spawn_service_with(
+            "set",
+            &Commands::from(vec![argv(&["true"])]),
+            None,
+            &env,
+            &settings,
+            None,
+            None,
+        )
+        .expect("spawn");
         assert_eq!(wait(spawned.pid), ExitStatus::Exited(0));
         assert_eq!(shared(), before + lone);
 
@@ -1186,15 +1194,15 @@ mod tests {
     #[test]
     fn commands_are_looked_up_in_the_search_path_unless_they_hold_a_slash() {
         let env = Environment::from_env_file(&parse_env_file("e", b"PATH=/a:/b\n"));
-        let cmd = prepare_command("svc", &["sleep".to_string(), "1".to_string()], &env).unwrap();
+        let cmd = prepare_command("svc", &["sleep", "1"], &env).unwrap();
         assert_eq!(
             cmd.candidates,
             vec![c"/a/sleep".to_owned(), c"/b/sleep".to_owned()]
         );
         assert_eq!(cmd.failure_prefix, b"init: svc: cannot run sleep: ");
-        let abs = prepare_command("svc", &["/bin/sh".to_string()], &env).unwrap();
+        let abs = prepare_command("svc", &["/bin/sh"], &env).unwrap();
         assert_eq!(abs.candidates, vec![c"/bin/sh".to_owned()]);
-        let bad = prepare_command("svc", &["a\0b".to_string()], &env);
+        let bad = prepare_command("svc", &["a\0b"], &env);
         assert_eq!(bad.err().map(|e| e.errno), Some("EINVAL".to_string()));
     }
 

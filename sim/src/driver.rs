@@ -524,7 +524,7 @@ impl Sim {
         self.trace_output(&output);
         self.checker.on_output(self.now, &output);
         match output {
-            Output::Spawn { service, exec, .. } => self.spawn(service, &exec),
+            Output::Spawn { service, exec, .. } => self.spawn(service, &exec.to_vecs()),
             Output::Signal {
                 service,
                 pid,
@@ -915,7 +915,8 @@ impl Sim {
                 tty,
                 settings,
             } => {
-                let shown: Vec<String> = exec.iter().map(|argv| show_argv(argv)).collect();
+                let shown: Vec<String> =
+                    exec.to_vecs().iter().map(|argv| show_argv(argv)).collect();
                 let mut detail = shown.join(" ");
                 if let Some(tty) = tty {
                     detail.push_str(&format!(" tty={}", tty.path));

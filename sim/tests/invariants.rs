@@ -162,7 +162,7 @@ impl Harness {
 fn spawn(service: ServiceId) -> Output {
     Output::Spawn {
         service,
-        exec: vec![vec!["x".to_string()]],
+        exec: vec![vec!["x".to_string()]].into(),
         tty: None,
         settings: Default::default(),
     }

@@ -28,6 +28,7 @@ pub fn main(args: Vec<OsString>) -> ! {
     let blocked = block_handled_signals();
     let clock = Clock::start();
     allocator::keep_large_blocks_apart();
+    allocator::merge_freed_small_blocks();
     ensure_standard_fds();
     let is_pid1 = std::process::id() == 1;
 

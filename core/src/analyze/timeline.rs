@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use super::graph::DependencyGraph;
+use crate::commands::Commands;
 use crate::events::{ExitStatus, Millis, ServiceState, ServiceStatus};
 use crate::protocol::ServiceEntry;
 use crate::service::{ServiceDef, ServiceType, Target};
@@ -160,12 +161,12 @@ fn def_of_entry(entry: &ServiceEntry) -> ServiceDef {
         respawn_limit: None,
         target: entry.target,
         tty: None,
-        after: entry.after.clone(),
-        before: entry.before.clone(),
+        after: entry.after.clone().into(),
+        before: entry.before.clone().into(),
         exec: if entry.milestone {
-            Vec::new()
+            Commands::new()
         } else {
-            vec![vec![entry.name.clone()]]
+            [[&entry.name]].into_iter().collect()
         },
         settings: Default::default(),
     }

@@ -4,6 +4,7 @@
 //! does not split lines (that is `lex`) and does not track `exec { ... }`
 //! blocks across lines (that is the file loop in `parse`).
 
+use crate::commands::Commands;
 use crate::duration::parse_duration_ms;
 use crate::envfile::is_valid_key;
 use crate::events::Signal;
@@ -26,7 +27,7 @@ pub(crate) struct Draft {
     pub tty: Option<Tty>,
     pub after: Vec<String>,
     pub before: Vec<String>,
-    pub exec: Vec<Vec<String>>,
+    pub exec: Commands,
     /// The keywords beyond the original's.
     pub settings: ServiceSettings,
     /// Where the `{` of an `exec {` block that is still open stands, as
@@ -36,17 +37,6 @@ pub(crate) struct Draft {
     /// each line: what the original read leniently and a careful reader
     /// would want to know.
     pub warnings: Vec<LineError>,
-}
-
-impl Draft {
-    /// Adds one command to `exec`, growing the list by one: a list grown
-    /// by `push` has room for four, and shrinking it to its one command
-    /// later, once other things were put after it, would leave a hole in
-    /// init's heap per service (80 bytes each with glibc).
-    pub fn add_command(&mut self, argv: Vec<String>) {
-        self.exec.reserve_exact(1);
-        self.exec.push(argv);
-    }
 }
 
 /// One keyword line, split into its keyword and arguments.
@@ -501,8 +491,8 @@ fn add_dependencies(list: &mut Vec<String>, line: &Line<'_>, errors: &mut Vec<Li
         errors.push(line.missing("at least one service name"));
         return;
     }
-    // Room for this line's names at once, not the four a push makes (see
-    // `Draft::add_command`).
+    // Room for this line's names at once, not the four a push makes: kept
+    // for the service's life, that room would be a hole in init's heap.
     list.reserve_exact(line.args.len());
     for arg in line.args {
         if !list.iter().any(|known| *known == *arg.text) {
@@ -575,7 +565,7 @@ pub(crate) fn add_command_leniently(
             "the command name is empty: this command will fail when it runs",
         ));
     }
-    draft.add_command(tokens.iter().map(|t| t.text.to_string()).collect());
+    draft.exec.push(tokens.iter().map(|t| &*t.text));
 }
 
 /// The one argument of a keyword that takes exactly one, or the error.

@@ -64,7 +64,7 @@ impl Supervisor {
         let mut supervisor = Supervisor::new(services, options);
         supervisor.phase = Phase::Up;
         supervisor.targets_run.push(Target::Boot);
-        let ids: Vec<_> = supervisor.entries.keys().copied().collect();
+        let ids: Vec<_> = supervisor.entries.ids().collect();
         let mut to_start = Vec::new();
         for id in ids {
             let Some(entry) = supervisor.entry_mut(id) else {

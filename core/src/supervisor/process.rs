@@ -45,7 +45,7 @@ impl Supervisor {
         }
         entry.last_spawn_at = Some(now);
         let exec = entry.status.def.exec.clone();
-        let tty = entry.status.def.tty.clone();
+        let tty = entry.status.def.tty.as_deref().cloned();
         let settings = entry.status.def.settings.exec.clone();
         self.set_pid(id, None);
         self.timers.cancel(TimerKind::Respawn(id));

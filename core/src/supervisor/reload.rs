@@ -49,9 +49,7 @@ impl Supervisor {
                 None => dropped.push(entry.status.id),
             }
         }
-        for id in dropped {
-            self.drop_entry(id);
-        }
+        self.drop_entries(&dropped);
         for def in incoming.into_iter().flatten() {
             self.add_entry(def, ServiceState::Inactive);
         }

@@ -16,10 +16,11 @@ use crate::resolve::resolve_refs;
 use crate::service::{ServiceDef, ServiceType, Target};
 
 /// One service of a run with the services that must be satisfied first.
+/// A boxed slice: 8 bytes less than a `Vec` on every step of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Step {
     pub id: ServiceId,
-    pub after: Vec<ServiceId>,
+    pub after: Box<[ServiceId]>,
 }
 
 /// The run of one target: its services in start order.
@@ -70,9 +71,9 @@ impl Supervisor {
             if !belongs || placed.get(index).copied().unwrap_or(true) {
                 return;
             }
-            let after: Vec<ServiceId> = if !with_predecessors {
+            let after: Box<[ServiceId]> = if !with_predecessors {
                 // The order alone decides (see `Readiness`).
-                Vec::new()
+                Box::default()
             } else {
                 // Only predecessors placed earlier: a wrong order from the
                 // resolver can then delay a service but never deadlock it.
@@ -99,6 +100,9 @@ impl Supervisor {
         for index in 0..defs.len() {
             push_step(index, &mut steps, &mut placed);
         }
+        // Kept for the whole run: without the room a list grown by
+        // doubling has spare.
+        steps.shrink_to_fit();
         steps
     }
 

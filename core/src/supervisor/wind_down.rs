@@ -54,7 +54,7 @@ impl Supervisor {
         let mut live_before: BTreeMap<ServiceId, BTreeSet<ServiceId>> = BTreeMap::new();
         for step in self.resolve_steps_ordered(Target::Boot) {
             let mut before = BTreeSet::new();
-            for p in &step.after {
+            for p in step.after.iter() {
                 if live.contains(p) {
                     before.insert(*p);
                 } else if let Some(through) = live_before.get(p) {

@@ -22,9 +22,9 @@ pub fn svc(name: &str, kind: ServiceType, target: Target) -> ServiceDef {
         respawn_limit: None,
         target,
         tty: None,
-        after: Vec::new(),
-        before: Vec::new(),
-        exec: vec![vec![format!("/bin/{base}")]],
+        after: Box::default(),
+        before: Box::default(),
+        exec: [[format!("/bin/{base}")]].into_iter().collect(),
         settings: Default::default(),
     }
 }
@@ -50,7 +50,7 @@ impl DefExt for ServiceDef {
         self
     }
     fn exec(mut self, argv: &[&str]) -> Self {
-        self.exec = vec![argv.iter().map(|a| a.to_string()).collect()];
+        self.exec = [argv].into_iter().collect();
         self
     }
 }
@@ -201,7 +201,7 @@ impl Driver {
             self.outputs.push((self.now, output.clone()));
             match &output {
                 Output::Spawn { service, exec, .. } => {
-                    let argv: Vec<String> = exec.iter().map(|a| a.join(" ")).collect();
+                    let argv: Vec<String> = exec.iter().map(|a| a.to_vec().join(" ")).collect();
                     let name = self.name(*service);
                     self.line('<', &name, "spawn", format!("[{}]", argv.join("; ")));
                     let answer = self

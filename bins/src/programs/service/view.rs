@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use init_core::commands::Commands;
 use init_core::duration::format_duration_ms;
 use init_core::events::Signal;
 use init_core::resolve::resolve;
@@ -38,7 +39,7 @@ pub struct ServiceJson<'a> {
     pub truncate: bool,
     pub after: &'a [String],
     pub before: &'a [String],
-    pub exec: &'a [Vec<String>],
+    pub exec: &'a Commands,
     /// `stop-signal`, e.g. `INT`; null for the default (TERM).
     pub stop_signal: Option<Signal>,
     /// `stop-timeout` in milliseconds; null for the default (5000).
