@@ -6,10 +6,11 @@
 //! (docs/services.md, Restarts), written out again: the delay starts at
 //! the base, doubles after every short run up to the cap, and drops to the
 //! base after a run that lasted the window (or, without one, the cap); a
-//! run of a target or an admin start begins a new series. Where an admin
-//! request makes the core's choice unknowable from outside (a start of a
-//! running service does nothing), the model forgets the series until the
-//! next one begins.
+//! run of a target, an admin start or a restart begins a new series. A
+//! start of a live process changes nothing, nor does a start or restart
+//! of a service waiting for its turn (its run's queueing began its
+//! series). Where an admin request leaves the count unknowable from
+//! outside, the model forgets the series until the next one begins.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -69,6 +70,9 @@ impl Respawns {
 
     pub fn on_input(&mut self, w: &World, event: &Event, found: &mut Found) {
         match event {
+            // A start of a live process that is not being stopped does
+            // nothing in the core: its series goes on.
+            Event::Start(id) if w.live.contains_key(id) && !w.stopping.contains(id) => {}
             Event::Start(id) | Event::Stop(id) | Event::Restart(id) => {
                 self.admin_since.insert(*id);
                 self.dues.remove(id);
@@ -177,6 +181,14 @@ impl Respawns {
         if during_admin {
             // An admin start: a new series, the count and the backoff
             // afresh.
+            series.runs = Some(1);
+            series.step = Some(0);
+            return;
+        }
+        if admin && first_in_run {
+            // The admin's start or restart found it waiting for its turn,
+            // which changes nothing: its target's run queued it, a new
+            // series.
             series.runs = Some(1);
             series.step = Some(0);
             return;
