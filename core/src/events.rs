@@ -339,3 +339,23 @@ pub struct ServiceStatus {
     #[serde(default)]
     pub ready_at: Option<Millis>,
 }
+
+impl ServiceStatus {
+    /// A service that has never run.
+    pub fn new(id: ServiceId, def: ServiceDef, state: ServiceState) -> ServiceStatus {
+        ServiceStatus {
+            id,
+            def,
+            state,
+            pid: None,
+            exit_status: None,
+            runs: 0,
+            queued_at: None,
+            spawned_at: None,
+            exited_at: None,
+            error: None,
+            ready: None,
+            ready_at: None,
+        }
+    }
+}

@@ -583,20 +583,7 @@ impl Supervisor {
         // Four billion services is not a configuration; saturating keeps the
         // core panic-free rather than meaningful there.
         self.next_id = self.next_id.saturating_add(1);
-        let entry = Entry::new(ServiceStatus {
-            id,
-            def,
-            state,
-            pid: None,
-            exit_status: None,
-            runs: 0,
-            queued_at: None,
-            spawned_at: None,
-            exited_at: None,
-            error: None,
-            ready: None,
-            ready_at: None,
-        });
+        let entry = Entry::new(ServiceStatus::new(id, def, state));
         self.entries.insert(entry);
         id
     }

@@ -192,20 +192,11 @@ mod tests {
     use crate::service::Target::Boot;
 
     fn entry(id: u32, name: &str) -> Entry {
-        Entry::new(ServiceStatus {
-            id: ServiceId(id),
-            def: svc(name, Boot, &[], &[]),
-            state: ServiceState::Inactive,
-            pid: None,
-            exit_status: None,
-            runs: 0,
-            queued_at: None,
-            spawned_at: None,
-            exited_at: None,
-            error: None,
-            ready: None,
-            ready_at: None,
-        })
+        Entry::new(ServiceStatus::new(
+            ServiceId(id),
+            svc(name, Boot, &[], &[]),
+            ServiceState::Inactive,
+        ))
     }
 
     #[test]
