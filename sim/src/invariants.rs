@@ -702,8 +702,8 @@ impl Checker {
                 self.admin.on_spawn(w, id, found);
                 check_one_process(w, id, found);
                 let first_in_run = self.runs.on_spawn(w, id, found);
-                let runs = self.respawns.on_spawn(w, id, first_in_run, by_admin, found);
-                self.reports.on_spawn(id, runs);
+                self.respawns.on_spawn(w, id, first_in_run, by_admin, found);
+                self.reports.on_spawn(id, self.respawns.runs(id));
                 self.stops.on_spawn(w, id, found);
                 let def = self.world.def(id).cloned();
                 let w = &mut self.world;

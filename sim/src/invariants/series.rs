@@ -147,24 +147,16 @@ impl Respawns {
         self.dues.insert(id, Due { at, allowed });
     }
 
-    /// A spawn of `id`; `first_in_run`: its first in the run of its
-    /// target, which begins a series; `by_admin`: a restart's, at the
-    /// exit, which begins one too. Returns the series' run count after
-    /// this spawn, if known.
-    pub fn on_spawn(
-        &mut self,
-        w: &World,
-        id: ServiceId,
-        first_in_run: bool,
-        by_admin: bool,
-        found: &mut Found,
-    ) -> Option<u32> {
-        self.classify_spawn(w, id, first_in_run, by_admin, found);
+    /// The run count of `id`'s series, if known.
+    pub fn runs(&self, id: ServiceId) -> Option<u32> {
         self.series.get(&id).and_then(|s| s.runs)
     }
 
-    /// A new series, a respawn (at its time?), or a spawn nobody owed.
-    fn classify_spawn(
+    /// A spawn of `id`: a new series, a respawn (at its time?), or a spawn
+    /// nobody owed. `first_in_run`: its first in the run of its target,
+    /// which begins a series; `by_admin`: a restart's, at the exit, which
+    /// begins one too.
+    pub fn on_spawn(
         &mut self,
         w: &World,
         id: ServiceId,
