@@ -16,6 +16,8 @@
 //! - [`resolve`]: dependency order per target;
 //! - [`events`]: the inputs and outputs of the supervisor;
 //! - [`supervisor`]: the state machine that runs the targets;
+//! - [`drive`]: the one loop every driver runs: an input, its outputs in
+//!   order, then the answers they called for;
 //! - [`trace`]: the supervisor's inputs and outputs written down, the same
 //!   for the simulator and the real init;
 //! - [`protocol`]: the control protocol's requests and replies;
@@ -27,6 +29,7 @@
 pub mod analyze;
 pub mod commands;
 pub mod diag;
+pub mod drive;
 pub mod duration;
 pub mod envfile;
 pub mod events;
