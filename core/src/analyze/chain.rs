@@ -88,12 +88,9 @@ fn chain_of(timeline: &Timeline, target: Target) -> Option<TargetChain> {
             failed: s.failed,
         });
         current = timeline
-            .graph
-            .predecessors
-            .get(i)
+            .held_back_by(i)
             .into_iter()
-            .flatten()
-            .filter_map(|&p| ready_at(p).map(|t| (t, position(p), p)))
+            .filter_map(|p| ready_at(p).map(|t| (t, position(p), p)))
             .max()
             .map(|(_, _, p)| p);
     }

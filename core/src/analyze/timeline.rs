@@ -84,6 +84,10 @@ pub struct Timeline {
     /// how far a target still running has got.
     #[serde(rename = "now_ms")]
     pub now: Option<Millis>,
+    /// The boot ran one service at a time (`--sequential`): each service
+    /// also waited for the one before it in its target's start order.
+    #[serde(skip)]
+    pub sequential: bool,
 }
 
 impl Timeline {
@@ -121,12 +125,37 @@ impl Timeline {
             services,
             graph: DependencyGraph::from_defs(&defs),
             now: None,
+            sequential: false,
         }
     }
 
     /// The same, taken at `now`.
     pub fn at(self, now: Option<Millis>) -> Timeline {
         Timeline { now, ..self }
+    }
+
+    /// The same, of a boot that ran one service at a time.
+    pub fn sequential(self, sequential: bool) -> Timeline {
+        Timeline { sequential, ..self }
+    }
+
+    /// The services `i` waited for: its predecessors and, in a sequential
+    /// boot, the service before it in its target's start order.
+    pub fn held_back_by(&self, i: usize) -> Vec<usize> {
+        let mut holders = self.graph.predecessors.get(i).cloned().unwrap_or_default();
+        if self.sequential {
+            let (Some(service), Some(&position)) =
+                (self.services.get(i), self.graph.start_position.get(i))
+            else {
+                return holders;
+            };
+            let previous = (0..self.services.len()).find(|&j| {
+                self.services[j].target == service.target
+                    && self.graph.start_position.get(j) == position.checked_sub(1).as_ref()
+            });
+            holders.extend(previous);
+        }
+        holders
     }
 
     /// The latest time known: when the statuses were taken, or else the
