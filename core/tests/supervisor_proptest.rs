@@ -71,7 +71,7 @@ fn config_strategy() -> impl Strategy<Value = Vec<ServiceDef>> {
 /// steps pick a target from the supervisor's state so that sequences also
 /// reach deep states.
 #[derive(Debug, Clone)]
-enum Step {
+enum Op {
     Raw(RawEvent),
     /// Answer the k-th outstanding spawn with a fresh pid.
     AnswerSpawn(usize),
@@ -99,7 +99,7 @@ enum RawEvent {
     Exited(i32, i32),
 }
 
-fn step_strategy() -> impl Strategy<Value = Step> {
+fn op_strategy() -> impl Strategy<Value = Op> {
     let raw = prop_oneof![
         3 => Just(RawEvent::Boot),
         1 => Just(RawEvent::Shutdown),
@@ -113,12 +113,12 @@ fn step_strategy() -> impl Strategy<Value = Step> {
         1 => (100i32..110, -1i32..3).prop_map(|(p, c)| RawEvent::Exited(p, c)),
     ];
     prop_oneof![
-        2 => raw.prop_map(Step::Raw),
-        4 => (0usize..4).prop_map(Step::AnswerSpawn),
-        1 => (0usize..4).prop_map(Step::FailSpawn),
-        3 => (0usize..4, -1i32..3).prop_map(|(k, c)| Step::ExitLive(k, c)),
-        3 => prop_oneof![0u64..50, 50u64..500, 500u64..40_000].prop_map(Step::Advance),
-        1 => (0u64..1000).prop_map(Step::Rewind),
+        2 => raw.prop_map(Op::Raw),
+        4 => (0usize..4).prop_map(Op::AnswerSpawn),
+        1 => (0usize..4).prop_map(Op::FailSpawn),
+        3 => (0usize..4, -1i32..3).prop_map(|(k, c)| Op::ExitLive(k, c)),
+        3 => prop_oneof![0u64..50, 50u64..500, 500u64..40_000].prop_map(Op::Advance),
+        1 => (0u64..1000).prop_map(Op::Rewind),
     ]
 }
 
@@ -261,9 +261,9 @@ impl Checker {
         self.sup.services().filter_map(|s| s.pid).collect()
     }
 
-    fn step(&mut self, step: Step) -> Result<(), TestCaseError> {
+    fn step(&mut self, step: Op) -> Result<(), TestCaseError> {
         match step {
-            Step::Raw(raw) => {
+            Op::Raw(raw) => {
                 let event = match raw {
                     RawEvent::Boot => Event::Boot,
                     RawEvent::Shutdown => Event::Shutdown,
@@ -288,7 +288,7 @@ impl Checker {
                 };
                 self.event(event)
             }
-            Step::AnswerSpawn(k) => {
+            Op::AnswerSpawn(k) => {
                 if self.outstanding.is_empty() {
                     return Ok(());
                 }
@@ -297,7 +297,7 @@ impl Checker {
                 self.next_pid += 1;
                 self.event(Event::Spawned { service, pid })
             }
-            Step::FailSpawn(k) => {
+            Op::FailSpawn(k) => {
                 if self.outstanding.is_empty() {
                     return Ok(());
                 }
@@ -307,7 +307,7 @@ impl Checker {
                     error: enoent(),
                 })
             }
-            Step::ExitLive(k, code) => {
+            Op::ExitLive(k, code) => {
                 let pids = self.live_pids();
                 match pids.get(k % pids.len().max(1)) {
                     Some(&pid) => self.event(Event::Exited {
@@ -318,11 +318,11 @@ impl Checker {
                     None => Ok(()),
                 }
             }
-            Step::Advance(ms) => {
+            Op::Advance(ms) => {
                 self.now = self.now.saturating_add(ms);
                 self.timeout()
             }
-            Step::Rewind(ms) => {
+            Op::Rewind(ms) => {
                 self.now = Millis(self.now.0.saturating_sub(ms));
                 self.timeout()
             }
@@ -350,7 +350,7 @@ proptest! {
     fn the_core_is_sound_whatever_it_is_fed(
         config in config_strategy(),
         sequential in any::<bool>(),
-        steps in proptest::collection::vec(step_strategy(), 0..80),
+        steps in proptest::collection::vec(op_strategy(), 0..80),
     ) {
         let mut checker = Checker::new(config, sequential);
         for step in steps {
@@ -366,7 +366,7 @@ proptest! {
     fn going_down_always_ends_in_power(
         config in config_strategy(),
         sequential in any::<bool>(),
-        steps in proptest::collection::vec(step_strategy(), 0..60),
+        steps in proptest::collection::vec(op_strategy(), 0..60),
         reboot in any::<bool>(),
     ) {
         let mut checker = Checker::new(config, sequential);

@@ -24,7 +24,7 @@ use init_core::trace::{TraceLine, Tracer};
 
 use crate::invariants::{Bounds, Checker, Invariant, Violation};
 use crate::model::{signal_number, ProcessModel, SpawnOutcome, Subject, SIGKILL, SIGTERM};
-use crate::scenario::{Action, Control, Scenario, Step};
+use crate::scenario::{Action, Control, Scenario, TimelineEntry};
 
 /// The first pid handed out; the rest count up and are never reused.
 pub const FIRST_PID: i32 = 100;
@@ -129,7 +129,7 @@ pub struct Sim {
     info: BTreeMap<ServiceId, Info>,
     ids_by_name: BTreeMap<String, ServiceId>,
     spawn_counts: BTreeMap<ServiceId, u32>,
-    timeline: Vec<Step>,
+    timeline: Vec<TimelineEntry>,
     seed: Option<u64>,
     record_trace: bool,
     tracer: Tracer,
@@ -376,16 +376,16 @@ impl Sim {
                 });
             }
             Due::Step(index) => {
-                let Some(step) = self.timeline.get(index).cloned() else {
+                let Some(entry) = self.timeline.get(index).cloned() else {
                     return;
                 };
-                self.run_step(step);
+                self.run_timeline_entry(entry);
             }
         }
     }
 
-    fn run_step(&mut self, step: Step) {
-        match step.action {
+    fn run_timeline_entry(&mut self, entry: TimelineEntry) {
+        match entry.action {
             Action::Boot => self.feed(Event::Boot),
             Action::Shutdown => self.feed(Event::Shutdown),
             Action::Reboot => self.feed(Event::Reboot),
