@@ -12,6 +12,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::os::fd::RawFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -64,6 +65,11 @@ pub struct Settings {
     pub binary: Option<PathBuf>,
     /// `--trace FILE`: where the core's inputs and outputs are written.
     pub trace: Option<PathBuf>,
+    /// The arguments a re-exec passes the new init (after the binary) to
+    /// go on with these settings from the hand-over at the fd: the
+    /// program's command-line definition writes them (the bins'
+    /// `cli::init::reexec_args`), so that this crate keeps no copy of it.
+    pub reexec_args: fn(&Settings, RawFd) -> Vec<OsString>,
 }
 
 /// Everything but the control socket, so that the socket's request handler

@@ -1,8 +1,10 @@
 //! The command line of `init`. As PID 1 it must never exit over it, so
 //! `src/bin/init.rs` decides what a bad one means; this describes it (for
-//! clap: the manual, the completions) and reads it (by hand, for init).
+//! clap: the manual, the completions), reads it (by hand, for init) and
+//! writes it (for a re-exec), the last two from one table of options.
 
 use std::ffi::OsString;
+use std::os::fd::RawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 #[cfg(test)]
 use std::path::Path;
@@ -10,13 +12,15 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use init_core::supervisor::Options;
+use init_os_adapter::driver::Settings;
+use init_os_adapter::power::Mode;
 
 /// Boot and supervise services (Pygos init).
 ///
 /// As PID 1, init boots the machine (or a container) from the enabled
 /// services, supervises them, and runs the shutdown or reboot target on
 /// SIGTERM or SIGINT. With --supervise it runs under another init.
-#[derive(Debug, PartialEq, Eq, Parser)]
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
 #[command(name = "init")]
 pub struct Args {
     /// Where the enabled services are (symlinks or files).
@@ -127,6 +131,48 @@ impl Args {
             respawn_delay_max_ms: self.respawn_delay_max,
         }
     }
+
+    /// The command line that has a new init go on with `settings` from
+    /// the hand-over in `handover_fd`: a re-exec's. The mode is said
+    /// outright, so that the new init does not detect it again.
+    pub fn of_reexec(settings: &Settings, handover_fd: RawFd) -> Args {
+        let Options {
+            sequential,
+            respawn_delay_ms,
+            respawn_delay_max_ms,
+            kill_grace_ms,
+            final_service_timeout_ms,
+            stop_timeout_ms,
+            shutdown_stop_timeout_ms,
+            ready_timeout_ms,
+        } = settings.options;
+        Args {
+            config_dir: settings.config_dir.clone(),
+            env_file: settings.env_file.clone(),
+            socket: settings.socket.clone(),
+            sequential,
+            stop_timeout: stop_timeout_ms,
+            shutdown_stop_timeout: shutdown_stop_timeout_ms,
+            ready_timeout: ready_timeout_ms,
+            final_service_timeout: final_service_timeout_ms,
+            kill_grace: kill_grace_ms,
+            respawn_delay: respawn_delay_ms,
+            respawn_delay_max: respawn_delay_max_ms,
+            supervise: settings.mode == Mode::Supervise,
+            container: settings.mode == Mode::Container,
+            no_container: settings.mode == Mode::Pid1,
+            trace: settings.trace.clone(),
+            handover_fd: Some(handover_fd),
+        }
+    }
+}
+
+/// The arguments (without the program name) a re-exec starts the new
+/// init with: [`Args::of_reexec`], rendered. The driver calls it through
+/// [`Settings::reexec_args`], so that the os-adapter holds no copy of the
+/// command line.
+pub fn reexec_args(settings: &Settings, handover_fd: RawFd) -> Vec<OsString> {
+    render(&Args::of_reexec(settings, handover_fd))
 }
 
 /// What init's command line asks for.
@@ -144,6 +190,75 @@ pub const HELP: &str = include_str!("init-help.txt");
 
 /// The path of [`HELP`]'s file from the repository root.
 pub const HELP_FILE: &str = "bins/src/cli/init-help.txt";
+
+/// One option of init's command line: its name after `--`, and the field
+/// of [`Args`] it reads into and is rendered from. [`parse`] and
+/// [`render`] go by [`OPTIONS`] alone, and a test holds it to clap's
+/// definition, so that a new option is a field of [`Args`] and a row
+/// there.
+struct Opt {
+    name: &'static str,
+    field: Field,
+}
+
+/// A field of [`Args`], to read and to set.
+struct Access<T> {
+    get: fn(&Args) -> &T,
+    set: fn(&mut Args) -> &mut T,
+}
+
+/// The option `--$name`, a [`Field`] of kind `$kind`: the field `$field`
+/// of [`Args`].
+macro_rules! option {
+    ($name:literal, $kind:ident, $field:ident) => {
+        Opt {
+            name: $name,
+            field: Field::$kind(Access {
+                get: |args| &args.$field,
+                set: |args| &mut args.$field,
+            }),
+        }
+    };
+}
+
+/// What an option's value is, and which field it goes to.
+enum Field {
+    /// No value: present means true.
+    Flag(Access<bool>),
+    Path(Access<PathBuf>),
+    OptionalPath(Access<Option<PathBuf>>),
+    /// A duration as service files write it, in milliseconds.
+    DurationMs(Access<u64>),
+    OptionalFd(Access<Option<i32>>),
+}
+
+impl Field {
+    #[cfg(test)]
+    fn takes_value(&self) -> bool {
+        !matches!(self, Field::Flag(_))
+    }
+}
+
+/// Every option [`parse`] reads and [`render`] writes, in the order of
+/// [`Args`].
+const OPTIONS: &[Opt] = &[
+    option!("config-dir", Path, config_dir),
+    option!("env-file", Path, env_file),
+    option!("socket", Path, socket),
+    option!("sequential", Flag, sequential),
+    option!("stop-timeout", DurationMs, stop_timeout),
+    option!("shutdown-stop-timeout", DurationMs, shutdown_stop_timeout),
+    option!("ready-timeout", DurationMs, ready_timeout),
+    option!("final-service-timeout", DurationMs, final_service_timeout),
+    option!("kill-grace", DurationMs, kill_grace),
+    option!("respawn-delay", DurationMs, respawn_delay),
+    option!("respawn-delay-max", DurationMs, respawn_delay_max),
+    option!("supervise", Flag, supervise),
+    option!("container", Flag, container),
+    option!("no-container", Flag, no_container),
+    option!("trace", OptionalPath, trace),
+    option!("handover-fd", OptionalFd, handover_fd),
+];
 
 /// Reads init's command line (without the program name) by hand, as clap
 /// would read it for [`Args`]: `--name VALUE` or `--name=VALUE`, each at
@@ -184,23 +299,19 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String
         let Some(name) = text.strip_prefix("--") else {
             return Err(format!("unexpected argument '{}'", arg.to_string_lossy()));
         };
-        let Some(&(name, takes_value)) = OPTIONS.iter().find(|(known, _)| *known == name) else {
+        let Some(option) = OPTIONS.iter().find(|known| known.name == name) else {
             return Err(format!("unexpected argument '--{name}'"));
         };
+        let name = option.name;
         if seen.contains(&name) {
             return Err(format!("--{name} given more than once"));
         }
         seen.push(name);
-        if !takes_value {
+        if let Field::Flag(flag) = &option.field {
             if inline.is_some() {
                 return Err(format!("--{name} takes no value"));
             }
-            match name {
-                "sequential" => parsed.sequential = true,
-                "supervise" => parsed.supervise = true,
-                "container" => parsed.container = true,
-                _ => parsed.no_container = true,
-            }
+            *(flag.set)(&mut parsed) = true;
             continue;
         }
         // As clap: the next argument is the value unless it looks like an
@@ -220,29 +331,21 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String
                 .to_str()
                 .ok_or_else(|| format!("--{name}: the value is not UTF-8"))
         };
-        let duration = || {
-            text_value().and_then(|text| {
-                duration_ms(text).map_err(|why| format!("--{name} '{text}': {why}"))
-            })
-        };
-        match name {
-            "config-dir" => parsed.config_dir = PathBuf::from(&value),
-            "env-file" => parsed.env_file = PathBuf::from(&value),
-            "socket" => parsed.socket = PathBuf::from(&value),
-            "trace" => parsed.trace = Some(PathBuf::from(&value)),
-            "stop-timeout" => parsed.stop_timeout = duration()?,
-            "shutdown-stop-timeout" => parsed.shutdown_stop_timeout = duration()?,
-            "ready-timeout" => parsed.ready_timeout = duration()?,
-            "final-service-timeout" => parsed.final_service_timeout = duration()?,
-            "kill-grace" => parsed.kill_grace = duration()?,
-            "respawn-delay" => parsed.respawn_delay = duration()?,
-            "respawn-delay-max" => parsed.respawn_delay_max = duration()?,
-            _ => {
+        match &option.field {
+            Field::Flag(_) => {}
+            Field::Path(path) => *(path.set)(&mut parsed) = PathBuf::from(&value),
+            Field::OptionalPath(path) => *(path.set)(&mut parsed) = Some(PathBuf::from(&value)),
+            Field::DurationMs(ms) => {
                 let text = text_value()?;
-                let fd = text
+                *(ms.set)(&mut parsed) =
+                    duration_ms(text).map_err(|why| format!("--{name} '{text}': {why}"))?;
+            }
+            Field::OptionalFd(fd) => {
+                let text = text_value()?;
+                let number = text
                     .parse()
                     .map_err(|_| format!("--{name} '{text}': not a file descriptor number"))?;
-                parsed.handover_fd = Some(fd);
+                *(fd.set)(&mut parsed) = Some(number);
             }
         }
     }
@@ -252,25 +355,34 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String
     Ok(Parsed::Run(parsed))
 }
 
-/// Every option [`parse`] knows, and whether it takes a value.
-const OPTIONS: [(&str, bool); 16] = [
-    ("config-dir", true),
-    ("env-file", true),
-    ("socket", true),
-    ("sequential", false),
-    ("stop-timeout", true),
-    ("shutdown-stop-timeout", true),
-    ("ready-timeout", true),
-    ("final-service-timeout", true),
-    ("kill-grace", true),
-    ("respawn-delay", true),
-    ("respawn-delay-max", true),
-    ("supervise", false),
-    ("container", false),
-    ("no-container", false),
-    ("trace", true),
-    ("handover-fd", true),
-];
+/// Writes `args` as a command line (without the program name) that
+/// [`parse`] reads back as `args`: every value inline (`--name=VALUE`, so
+/// that one that starts with `-` stays a value), durations in
+/// milliseconds, flags only when set, and absent values left out. A path
+/// cannot be empty on a command line.
+pub fn render(args: &Args) -> Vec<OsString> {
+    let mut line = Vec::new();
+    for option in OPTIONS {
+        let value: Option<OsString> = match &option.field {
+            Field::Flag(flag) => {
+                if *(flag.get)(args) {
+                    line.push(OsString::from(format!("--{}", option.name)));
+                }
+                continue;
+            }
+            Field::Path(path) => Some((path.get)(args).clone().into_os_string()),
+            Field::OptionalPath(path) => (path.get)(args).clone().map(PathBuf::into_os_string),
+            Field::DurationMs(ms) => Some(format!("{}ms", (ms.get)(args)).into()),
+            Field::OptionalFd(fd) => (fd.get)(args).map(|fd| fd.to_string().into()),
+        };
+        if let Some(value) = value {
+            let mut word = OsString::from(format!("--{}=", option.name));
+            word.push(value);
+            line.push(word);
+        }
+    }
+    line
+}
 
 #[cfg(test)]
 mod tests {
@@ -333,6 +445,9 @@ mod tests {
             (&["--supervise"], |a| a.supervise),
             (&["--container"], |a| a.container),
             (&["--no-container"], |a| a.no_container),
+            (&["--trace", "/t"], |a| {
+                a.trace.as_deref() == Some(Path::new("/t"))
+            }),
             (&["--handover-fd", "7"], |a| a.handover_fd == Some(7)),
             (&["--sequential", "--"], |a| a.sequential),
         ];
@@ -346,10 +461,8 @@ mod tests {
     }
 
     #[test]
-    fn a_re_exec_command_line_carries_every_option() {
-        use init_os_adapter::driver::Settings;
+    fn a_re_exec_command_line_carries_every_setting() {
         use init_os_adapter::handover;
-        use init_os_adapter::power::Mode;
         let options = Options {
             sequential: true,
             respawn_delay_ms: 101,
@@ -365,18 +478,42 @@ mod tests {
             env_file: PathBuf::from("/e"),
             socket: PathBuf::from("/s"),
             options: options.clone(),
-            mode: Mode::Pid1,
+            mode: Mode::Container,
             binary: None,
-            trace: Some(PathBuf::from("/run/init.trace")),
+            trace: Some(PathBuf::from("/t")),
+            reexec_args,
         };
         let line = handover::command_line(Path::new("/sbin/init"), &settings, 3);
-        match parse(line.into_iter().skip(1).map(OsString::from)) {
+        assert_eq!(line[0], "/sbin/init");
+        match parse(line.into_iter().skip(1)) {
             Ok(Parsed::Run(args)) => {
                 assert_eq!(args.options(), options);
+                assert_eq!(args.config_dir, settings.config_dir);
+                assert_eq!(args.env_file, settings.env_file);
+                assert_eq!(args.socket, settings.socket);
                 assert_eq!(args.trace, settings.trace);
+                assert!(args.container && !args.no_container && !args.supervise);
+                assert_eq!(args.handover_fd, Some(3));
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_table_holds_every_option_of_the_clap_definition() {
+        let clap: Vec<(String, bool)> = Args::command()
+            .get_arguments()
+            .filter(|arg| !matches!(arg.get_id().as_str(), "help" | "version"))
+            .map(|arg| {
+                let long = arg.get_long().expect("every option of init is long");
+                (long.to_string(), arg.get_action().takes_values())
+            })
+            .collect();
+        let table: Vec<(String, bool)> = OPTIONS
+            .iter()
+            .map(|option| (option.name.to_string(), option.field.takes_value()))
+            .collect();
+        assert_eq!(table, clap);
     }
 
     #[test]
@@ -455,6 +592,8 @@ mod tests {
         "--supervise",
         "--container",
         "--no-container",
+        "--trace",
+        "--trace=/t",
         "--handover-fd",
         "--handover-fd=3",
         "--help",
@@ -475,6 +614,51 @@ mod tests {
         "--=",
         "---socket",
     ];
+
+    /// A path a command line can carry: any bytes but none.
+    fn path() -> impl Strategy<Value = PathBuf> {
+        prop::collection::vec(any::<u8>(), 1..12).prop_map(|b| PathBuf::from(OsString::from_vec(b)))
+    }
+
+    prop_compose! {
+        /// Any [`Args`] a command line can say.
+        fn any_args()(
+            paths in (path(), path(), path(), prop::option::of(path())),
+            sequential in any::<bool>(),
+            durations in prop::array::uniform7(any::<u64>()),
+            mode in 0..4,
+            handover_fd in prop::option::of(any::<i32>()),
+        ) -> Args {
+            let (config_dir, env_file, socket, trace) = paths;
+            let [stop, shutdown_stop, ready, final_service, grace, delay, delay_max] = durations;
+            Args {
+                config_dir,
+                env_file,
+                socket,
+                sequential,
+                stop_timeout: stop,
+                shutdown_stop_timeout: shutdown_stop,
+                ready_timeout: ready,
+                final_service_timeout: final_service,
+                kill_grace: grace,
+                respawn_delay: delay,
+                respawn_delay_max: delay_max,
+                supervise: mode == 1,
+                container: mode == 2,
+                no_container: mode == 3,
+                trace,
+                handover_fd,
+            }
+        }
+    }
+
+    proptest! {
+        /// What [`render`] writes, [`parse`] reads back as it was.
+        #[test]
+        fn parse_reads_back_what_render_writes(args in any_args()) {
+            prop_assert_eq!(parse(render(&args)), Ok(Parsed::Run(args)));
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
