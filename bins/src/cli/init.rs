@@ -24,10 +24,10 @@ use init_os_adapter::power::Mode;
 #[command(name = "init")]
 pub struct Args {
     /// Where the enabled services are (symlinks or files).
-    #[arg(long, value_name = "DIR", default_value = "/etc/init.d")]
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_CONFIG_DIR)]
     pub config_dir: PathBuf,
     /// KEY=VALUE lines: the whole environment of every service.
-    #[arg(long, value_name = "PATH", default_value = "/etc/initd.env")]
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_ENV_FILE)]
     pub env_file: PathBuf,
     /// The control socket `service` talks to.
     #[arg(long, value_name = "PATH", default_value = init_os_adapter::client::DEFAULT_SOCKET)]
@@ -90,26 +90,50 @@ pub struct Args {
     pub handover_fd: Option<i32>,
 }
 
+/// `--config-dir` when not given.
+const DEFAULT_CONFIG_DIR: &str = "/etc/init.d";
+
+/// `--env-file` when not given.
+const DEFAULT_ENV_FILE: &str = "/etc/initd.env";
+
 /// Durations as service files write them: `2s`, `0.5`, `150ms`.
 fn duration_ms(text: &str) -> Result<u64, String> {
     init_core::duration::parse_duration_ms(text)
 }
 
 impl Args {
-    /// Every option at its default: an empty command line.
+    /// Every option at its default: an empty command line. The core's
+    /// options are at [`Options::default`], their one home: clap's
+    /// `default_value`s above, and the tables in docs/booting.md and
+    /// docs/services.md, are tested against it.
     pub fn defaults() -> Args {
+        Args::with_options(&Options::default())
+    }
+
+    /// An empty command line but for the core's `options`.
+    fn with_options(options: &Options) -> Args {
+        let Options {
+            sequential,
+            respawn_delay_ms,
+            respawn_delay_max_ms,
+            kill_grace_ms,
+            final_service_timeout_ms,
+            stop_timeout_ms,
+            shutdown_stop_timeout_ms,
+            ready_timeout_ms,
+        } = *options;
         Args {
-            config_dir: PathBuf::from("/etc/init.d"),
-            env_file: PathBuf::from("/etc/initd.env"),
+            config_dir: PathBuf::from(DEFAULT_CONFIG_DIR),
+            env_file: PathBuf::from(DEFAULT_ENV_FILE),
             socket: PathBuf::from(init_os_adapter::client::DEFAULT_SOCKET),
-            sequential: false,
-            stop_timeout: 5_000,
-            shutdown_stop_timeout: 5_000,
-            ready_timeout: 30_000,
-            final_service_timeout: 30_000,
-            kill_grace: 5_000,
-            respawn_delay: 100,
-            respawn_delay_max: 5_000,
+            sequential,
+            stop_timeout: stop_timeout_ms,
+            shutdown_stop_timeout: shutdown_stop_timeout_ms,
+            ready_timeout: ready_timeout_ms,
+            final_service_timeout: final_service_timeout_ms,
+            kill_grace: kill_grace_ms,
+            respawn_delay: respawn_delay_ms,
+            respawn_delay_max: respawn_delay_max_ms,
             supervise: false,
             container: false,
             no_container: false,
@@ -136,33 +160,16 @@ impl Args {
     /// the hand-over in `handover_fd`: a re-exec's. The mode is said
     /// outright, so that the new init does not detect it again.
     pub fn of_reexec(settings: &Settings, handover_fd: RawFd) -> Args {
-        let Options {
-            sequential,
-            respawn_delay_ms,
-            respawn_delay_max_ms,
-            kill_grace_ms,
-            final_service_timeout_ms,
-            stop_timeout_ms,
-            shutdown_stop_timeout_ms,
-            ready_timeout_ms,
-        } = settings.options;
         Args {
             config_dir: settings.config_dir.clone(),
             env_file: settings.env_file.clone(),
             socket: settings.socket.clone(),
-            sequential,
-            stop_timeout: stop_timeout_ms,
-            shutdown_stop_timeout: shutdown_stop_timeout_ms,
-            ready_timeout: ready_timeout_ms,
-            final_service_timeout: final_service_timeout_ms,
-            kill_grace: kill_grace_ms,
-            respawn_delay: respawn_delay_ms,
-            respawn_delay_max: respawn_delay_max_ms,
             supervise: settings.mode == Mode::Supervise,
             container: settings.mode == Mode::Container,
             no_container: settings.mode == Mode::Pid1,
             trace: settings.trace.clone(),
             handover_fd: Some(handover_fd),
+            ..Args::with_options(&settings.options)
         }
     }
 }
@@ -514,6 +521,107 @@ mod tests {
             .map(|option| (option.name.to_string(), option.field.takes_value()))
             .collect();
         assert_eq!(table, clap);
+    }
+
+    /// Each option's default as clap shows it (help, manual, completions),
+    /// read back into [`Args`] by [`parse`].
+    fn clap_defaults() -> Args {
+        let mut line = Vec::new();
+        for arg in Args::command().get_arguments() {
+            if let (Some(long), [default]) = (arg.get_long(), arg.get_default_values()) {
+                let mut word = OsString::from(format!("--{long}="));
+                word.push(default);
+                line.push(word);
+            }
+        }
+        match parse(line) {
+            Ok(Parsed::Run(args)) => args,
+            other => panic!("clap's defaults do not parse: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn clap_shows_the_cores_defaults() {
+        assert_eq!(clap_defaults(), Args::defaults());
+        assert_eq!(Args::defaults().options(), Options::default());
+    }
+
+    /// The repository's `docs/NAME`.
+    fn doc(name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../docs")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// The cells of the table row of `text` (a docs file) whose first
+    /// cell is `` `WORD` `` or `` `WORD VALUE` ``, without the first.
+    fn table_row<'a>(text: &'a str, word: &str) -> Option<Vec<&'a str>> {
+        text.lines().find_map(|line| {
+            let mut cells = line.strip_prefix("| `")?.strip_suffix(" |")?.split(" | ");
+            let first = cells.next()?.trim_end_matches('`');
+            (first.split(' ').next() == Some(word)).then(|| cells.collect())
+        })
+    }
+
+    /// `` `5s` `` (and what may follow it) as milliseconds.
+    fn documented_ms(cell: &str) -> u64 {
+        let text = cell
+            .trim_start_matches('`')
+            .split('`')
+            .next()
+            .unwrap_or(cell);
+        duration_ms(text).unwrap_or_else(|why| panic!("{cell}: {why}"))
+    }
+
+    #[test]
+    fn docs_booting_md_shows_every_option_and_its_default() {
+        let text = doc("booting.md");
+        let defaults = Args::defaults();
+        for option in OPTIONS.iter().filter(|o| o.name != "handover-fd") {
+            let flag = format!("--{}", option.name);
+            let Some(cells) = table_row(&text, &flag) else {
+                panic!("docs/booting.md has no row for {flag}");
+            };
+            let shown = cells[0];
+            let place = format!("docs/booting.md's default of {flag}: {shown}");
+            match &option.field {
+                Field::Flag(_) => assert!(["off", "detected"].contains(&shown), "{place}"),
+                Field::Path(path) => {
+                    let expected = format!("`{}`", (path.get)(&defaults).display());
+                    assert_eq!(shown, expected, "{place}");
+                }
+                Field::OptionalPath(_) | Field::OptionalFd(_) => {
+                    assert_eq!(shown, "off", "{place}")
+                }
+                Field::DurationMs(ms) => {
+                    assert_eq!(documented_ms(shown), *(ms.get)(&defaults), "{place}")
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn docs_services_md_shows_the_cores_defaults() {
+        let text = doc("services.md");
+        let options = Options::default();
+        for (keyword, ms) in [
+            ("stop-timeout", options.stop_timeout_ms),
+            ("ready-timeout", options.ready_timeout_ms),
+            ("respawn-delay", options.respawn_delay_ms),
+            ("respawn-delay-max", options.respawn_delay_max_ms),
+        ] {
+            let Some(cells) = table_row(&text, keyword) else {
+                panic!("docs/services.md has no row for {keyword}");
+            };
+            // The last column: what a missing keyword means.
+            let shown = cells.last().copied().unwrap_or_default();
+            assert_eq!(
+                documented_ms(shown),
+                ms,
+                "docs/services.md: {keyword}: {shown}"
+            );
+        }
     }
 
     #[test]
