@@ -19,7 +19,7 @@ use init_core::parse::parse_service;
 use init_core::service::ServiceDef;
 use init_core::supervisor::{Options, Supervisor};
 
-use crate::invariants::{Bounds, Checker, Invariant};
+use crate::invariants::{Checker, Invariant};
 
 /// At most this many services: small graphs keep an execution fast, and
 /// the keywords below still reach every feature of the core.
@@ -381,10 +381,9 @@ fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
         shutdown_stop_timeout_ms: 250,
         ready_timeout_ms: 400,
     };
-    let bounds = Bounds::from_options(&options);
     let services = configuration(&mut choices);
-    let core = Supervisor::new(services, options);
-    let checker = Checker::new(bounds, &core);
+    let core = Supervisor::new(services, options.clone());
+    let checker = Checker::new(options, &core);
     let mut run = Run {
         choices,
         now: Millis::ZERO,

@@ -22,7 +22,7 @@ use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
 use init_core::trace::{TraceLine, Tracer};
 
-use crate::invariants::{Bounds, Checker, Invariant, Violation};
+use crate::invariants::{Checker, Invariant, Violation};
 use crate::model::{signal_number, ProcessModel, SpawnOutcome, Subject, SIGKILL, SIGTERM};
 use crate::scenario::{Action, Control, Scenario, TimelineEntry};
 
@@ -178,9 +178,8 @@ impl Sim {
         model: ProcessModel,
         limits: RunLimits,
     ) -> Sim {
-        let bounds = Bounds::from_options(&options);
-        let supervisor = Supervisor::new(services, options);
-        let checker = Checker::new(bounds, &supervisor);
+        let supervisor = Supervisor::new(services, options.clone());
+        let checker = Checker::new(options, &supervisor);
         let mut sim = Sim {
             supervisor,
             now: Millis::ZERO,

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use init_core::events::{Event, Output, Pid, ServiceId, ServiceState, ServiceStatus};
 use init_core::supervisor::Supervisor;
 
-use super::{Bounds, Found, Invariant, World, FULL_CHECK_SERVICES};
+use super::{Found, Invariant, World, FULL_CHECK_SERVICES};
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct Identity {
@@ -271,7 +271,7 @@ impl Identity {
 /// once it ended, and a next timeout that is its earliest timer.
 fn check_reported(w: &World, supervisor: &Supervisor, found: &mut Found) {
     let mut wrong = Vec::new();
-    if Bounds::from_options(supervisor.options()) != w.bounds {
+    if *supervisor.options() != w.options {
         wrong.push("its options are not the ones it was given".to_string());
     }
     if supervisor.is_finished() {

@@ -282,11 +282,11 @@ fn delays_ms(w: &World, def: &ServiceDef) -> (u64, u64) {
     let base_ms = def
         .settings
         .respawn_delay_ms
-        .unwrap_or(w.bounds.respawn_delay_ms);
+        .unwrap_or(w.options.respawn_delay_ms);
     let cap_ms = def
         .settings
         .respawn_delay_max_ms
-        .unwrap_or(w.bounds.respawn_delay_max_ms)
+        .unwrap_or(w.options.respawn_delay_max_ms)
         .max(base_ms);
     (base_ms, cap_ms)
 }
