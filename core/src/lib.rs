@@ -23,8 +23,12 @@
 //! - [`protocol`]: the control protocol's requests and replies;
 //! - [`sandbox`]: the namespaces, mounts and filters a service runs in;
 //! - [`envfile`]: the `KEY=VALUE` environment file services get;
-//! - [`script`]: shell quoting for `service dumpscript`;
 //! - [`analyze`]: the boot read as a table, a chain, a chart and a graph.
+//!   Not the supervisor: pure functions over the core's types that the
+//!   simulator and the service tool share, kept here because the core is
+//!   the crate both depend on that does no I/O.
+
+#![forbid(unsafe_code)]
 
 pub mod analyze;
 pub mod commands;
@@ -39,7 +43,6 @@ pub mod protocol;
 pub mod rawbytes;
 pub mod resolve;
 pub mod sandbox;
-pub mod script;
 pub mod service;
 pub mod supervisor;
 pub mod trace;
