@@ -38,7 +38,7 @@ use crate::progress::{progress_line, BootProgress, DEFAULT_WIDTH};
 use crate::readiness::{HandedOverWatch, ReadinessWatch, FILE_CHECK_INTERVAL};
 use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
-use crate::spawn::{spawn_service_with, Environment};
+use crate::spawn::{Environment, SpawnRequest};
 use crate::switch_root::{self, SwitchPlan};
 use crate::trace_file::TraceFile;
 
@@ -671,15 +671,16 @@ impl World {
             self.console
                 .watch_if_console(std::path::Path::new(&tty.path));
         }
-        let spawned = spawn_service_with(
-            &name,
+        let spawned = SpawnRequest {
+            service: &name,
             exec,
             tty,
-            &self.environment,
+            env: &self.environment,
             settings,
             ready_fd,
-            cgroup.as_ref(),
-        );
+            cgroup: cgroup.as_ref(),
+        }
+        .spawn();
         match spawned {
             Ok(spawned) => {
                 if let Some(pipe) = spawned.ready_pipe {
