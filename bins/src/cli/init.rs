@@ -37,35 +37,70 @@ pub struct Args {
     pub sequential: bool,
     /// How long a stop waits for the exit before KILL, for services
     /// without `stop-timeout`.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
-    pub stop_timeout: u64,
+    #[arg(
+        long = "stop-timeout",
+        value_name = "DURATION",
+        default_value = "5s",
+        value_parser = duration_ms
+    )]
+    pub stop_timeout_ms: u64,
     /// Once shutdown, reboot or switch-root has begun, the most any stop
     /// waits before KILL, whatever a service's `stop-timeout` says: it
     /// bounds the way down.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
-    pub shutdown_stop_timeout: u64,
+    #[arg(
+        long = "shutdown-stop-timeout",
+        value_name = "DURATION",
+        default_value = "5s",
+        value_parser = duration_ms
+    )]
+    pub shutdown_stop_timeout_ms: u64,
     /// How long a service with `ready-fd` or `ready-file` may take to say it
     /// is ready, for services without `ready-timeout`.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration_ms)]
-    pub ready_timeout: u64,
+    #[arg(
+        long = "ready-timeout",
+        value_name = "DURATION",
+        default_value = "30s",
+        value_parser = duration_ms
+    )]
+    pub ready_timeout_ms: u64,
     /// How long a service of the shutdown or reboot target may take before
     /// it is given up on.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration_ms)]
-    pub final_service_timeout: u64,
+    #[arg(
+        long = "final-service-timeout",
+        value_name = "DURATION",
+        default_value = "30s",
+        value_parser = duration_ms
+    )]
+    pub final_service_timeout_ms: u64,
     /// At the end of shutdown: the time between TERM and KILL to every
     /// remaining process, and after a KILL for a stopped service to go.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
-    pub kill_grace: u64,
+    #[arg(
+        long = "kill-grace",
+        value_name = "DURATION",
+        default_value = "5s",
+        value_parser = duration_ms
+    )]
+    pub kill_grace_ms: u64,
     /// The least time between two starts of a respawn service, for services
     /// without `respawn-delay`.
-    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = duration_ms)]
-    pub respawn_delay: u64,
+    #[arg(
+        long = "respawn-delay",
+        value_name = "DURATION",
+        default_value = "100ms",
+        value_parser = duration_ms
+    )]
+    pub respawn_delay_ms: u64,
     /// The cap the delay between two starts of a respawn service doubles
     /// up to after every short run, for services without
     /// `respawn-delay-max`. Equal to --respawn-delay: a constant delay, the
     /// former default.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration_ms)]
-    pub respawn_delay_max: u64,
+    #[arg(
+        long = "respawn-delay-max",
+        value_name = "DURATION",
+        default_value = "5s",
+        value_parser = duration_ms
+    )]
+    pub respawn_delay_max_ms: u64,
     /// Run as a child subreaper instead of PID 1, and exit (0 unless a
     /// main service ended it) at the end of shutdown or reboot instead of
     /// calling reboot(2).
@@ -127,13 +162,13 @@ impl Args {
             env_file: PathBuf::from(DEFAULT_ENV_FILE),
             socket: PathBuf::from(init_os_adapter::client::DEFAULT_SOCKET),
             sequential,
-            stop_timeout: stop_timeout_ms,
-            shutdown_stop_timeout: shutdown_stop_timeout_ms,
-            ready_timeout: ready_timeout_ms,
-            final_service_timeout: final_service_timeout_ms,
-            kill_grace: kill_grace_ms,
-            respawn_delay: respawn_delay_ms,
-            respawn_delay_max: respawn_delay_max_ms,
+            stop_timeout_ms,
+            shutdown_stop_timeout_ms,
+            ready_timeout_ms,
+            final_service_timeout_ms,
+            kill_grace_ms,
+            respawn_delay_ms,
+            respawn_delay_max_ms,
             supervise: false,
             container: false,
             no_container: false,
@@ -146,13 +181,13 @@ impl Args {
     pub fn options(&self) -> Options {
         Options {
             sequential: self.sequential,
-            stop_timeout_ms: self.stop_timeout,
-            shutdown_stop_timeout_ms: self.shutdown_stop_timeout,
-            ready_timeout_ms: self.ready_timeout,
-            final_service_timeout_ms: self.final_service_timeout,
-            kill_grace_ms: self.kill_grace,
-            respawn_delay_ms: self.respawn_delay,
-            respawn_delay_max_ms: self.respawn_delay_max,
+            stop_timeout_ms: self.stop_timeout_ms,
+            shutdown_stop_timeout_ms: self.shutdown_stop_timeout_ms,
+            ready_timeout_ms: self.ready_timeout_ms,
+            final_service_timeout_ms: self.final_service_timeout_ms,
+            kill_grace_ms: self.kill_grace_ms,
+            respawn_delay_ms: self.respawn_delay_ms,
+            respawn_delay_max_ms: self.respawn_delay_max_ms,
         }
     }
 
@@ -253,13 +288,21 @@ const OPTIONS: &[Opt] = &[
     option!("env-file", Path, env_file),
     option!("socket", Path, socket),
     option!("sequential", Flag, sequential),
-    option!("stop-timeout", DurationMs, stop_timeout),
-    option!("shutdown-stop-timeout", DurationMs, shutdown_stop_timeout),
-    option!("ready-timeout", DurationMs, ready_timeout),
-    option!("final-service-timeout", DurationMs, final_service_timeout),
-    option!("kill-grace", DurationMs, kill_grace),
-    option!("respawn-delay", DurationMs, respawn_delay),
-    option!("respawn-delay-max", DurationMs, respawn_delay_max),
+    option!("stop-timeout", DurationMs, stop_timeout_ms),
+    option!(
+        "shutdown-stop-timeout",
+        DurationMs,
+        shutdown_stop_timeout_ms
+    ),
+    option!("ready-timeout", DurationMs, ready_timeout_ms),
+    option!(
+        "final-service-timeout",
+        DurationMs,
+        final_service_timeout_ms
+    ),
+    option!("kill-grace", DurationMs, kill_grace_ms),
+    option!("respawn-delay", DurationMs, respawn_delay_ms),
+    option!("respawn-delay-max", DurationMs, respawn_delay_max_ms),
     option!("supervise", Flag, supervise),
     option!("container", Flag, container),
     option!("no-container", Flag, no_container),
@@ -436,18 +479,18 @@ mod tests {
             (&["--socket", "-"], |a| a.socket == Path::new("-")),
             (&["--socket=a=b"], |a| a.socket == Path::new("a=b")),
             (&["--sequential"], |a| a.sequential),
-            (&["--stop-timeout", "2s"], |a| a.stop_timeout == 2_000),
+            (&["--stop-timeout", "2s"], |a| a.stop_timeout_ms == 2_000),
             (&["--shutdown-stop-timeout=20s"], |a| {
-                a.shutdown_stop_timeout == 20_000
+                a.shutdown_stop_timeout_ms == 20_000
             }),
-            (&["--ready-timeout=0.5"], |a| a.ready_timeout == 500),
+            (&["--ready-timeout=0.5"], |a| a.ready_timeout_ms == 500),
             (&["--final-service-timeout", "1m"], |a| {
-                a.final_service_timeout == 60_000
+                a.final_service_timeout_ms == 60_000
             }),
-            (&["--kill-grace=150ms"], |a| a.kill_grace == 150),
-            (&["--respawn-delay", "3s"], |a| a.respawn_delay == 3_000),
+            (&["--kill-grace=150ms"], |a| a.kill_grace_ms == 150),
+            (&["--respawn-delay", "3s"], |a| a.respawn_delay_ms == 3_000),
             (&["--respawn-delay-max=100ms"], |a| {
-                a.respawn_delay_max == 100
+                a.respawn_delay_max_ms == 100
             }),
             (&["--supervise"], |a| a.supervise),
             (&["--container"], |a| a.container),
@@ -744,13 +787,13 @@ mod tests {
                 env_file,
                 socket,
                 sequential,
-                stop_timeout: stop,
-                shutdown_stop_timeout: shutdown_stop,
-                ready_timeout: ready,
-                final_service_timeout: final_service,
-                kill_grace: grace,
-                respawn_delay: delay,
-                respawn_delay_max: delay_max,
+                stop_timeout_ms: stop,
+                shutdown_stop_timeout_ms: shutdown_stop,
+                ready_timeout_ms: ready,
+                final_service_timeout_ms: final_service,
+                kill_grace_ms: grace,
+                respawn_delay_ms: delay,
+                respawn_delay_max_ms: delay_max,
                 supervise: mode == 1,
                 container: mode == 2,
                 no_container: mode == 3,
