@@ -2,7 +2,9 @@
 //!
 //! Owns the vocabulary shared by the core and both drivers (`os-adapter`,
 //! `sim`): time, pids, service ids, the input events, the output commands and
-//! the status of a service. It holds no behaviour beyond formatting.
+//! the status of a service. It holds no behaviour beyond formatting, and
+//! the status an init that ends by exiting reports for how it ended
+//! ([`PowerAction::exit_code`]).
 
 use std::fmt;
 
@@ -159,6 +161,27 @@ pub enum PowerAction {
     /// target runs; the driver moves to the new root and execs its init.
     SwitchRoot,
 }
+
+impl PowerAction {
+    /// The status init exits with when it ends by exiting rather than by
+    /// reboot(2) (a container's init, or under `--supervise`): after a
+    /// power-off, the main service's status as a shell shows it (128 + N
+    /// for signal N), or 0 when no main service ended it; after a reboot
+    /// 129, as a shell shows the SIGHUP the kernel kills a PID namespace's
+    /// init with for a reboot, so that a runtime's restart policy can tell
+    /// it from a clean stop.
+    pub fn exit_code(self, main_service_exit: Option<ExitStatus>) -> i32 {
+        match self {
+            PowerAction::PowerOff => main_service_exit.map_or(0, ExitStatus::shell_code),
+            PowerAction::Reboot => ExitStatus::Signaled(SIGHUP).shell_code(),
+            // Refused outside a machine's init; never an exit.
+            PowerAction::SwitchRoot => 0,
+        }
+    }
+}
+
+/// SIGHUP's number: 1 on every architecture Linux runs on.
+const SIGHUP: i32 = 1;
 
 /// An input to the supervisor. Every one comes with the time it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,5 +380,28 @@ impl ServiceStatus {
             ready: None,
             ready_at: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_is_the_main_services_as_a_shell_shows_it() {
+        assert_eq!(PowerAction::PowerOff.exit_code(None), 0);
+        assert_eq!(
+            PowerAction::PowerOff.exit_code(Some(ExitStatus::Exited(3))),
+            3
+        );
+        assert_eq!(
+            PowerAction::PowerOff.exit_code(Some(ExitStatus::Signaled(15))),
+            143
+        );
+        assert_eq!(PowerAction::Reboot.exit_code(None), 129);
+        assert_eq!(
+            PowerAction::Reboot.exit_code(Some(ExitStatus::Exited(3))),
+            129
+        );
     }
 }

@@ -30,7 +30,6 @@ use crate::cgroup::{self, Cgroups};
 use crate::clock::Clock;
 use crate::config::{load_config, LoadedConfig};
 use crate::console::Console;
-use crate::container;
 use crate::control::{Answer, BindOutcome, ControlSocket, Handler};
 use crate::handover::{self, HandedOverListener, Received, SavedState};
 use crate::power::{self, Mode};
@@ -728,7 +727,7 @@ impl World {
 
     /// The end: power off, reboot, or exit with the container's status.
     fn power(&mut self, action: PowerAction) -> ! {
-        let exit_code = container::exit_code(action, self.core.main_service_exit());
+        let exit_code = action.exit_code(self.core.main_service_exit());
         if self.settings.mode != Mode::Pid1 {
             self.console.message(&format!("exit status {exit_code}"));
         }
