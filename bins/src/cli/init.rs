@@ -9,11 +9,32 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 #[cfg(test)]
 use std::path::Path;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
 use clap::Parser;
 use init_core::supervisor::Options;
 use init_os_adapter::driver::Settings;
 use init_os_adapter::power::Mode;
+
+/// The default of the [`Options`] field `$field`, as the help shows it
+/// (`5s`, `100ms`): rendered from [`Options::default`], the one home of
+/// the defaults. Only clap's definition (the manual, the completions,
+/// the tests) reads it; init itself takes [`Args::defaults`].
+macro_rules! default_ms {
+    ($field:ident) => {{
+        static TEXT: LazyLock<String> = LazyLock::new(|| shown_ms(Options::default().$field));
+        TEXT.as_str()
+    }};
+}
+
+/// `ms` in the unit the help shows a default in: whole seconds when it is
+/// some, else milliseconds. [`parse`] reads either.
+fn shown_ms(ms: u64) -> String {
+    match ms % 1000 {
+        0 => format!("{}s", ms / 1000),
+        _ => format!("{ms}ms"),
+    }
+}
 
 /// Boot and supervise services (Pygos init).
 ///
@@ -40,7 +61,7 @@ pub struct Args {
     #[arg(
         long = "stop-timeout",
         value_name = "DURATION",
-        default_value = "5s",
+        default_value = default_ms!(stop_timeout_ms),
         value_parser = duration_ms
     )]
     pub stop_timeout_ms: u64,
@@ -50,7 +71,7 @@ pub struct Args {
     #[arg(
         long = "shutdown-stop-timeout",
         value_name = "DURATION",
-        default_value = "5s",
+        default_value = default_ms!(shutdown_stop_timeout_ms),
         value_parser = duration_ms
     )]
     pub shutdown_stop_timeout_ms: u64,
@@ -59,7 +80,7 @@ pub struct Args {
     #[arg(
         long = "ready-timeout",
         value_name = "DURATION",
-        default_value = "30s",
+        default_value = default_ms!(ready_timeout_ms),
         value_parser = duration_ms
     )]
     pub ready_timeout_ms: u64,
@@ -68,7 +89,7 @@ pub struct Args {
     #[arg(
         long = "final-service-timeout",
         value_name = "DURATION",
-        default_value = "30s",
+        default_value = default_ms!(final_service_timeout_ms),
         value_parser = duration_ms
     )]
     pub final_service_timeout_ms: u64,
@@ -77,7 +98,7 @@ pub struct Args {
     #[arg(
         long = "kill-grace",
         value_name = "DURATION",
-        default_value = "5s",
+        default_value = default_ms!(kill_grace_ms),
         value_parser = duration_ms
     )]
     pub kill_grace_ms: u64,
@@ -86,7 +107,7 @@ pub struct Args {
     #[arg(
         long = "respawn-delay",
         value_name = "DURATION",
-        default_value = "100ms",
+        default_value = default_ms!(respawn_delay_ms),
         value_parser = duration_ms
     )]
     pub respawn_delay_ms: u64,
@@ -97,7 +118,7 @@ pub struct Args {
     #[arg(
         long = "respawn-delay-max",
         value_name = "DURATION",
-        default_value = "5s",
+        default_value = default_ms!(respawn_delay_max_ms),
         value_parser = duration_ms
     )]
     pub respawn_delay_max_ms: u64,
@@ -139,8 +160,8 @@ fn duration_ms(text: &str) -> Result<u64, String> {
 impl Args {
     /// Every option at its default: an empty command line. The core's
     /// options are at [`Options::default`], their one home: clap's
-    /// `default_value`s above, and the tables in docs/booting.md and
-    /// docs/services.md, are tested against it.
+    /// defaults above are rendered from it, and the tests hold the
+    /// tables in docs/booting.md and docs/services.md to it.
     pub fn defaults() -> Args {
         Args::with_options(&Options::default())
     }
