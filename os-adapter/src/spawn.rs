@@ -31,7 +31,7 @@ use nix::libc;
 
 use crate::cgroup::ServiceCgroup;
 use crate::clone::{self, Forked};
-use crate::exec_settings::{self, PreparedSettings, Step};
+use crate::exec_settings::{self, PreparedSettings, SettingsStep};
 use crate::sandbox;
 
 /// Where a command without a `/` is looked for when the env file sets no
@@ -424,7 +424,10 @@ impl<'a> SpawnRequest<'a> {
     /// means, in the words of the setting it could not apply.
     fn setup_failure(&self, code: u32, errno: Errno) -> SpawnError {
         let (service, settings) = (self.service, self.settings);
-        let message = match (sandbox::Step::from_code(code), Step::from_code(code)) {
+        let message = match (
+            sandbox::SandboxStep::from_code(code),
+            SettingsStep::from_code(code),
+        ) {
             (Some(step), _) => sandbox::describe_failure(service, &settings.sandbox, step, errno),
             (None, Some(step)) => exec_settings::describe_failure(service, settings, step, errno),
             (None, None) => format!("{service}: cannot set up: {}", errno.desc()),
