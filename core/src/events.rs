@@ -335,9 +335,11 @@ pub struct ServiceStatus {
     /// When it last stopped holding up the services after it: a `wait`
     /// service's exit, a `once` or `respawn` service's spawn (or its word
     /// with `ready-fd`/`ready-file`), a failed spawn, a milestone reached.
-    /// Cleared when its target queues it again.
-    #[serde(default)]
-    pub ready_at: Option<Millis>,
+    /// Cleared when its target queues it again. Saved as `ready_at`, its
+    /// name before "ready" came to mean only a service's own notice, so
+    /// that saved states read both ways across the rename.
+    #[serde(default, rename = "ready_at")]
+    pub satisfied_at: Option<Millis>,
 }
 
 impl ServiceStatus {
@@ -355,7 +357,7 @@ impl ServiceStatus {
             exited_at: None,
             error: None,
             ready: None,
-            ready_at: None,
+            satisfied_at: None,
         }
     }
 }

@@ -22,6 +22,15 @@
 //!   input, and [`Supervisor::poll_timeout`], the next deadline at which
 //!   `handle_timeout` wants to be called.
 //!
+//! # Words
+//!
+//! - *Ready*: only a service's own notice that it is ready (`ready-fd`,
+//!   `ready-file`; `ready.rs`).
+//! - *Satisfied*: no longer holds up the services after it in its
+//!   target's run ([`ServiceStatus::satisfied_at`]).
+//! - *Startable*: a slot of a run whose predecessors are all satisfied
+//!   (`predecessors.rs`).
+//!
 //! # Policy
 //!
 //! Ordering. A target run queues its services (Waiting) and starts each as
@@ -159,8 +168,9 @@
 //!
 //! Cost. Starting a run and a reload resolve the target once,
 //! O((services + edges) log n); every other input costs O(log n) per
-//! service it changes, plus its outputs. Nothing scans every service per event: ready services come
-//! from counts of unsatisfied predecessors (`readiness.rs`), and services
+//! service it changes, plus its outputs. Nothing scans every service per
+//! event: the services whose turn has come are found from counts of
+//! unsatisfied predecessors (`predecessors.rs`), and services
 //! are found through indexes by id, name and pid, so that ten thousand
 //! services boot in well under a second.
 //!
@@ -174,8 +184,8 @@ mod adopt;
 mod backoff;
 mod entry;
 mod leftovers;
+mod predecessors;
 mod process;
-mod readiness;
 mod ready;
 mod reload;
 mod run;
@@ -418,10 +428,10 @@ impl Supervisor {
     pub fn pending_in_run(&self) -> Vec<ServiceId> {
         match &self.run {
             Some(run) if !run.complete => run
-                .steps
+                .slots
                 .iter()
-                .filter(|step| self.entry(step.id).is_some_and(|e| !e.is_satisfied()))
-                .map(|step| step.id)
+                .filter(|slot| self.entry(slot.id).is_some_and(|e| !e.is_satisfied()))
+                .map(|slot| slot.id)
                 .collect(),
             _ => Vec::new(),
         }
@@ -589,7 +599,7 @@ impl Supervisor {
     }
 
     /// The only way a service's `satisfied` flag changes: the current
-    /// run's counts follow it, and so does `ready_at`, the time the boot
+    /// run's counts follow it, and so does `satisfied_at`, the time the boot
     /// analysis reads.
     fn set_satisfied(&mut self, now: Millis, id: ServiceId, satisfied: bool) {
         let Some(entry) = self.entry_mut(id) else {
@@ -599,9 +609,9 @@ impl Supervisor {
             return;
         }
         entry.set_satisfied_flag(satisfied);
-        entry.status.ready_at = satisfied.then_some(now);
+        entry.status.satisfied_at = satisfied.then_some(now);
         if let Some(run) = &mut self.run {
-            run.readiness.satisfied_changed(id, satisfied);
+            run.predecessors.satisfied_changed(id, satisfied);
         }
     }
 
@@ -640,7 +650,7 @@ impl Supervisor {
             };
             if !entry.is_satisfied() {
                 if let Some(run) = &mut self.run {
-                    run.readiness.satisfied_changed(id, true);
+                    run.predecessors.satisfied_changed(id, true);
                 }
             }
         }

@@ -47,7 +47,7 @@ pub fn blame(timeline: &Timeline) -> Blame {
     let mut not_ready = Vec::new();
     for s in &timeline.services {
         let Some(queued) = s.queued_at else { continue };
-        let Some(ready) = s.ready_or_done() else {
+        let Some(ready) = s.satisfied_or_done() else {
             not_ready.push(s.name.clone());
             continue;
         };

@@ -56,7 +56,7 @@ fn chain_of(timeline: &Timeline, target: Target) -> Option<TargetChain> {
     let position = |i: usize| timeline.graph.start_position.get(i).copied();
     let mut ready = Vec::with_capacity(members.len());
     for &i in &members {
-        ready.push((services[i].ready_or_done()?, position(i), i));
+        ready.push((services[i].satisfied_or_done()?, position(i), i));
     }
     let began = members
         .iter()
@@ -66,7 +66,7 @@ fn chain_of(timeline: &Timeline, target: Target) -> Option<TargetChain> {
     let ready_at = |i: usize| {
         services[i]
             .queued_at
-            .and_then(|_| services[i].ready_or_done())
+            .and_then(|_| services[i].satisfied_or_done())
     };
 
     let mut chain = Vec::new();
@@ -127,8 +127,8 @@ pub fn render_chains_text(chains: &[TargetChain]) -> String {
                 Millis(link.ready_after_ms),
                 indent = depth * 2
             );
-            if let Some(took) = link.took_ms.filter(|&t| t > 0) {
-                line.push_str(&format!(" +{}", Millis(took)));
+            if let Some(took_ms) = link.took_ms.filter(|&t| t > 0) {
+                line.push_str(&format!(" +{}", Millis(took_ms)));
             }
             if link.kind == "milestone" {
                 line.push_str(" (milestone)");

@@ -92,16 +92,16 @@ impl Supervisor {
             };
             supervisor.set_pid(id, pid);
         }
-        let steps = supervisor.resolve_steps(Target::Boot);
-        for step in &steps {
-            supervisor.set_satisfied(now, step.id, true);
+        let slots = supervisor.resolve_slots(Target::Boot);
+        for slot in &slots {
+            supervisor.set_satisfied(now, slot.id, true);
         }
-        let readiness = supervisor.readiness_of(&steps);
+        let predecessors = supervisor.predecessor_counts(&slots);
         supervisor.run = Some(TargetRun {
             target: Target::Boot,
-            steps,
+            slots,
             complete: true,
-            readiness,
+            predecessors,
         });
         for id in to_start {
             supervisor.spawn(now, id);

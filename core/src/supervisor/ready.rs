@@ -1,5 +1,5 @@
-//! Readiness: a service with `ready-fd` or `ready-file` is satisfied when
-//! its process says it is ready, not when it is spawned.
+//! Ready notices: a service with `ready-fd` or `ready-file` is satisfied
+//! when its process says it is ready, not when it is spawned.
 //!
 //! Owns the ready event and the ready timeout. It does not watch fds or
 //! files (the driver does, and sends `Event::Ready`).

@@ -90,11 +90,11 @@ impl Supervisor {
         }
 
         if let Some(target) = self.run.as_ref().map(|r| r.target) {
-            let steps = self.resolve_steps(target);
-            let readiness = self.readiness_of(&steps);
+            let slots = self.resolve_slots(target);
+            let predecessors = self.predecessor_counts(&slots);
             if let Some(run) = &mut self.run {
-                run.steps = steps;
-                run.readiness = readiness;
+                run.slots = slots;
+                run.predecessors = predecessors;
             }
         }
         self.advance(now);

@@ -48,20 +48,20 @@ impl Supervisor {
             .map(|e| e.status.id)
             .collect();
         let mut plan = WindDown::default();
-        // Boot's steps come in start order, so a step's predecessors are
-        // known before it: the live ones a dead step stood for are carried
+        // Boot's slots come in start order, so a slot's predecessors are
+        // known before it: the live ones a dead slot stood for are carried
         // through it, keeping the order transitive.
         let mut live_before: BTreeMap<ServiceId, BTreeSet<ServiceId>> = BTreeMap::new();
-        for step in self.resolve_steps_ordered(Target::Boot) {
+        for slot in self.resolve_slots_ordered(Target::Boot) {
             let mut before = BTreeSet::new();
-            for p in step.after.iter() {
+            for p in slot.after.iter() {
                 if live.contains(p) {
                     before.insert(*p);
                 } else if let Some(through) = live_before.get(p) {
                     before.extend(through.iter().copied());
                 }
             }
-            live_before.insert(step.id, before);
+            live_before.insert(slot.id, before);
         }
         for &id in &live {
             let before: Vec<ServiceId> = live_before
