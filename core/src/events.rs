@@ -268,7 +268,9 @@ pub enum Report {
     Up,
 }
 
-/// The lifecycle state of one service, as `status` shows it.
+/// The lifecycle state of one service, as `status` shows it: a flat view
+/// of the supervisor's finer state (`supervisor::LifecycleKind`), which
+/// never changes what the control protocol, traces or saved states hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceState {

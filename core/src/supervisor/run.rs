@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::{AfterStop, Lifecycle, Stop};
 use super::predecessors::PredecessorCounts;
 use super::{Phase, Supervisor, TimerKind};
 use crate::events::{
@@ -126,9 +127,9 @@ impl Supervisor {
         }
         self.phase = Phase::WindDown(action);
         for entry in self.entries.values_mut() {
-            entry.restart_after_exit = false;
+            entry.forget_restart();
             if entry.state() == ServiceState::Restarting {
-                entry.status.state = ServiceState::Stopped;
+                entry.set_state(Lifecycle::Stopped);
             }
         }
         self.timers
@@ -248,7 +249,7 @@ impl Supervisor {
                 continue;
             }
             if entry.status.def.is_milestone() {
-                entry.status.state = ServiceState::Done;
+                entry.set_state(Lifecycle::Done);
                 self.set_satisfied(now, id, true);
             } else {
                 self.spawn(now, id);
@@ -338,18 +339,23 @@ impl Supervisor {
         }
         // A `wait` process that has not ended, or one that has yet to say
         // it is ready (its ready timeout may be far longer), is given up.
-        let not_ready = entry.status.ready == Some(false);
+        let not_ready = entry.lifecycle() == Lifecycle::AwaitingReady;
         let kill = match (entry.state(), entry.status.pid) {
             (ServiceState::Running, Some(pid))
                 if entry.kind() == ServiceType::Wait || not_ready =>
             {
-                entry.status.state = ServiceState::Stopping;
-                entry.given_up = true;
+                // KILL goes out at once: the way down has no time for
+                // the stop signal.
+                entry.set_state(Lifecycle::Stopping(Stop {
+                    then: AfterStop::Failed,
+                    killed: true,
+                }));
                 Some(pid)
             }
             (ServiceState::Starting, _) => {
-                entry.status.state = ServiceState::Failed;
-                entry.spawn_abandoned = true;
+                entry.set_state(Lifecycle::Failed {
+                    spawn_abandoned: true,
+                });
                 None
             }
             _ => return,

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::{AfterStop, Lifecycle};
 use super::{Phase, Supervisor, TimerKind};
 use crate::events::{Millis, PowerAction, ServiceId, ServiceState};
 use crate::service::Target;
@@ -133,13 +134,13 @@ impl Supervisor {
         };
         match entry.state() {
             ServiceState::Running => {
-                entry.status.state = ServiceState::Stopping;
+                entry.set_state(Lifecycle::stopping(AfterStop::Stopped));
                 self.send_stop(now, id);
             }
             // No pid yet: the stop goes out with the `Spawned`, and the
             // timeout bounds the wait for it.
             ServiceState::Starting => {
-                entry.status.state = ServiceState::Stopping;
+                entry.set_state(Lifecycle::stopping(AfterStop::Stopped));
                 self.arm_stop_timeout(now, id);
             }
             // Being stopped already (an admin stop): bounded like the rest,
