@@ -27,7 +27,9 @@ impl Millis {
         Millis(self.0.saturating_add(ms))
     }
 
-    pub fn saturating_sub(self, earlier: Millis) -> u64 {
+    /// The milliseconds from `earlier` to this time; zero if `earlier`
+    /// is later.
+    pub fn ms_since(self, earlier: Millis) -> u64 {
         self.0.saturating_sub(earlier.0)
     }
 }

@@ -82,8 +82,8 @@ fn chain_of(timeline: &Timeline, target: Target) -> Option<TargetChain> {
         chain.push(ChainLink {
             service: s.name.clone(),
             kind: s.kind_label(),
-            ready_after_ms: at.saturating_sub(began),
-            took_ms: s.starting_spawn().map(|t| at.saturating_sub(t)),
+            ready_after_ms: at.ms_since(began),
+            took_ms: s.starting_spawn().map(|t| at.ms_since(t)),
             ready_at_ms: at.0,
             failed: s.failed,
         });
