@@ -6,10 +6,15 @@
 //! That the supervisor never makes a change the table refuses is checked
 //! by `supervisor_proptest.rs` and the simulator's checker (invariant 14).
 
+mod supervisor_driver;
+
 use std::collections::BTreeMap;
 
-use init_core::supervisor::LifecycleKind;
+use init_core::events::{Event, Millis, Pid, ServiceState};
+use init_core::service::{OutOfLine, ReadyNotice, ServiceSettings, ServiceType, Target};
+use init_core::supervisor::{AdoptedService, LifecycleKind, Options, Supervisor};
 use rstest::rstest;
+use supervisor_driver::{svc, Driver};
 
 const SERVICES_MD: &str = include_str!("../../docs/services.md");
 
@@ -192,4 +197,64 @@ fn only_set_state_writes_a_service_state() {
     let entry = include_str!("../src/supervisor/entry.rs");
     let writes = entry.matches("status.state =").count();
     assert_eq!(writes, 2, "entry.rs: set_state and new, nowhere else");
+}
+
+/// The changes the proptest and the simulator reach least, each once by
+/// a story: a service a timeout gave up on ends Failed, and an admin
+/// start while what it left is still being ended backs off.
+#[test]
+fn a_failed_service_with_leftovers_backs_off_when_started() {
+    let mut web = svc("web", ServiceType::Respawn, Target::Boot);
+    web.settings = OutOfLine::new(ServiceSettings {
+        ready: Some(ReadyNotice::Fd(3)),
+        ready_timeout_ms: Some(100),
+        ..Default::default()
+    });
+    let mut d = Driver::new(vec![web]);
+    let kind = |d: &Driver| d.sup.lifecycle_kind(d.id("web"));
+    d.boot();
+    assert_eq!(kind(&d), Some(LifecycleKind::AwaitingReady));
+    d.advance_to(100);
+    assert_eq!(kind(&d), Some(LifecycleKind::Stopping));
+    d.killed_leaving("web", 15);
+    assert_eq!(kind(&d), Some(LifecycleKind::Failed));
+    d.start("web");
+    assert_eq!(kind(&d), Some(LifecycleKind::BackingOff));
+    assert_eq!(d.state("web"), "restarting");
+    let id = d.id("web");
+    d.event(Event::LeftoversGone(id));
+    assert_eq!(kind(&d), Some(LifecycleKind::AwaitingReady));
+    assert_eq!(d.sup.refused_transitions(), 0);
+}
+
+/// A new init that adopts what the old one ran, without its state, takes
+/// each service straight from inactive to what the old one said.
+#[test]
+fn adoption_takes_services_straight_to_their_listed_state() {
+    let services = vec![
+        svc("gone", ServiceType::Respawn, Target::Boot),
+        svc("web", ServiceType::Once, Target::Boot),
+        svc("halt", ServiceType::Wait, Target::Shutdown),
+    ];
+    let listed = [
+        AdoptedService {
+            name: "gone".into(),
+            pid: None,
+            state: ServiceState::Failed,
+        },
+        AdoptedService {
+            name: "web".into(),
+            pid: Some(Pid(7)),
+            state: ServiceState::Running,
+        },
+    ];
+    let sup = Supervisor::adopting(services, Options::default(), Millis(0), &listed);
+    let kind = |name: &str| {
+        sup.service_by_name(name)
+            .and_then(|s| sup.lifecycle_kind(s.id))
+    };
+    assert_eq!(kind("gone"), Some(LifecycleKind::Failed));
+    assert_eq!(kind("web"), Some(LifecycleKind::Up));
+    assert_eq!(kind("halt"), Some(LifecycleKind::Inactive));
+    assert_eq!(sup.refused_transitions(), 0);
 }
