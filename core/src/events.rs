@@ -29,7 +29,9 @@ impl Millis {
         Millis(self.0.saturating_add(ms))
     }
 
-    pub fn saturating_sub(self, earlier: Millis) -> u64 {
+    /// The milliseconds from `earlier` to this time; zero if `earlier`
+    /// is later.
+    pub fn ms_since(self, earlier: Millis) -> u64 {
         self.0.saturating_sub(earlier.0)
     }
 }
@@ -291,7 +293,9 @@ pub enum Report {
     Up,
 }
 
-/// The lifecycle state of one service, as `status` shows it.
+/// The lifecycle state of one service, as `status` shows it: a flat view
+/// of the supervisor's finer state (`supervisor::LifecycleKind`), which
+/// never changes what the control protocol, traces or saved states hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceState {
@@ -358,9 +362,11 @@ pub struct ServiceStatus {
     /// When it last stopped holding up the services after it: a `wait`
     /// service's exit, a `once` or `respawn` service's spawn (or its word
     /// with `ready-fd`/`ready-file`), a failed spawn, a milestone reached.
-    /// Cleared when its target queues it again.
-    #[serde(default)]
-    pub ready_at: Option<Millis>,
+    /// Cleared when its target queues it again. Saved as `ready_at`, its
+    /// name before "ready" came to mean only a service's own notice, so
+    /// that saved states read both ways across the rename.
+    #[serde(default, rename = "ready_at")]
+    pub satisfied_at: Option<Millis>,
 }
 
 impl ServiceStatus {
@@ -378,7 +384,7 @@ impl ServiceStatus {
             exited_at: None,
             error: None,
             ready: None,
-            ready_at: None,
+            satisfied_at: None,
         }
     }
 }

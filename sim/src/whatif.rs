@@ -139,7 +139,7 @@ pub fn predict_boot(services: Vec<ServiceDef>, assumptions: &Assumptions) -> Boo
     let stuck = timeline
         .services
         .iter()
-        .filter(|s| s.target == Target::Boot && s.ready_or_done().is_none())
+        .filter(|s| s.target == Target::Boot && s.satisfied_or_done().is_none())
         .map(|s| s.name.clone())
         .collect();
     let spawns = sim
