@@ -263,7 +263,7 @@ fn sync_always_comes_right_before_the_power_command() {
                             pid: Pid(next_pid),
                         });
                     }
-                    Output::KillAll { signal } => {
+                    Output::KillAll { signal, .. } => {
                         seen.push("kill-all");
                         if die_on_term || signal == init_core::events::Signal::Kill {
                             for pid in live.drain(..) {

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::commands::Commands;
-use crate::service::{ExecSettingsBox, ServiceDef, Target, Tty};
+use crate::service::{ExecSettingsBox, ReadyNotice, ServiceDef, Target, Tty};
 
 /// A point in monotonic time, in milliseconds since the driver started.
 ///
@@ -240,15 +240,22 @@ pub enum Output {
     /// `Spawned` or `SpawnFailed`.
     Spawn {
         service: ServiceId,
+        /// Its enabled name: what its cgroup is called and messages say.
+        name: String,
         exec: Commands,
         tty: Option<Tty>,
         /// User, environment, limits and the rest, applied in the child
         /// before exec. A setting the system cannot apply fails the spawn.
         settings: ExecSettingsBox,
+        /// How the process will say it is ready, if it does: the driver
+        /// watches for it and answers with `Ready`.
+        ready: Option<ReadyNotice>,
     },
-    /// Send `signal` to this service's process.
+    /// Send `signal` to this service's process (its process group), and
+    /// to what left the group in the service's cgroup (`name`).
     Signal {
         service: ServiceId,
+        name: String,
         pid: Pid,
         signal: Signal,
     },
@@ -258,11 +265,15 @@ pub enum Output {
     /// left, at once if nothing was.
     SignalLeftovers {
         service: ServiceId,
+        /// Its enabled name: its cgroup's.
+        name: String,
         pid: Pid,
         signal: Signal,
     },
     /// Send `signal` to every process but init (the final safety net).
-    KillAll { signal: Signal },
+    /// `live`: the pids of every service process the core knows, for a
+    /// driver that cannot list the processes below it otherwise.
+    KillAll { signal: Signal, live: Vec<Pid> },
     /// A line for the console, in the original's style. `text` is what
     /// follows the tag: the service's description, or its name without
     /// one. It travels with the report because a service may be gone by
@@ -277,7 +288,10 @@ pub enum Output {
     /// Flush file systems (before power-off or reboot).
     Sync,
     /// The end: exactly one of these per run, after which nothing follows.
-    Power { action: PowerAction },
+    /// `exit_code`: what init exits with where it ends by exiting (a
+    /// container's init, `--supervise`): [`PowerAction::exit_code`] of how
+    /// the main service ended.
+    Power { action: PowerAction, exit_code: i32 },
 }
 
 /// What the console says about a service.

@@ -219,6 +219,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::{
     Event, ExitStatus, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, ServiceStatus,
+    Signal,
 };
 use crate::service::{ServiceDef, ServiceSettings, Target};
 
@@ -597,6 +598,42 @@ impl Supervisor {
             self.timers.clear();
         }
         self.outputs.push_back(output);
+    }
+
+    /// Queues `Signal`, with the service's name for its cgroup.
+    fn emit_signal(&mut self, id: ServiceId, pid: Pid, signal: Signal) {
+        let name = self.name_of(id);
+        self.emit(Output::Signal {
+            service: id,
+            name,
+            pid,
+            signal,
+        });
+    }
+
+    /// Queues `SignalLeftovers`, with the service's name for its cgroup.
+    fn emit_signal_leftovers(&mut self, id: ServiceId, pid: Pid, signal: Signal) {
+        let name = self.name_of(id);
+        self.emit(Output::SignalLeftovers {
+            service: id,
+            name,
+            pid,
+            signal,
+        });
+    }
+
+    /// The pid of every service process the supervisor knows.
+    fn live_pids(&self) -> Vec<Pid> {
+        let mut pids: Vec<Pid> = self.pids.iter().map(|&(pid, _)| pid).collect();
+        pids.dedup();
+        pids
+    }
+
+    /// The enabled name of `id` (`#N` for an id it does not know, which no
+    /// output names).
+    fn name_of(&self, id: ServiceId) -> String {
+        self.entry(id)
+            .map_or_else(|| format!("#{}", id.0), |e| e.status.def.name.clone())
     }
 
     /// The first service (by id) with a live process or spawn under `pid`.

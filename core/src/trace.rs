@@ -423,6 +423,7 @@ impl Tracer {
                 exec,
                 tty,
                 settings,
+                ..
             } => {
                 let shown: Vec<String> = exec.iter().map(show_argv).collect();
                 let mut detail = shown.join(" ");
@@ -469,11 +470,13 @@ impl Tracer {
                 service,
                 pid,
                 signal,
+                ..
             }
             | Output::SignalLeftovers {
                 service,
                 pid,
                 signal,
+                ..
             } => {
                 let event = match output {
                     Output::Signal { .. } => "signal",
@@ -491,7 +494,7 @@ impl Tracer {
                     ],
                 )
             }
-            Output::KillAll { signal } => line(
+            Output::KillAll { signal, .. } => line(
                 t,
                 Out,
                 None,
@@ -525,7 +528,7 @@ impl Tracer {
                 vec![("target", Value::from(target.as_str()))],
             ),
             Output::Sync => line(t, Out, None, "sync", String::new(), vec![]),
-            Output::Power { action } => {
+            Output::Power { action, .. } => {
                 let word = match action {
                     PowerAction::PowerOff => "poweroff",
                     PowerAction::Reboot => "reboot",

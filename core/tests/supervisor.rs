@@ -316,6 +316,7 @@ fn stop_sends_term_and_the_service_is_never_restarted() {
         d.outputs.last().map(|(_, o)| o.clone()),
         Some(Output::Signal {
             service: d.id("sshd"),
+            name: "sshd".into(),
             pid,
             signal: Signal::Term
         })
@@ -451,6 +452,7 @@ fn stop_before_the_spawn_is_answered_terms_the_process_when_it_is() {
         d.outputs.last().map(|(_, o)| o.clone()),
         Some(Output::Signal {
             service: id,
+            name: "slow".into(),
             pid: Pid(42),
             signal: Signal::Term
         })
@@ -477,10 +479,12 @@ fn final_outputs(d: &Driver) -> Vec<Output> {
 const SAFETY_NET_OFF: [Output; 3] = [
     Output::KillAll {
         signal: Signal::Kill,
+        live: Vec::new(),
     },
     Output::Sync,
     Output::Power {
         action: PowerAction::PowerOff,
+        exit_code: 0,
     },
 ];
 
@@ -509,7 +513,8 @@ fn shutdown_runs_its_target_then_the_safety_net_then_power_off() {
     assert_eq!(
         final_outputs(&d)[..1],
         [Output::KillAll {
-            signal: Signal::Term
+            signal: Signal::Term,
+            live: Vec::new(),
         }]
     );
     assert_eq!(final_outputs(&d)[1..], SAFETY_NET_OFF);
@@ -532,6 +537,7 @@ fn a_hanging_wait_service_of_shutdown_is_killed_and_the_machine_still_powers_off
     assert!(d.outputs.iter().any(|(_, o)| *o
         == Output::Signal {
             service: hang,
+            name: "hang".into(),
             pid: Pid(100),
             signal: Signal::Kill
         }));
@@ -597,6 +603,7 @@ fn a_service_ignoring_term_on_the_way_down_gets_kill_at_its_stop_timeout() {
     let stubborn = d.id("stubborn");
     let kill = Output::Signal {
         service: stubborn,
+        name: "stubborn".into(),
         pid: d.pid("stubborn"),
         signal: Signal::Kill,
     };
@@ -641,7 +648,8 @@ fn reboot_runs_the_reboot_target_and_reboots() {
     assert_eq!(
         d.outputs.last().map(|(_, o)| o.clone()),
         Some(Output::Power {
-            action: PowerAction::Reboot
+            action: PowerAction::Reboot,
+            exit_code: 129,
         })
     );
     assert_eq!(d.state("halt"), "inactive");
@@ -667,7 +675,7 @@ fn a_second_shutdown_or_reboot_is_ignored(
     assert!(d
         .outputs
         .iter()
-        .any(|(_, o)| *o == Output::Power { action }));
+        .any(|(_, o)| matches!(o, Output::Power { action: a, .. } if *a == action)));
 }
 
 #[test]
@@ -1196,6 +1204,7 @@ fn a_spawn_answered_during_the_kill_grace_gets_its_own_term() {
         d.outputs.last().map(|(_, o)| o.clone()),
         Some(Output::Signal {
             service: late,
+            name: "late".into(),
             pid: Pid(77),
             signal: Signal::Term
         })

@@ -462,6 +462,7 @@ fn a_final_service_that_is_not_ready_is_given_up_at_the_final_service_timeout(
     assert!(d.outputs.iter().any(|(_, o)| *o
         == Output::Signal {
             service: slow,
+            name: "slow".into(),
             pid: Pid(100),
             signal: Signal::Kill
         }));

@@ -16,10 +16,17 @@ fn main_service(mut def: ServiceDef) -> ServiceDef {
 }
 
 fn powered_off(d: &Driver) -> bool {
-    d.outputs.iter().any(|(_, o)| {
-        *o == Output::Power {
+    exit_code(d).is_some()
+}
+
+/// What the power-off says init exits with, once it came.
+fn exit_code(d: &Driver) -> Option<i32> {
+    d.outputs.iter().find_map(|(_, o)| match o {
+        Output::Power {
             action: PowerAction::PowerOff,
-        }
+            exit_code,
+        } => Some(*exit_code),
+        _ => None,
     })
 }
 
@@ -50,6 +57,7 @@ fn the_main_service_exiting_shuts_down_in_order_and_keeps_its_status() {
     d.advance_by(10_000);
     assert!(powered_off(&d), "{}", d.trace_text());
     assert_eq!(d.sup.main_service_exit(), Some(ExitStatus::Exited(3)));
+    assert_eq!(exit_code(&d), Some(3), "the power-off carries the status");
 }
 
 #[test]

@@ -100,7 +100,7 @@ fn ten_thousand_services_start_once_each_after_their_predecessors(
                 Output::TargetComplete { target: done } if done == target => {
                     completed_after_exits.push(exited.len());
                 }
-                Output::Power { action } => powers.push(action),
+                Output::Power { action, .. } => powers.push(action),
                 _ => {}
             }
         }

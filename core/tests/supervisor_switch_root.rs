@@ -44,7 +44,8 @@ fn a_switch_stops_everything_in_order_then_ends_without_a_final_target() {
     assert_eq!(
         ends.last(),
         Some(&&Output::Power {
-            action: PowerAction::SwitchRoot
+            action: PowerAction::SwitchRoot,
+            exit_code: 0,
         })
     );
     assert!(d.sup.is_finished());

@@ -90,12 +90,13 @@ struct World {
     cgroups: Result<Cgroups, String>,
     /// Which waiting services' cgroups are made already.
     ahead: CgroupsAhead,
-    /// Which service each live pid belongs to, to tell the core whether
-    /// it left anything behind when it ends.
-    pid_services: BTreeMap<Pid, ServiceId>,
+    /// Which service (id and name) each live pid belongs to, to tell the
+    /// core whether it left anything behind when it ends.
+    pid_services: BTreeMap<Pid, (ServiceId, String)>,
     /// Services whose leftovers were signalled and are not gone yet, with
-    /// the ended main pid whose process group they are without a cgroup.
-    ending_leftovers: BTreeMap<ServiceId, Pid>,
+    /// the ended main pid whose process group they are without a cgroup,
+    /// and the name of their cgroup.
+    ending_leftovers: BTreeMap<ServiceId, (Pid, String)>,
     /// A re-exec was asked for (with the binary the request named), to
     /// happen once the current turn's requests are answered.
     reexec: Option<Option<PathBuf>>,
@@ -268,9 +269,16 @@ impl Driver {
         world.pid_services = world
             .core
             .services()
-            .filter_map(|s| s.pid.map(|pid| (pid, s.id)))
+            .filter_map(|s| s.pid.map(|pid| (pid, (s.id, s.def.name.clone()))))
             .collect();
-        world.ending_leftovers = world.core.ending_leftovers().collect();
+        let ending: Vec<(ServiceId, Pid)> = world.core.ending_leftovers().collect();
+        world.ending_leftovers = ending
+            .into_iter()
+            .filter_map(|(id, pid)| {
+                let name = world.core.service(id)?.def.name.clone();
+                Some((id, (pid, name)))
+            })
+            .collect();
         world.readiness = readiness;
         world.console.message("took over from the previous init");
         driver.boot_pending = false;
@@ -530,15 +538,16 @@ impl World {
     fn leftovers_of(&self, pid: Pid) -> bool {
         self.pid_services
             .get(&pid)
-            .is_some_and(|&service| self.anything_left(service, pid))
+            .is_some_and(|(_, name)| self.anything_left(name, pid))
     }
 
-    /// Whether a process of `service`, whose main process `pid` has ended,
-    /// is still there: in its cgroup, or without one in its process group.
-    fn anything_left(&self, service: ServiceId, pid: Pid) -> bool {
-        let in_cgroup = match (&self.cgroups, self.core.service(service)) {
-            (Ok(cgroups), Some(status)) => cgroups.processes(&status.def.name),
-            _ => None,
+    /// Whether a process of the service `name`, whose main process `pid`
+    /// has ended, is still there: in its cgroup, or without one in its
+    /// process group.
+    fn anything_left(&self, name: &str, pid: Pid) -> bool {
+        let in_cgroup = match &self.cgroups {
+            Ok(cgroups) => cgroups.processes(name),
+            Err(_) => None,
         };
         match in_cgroup {
             Some(pids) => !pids.is_empty(),
@@ -548,19 +557,25 @@ impl World {
 
     /// Carries out `SignalLeftovers`: signals what is left, or, with
     /// nothing left, says so at once.
-    fn signal_leftovers(&mut self, service: ServiceId, pid: Pid, signal: Signal) -> Option<Event> {
-        if !self.anything_left(service, pid) {
+    fn signal_leftovers(
+        &mut self,
+        service: ServiceId,
+        name: String,
+        pid: Pid,
+        signal: Signal,
+    ) -> Option<Event> {
+        if !self.anything_left(&name, pid) {
             self.ending_leftovers.remove(&service);
             return Some(Event::LeftoversGone(service));
         }
-        let by_cgroup = match (&self.cgroups, self.core.service(service)) {
-            (Ok(cgroups), Some(status)) => cgroups.signal(&status.def.name, signal, None),
-            _ => false,
+        let by_cgroup = match &self.cgroups {
+            Ok(cgroups) => cgroups.signal(&name, signal, None),
+            Err(_) => false,
         };
         if !by_cgroup {
             power::signal_group(pid, signal);
         }
-        self.ending_leftovers.insert(service, pid);
+        self.ending_leftovers.insert(service, (pid, name));
         None
     }
 
@@ -571,7 +586,7 @@ impl World {
         let gone: Vec<ServiceId> = self
             .ending_leftovers
             .iter()
-            .filter(|&(&service, &pid)| !self.anything_left(service, pid))
+            .filter(|(_, (pid, name))| !self.anything_left(name, *pid))
             .map(|(&service, _)| service)
             .collect();
         for service in gone {
@@ -594,24 +609,29 @@ impl World {
         match output {
             Output::Spawn {
                 service,
+                name,
                 exec,
                 tty,
                 settings,
-            } => return Some(self.spawn(service, &exec, tty.as_ref(), &settings)),
+                ready,
+            } => {
+                let wanted = Wanted {
+                    service,
+                    name,
+                    ready,
+                };
+                return Some(self.spawn(wanted, &exec, tty.as_ref(), &settings));
+            }
             Output::Signal {
-                service,
-                pid,
-                signal,
-            } => self.signal(service, pid, signal),
+                name, pid, signal, ..
+            } => self.signal(&name, pid, signal),
             Output::SignalLeftovers {
                 service,
+                name,
                 pid,
                 signal,
-            } => return self.signal_leftovers(service, pid, signal),
-            Output::KillAll { signal } => {
-                let known: Vec<Pid> = self.core.services().filter_map(|s| s.pid).collect();
-                power::kill_all(self.settings.mode, signal, &known);
-            }
+            } => return self.signal_leftovers(service, name, pid, signal),
+            Output::KillAll { signal, live } => power::kill_all(self.settings.mode, signal, &live),
             Output::Report {
                 service,
                 report,
@@ -624,8 +644,9 @@ impl World {
             Output::Sync => nix::unistd::sync(),
             Output::Power {
                 action: PowerAction::SwitchRoot,
+                ..
             } => self.switch_root(),
-            Output::Power { action } => self.power(action),
+            Output::Power { action, exit_code } => self.power(action, exit_code),
         }
         None
     }
@@ -635,20 +656,16 @@ impl World {
     /// `SpawnFailed` (said on the console too).
     fn spawn(
         &mut self,
-        service: ServiceId,
+        wanted: Wanted,
         exec: &Commands,
         tty: Option<&Tty>,
         settings: &ExecSettings,
     ) -> Event {
-        let name = self
-            .core
-            .service(service)
-            .map(|s| s.def.name.clone())
-            .unwrap_or_else(|| format!("#{}", service.0));
-        let ready = self
-            .core
-            .service(service)
-            .and_then(|s| s.def.settings.ready.clone());
+        let Wanted {
+            service,
+            name,
+            ready,
+        } = wanted;
         self.readiness.forget(service);
         let ready_fd = match &ready {
             Some(ReadyNotice::Fd(fd)) => Some(*fd),
@@ -687,7 +704,7 @@ impl World {
                 } else if let Some(ReadyNotice::File(path)) = ready {
                     self.readiness.watch_file(service, path.into());
                 }
-                self.pid_services.insert(spawned.pid, service);
+                self.pid_services.insert(spawned.pid, (service, name));
                 self.note_running_wait(service);
                 Event::Spawned {
                     service,
@@ -703,12 +720,12 @@ impl World {
 
     /// Signals a service's process group, and its cgroup for whatever
     /// left the group.
-    fn signal(&mut self, service: ServiceId, pid: Pid, signal: Signal) {
+    fn signal(&mut self, name: &str, pid: Pid, signal: Signal) {
         power::signal_service(pid, signal);
         // The cgroup reaches what left the process group too, and only
         // that: the group has had its signal.
-        if let (Ok(cgroups), Some(status)) = (&self.cgroups, self.core.service(service)) {
-            cgroups.signal(&status.def.name, signal, Some(pid.0));
+        if let Ok(cgroups) = &self.cgroups {
+            cgroups.signal(name, signal, Some(pid.0));
         }
     }
 
@@ -726,8 +743,7 @@ impl World {
     }
 
     /// The end: power off, reboot, or exit with the container's status.
-    fn power(&mut self, action: PowerAction) -> ! {
-        let exit_code = action.exit_code(self.core.main_service_exit());
+    fn power(&mut self, action: PowerAction, exit_code: i32) -> ! {
         if self.settings.mode != Mode::Pid1 {
             self.console.message(&format!("exit status {exit_code}"));
         }
@@ -998,6 +1014,13 @@ impl World {
 }
 
 /// The control socket's requests go to the world.
+/// A `Spawn`'s service: who it is and how it will say it is ready.
+struct Wanted {
+    service: ServiceId,
+    name: String,
+    ready: Option<ReadyNotice>,
+}
+
 /// The real init's side of the loop every driver runs
 /// (`init_core::drive`): outputs carried out against the kernel, the
 /// trace and the `[ .. ]` line kept around each input.
@@ -1019,7 +1042,7 @@ impl Body for World {
 
     fn before_input(&mut self, now: Millis, event: &Event) {
         self.ended = match event {
-            Event::Exited { pid, .. } => self.pid_services.remove(pid),
+            Event::Exited { pid, .. } => self.pid_services.remove(pid).map(|(id, _)| id),
             _ => None,
         };
         self.ahead.look_again(matches!(event, Event::Reload { .. }));

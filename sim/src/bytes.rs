@@ -169,7 +169,7 @@ impl Run<'_> {
                     return Some(Event::LeftoversGone(service));
                 }
             }
-            Output::KillAll { signal } => {
+            Output::KillAll { signal, .. } => {
                 let pids: Vec<Pid> = self.processes.keys().copied().collect();
                 for pid in pids {
                     self.deliver(pid, signal);

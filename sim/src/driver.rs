@@ -520,13 +520,17 @@ impl Sim {
     /// answer it calls for.
     fn carry_out_output(&mut self, output: Output) -> Option<Event> {
         match output {
-            Output::Spawn { service, exec, .. } => {
-                return Some(self.spawn(service, &exec.to_vecs()))
-            }
+            Output::Spawn {
+                service,
+                exec,
+                ready,
+                ..
+            } => return Some(self.spawn(service, &exec.to_vecs(), ready.is_some())),
             Output::Signal {
                 service,
                 pid,
                 signal,
+                ..
             } => {
                 // The stop reaches the whole service: what earlier runs
                 // left (kept) too.
@@ -550,7 +554,7 @@ impl Sim {
                     return Some(Event::LeftoversGone(service));
                 }
             }
-            Output::KillAll { signal } => {
+            Output::KillAll { signal, .. } => {
                 let pids: Vec<Pid> = self.processes.keys().copied().collect();
                 for pid in pids {
                     self.deliver(pid, signal);
@@ -563,7 +567,7 @@ impl Sim {
             Output::TargetComplete { target } => {
                 self.target_complete.entry(target).or_insert(self.now);
             }
-            Output::Power { action } => {
+            Output::Power { action, .. } => {
                 if self.power.is_none() {
                     self.power = Some((self.now, action));
                     self.check_nothing_runs_at_power();
@@ -607,7 +611,7 @@ impl Sim {
     }
 
     /// Starts a scripted process; returns the core's answer.
-    fn spawn(&mut self, service: ServiceId, exec: &[Vec<String>]) -> Event {
+    fn spawn(&mut self, service: ServiceId, exec: &[Vec<String>], declares_ready: bool) -> Event {
         let info = self.info_of(service);
         let index = self.spawn_counts.entry(service).or_insert(0);
         let spawn_index = *index;
@@ -649,10 +653,6 @@ impl Sim {
                         children,
                     },
                 );
-                let declares_ready = self
-                    .supervisor
-                    .service(service)
-                    .is_some_and(|s| s.def.settings.ready.is_some());
                 if let (true, Some(after_ms)) = (declares_ready, run.ready_after_ms) {
                     self.schedule(
                         self.now.saturating_add(after_ms),

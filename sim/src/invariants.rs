@@ -690,6 +690,7 @@ impl Checker {
                 service,
                 pid,
                 signal,
+                ..
             } => {
                 check_signal(w, *service, *pid, *signal, found);
                 self.stops.on_signal(w, *service, *pid, *signal, found);
@@ -711,12 +712,12 @@ impl Checker {
                 w.ending_leftovers.insert(*service, deadline);
                 w.leftovers_gone_at.remove(service);
             }
-            Output::KillAll { signal } => {
+            Output::KillAll { signal, .. } => {
                 if *signal == Signal::Term {
                     self.world.kill_all = true;
                 }
             }
-            Output::Power { action } => {
+            Output::Power { action, .. } => {
                 match w.down {
                     None => found.add(
                         now,

@@ -162,15 +162,18 @@ impl Harness {
 fn spawn(service: ServiceId) -> Output {
     Output::Spawn {
         service,
+        name: String::new(),
         exec: vec![vec!["x".to_string()]].into(),
         tty: None,
         settings: Default::default(),
+        ready: None,
     }
 }
 
 fn signal(service: ServiceId, pid: Pid, signal: Signal) -> Output {
     Output::Signal {
         service,
+        name: String::new(),
         pid,
         signal,
     }
@@ -320,6 +323,7 @@ fn a_signal_to_a_reaped_pid_is_caught() {
 fn power_must_be_asked_for_come_once_and_come_in_time() {
     let power_off = Output::Power {
         action: PowerAction::PowerOff,
+        exit_code: 0,
     };
     let mut h = Harness::new(A_THEN_B);
     h.output(power_off.clone());
@@ -516,6 +520,7 @@ fn a_wrong_stop_signal_or_a_kill_off_the_stop_timeout_is_caught() {
             service,
             pid,
             signal: Signal::Int,
+            ..
         } => vec![signal(service, pid, Signal::Term)],
         other => vec![other],
     });

@@ -10,7 +10,7 @@
 use super::entry::LeftoversEnding;
 use super::lifecycle::{Backoff, Lifecycle};
 use super::{Supervisor, TimerKind};
-use crate::events::{Millis, Output, Pid, ServiceId, ServiceState, Signal};
+use crate::events::{Millis, Pid, ServiceId, ServiceState, Signal};
 
 impl Supervisor {
     /// Sends `signal` to what the ended process `pid` of `id` left, and
@@ -29,11 +29,7 @@ impl Supervisor {
         entry.leftovers = Some(LeftoversEnding { pid, killed });
         self.timers
             .set(TimerKind::Leftovers(id), now.saturating_add(wait_ms));
-        self.emit(Output::SignalLeftovers {
-            service: id,
-            pid,
-            signal,
-        });
+        self.emit_signal_leftovers(id, pid, signal);
     }
 
     /// Nothing is left of `id`'s last run: a start held back goes out.
@@ -68,11 +64,7 @@ impl Supervisor {
         let pid = ending.pid;
         self.timers
             .set(TimerKind::Leftovers(id), now.saturating_add(kill_grace_ms));
-        self.emit(Output::SignalLeftovers {
-            service: id,
-            pid,
-            signal: Signal::Kill,
-        });
+        self.emit_signal_leftovers(id, pid, Signal::Kill);
     }
 
     /// Whether a spawn of `id` must wait for its leftovers. Such a spawn

@@ -46,6 +46,8 @@ impl Supervisor {
         let exec = entry.status.def.exec.clone();
         let tty = entry.status.def.tty.as_deref().cloned();
         let settings = entry.status.def.settings.exec.clone();
+        let name = entry.status.def.name.clone();
+        let ready = entry.status.def.settings.ready.clone();
         self.set_pid(id, None);
         self.timers.cancel(TimerKind::Respawn(id));
         if in_final_target {
@@ -53,9 +55,11 @@ impl Supervisor {
         }
         self.emit(Output::Spawn {
             service: id,
+            name,
             exec,
             tty,
             settings,
+            ready,
         });
     }
 
@@ -78,11 +82,7 @@ impl Supervisor {
             entry.status.spawned_at = Some(now);
             entry.set_state(Lifecycle::stopping(AfterStop::Failed));
             self.set_pid(id, Some(pid));
-            self.emit(Output::Signal {
-                service: id,
-                pid,
-                signal: Signal::Term,
-            });
+            self.emit_signal(id, pid, Signal::Term);
             return;
         }
         if !entry.awaits_spawn_answer() {
@@ -136,11 +136,7 @@ impl Supervisor {
             self.timers.cancel(TimerKind::FinalService(id));
         }
         if term && in_kill_grace {
-            self.emit(Output::Signal {
-                service: id,
-                pid,
-                signal: Signal::Term,
-            });
+            self.emit_signal(id, pid, Signal::Term);
         } else if term {
             self.send_stop(now, id);
         }

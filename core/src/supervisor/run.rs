@@ -291,8 +291,10 @@ impl Supervisor {
         self.phase = Phase::KillGrace(action);
         self.timers
             .retain(|kind| !matches!(kind, TimerKind::FinalService(_) | TimerKind::StopTimeout(_)));
+        let live = self.live_pids();
         self.emit(Output::KillAll {
             signal: Signal::Term,
+            live,
         });
         self.timers.set(
             TimerKind::KillGrace,
@@ -317,11 +319,14 @@ impl Supervisor {
             Phase::KillGrace(action) => action,
             _ => return,
         };
+        let live = self.live_pids();
         self.emit(Output::KillAll {
             signal: Signal::Kill,
+            live,
         });
         self.emit(Output::Sync);
-        self.emit(Output::Power { action });
+        let exit_code = action.exit_code(self.main_service_exit);
+        self.emit(Output::Power { action, exit_code });
     }
 
     /// A service of the final target took too long (its spawn unanswered,
@@ -363,11 +368,7 @@ impl Supervisor {
         self.timers.cancel(TimerKind::Ready(id));
         self.set_satisfied(now, id, true);
         if let Some(pid) = kill {
-            self.emit(Output::Signal {
-                service: id,
-                pid,
-                signal: Signal::Kill,
-            });
+            self.emit_signal(id, pid, Signal::Kill);
         }
         self.report(id, Report::Fail);
         self.advance(now);

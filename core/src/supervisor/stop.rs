@@ -6,7 +6,7 @@
 
 use super::lifecycle::{Lifecycle, Stop};
 use super::{Supervisor, TimerKind};
-use crate::events::{Millis, Output, ServiceId, Signal};
+use crate::events::{Millis, ServiceId, Signal};
 
 impl Supervisor {
     /// Sends the service's stop signal (default TERM) to its live process
@@ -32,11 +32,7 @@ impl Supervisor {
             .stop_signal
             .unwrap_or(Signal::Term);
         self.arm_stop_timeout(now, id);
-        self.emit(Output::Signal {
-            service: id,
-            pid,
-            signal,
-        });
+        self.emit_signal(id, pid, signal);
     }
 
     /// Arms the service's stop timeout from `now`: its `stop-timeout` or
@@ -121,10 +117,6 @@ impl Supervisor {
             TimerKind::StopTimeout(id),
             now.saturating_add(kill_grace_ms),
         );
-        self.emit(Output::Signal {
-            service: id,
-            pid,
-            signal: Signal::Kill,
-        });
+        self.emit_signal(id, pid, Signal::Kill);
     }
 }
