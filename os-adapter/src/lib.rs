@@ -1,6 +1,15 @@
 //! The body that acts against the kernel: it carries out what `init-core`
 //! decides. No policy lives here: no timeout values, no restart rules, no
-//! ordering decisions.
+//! ordering decisions. It runs the core through the loop every driver
+//! runs (`init_core::drive`), and each output carries what carrying it out
+//! needs.
+//!
+//! The times and sizes that are here bound init's own I/O, never a
+//! service's life: how long a control client may hold a connection
+//! (`control::CONNECTION_DEADLINE`), how often a `ready-file` is looked
+//! for (`readiness::FILE_CHECK_INTERVAL`), when the boot progress line
+//! shows (`progress`), how much a file or the console or the trace may
+//! hold, and how many cgroups are made ahead per turn.
 //!
 //! - [`bounded_read`]: reading a file init is given, never blocking, within a cap;
 //! - [`loader`]: reads a configuration directory into parsed services;
