@@ -18,6 +18,7 @@ use init_core::name::EnabledName;
 use init_core::parse::parse_service;
 use init_core::service::ServiceDef;
 use init_core::supervisor::{Options, Supervisor};
+use init_core::trace::{self, TraceLine, Tracer};
 
 use crate::invariants::{Checker, Invariant};
 
@@ -116,18 +117,17 @@ struct Run<'a> {
     powered: bool,
     /// The input being fed, for the checker's look after it.
     input: Option<Event>,
-    /// The event log, kept only when a failing input is run again to
-    /// explain itself (formatting every event would cost more than the run).
-    log: Option<Vec<String>>,
+    /// The trace, kept only when a failing input is run again to explain
+    /// itself (writing every line would cost more than the run).
+    log: Option<(Tracer, Vec<TraceLine>)>,
 }
 
 impl Run<'_> {
-    /// Logs `what` (formatted only when a log is kept) at the current time.
-    fn note(&mut self, what: impl FnOnce() -> String) {
-        let now = self.now.0;
-        if let Some(log) = self.log.as_mut() {
-            log.push(format!("{now:>6} {}", what()));
-        }
+    /// The trace so far, as `init-sim run` writes one (`init_core::trace`).
+    fn trace_text(&self) -> String {
+        self.log
+            .as_ref()
+            .map_or_else(String::new, |(_, lines)| trace::render_text(lines))
     }
 
     /// Feeds `event`, its outputs and their answers (`init_core::drive`).
@@ -395,8 +395,11 @@ fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
         pending: VecDeque::new(),
         powered: false,
         input: None,
-        log: keep_log.then(Vec::new),
+        log: None,
     };
+    if keep_log {
+        run.log = Some((Tracer::new(&run.core), Vec::new()));
+    }
     run.feed(Event::Boot);
     run.flush_pending();
     let mut steps = 0;
@@ -412,10 +415,7 @@ fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
     }
     match run.checker.violations().first() {
         None => Ok(()),
-        Some(violation) => {
-            let log = run.log.unwrap_or_default().join("\n");
-            Err(format!("{violation}\n{log}"))
-        }
+        Some(violation) => Err(format!("{violation}\n{}", run.trace_text())),
     }
 }
 
@@ -430,13 +430,17 @@ impl Body for Run<'_> {
     }
 
     fn carry_out(&mut self, now: Millis, output: Output) -> Option<Event> {
-        self.note(|| format!("out {output:?}"));
+        if let Some((tracer, lines)) = &mut self.log {
+            lines.push(tracer.output(now, &output));
+        }
         self.checker.on_output(now, &output);
         self.carry_out_output(output)
     }
 
     fn before_input(&mut self, now: Millis, event: &Event) {
-        self.note(|| format!("in  {event:?}"));
+        if let Some((tracer, lines)) = &mut self.log {
+            lines.push(tracer.input(now, event));
+        }
         self.checker.on_input(now, event, &self.core);
         self.input = Some(event.clone());
     }
@@ -445,13 +449,18 @@ impl Body for Run<'_> {
         if let Some(event) = self.input.take() {
             self.checker.after_input(now, &event, &self.core);
         }
+        if let Some((tracer, _)) = &mut self.log {
+            tracer.after_input(&self.core);
+        }
     }
 
     fn after_outputs(&mut self, now: Millis) {
         self.checker.end_of_step(now, &self.core);
     }
 
-    fn before_timers(&mut self, _now: Millis) {
-        self.note(|| "in  timeout".to_string());
+    fn before_timers(&mut self, now: Millis) {
+        if let Some((tracer, lines)) = &mut self.log {
+            lines.extend(tracer.timeouts(now, &self.core));
+        }
     }
 }
