@@ -838,13 +838,14 @@ fn a_running_service_keeps_its_definition_until_it_is_restarted() {
 /// have had the service not been running. A reload that keeps it a
 /// respawn service of its target respawns it with the new definition.
 #[rstest]
-#[case::moved_to_shutdown(svc("getty", Respawn, Shutdown), false)]
-#[case::made_a_wait_service(svc("getty", Wait, Boot), false)]
-#[case::still_a_respawn_service(svc("getty", Respawn, Boot).exec(&["agetty", "tty2"]), true)]
+#[case::moved_to_shutdown(svc("getty", Respawn, Shutdown), "inactive")]
+#[case::made_a_wait_service(svc("getty", Wait, Boot), "done")]
+#[case::still_a_respawn_service(svc("getty", Respawn, Boot).exec(&["agetty", "tty2"]), "running")]
 fn a_respawn_service_a_reload_made_something_else_ends_with_its_process(
     #[case] new: ServiceDef,
-    #[case] respawned: bool,
+    #[case] state: &str,
 ) {
+    let respawned = state == "running";
     let mut d = Driver::new(vec![svc("getty", Respawn, Boot)]);
     d.boot();
     let id = d.id("getty");
@@ -862,8 +863,8 @@ fn a_respawn_service_a_reload_made_something_else_ends_with_its_process(
         d.trace_text()
     );
     assert_eq!(d.sup.service(id).map(|s| &s.def), Some(&new));
+    assert_eq!(d.state("getty"), state);
     if !respawned {
-        assert_eq!(d.state("getty"), "done");
         assert_eq!(
             d.count(|o| matches!(o, Output::Report { .. })),
             reports,
@@ -871,6 +872,53 @@ fn a_respawn_service_a_reload_made_something_else_ends_with_its_process(
             d.trace_text()
         );
     }
+    assert_eq!(d.sup.refused_transitions(), 0);
+}
+
+/// While its target still runs, the new definition joins the run: a
+/// respawn service made a `wait` one runs once more, as a `wait` service,
+/// and the run waits for it.
+#[test]
+fn a_respawn_service_made_a_wait_one_during_boot_runs_again_as_one() {
+    let mut d = Driver::new(vec![svc("getty", Respawn, Boot), svc("slow", Wait, Boot)]);
+    d.boot();
+    d.event(Event::Reload {
+        services: vec![svc("getty", Wait, Boot), svc("slow", Wait, Boot)],
+    });
+    d.exit("getty", 1);
+    assert_eq!(d.spawns("getty"), 2, "{}", d.trace_text());
+    assert_eq!(d.state("getty"), "running");
+    d.exit("slow", 0);
+    assert!(
+        !d.sup.is_target_complete(Boot),
+        "boot waits for the new wait run"
+    );
+    d.exit("getty", 0);
+    assert!(d.sup.is_target_complete(Boot), "{}", d.trace_text());
+    assert_eq!(d.sup.refused_transitions(), 0);
+}
+
+/// The same for a respawn that is owed but not yet out: a reload that
+/// makes the service something else drops it.
+#[rstest]
+#[case::moved_to_shutdown(svc("getty", Respawn, Shutdown), "inactive")]
+#[case::made_a_wait_service(svc("getty", Wait, Boot), "done")]
+#[case::still_a_respawn_service(svc("getty", Respawn, Boot).exec(&["agetty", "tty2"]), "running")]
+fn a_respawn_a_reload_made_something_else_does_not_go_out(
+    #[case] new: ServiceDef,
+    #[case] state: &str,
+) {
+    let mut d = Driver::new(vec![svc("getty", Respawn, Boot)]);
+    d.boot();
+    d.exit("getty", 1);
+    assert_eq!(d.state("getty"), "restarting");
+    d.event(Event::Reload {
+        services: vec![new],
+    });
+    d.advance_by(10_000);
+    assert_eq!(d.state("getty"), state, "{}", d.trace_text());
+    let spawns = if state == "running" { 2 } else { 1 };
+    assert_eq!(d.spawns("getty"), spawns, "{}", d.trace_text());
     assert_eq!(d.sup.refused_transitions(), 0);
 }
 

@@ -255,6 +255,16 @@ impl World {
         self.def(id).is_some()
     }
 
+    /// A reload made `id`, spawned as a respawn service, another type or
+    /// moved it to another target: it is respawned no more.
+    fn respawning_ends(&self, id: ServiceId) -> bool {
+        let (Some(old), Some(new)) = (self.spawn_def.get(&id), self.def(id)) else {
+            return false;
+        };
+        old.kind == ServiceType::Respawn
+            && !(new.kind == ServiceType::Respawn && new.target == old.target)
+    }
+
     /// The configured services with their ids.
     fn configured(&self) -> impl Iterator<Item = (ServiceId, &ServiceDef)> {
         self.config
@@ -440,6 +450,20 @@ impl Checker {
             _ => false,
         };
         self.runs.on_input(w, event, respawns);
+        // A respawn process whose service a reload made something else:
+        // its part in this run is over, and the new definition joins the
+        // run (or waits for its target) as a service that was not running.
+        if let Event::Exited { pid, .. } = event {
+            let ended = w.owner.get(pid).copied().filter(|id| {
+                w.live.get(id) == Some(pid)
+                    && !w.stopping.contains(id)
+                    && w.down.is_none()
+                    && w.respawning_ends(*id)
+            });
+            if let Some(id) = ended {
+                self.runs.forget(id, true);
+            }
+        }
         let main_ends = self.main_service_ends(event);
         self.respawns.gave_up_now.clear();
         self.stops.on_input(&self.world, event);
@@ -587,8 +611,28 @@ impl Checker {
             if self.world.down.is_none() && self.world.power.is_none() {
                 learn_ids(&mut self.world, supervisor);
                 resolver::check(&self.world, &mut self.found);
+                let surely_owed = self.respawns.on_reload(&self.world);
+                // Respawn services the reload made something else, not
+                // running: the core takes over those it was backing off
+                // (surely, if a respawn was surely owed and no admin acted
+                // since); the others it may have given up on or stopped.
+                let w = &self.world;
+                let taken_over: Vec<(ServiceId, bool)> = w
+                    .ever_spawned
+                    .iter()
+                    .filter(|id| w.respawning_ends(**id) && !w.live.contains_key(id))
+                    .map(|&id| (id, surely_owed.contains(&id) && !w.touched.contains(&id)))
+                    .collect();
+                // Milestones reached behind the taken-over services stay
+                // reached: they are noted before what those did is
+                // forgotten, and the run is laid out again after.
                 self.runs.on_reload(&self.world);
-                self.respawns.on_reload(&self.world);
+                if !taken_over.is_empty() {
+                    for (id, surely) in taken_over {
+                        self.runs.forget(id, surely);
+                    }
+                    self.runs.on_reload(&self.world);
+                }
             }
         }
         self.admin.after_input(&self.world, event, supervisor);

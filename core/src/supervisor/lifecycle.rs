@@ -194,20 +194,34 @@ impl LifecycleKind {
             Waiting => matches!(to, Starting | Done | Stopped | Inactive),
             // The spawn's answer, a stop before it, a failed spawn (a
             // respawn owed, or given up on), the final-service timeout.
-            Starting => matches!(to, AwaitingReady | Up | Stopping | BackingOff | Failed),
+            // A failed spawn of a service a reload made something else
+            // (Inactive, then taken over by its new definition).
+            Starting => matches!(
+                to,
+                AwaitingReady | Up | Stopping | BackingOff | Failed | Inactive
+            ),
             // Its word, a stop or timeout, or the process's end.
             AwaitingReady => {
-                matches!(to, Up | Stopping | BackingOff | Done | Failed | Stopped)
+                matches!(
+                    to,
+                    Up | Stopping | BackingOff | Done | Failed | Stopped | Inactive
+                )
             }
             // A stop or timeout, or the process's end (respawn owed, run
-            // done, respawn limit, or no respawn on the way down).
-            Up => matches!(to, Stopping | BackingOff | Done | Failed | Stopped),
+            // done, respawn limit, no respawn on the way down, or a reload
+            // made it a service of a target yet to run).
+            Up => matches!(
+                to,
+                Stopping | BackingOff | Done | Failed | Stopped | Inactive
+            ),
             // The exit: Stopped (then spawned again for a restart) or
             // Failed; meanwhile what it leads to and KILL may change.
             Stopping => matches!(to, Stopping | Stopped | Failed),
             // The respawn goes out (a milestone by a reload is Done), an
             // admin stop or the way down, or the spawn waits for leftovers.
-            BackingOff => matches!(to, BackingOff | Starting | Done | Stopped),
+            // A reload that makes it something else ends the respawning
+            // (Done, or Inactive until its new target runs).
+            BackingOff => matches!(to, BackingOff | Starting | Done | Stopped | Inactive),
             // Its target runs again, or an admin start.
             Done => matches!(to, Waiting | Starting | BackingOff),
             // As Done; and an abandoned spawn that is answered after all

@@ -5,6 +5,7 @@
 //! service's turn comes (`run.rs` does) and never makes up a pid.
 
 use super::lifecycle::{AfterStop, Backoff, Lifecycle, Stop};
+use super::reload::respawning_ends;
 use super::{backoff, Phase, Supervisor, TimerKind};
 use crate::events::{ExitStatus, Millis, Output, Pid, Report, ServiceId, ServiceState, Signal};
 use crate::service::{Leftovers, ServiceType};
@@ -245,10 +246,12 @@ impl Supervisor {
             .is_some_and(|limit| entry.status.runs >= limit);
         // A reload made it something else while the process ran (another
         // type, another target): its end is the end of the old definition,
-        // and the new one is not respawned into a run it is no part of.
-        let moved_away = entry.pending_def.as_deref().is_some_and(|new| {
-            new.kind != ServiceType::Respawn || new.target != entry.status.def.target
-        });
+        // quietly (a failed spawn is said once, as any respawn service's),
+        // and the new one takes over as a service that was not running.
+        let moved_away = entry
+            .pending_def
+            .as_deref()
+            .is_some_and(|new| respawning_ends(&entry.status.def, new));
         let mut report = None;
         // When the respawn is due, if one is owed.
         let mut respawn = None;
@@ -274,16 +277,13 @@ impl Supervisor {
                     report = Some(Report::Fail);
                     Lifecycle::FAILED
                 }
-                // Not respawned: Done once its process ran, quietly as a
-                // removed respawn service; a failed spawn is said once,
-                // as any respawn service's.
-                (ServiceType::Respawn, Some(_)) if moved_away => Lifecycle::Done,
+                (ServiceType::Respawn, Some(_)) if moved_away => Lifecycle::Inactive,
                 (ServiceType::Respawn, None) if moved_away => {
                     if !entry.spawn_failure_reported {
                         entry.spawn_failure_reported = true;
                         report = Some(Report::Fail);
                     }
-                    Lifecycle::FAILED
+                    Lifecycle::Inactive
                 }
                 (ServiceType::Respawn, _) if limit_reached => {
                     report = Some(Report::Fail);
@@ -332,8 +332,10 @@ impl Supervisor {
             self.end_leftovers(now, id, pid, signal);
         }
         // Ended for good without having been satisfied (a service that
-        // never said it was ready): it must not hold up the rest.
-        let ended_for_good = respawn.is_none() && !restart;
+        // never said it was ready): it must not hold up the rest. One a
+        // reload made something else is taken over by its new definition.
+        let taken_over = ended == Lifecycle::Inactive;
+        let ended_for_good = respawn.is_none() && !restart && !taken_over;
         if let Some(report) = report {
             self.report(id, report);
         }
@@ -351,6 +353,8 @@ impl Supervisor {
             self.spawn(now, id);
         } else if let Some(due) = respawn {
             self.schedule_respawn(now, id, due);
+        } else if taken_over {
+            self.take_over_as_not_running(now, id);
         }
         self.advance(now);
         self.wind_down_process_ended(now, id);

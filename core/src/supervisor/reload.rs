@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 
 use super::lifecycle::Lifecycle;
+use super::timers::TimerKind;
 use super::Supervisor;
-use crate::events::{Millis, ServiceState};
-use crate::service::ServiceDef;
+use crate::events::{Millis, ServiceId, ServiceState};
+use crate::service::{ServiceDef, ServiceType};
 
 impl Supervisor {
     pub(super) fn handle_reload(&mut self, now: Millis, services: Vec<ServiceDef>) {
@@ -27,6 +28,9 @@ impl Supervisor {
         }
 
         let mut dropped = Vec::new();
+        // Respawns owed to a respawn service the new definition makes
+        // something else: they do not go out.
+        let mut respawn_dropped = Vec::new();
         for entry in self.entries.values_mut() {
             let matched = incoming_by_name
                 .get(&entry.status.def.name)
@@ -40,6 +44,14 @@ impl Supervisor {
                 Some(def) => {
                     entry.removed = false;
                     entry.pending_def = None;
+                    if matches!(entry.lifecycle(), Lifecycle::BackingOff(_))
+                        && respawning_ends(&entry.status.def, &def)
+                    {
+                        // Taken over below as a service that was not
+                        // running.
+                        entry.set_state(Lifecycle::Inactive);
+                        respawn_dropped.push(entry.status.id);
+                    }
                     entry.status.def = def;
                 }
                 None if entry.is_live() => {
@@ -51,6 +63,9 @@ impl Supervisor {
             }
         }
         self.drop_entries(&dropped);
+        for id in respawn_dropped {
+            self.timers.cancel(TimerKind::Respawn(id));
+        }
         for def in incoming.into_iter().flatten() {
             self.add_entry(def);
         }
@@ -68,6 +83,7 @@ impl Supervisor {
             .filter(|run| !run.complete)
             .map(|run| run.target);
         let mut reached = Vec::new();
+        let mut queued = Vec::new();
         for entry in self.entries.values_mut() {
             if entry.removed {
                 continue;
@@ -75,7 +91,10 @@ impl Supervisor {
             let target = entry.configured_target();
             let has_run = targets_run.contains(&target);
             match entry.state() {
-                ServiceState::Inactive if running == Some(target) => entry.queue(now),
+                ServiceState::Inactive if running == Some(target) => {
+                    entry.queue(now);
+                    queued.push(entry.status.id);
+                }
                 ServiceState::Inactive if has_run => {
                     entry.set_state(Lifecycle::Done);
                     reached.push(entry.status.id);
@@ -89,7 +108,19 @@ impl Supervisor {
         for id in reached {
             self.set_satisfied(now, id, true);
         }
+        // A respawn service whose respawning a reload ended may still count
+        // as satisfied by its old runs: joining the run, it starts afresh.
+        for id in queued {
+            self.set_satisfied(now, id, false);
+        }
 
+        self.re_resolve_run();
+        self.advance(now);
+    }
+
+    /// Resolves the current run again from the services' configured
+    /// definitions.
+    fn re_resolve_run(&mut self) {
         if let Some(target) = self.run.as_ref().map(|r| r.target) {
             let slots = self.resolve_slots(target);
             let predecessors = self.predecessor_counts(&slots);
@@ -98,6 +129,43 @@ impl Supervisor {
                 run.predecessors = predecessors;
             }
         }
-        self.advance(now);
     }
+
+    /// `id`, Inactive, takes its place as a service a reload found not
+    /// running does: it joins the run of its target if that runs now,
+    /// is Done if its target's run is over, and waits for its target
+    /// otherwise. For a respawn service whose process ended after a
+    /// reload made it something else.
+    pub(super) fn take_over_as_not_running(&mut self, now: Millis, id: ServiceId) {
+        let running = self
+            .run
+            .as_ref()
+            .filter(|run| !run.complete)
+            .map(|run| run.target);
+        let targets_run = self.targets_run.clone();
+        let Some(entry) = self.entry_mut(id) else {
+            return;
+        };
+        if entry.state() != ServiceState::Inactive {
+            return;
+        }
+        let target = entry.configured_target();
+        if running == Some(target) {
+            entry.queue(now);
+            self.set_satisfied(now, id, false);
+            self.re_resolve_run();
+        } else if targets_run.contains(&target) {
+            entry.set_state(Lifecycle::Done);
+            self.set_satisfied(now, id, true);
+        }
+    }
+}
+
+/// Whether a respawn service given `new` while it ran (or waited to be
+/// respawned) as `old` is respawned no more: `new` makes it another type
+/// or moves it to another target. It then becomes what a service that was
+/// not running becomes under `new`.
+pub(super) fn respawning_ends(old: &ServiceDef, new: &ServiceDef) -> bool {
+    old.kind == ServiceType::Respawn
+        && !(new.kind == ServiceType::Respawn && new.target == old.target)
 }

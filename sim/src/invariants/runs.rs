@@ -208,6 +208,37 @@ impl Runs {
         self.run = Some(run);
     }
 
+    /// A reload made `id`, a respawn service, something else: its new
+    /// definition takes over as a service that was not running, and what
+    /// its old runs did counts for nothing (`surely`). Otherwise the core
+    /// may have given up on it instead (Failed): only the core knows.
+    pub fn forget(&mut self, id: ServiceId, surely: bool) {
+        if let Some(run) = &mut self.run {
+            run.started.remove(&id);
+            run.surely.remove(&id);
+            if surely {
+                run.maybe.remove(&id);
+                run.unknown.remove(&id);
+            } else {
+                run.maybe.insert(id);
+                run.unknown.insert(id);
+            }
+            // As `rebuild` lays out a member: to be started, or under way
+            // as far as the checker can tell.
+            if run.graph.is_member(id) {
+                run.not_surely.insert(id);
+                if surely && !run.graph.is_milestone(id) {
+                    run.waiting.insert(id);
+                    run.in_progress.remove(&id);
+                } else {
+                    run.waiting.remove(&id);
+                    run.in_progress.insert(id);
+                }
+                run.check_all = true;
+            }
+        }
+    }
+
     pub fn on_reload(&mut self, w: &World) {
         if let Some(run) = &mut self.run {
             if !run.is_final {

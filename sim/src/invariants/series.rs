@@ -63,9 +63,27 @@ impl Respawns {
         self.dues.clear();
     }
 
-    /// A service a reload removed is dropped rather than respawned.
-    pub fn on_reload(&mut self, w: &World) {
-        self.dues.retain(|id, _| w.is_configured(*id));
+    /// A service a reload removed is dropped rather than respawned, and so
+    /// is one it made another type or moved to another target. Returns the
+    /// latter: their new definitions take over as services that were not
+    /// running.
+    /// Those whose respawn was surely owed: the core was backing off and
+    /// the new definition surely takes over.
+    pub fn on_reload(&mut self, w: &World) -> BTreeSet<ServiceId> {
+        let mut surely_owed = BTreeSet::new();
+        self.dues.retain(|&id, due| {
+            if !w.is_configured(id) {
+                return false;
+            }
+            if w.respawning_ends(id) {
+                if due.allowed == Some(true) {
+                    surely_owed.insert(id);
+                }
+                return false;
+            }
+            true
+        });
+        surely_owed
     }
 
     pub fn on_input(&mut self, w: &World, event: &Event, found: &mut Found) {
@@ -99,11 +117,8 @@ impl Respawns {
         let series = self.series.entry(id).or_default();
         // A reload that made it another type or moved it to another
         // target while it ran: its end is the old definition's end.
-        let still_respawn = w
-            .def(id)
-            .is_some_and(|now| now.kind == ServiceType::Respawn && now.target == def.target);
         let up_to_the_rule = def.kind == ServiceType::Respawn
-            && still_respawn
+            && !w.respawning_ends(id)
             && !self.admin_since.contains(&id)
             && !w.stopping.contains(&id)
             && w.down.is_none()
