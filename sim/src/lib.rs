@@ -12,6 +12,7 @@
 //! - [`fuzz`]: seeded swarm scenarios and the shrinker;
 //! - [`bytes`]: the core driven by events that raw bytes choose (the
 //!   libFuzzer target's body);
+//! - [`profile`]: what a real boot measured, read from init's trace;
 //! - [`whatif`]: the predicted boot of a real configuration directory.
 
 pub mod bytes;
@@ -20,6 +21,7 @@ pub mod duration;
 pub mod fuzz;
 pub mod invariants;
 pub mod model;
+pub mod profile;
 pub mod rng;
 pub mod scenario;
 pub mod trace;

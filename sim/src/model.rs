@@ -69,6 +69,11 @@ pub struct ProcessModel {
     /// What-if mode: `once` and `respawn` services are daemons that keep
     /// running once their commands are done, as they do on a real machine.
     pub daemons_run_forever: bool,
+    /// What-if with a profile: init's own time per spawn, from the input
+    /// that asked for it to the process running. The simulator answers a
+    /// spawn at once, so it is added where the services after this one see
+    /// it: to when the run ends and when it says it is ready.
+    pub spawn_overhead_ms: u64,
 }
 
 /// What the driver does with a Spawn.
@@ -126,6 +131,7 @@ impl ProcessModel {
             if let Some(takes) = settings.takes_ms {
                 *elapsed_ms = takes;
             }
+            *elapsed_ms = elapsed_ms.saturating_add(self.spawn_overhead_ms);
             if let Some(code) = settings.exit_code {
                 *status = ExitStatus::Exited(code);
             }
@@ -151,7 +157,12 @@ impl ProcessModel {
             ready_after_ms: if settings.never_ready {
                 None
             } else {
-                Some(settings.ready_after_ms.unwrap_or(0))
+                Some(
+                    settings
+                        .ready_after_ms
+                        .unwrap_or(0)
+                        .saturating_add(self.spawn_overhead_ms),
+                )
             },
         })
     }
