@@ -16,6 +16,8 @@
 //! - [`resolve`]: dependency order per target;
 //! - [`events`]: the inputs and outputs of the supervisor;
 //! - [`supervisor`]: the state machine that runs the targets;
+//! - [`trace`]: the supervisor's inputs and outputs written down, the same
+//!   for the simulator and the real init;
 //! - [`protocol`]: the control protocol's requests and replies;
 //! - [`sandbox`]: the namespaces, mounts and filters a service runs in;
 //! - [`envfile`]: the `KEY=VALUE` environment file services get;
@@ -37,6 +39,7 @@ pub mod sandbox;
 pub mod script;
 pub mod service;
 pub mod supervisor;
+pub mod trace;
 
 pub use diag::{Diagnostic, Severity};
 pub use name::{EnabledName, NameError};

@@ -13,7 +13,8 @@
 //!   [`Supervisor::service_by_name`], [`Supervisor::current_target`],
 //!   [`Supervisor::is_target_complete`], [`Supervisor::pending_in_run`],
 //!   [`Supervisor::is_finished`], [`Supervisor::ending_leftovers`],
-//!   [`Supervisor::timers`], [`Supervisor::options`];
+//!   [`Supervisor::timers`], [`Supervisor::due_timers`],
+//!   [`Supervisor::options`];
 //! - inputs: [`Supervisor::handle_event`] (boot, spawn answers, exits,
 //!   targets, reload, admin requests) and [`Supervisor::handle_timeout`];
 //! - commands: there are none beyond events; admin requests are events
@@ -450,6 +451,15 @@ impl Supervisor {
     /// The armed timers, sorted by kind.
     pub fn timers(&self) -> impl Iterator<Item = &Timer> {
         self.timers.iter()
+    }
+
+    /// The timers a call to `handle_timeout(now)` fires, in the order it
+    /// fires them: what a trace says fired.
+    pub fn due_timers(&self, now: Millis) -> Vec<TimerKind> {
+        if self.phase == Phase::Finished {
+            return Vec::new();
+        }
+        self.timers.due(now).collect()
     }
 
     // ---- inputs ----

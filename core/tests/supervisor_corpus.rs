@@ -12,6 +12,7 @@ use init_core::parse::parse_service;
 use init_core::resolve::resolve;
 use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::Options;
+use init_core::trace;
 use init_core::EnabledName;
 use supervisor_driver::Driver;
 
@@ -191,6 +192,11 @@ fn the_pygos_shutdown_runs_its_target_and_powers_off() {
         run_until_quiet(&mut d);
         d.advance_by(10);
     }
-    assert_eq!(d.powers(), 1, "{}", d.trace[boot_outputs..].join("\n"));
-    insta::assert_snapshot!(d.trace[boot_outputs..].join("\n"));
+    assert_eq!(
+        d.powers(),
+        1,
+        "{}",
+        trace::render_text(&d.trace[boot_outputs..])
+    );
+    insta::assert_snapshot!(trace::render_text(&d.trace[boot_outputs..]));
 }

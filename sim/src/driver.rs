@@ -14,19 +14,16 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use init_core::events::{
-    Event, ExitStatus, Millis, Output, Pid, PowerAction, Report, ServiceId, ServiceState, Signal,
+    Event, ExitStatus, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, Signal,
 };
 use init_core::resolve::resolve_refs;
-use init_core::service::{LimitValue, ServiceDef, ServiceType, Target};
+use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
-use serde_json::Value;
+use init_core::trace::{TraceLine, Tracer};
 
 use crate::invariants::{Bounds, Checker, Invariant, Violation};
-use crate::model::{
-    signal_name, signal_number, ProcessModel, SpawnOutcome, Subject, SIGKILL, SIGTERM,
-};
+use crate::model::{signal_number, ProcessModel, SpawnOutcome, Subject, SIGKILL, SIGTERM};
 use crate::scenario::{Action, Control, Scenario, Step};
-use crate::trace::{show_argv, Direction, TraceLine};
 
 /// The first pid handed out; the rest count up and are never reused.
 pub const FIRST_PID: i32 = 100;
@@ -130,6 +127,7 @@ pub struct Sim {
     timeline: Vec<Step>,
     seed: Option<u64>,
     record_trace: bool,
+    tracer: Tracer,
     trace: Vec<TraceLine>,
     checker: Checker,
     power: Option<(Millis, PowerAction)>,
@@ -196,6 +194,7 @@ impl Sim {
             timeline: Vec::new(),
             seed: None,
             record_trace: true,
+            tracer: Tracer::default(),
             trace: Vec::new(),
             checker,
             power: None,
@@ -207,6 +206,7 @@ impl Sim {
             stop_at_target: None,
         };
         sim.refresh_names();
+        sim.tracer = Tracer::new(&sim.supervisor);
         let defs: Vec<ServiceDef> = sim.supervisor.services().map(|s| s.def.clone()).collect();
         for note in resolver_notes(&defs) {
             sim.note(note);
@@ -336,8 +336,11 @@ impl Sim {
         self.now = at;
         self.steps += 1;
         if is_timer {
-            self.line(Direction::In, None, "timeout", String::new(), vec![]);
             let now = self.now;
+            if self.record_trace {
+                let lines = self.tracer.timeouts(now, &self.supervisor);
+                self.trace.extend(lines);
+            }
             self.call_core(|s| s.handle_timeout(now));
             self.drain();
             self.checker.end_of_step(now, &self.supervisor);
@@ -459,12 +462,16 @@ impl Sim {
 
     /// Hands one input to the core and carries out what it says.
     fn feed(&mut self, event: Event) {
-        self.trace_input(&event);
+        if self.record_trace {
+            let line = self.tracer.input(self.now, &event);
+            self.trace.push(line);
+        }
         self.checker.on_input(self.now, &event, &self.supervisor);
         let now = self.now;
         let kept = event.clone();
         self.call_core(move |s| s.handle_event(now, event));
         self.checker.after_input(now, &kept, &self.supervisor);
+        self.tracer.after_input(&self.supervisor);
         if let Event::Reload { services } = &kept {
             self.refresh_names();
             // A service the reload removed keeps its place in the order
@@ -521,7 +528,10 @@ impl Sim {
     }
 
     fn carry_out(&mut self, output: Output) {
-        self.trace_output(&output);
+        if self.record_trace {
+            let line = self.tracer.output(self.now, &output);
+            self.trace.push(line);
+        }
         self.checker.on_output(self.now, &output);
         match output {
             Output::Spawn { service, exec, .. } => self.spawn(service, &exec.to_vecs()),
@@ -773,258 +783,9 @@ impl Sim {
     }
 
     fn note(&mut self, text: String) {
-        self.line(Direction::Note, None, "note", text, vec![]);
-    }
-
-    fn line(
-        &mut self,
-        direction: Direction,
-        service: Option<ServiceId>,
-        event: &'static str,
-        detail: String,
-        fields: Vec<(&'static str, Value)>,
-    ) {
-        if !self.record_trace {
-            return;
-        }
-        let service = service.map(|id| self.name_of(id));
-        self.trace.push(TraceLine {
-            t: self.now,
-            direction,
-            service,
-            event,
-            detail,
-            fields,
-        });
-    }
-
-    fn trace_input(&mut self, event: &Event) {
-        if !self.record_trace {
-            return;
-        }
-        use Direction::In;
-        match event {
-            Event::Boot => self.line(In, None, "boot", String::new(), vec![]),
-            Event::Shutdown => self.line(In, None, "shutdown", String::new(), vec![]),
-            Event::Reboot => self.line(In, None, "reboot", String::new(), vec![]),
-            Event::SwitchRoot => self.line(In, None, "switch-root", String::new(), vec![]),
-            Event::Reload { services } => {
-                let names: BTreeSet<&str> = services.iter().map(|s| s.name.as_str()).collect();
-                let added: Vec<&str> = names
-                    .iter()
-                    .copied()
-                    .filter(|n| !self.ids_by_name.contains_key(*n))
-                    .collect();
-                let removed: Vec<&str> = self
-                    .ids_by_name
-                    .keys()
-                    .map(String::as_str)
-                    .filter(|n| !names.contains(n))
-                    .collect();
-                let mut detail = format!("services={}", services.len());
-                if !added.is_empty() {
-                    detail.push_str(&format!(" added={}", added.join(",")));
-                }
-                if !removed.is_empty() {
-                    detail.push_str(&format!(" removed={}", removed.join(",")));
-                }
-                let fields = vec![
-                    (
-                        "services",
-                        Value::from(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()),
-                    ),
-                    (
-                        "added",
-                        Value::from(added.iter().map(|n| n.to_string()).collect::<Vec<_>>()),
-                    ),
-                    (
-                        "removed",
-                        Value::from(removed.iter().map(|n| n.to_string()).collect::<Vec<_>>()),
-                    ),
-                ];
-                self.line(In, None, "reload", detail, fields)
-            }
-            Event::Spawned { service, pid } => self.line(
-                In,
-                Some(*service),
-                "spawned",
-                format!("pid={pid}"),
-                vec![("pid", Value::from(pid.0))],
-            ),
-            Event::SpawnFailed { service, error } => self.line(
-                In,
-                Some(*service),
-                "spawn-failed",
-                format!("{} ({})", error.errno, error.message),
-                vec![
-                    ("errno", Value::from(error.errno.clone())),
-                    ("message", Value::from(error.message.clone())),
-                ],
-            ),
-            Event::Exited {
-                pid,
-                status,
-                leftovers,
-            } => {
-                let owner = self.checker_owner(*pid);
-                let (mut detail, status_value, signal_value) = match status {
-                    ExitStatus::Exited(code) => {
-                        (format!("status={code}"), Value::from(*code), Value::Null)
-                    }
-                    ExitStatus::Signaled(sig) => (
-                        format!("signal={}", signal_name(*sig)),
-                        Value::Null,
-                        Value::from(signal_name(*sig)),
-                    ),
-                };
-                let mut fields = vec![
-                    ("pid", Value::from(pid.0)),
-                    ("status", status_value),
-                    ("signal", signal_value),
-                ];
-                if *leftovers {
-                    detail.push_str(" leftovers");
-                    fields.push(("leftovers", Value::from(true)));
-                }
-                self.line(In, owner, "exit", detail, fields)
-            }
-            Event::Start(id) => self.line(In, Some(*id), "start", String::new(), vec![]),
-            Event::Stop(id) => self.line(In, Some(*id), "stop", String::new(), vec![]),
-            Event::Restart(id) => self.line(In, Some(*id), "restart", String::new(), vec![]),
-            Event::Ready(id) => self.line(In, Some(*id), "ready", String::new(), vec![]),
-            Event::LeftoversGone(id) => {
-                self.line(In, Some(*id), "leftovers-gone", String::new(), vec![])
-            }
-        }
-    }
-
-    /// The service a pid was spawned for, from the sim's own records.
-    fn checker_owner(&self, pid: Pid) -> Option<ServiceId> {
-        self.pid_owner.get(&pid).copied()
-    }
-
-    fn trace_output(&mut self, output: &Output) {
-        if !self.record_trace {
-            return;
-        }
-        use Direction::Out;
-        match output {
-            Output::Spawn {
-                service,
-                exec,
-                tty,
-                settings,
-            } => {
-                let shown: Vec<String> =
-                    exec.to_vecs().iter().map(|argv| show_argv(argv)).collect();
-                let mut detail = shown.join(" ");
-                if let Some(tty) = tty {
-                    detail.push_str(&format!(" tty={}", tty.path));
-                }
-                if let Some(user) = &settings.user {
-                    detail.push_str(&format!(" user={user}"));
-                }
-                let namespaces = settings.sandbox.namespaces();
-                if !namespaces.is_empty() {
-                    detail.push_str(&format!(" namespaces={}", namespaces.join(",")));
-                }
-                for limit in &settings.rlimits {
-                    let show = |v: LimitValue| match v {
-                        LimitValue::Unlimited => "unlimited".to_string(),
-                        LimitValue::Value(n) => n.to_string(),
-                    };
-                    detail.push_str(&format!(
-                        " rlimit={}:{}:{}",
-                        limit.resource.as_str(),
-                        show(limit.soft),
-                        show(limit.hard)
-                    ));
-                }
-                self.line(
-                    Out,
-                    Some(*service),
-                    "spawn",
-                    detail,
-                    vec![
-                        ("exec", serde_json::to_value(exec).unwrap_or(Value::Null)),
-                        (
-                            "tty",
-                            tty.as_ref()
-                                .map_or(Value::Null, |t| Value::from(t.path.clone())),
-                        ),
-                    ],
-                )
-            }
-            Output::Signal {
-                service,
-                pid,
-                signal,
-            }
-            | Output::SignalLeftovers {
-                service,
-                pid,
-                signal,
-            } => {
-                let event = match output {
-                    Output::Signal { .. } => "signal",
-                    _ => "leftovers",
-                };
-                self.line(
-                    Out,
-                    Some(*service),
-                    event,
-                    format!("{} pid={pid}", signal.name()),
-                    vec![
-                        ("signal", Value::from(signal.name())),
-                        ("pid", Value::from(pid.0)),
-                    ],
-                )
-            }
-            Output::KillAll { signal } => self.line(
-                Out,
-                None,
-                "kill-all",
-                signal.name().to_string(),
-                vec![("signal", Value::from(signal.name()))],
-            ),
-            Output::Report {
-                service, report, ..
-            } => {
-                let word = match report {
-                    Report::Ok => "OK",
-                    Report::Fail => "FAIL",
-                    Report::Up => "UP",
-                };
-                self.line(
-                    Out,
-                    Some(*service),
-                    "report",
-                    word.to_string(),
-                    vec![("report", Value::from(word))],
-                )
-            }
-            Output::TargetComplete { target } => self.line(
-                Out,
-                None,
-                "target-complete",
-                target.as_str().to_string(),
-                vec![("target", Value::from(target.as_str()))],
-            ),
-            Output::Sync => self.line(Out, None, "sync", String::new(), vec![]),
-            Output::Power { action } => {
-                let word = match action {
-                    PowerAction::PowerOff => "poweroff",
-                    PowerAction::Reboot => "reboot",
-                    PowerAction::SwitchRoot => "switch-root",
-                };
-                self.line(
-                    Out,
-                    None,
-                    "power",
-                    word.to_string(),
-                    vec![("action", Value::from(word))],
-                )
-            }
+        if self.record_trace {
+            let line = self.tracer.note(self.now, text);
+            self.trace.push(line);
         }
     }
 }

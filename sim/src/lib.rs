@@ -6,8 +6,8 @@
 //! - [`scenario`]: the `.scn` language (services inline, process model,
 //!   timeline) and its `FILE:LINE: message` errors;
 //! - [`model`]: how a scripted process behaves (durations, exits, crashes);
-//! - [`driver`]: the virtual clock, the process table and the event loop;
-//! - [`trace`]: one line per input and output, as text or JSON;
+//! - [`driver`]: the virtual clock, the process table and the event loop
+//!   (its trace is written by `init_core::trace`, as the real init's is);
 //! - [`invariants`]: what must hold after every step;
 //! - [`fuzz`]: seeded swarm scenarios and the shrinker;
 //! - [`bytes`]: the core driven by events that raw bytes choose (the
@@ -24,7 +24,6 @@ pub mod model;
 pub mod profile;
 pub mod rng;
 pub mod scenario;
-pub mod trace;
 pub mod whatif;
 
 pub use driver::{RunLimits, RunOutcome, Sim};

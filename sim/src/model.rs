@@ -228,43 +228,10 @@ fn sleep_outcome(args: &[String]) -> (u64, Option<i32>) {
 }
 
 /// The signals a scenario may name, with their Linux numbers.
-const SIGNALS: [(&str, i32); 14] = [
-    ("HUP", 1),
-    ("INT", 2),
-    ("QUIT", 3),
-    ("ILL", 4),
-    ("ABRT", 6),
-    ("BUS", 7),
-    ("FPE", 8),
-    ("KILL", 9),
-    ("USR1", 10),
-    ("SEGV", 11),
-    ("USR2", 12),
-    ("PIPE", 13),
-    ("ALRM", 14),
-    ("TERM", 15),
-];
+pub use init_core::trace::{signal_name, signal_number};
 
 pub const SIGTERM: i32 = 15;
 pub const SIGKILL: i32 = 9;
-
-/// `SEGV` or `SIGSEGV` to 11.
-pub fn signal_number(name: &str) -> Option<i32> {
-    let name = name.strip_prefix("SIG").unwrap_or(name);
-    SIGNALS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, num)| *num)
-}
-
-/// 11 to `SEGV`; unknown numbers print as themselves.
-pub fn signal_name(number: i32) -> String {
-    SIGNALS
-        .iter()
-        .find(|(_, num)| *num == number)
-        .map(|(n, _)| n.to_string())
-        .unwrap_or_else(|| number.to_string())
-}
 
 /// The errno names a scenario may make a spawn fail with.
 const ERRNOS: [(&str, &str); 7] = [
@@ -371,13 +338,5 @@ mod tests {
             model.spawn(WEB, &[argv("web")], 1),
             SpawnOutcome::Runs(_)
         ));
-    }
-
-    #[test]
-    fn signal_names_round_trip() {
-        assert_eq!(signal_number("SIGSEGV"), Some(11));
-        assert_eq!(signal_number("TERM"), Some(15));
-        assert_eq!(signal_name(9), "KILL");
-        assert_eq!(signal_name(64), "64");
     }
 }

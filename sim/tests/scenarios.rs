@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use init_core::trace;
 use init_sim::scenario::Scenario;
-use init_sim::trace;
 use init_sim::Sim;
 
 fn load(path: &Path) -> Scenario {

@@ -13,10 +13,10 @@ use init_bins::cli::init_sim::{Cli, Command};
 use init_core::analyze::{plot_svg, render, Timeline, View};
 use init_core::events::{Millis, ServiceStatus};
 
+use init_core::trace;
 use init_sim::fuzz;
 use init_sim::profile::Profile;
 use init_sim::scenario::Scenario;
-use init_sim::trace;
 use init_sim::whatif;
 use init_sim::Sim;
 

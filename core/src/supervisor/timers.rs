@@ -116,6 +116,14 @@ impl Timers {
 
     /// Disarms and returns every timer due at `now`, earliest first (ties in
     /// kind order), so that firing them is deterministic.
+    /// The timers due at `now`, in the order `take_due` takes them.
+    pub fn due(&self, now: Millis) -> impl Iterator<Item = TimerKind> + '_ {
+        self.by_deadline
+            .iter()
+            .take_while(move |&&(deadline, _)| deadline <= now)
+            .map(|&(_, kind)| kind)
+    }
+
     pub fn take_due(&mut self, now: Millis) -> Vec<TimerKind> {
         let mut due = Vec::new();
         while let Some(&(deadline, kind)) = self.by_deadline.first() {

@@ -1,16 +1,17 @@
 //! A tiny driver for supervisor tests: answers every Spawn with the next pid,
-//! lets the test script exits and time, and writes a trace in the fixed
-//! column format of STYLE.md.
+//! lets the test script exits and time, and writes the trace every driver
+//! writes (`init_core::trace`).
 //!
 //! It holds no policy: everything it does is what a test tells it to.
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 use init_core::events::{Event, ExitStatus, Millis, Output, Pid, ServiceId, SpawnError};
 use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
+use init_core::trace::{self, TraceLine, Tracer};
 
 /// Builds a service definition for a test.
 pub fn svc(name: &str, kind: ServiceType, target: Target) -> ServiceDef {
@@ -74,10 +75,9 @@ pub struct Driver {
     answers: Vec<(String, Answer)>,
     /// Every output, in order, with the time it came out.
     pub outputs: Vec<(Millis, Output)>,
-    pub trace: Vec<String>,
-    /// Every name an id ever had, so that traces still name services a
-    /// reload dropped.
-    names: BTreeMap<ServiceId, String>,
+    pub trace: Vec<TraceLine>,
+    /// Names the services of the trace, even those a reload dropped.
+    tracer: Tracer,
 }
 
 impl Driver {
@@ -86,14 +86,15 @@ impl Driver {
     }
 
     pub fn with_options(services: Vec<ServiceDef>, options: Options) -> Driver {
+        let sup = Supervisor::new(services, options);
         Driver {
-            sup: Supervisor::new(services, options),
+            tracer: Tracer::new(&sup),
+            sup,
             now: Millis::ZERO,
             next_pid: 100,
             answers: Vec::new(),
             outputs: Vec::new(),
             trace: Vec::new(),
-            names: BTreeMap::new(),
         }
     }
 
@@ -110,17 +111,7 @@ impl Driver {
     }
 
     fn name(&self, id: ServiceId) -> String {
-        self.sup
-            .service(id)
-            .map(|s| s.def.name.clone())
-            .or_else(|| self.names.get(&id).cloned())
-            .unwrap_or_else(|| format!("#{}", id.0))
-    }
-
-    fn remember_names(&mut self) {
-        for s in self.sup.services() {
-            self.names.insert(s.id, s.def.name.clone());
-        }
+        self.tracer.name_of(id)
     }
 
     pub fn pid(&self, name: &str) -> Pid {
@@ -137,136 +128,53 @@ impl Driver {
         }
     }
 
-    fn line(&mut self, dir: char, who: &str, what: &str, rest: String) {
-        let line = format!(
-            "{:>8} {dir} {who:<20} {what:<8} {rest}",
-            self.now.to_string()
-        );
-        self.trace.push(line.trim_end().to_string());
-    }
-
-    /// Feeds one event, then drains outputs, answering spawns.
+    /// Feeds one event, then drains the outputs; the answers to spawns
+    /// are fed after the drain, in the order of the spawns, as every
+    /// driver does.
     pub fn event(&mut self, event: Event) {
-        let (who, what, rest) = match &event {
-            Event::Boot => ("".to_string(), "boot", String::new()),
-            Event::Shutdown => ("".to_string(), "shutdown", String::new()),
-            Event::Reboot => ("".to_string(), "reboot", String::new()),
-            Event::SwitchRoot => ("".to_string(), "switch-root", String::new()),
-            Event::Reload { services } => (
-                "".to_string(),
-                "reload",
-                format!("{} services", services.len()),
-            ),
-            Event::Spawned { service, pid } => {
-                (self.name(*service), "spawned", format!("pid={pid}"))
-            }
-            Event::SpawnFailed { service, error } => {
-                (self.name(*service), "failed", error.errno.clone())
-            }
-            Event::Exited {
-                pid,
-                status,
-                leftovers,
-            } => {
-                let who = self
-                    .sup
-                    .services()
-                    .find(|s| s.pid == Some(*pid))
-                    .map(|s| s.def.name.clone())
-                    .unwrap_or_else(|| "?".to_string());
-                let left = if *leftovers { " leftovers" } else { "" };
-                (who, "exited", format!("pid={pid} status={status}{left}"))
-            }
-            Event::Start(id) => (self.name(*id), "start", String::new()),
-            Event::Stop(id) => (self.name(*id), "stop", String::new()),
-            Event::Restart(id) => (self.name(*id), "restart", String::new()),
-            Event::Ready(id) => (self.name(*id), "ready", String::new()),
-            Event::LeftoversGone(id) => (self.name(*id), "gone", "leftovers".to_string()),
-        };
-        let (who, what) = if who.is_empty() {
-            (what.to_string(), String::new())
-        } else {
-            (who, what.to_string())
-        };
-        self.line('>', &who, &what, rest);
-        self.remember_names();
-        self.sup.handle_event(self.now, event);
-        self.remember_names();
-        self.drain();
+        let mut queue = VecDeque::from([event]);
+        while let Some(event) = queue.pop_front() {
+            let line = self.tracer.input(self.now, &event);
+            self.trace.push(line);
+            self.sup.handle_event(self.now, event);
+            self.tracer.after_input(&self.sup);
+            self.drain(&mut queue);
+        }
     }
 
-    fn drain(&mut self) {
-        let mut answers = Vec::new();
+    /// Carries out every queued output; answers go to the back of `queue`.
+    fn drain(&mut self, queue: &mut VecDeque<Event>) {
         while let Some(output) = self.sup.poll_output() {
-            self.outputs.push((self.now, output.clone()));
-            match &output {
-                Output::Spawn { service, exec, .. } => {
-                    let argv: Vec<String> = exec.iter().map(|a| a.to_vec().join(" ")).collect();
-                    let name = self.name(*service);
-                    self.line('<', &name, "spawn", format!("[{}]", argv.join("; ")));
-                    let answer = self
-                        .answers
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .map(|(_, a)| *a)
-                        .unwrap_or(Answer::Spawn);
-                    answers.push((*service, answer));
-                }
-                Output::Signal {
-                    service,
-                    pid,
-                    signal,
-                } => {
-                    let name = self.name(*service);
-                    self.line('<', &name, "signal", format!("{} pid={pid}", signal.name()));
-                }
-                Output::SignalLeftovers {
-                    service,
-                    pid,
-                    signal,
-                } => {
-                    let name = self.name(*service);
-                    self.line(
-                        '<',
-                        &name,
-                        "leftovers",
-                        format!("{} pid={pid}", signal.name()),
-                    );
-                }
-                Output::KillAll { signal } => {
-                    self.line('<', "killall", signal.name(), String::new())
-                }
-                Output::Report {
-                    service, report, ..
-                } => {
-                    let name = self.name(*service);
-                    self.line('<', &name, "report", format!("{report:?}"));
-                }
-                Output::TargetComplete { target } => {
-                    self.line('<', target.as_str(), "complete", String::new())
-                }
-                Output::Sync => self.line('<', "sync", "", String::new()),
-                Output::Power { action } => {
-                    self.line('<', "power", &format!("{action:?}"), String::new())
+            let line = self.tracer.output(self.now, &output);
+            self.trace.push(line);
+            if let Output::Spawn { service, .. } = &output {
+                let name = self.name(*service);
+                let answer = self
+                    .answers
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, a)| *a)
+                    .unwrap_or(Answer::Spawn);
+                match answer {
+                    Answer::Spawn => {
+                        let pid = Pid(self.next_pid);
+                        self.next_pid += 1;
+                        queue.push_back(Event::Spawned {
+                            service: *service,
+                            pid,
+                        });
+                    }
+                    Answer::Fail => queue.push_back(Event::SpawnFailed {
+                        service: *service,
+                        error: SpawnError {
+                            errno: "ENOENT".to_string(),
+                            message: "No such file or directory".to_string(),
+                        },
+                    }),
+                    Answer::Never => {}
                 }
             }
-        }
-        for (service, answer) in answers {
-            match answer {
-                Answer::Spawn => {
-                    let pid = Pid(self.next_pid);
-                    self.next_pid += 1;
-                    self.event(Event::Spawned { service, pid });
-                }
-                Answer::Fail => self.event(Event::SpawnFailed {
-                    service,
-                    error: SpawnError {
-                        errno: "ENOENT".to_string(),
-                        message: "No such file or directory".to_string(),
-                    },
-                }),
-                Answer::Never => {}
-            }
+            self.outputs.push((self.now, output));
         }
     }
 
@@ -326,8 +234,14 @@ impl Driver {
                 break;
             }
             self.now = self.now.max(deadline);
+            let lines = self.tracer.timeouts(self.now, &self.sup);
+            self.trace.extend(lines);
             self.sup.handle_timeout(self.now);
-            self.drain();
+            let mut queue = VecDeque::new();
+            self.drain(&mut queue);
+            while let Some(answer) = queue.pop_front() {
+                self.event(answer);
+            }
         }
         self.now = self.now.max(end);
     }
@@ -373,7 +287,8 @@ impl Driver {
         self.count(|o| matches!(o, Output::Power { .. }))
     }
 
+    /// The trace so far, as `init-sim run` and `init --trace` write it.
     pub fn trace_text(&self) -> String {
-        self.trace.join("\n") + "\n"
+        trace::render_text(&self.trace)
     }
 }
