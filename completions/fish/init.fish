@@ -8,6 +8,7 @@ complete -c init -l final-service-timeout -d 'How long a service of the shutdown
 complete -c init -l kill-grace -d 'At the end of shutdown: the time between TERM and KILL to every remaining process, and after a KILL for a stopped service to go' -r
 complete -c init -l respawn-delay -d 'The least time between two starts of a respawn service, for services without `respawn-delay`' -r
 complete -c init -l respawn-delay-max -d 'The cap the delay between two starts of a respawn service doubles up to after every short run, for services without `respawn-delay-max`. Equal to --respawn-delay: a constant delay, the former default' -r
+complete -c init -l trace -d 'Append every input and output of the supervisor to FILE as JSON lines, the same lines as `init-sim run --json` (a re-exec goes on writing there). Kept in memory until FILE can be opened' -r -F
 complete -c init -l handover-fd -d 'Set by a re-exec, not by people: the memfd holding the previous init\'s state, to go on from instead of booting' -r
 complete -c init -l sequential -d 'Start one service at a time, as the original did'
 complete -c init -l supervise -d 'Run as a child subreaper instead of PID 1, and exit (0 unless a main service ended it) at the end of shutdown or reboot instead of calling reboot(2)'

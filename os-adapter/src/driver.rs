@@ -11,7 +11,7 @@
 //! signalfd itself is gone, init falls back to reaping forever.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::os::fd::RawFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -37,6 +37,7 @@ use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
 use crate::spawn::{spawn_service_with, Environment};
 use crate::switch_root::{self, SwitchPlan};
+use crate::trace_file::TraceFile;
 
 /// How long a re-exec waits for the clients already connected to send
 /// their request and take their reply.
@@ -59,6 +60,8 @@ pub struct Settings {
     pub mode: Mode,
     /// The binary a re-exec runs unless the request names another.
     pub binary: Option<PathBuf>,
+    /// `--trace FILE`: where the core's inputs and outputs are written.
+    pub trace: Option<PathBuf>,
 }
 
 /// Everything but the control socket, so that the socket's request handler
@@ -99,6 +102,12 @@ struct World {
     running_waits: Vec<(ServiceId, String)>,
     /// The service whose `[ .. ]` line is the status line now.
     running_shown: Option<ServiceId>,
+    /// Inputs that carrying out outputs gave rise to (a spawn's answer,
+    /// leftovers found gone): fed after the drain, in the order of the
+    /// outputs, as every driver of the core does.
+    answers: VecDeque<Event>,
+    /// `--trace FILE`.
+    trace: Option<TraceFile>,
 }
 
 pub struct Driver {
@@ -143,6 +152,10 @@ impl Driver {
     ) -> Driver {
         let control = ControlSocket::new(&settings.socket);
         let progress = BootProgress::new(console.is_terminal());
+        let trace = settings
+            .trace
+            .as_deref()
+            .map(|path| TraceFile::new(path, &core));
         Driver {
             signals,
             control,
@@ -164,6 +177,8 @@ impl Driver {
                 progress,
                 running_waits: Vec::new(),
                 running_shown: None,
+                answers: VecDeque::new(),
+                trace,
             },
             boot_pending: true,
         }
@@ -357,13 +372,13 @@ impl Driver {
 
         let now = self.world.clock.now();
         if self.world.core.poll_timeout().is_some_and(|at| at <= now) {
-            self.world.core.handle_timeout(now);
-            self.world.carry_out_outputs();
+            self.world.fire_timers(now);
         }
         if std::mem::take(&mut self.world.check_socket) {
             self.bind_control_socket();
         }
         self.world.refresh_status();
+        self.world.flush_trace();
         self.world.console.flush();
     }
 
@@ -490,19 +505,67 @@ impl Driver {
 }
 
 impl World {
-    /// Feeds one event at the current time and carries out what follows.
+    /// Feeds one event at the current time and carries out what follows:
+    /// its outputs in order, then the answers they gave rise to, each fed
+    /// and carried out the same way.
     fn handle(&mut self, event: Event) {
+        self.answers.push_back(event);
+        self.feed_answers();
+    }
+
+    fn feed_answers(&mut self) {
+        while let Some(event) = self.answers.pop_front() {
+            self.feed(event);
+        }
+    }
+
+    /// One input to the core, traced, and its outputs carried out; their
+    /// answers wait in `answers`.
+    fn feed(&mut self, event: Event) {
         let now = self.clock.now();
         let ended = match &event {
             Event::Exited { pid, .. } => self.pid_services.remove(pid),
             _ => None,
         };
+        let is_exit = matches!(event, Event::Exited { .. });
         self.ahead.look_again(matches!(event, Event::Reload { .. }));
+        if let Some(trace) = &mut self.trace {
+            trace.input(now, &event);
+        }
         self.core.handle_event(now, event);
-        self.carry_out_outputs();
+        if let Some(trace) = &mut self.trace {
+            trace.after_input(&self.core, is_exit);
+        }
+        self.drain();
         if let Some(service) = ended {
             // Ended without a report (stopped, removed): no `[ .. ]` more.
             self.running_waits.retain(|(id, _)| *id != service);
+        }
+    }
+
+    /// Fires the core's timers due at `now` and carries out what follows.
+    fn fire_timers(&mut self, now: Millis) {
+        if let Some(trace) = &mut self.trace {
+            trace.timeouts(now, &self.core);
+        }
+        self.core.handle_timeout(now);
+        self.carry_out_outputs();
+    }
+
+    /// Carries out every queued output, in order; answers wait.
+    fn drain(&mut self) {
+        while let Some(output) = self.core.poll_output() {
+            if let Some(trace) = &mut self.trace {
+                trace.output(self.clock.now(), &output);
+            }
+            self.carry_out(output);
+        }
+    }
+
+    /// Writes the trace's pending lines; says on the console if it stopped.
+    fn flush_trace(&mut self) {
+        if let Some(why) = self.trace.as_mut().and_then(TraceFile::flush) {
+            self.console.message(&why);
         }
     }
 
@@ -532,8 +595,7 @@ impl World {
     fn signal_leftovers(&mut self, service: ServiceId, pid: Pid, signal: Signal) {
         if !self.anything_left(service, pid) {
             self.ending_leftovers.remove(&service);
-            let now = self.clock.now();
-            self.core.handle_event(now, Event::LeftoversGone(service));
+            self.answers.push_back(Event::LeftoversGone(service));
             return;
         }
         let by_cgroup = match (&self.cgroups, self.core.service(service)) {
@@ -571,10 +633,10 @@ impl World {
         self.ahead.make_some(&self.core, cgroups)
     }
 
+    /// Carries out every queued output, then feeds the answers.
     fn carry_out_outputs(&mut self) {
-        while let Some(output) = self.core.poll_output() {
-            self.carry_out(output);
-        }
+        self.drain();
+        self.feed_answers();
     }
 
     fn carry_out(&mut self, output: Output) {
@@ -643,10 +705,10 @@ impl World {
                         Event::SpawnFailed { service, error }
                     }
                 };
-                // Answered at once: the exit can only be reaped later, so
-                // the core always hears Spawned before Exited.
-                let now = self.clock.now();
-                self.core.handle_event(now, event);
+                // Answered after the drain, before anything else: the
+                // exit can only be reaped later, so the core always hears
+                // Spawned before Exited.
+                self.answers.push_back(event);
             }
             Output::Signal {
                 service,
@@ -815,6 +877,7 @@ impl World {
 
     /// Gives the console a last, bounded chance to show the final lines.
     fn flush_console_before_the_end(&mut self) {
+        self.flush_trace();
         let until = Instant::now() + Duration::from_millis(500);
         while self.console.has_pending() && Instant::now() < until {
             self.console.flush();

@@ -227,6 +227,10 @@ pub fn command_line(
         }
         .to_string(),
     );
+    if let Some(trace) = &settings.trace {
+        args.push("--trace".to_string());
+        args.push(trace.display().to_string());
+    }
     args.push(HANDOVER_FLAG.to_string());
     args.push(memfd.to_string());
     args

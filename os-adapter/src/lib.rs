@@ -20,6 +20,7 @@
 //! - [`switch_root`]: leaving the initramfs for the real root;
 //! - [`container`]: whether init is a container's init, and its exit status;
 //! - [`clock`]: monotonic milliseconds since start;
+//! - [`trace_file`]: `--trace FILE`, the core's inputs and outputs as JSON lines;
 //! - [`allocator`]: large blocks kept out of the brk heap.
 
 pub mod allocator;
@@ -48,3 +49,4 @@ mod scratch;
 pub mod signals;
 pub mod spawn;
 pub mod switch_root;
+pub mod trace_file;

@@ -75,6 +75,11 @@ pub struct Args {
     /// Run as a machine's init even in a PID namespace: end with reboot(2).
     #[arg(long)]
     pub no_container: bool,
+    /// Append every input and output of the supervisor to FILE as JSON
+    /// lines, the same lines as `init-sim run --json` (a re-exec goes on
+    /// writing there). Kept in memory until FILE can be opened.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     /// Set by a re-exec, not by people: the memfd holding the previous
     /// init's state, to go on from instead of booting.
     #[arg(long = "handover-fd", value_name = "FD", hide = true)]
@@ -104,6 +109,7 @@ impl Args {
             supervise: false,
             container: false,
             no_container: false,
+            trace: None,
             handover_fd: None,
         }
     }
@@ -223,6 +229,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String
             "config-dir" => parsed.config_dir = PathBuf::from(&value),
             "env-file" => parsed.env_file = PathBuf::from(&value),
             "socket" => parsed.socket = PathBuf::from(&value),
+            "trace" => parsed.trace = Some(PathBuf::from(&value)),
             "stop-timeout" => parsed.stop_timeout = duration()?,
             "shutdown-stop-timeout" => parsed.shutdown_stop_timeout = duration()?,
             "ready-timeout" => parsed.ready_timeout = duration()?,
@@ -246,7 +253,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Parsed, String
 }
 
 /// Every option [`parse`] knows, and whether it takes a value.
-const OPTIONS: [(&str, bool); 15] = [
+const OPTIONS: [(&str, bool); 16] = [
     ("config-dir", true),
     ("env-file", true),
     ("socket", true),
@@ -261,6 +268,7 @@ const OPTIONS: [(&str, bool); 15] = [
     ("supervise", false),
     ("container", false),
     ("no-container", false),
+    ("trace", true),
     ("handover-fd", true),
 ];
 
@@ -359,10 +367,14 @@ mod tests {
             options: options.clone(),
             mode: Mode::Pid1,
             binary: None,
+            trace: Some(PathBuf::from("/run/init.trace")),
         };
         let line = handover::command_line(Path::new("/sbin/init"), &settings, 3);
         match parse(line.into_iter().skip(1).map(OsString::from)) {
-            Ok(Parsed::Run(args)) => assert_eq!(args.options(), options),
+            Ok(Parsed::Run(args)) => {
+                assert_eq!(args.options(), options);
+                assert_eq!(args.trace, settings.trace);
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -97,6 +97,7 @@ pub fn main(args: Vec<OsString>) -> ! {
     if let Err(e) = nix::unistd::chdir("/") {
         eprintln!("init: cannot change to /: {}", e.desc());
     }
+    let trace = args.trace.map(absolute);
     let settings = Settings {
         config_dir,
         env_file,
@@ -104,6 +105,7 @@ pub fn main(args: Vec<OsString>) -> ! {
         options,
         mode,
         binary,
+        trace,
     };
     let Some(fd) = args.handover_fd else {
         Driver::new(settings, signals, clock).run()
