@@ -99,10 +99,11 @@ pub struct ProfileUse {
     /// completed).
     pub profiled_boot_ms: Option<u64>,
     pub spawn_overhead_ms: u64,
-    /// Services whose runs take the times the profile measured.
+    /// Boot services whose runs take the times the profile measured.
     pub measured: Vec<String>,
-    /// Services of the configuration the profile has no time for: they
-    /// take what their commands do (`sleep`, `--takes`), else no time.
+    /// Boot services of the configuration the profile has no time for:
+    /// they take what their commands do (`sleep`, `--takes`), else no
+    /// time.
     pub unprofiled: Vec<String>,
     /// Services the profile measured that are not in the configuration.
     pub removed: Vec<String>,
@@ -119,7 +120,10 @@ impl Assumptions {
             spawn_overhead_ms: profile.spawn_overhead_ms,
             ..ProfileUse::default()
         };
-        for def in services.iter().filter(|d| !d.is_milestone()) {
+        let boot_processes = services
+            .iter()
+            .filter(|d| d.target == Target::Boot && !d.is_milestone());
+        for def in boot_processes {
             let settings = profile
                 .service(&def.name)
                 .and_then(|measured| run_settings(def, &measured.measure, measured.failed));
