@@ -61,8 +61,9 @@ pub struct Profile {
     /// From `boot` to `target-complete boot`; None if the trace never got
     /// there.
     pub boot_ms: Option<u64>,
-    /// Init's own time per spawn: the median, over the boot's spawns, of
-    /// the time from the input that asked for the spawn to the spawn done.
+    /// Init's own time per spawn: the mean, over the boot's spawns,
+    /// of the time from the input that asked for the spawn (or from the
+    /// spawn before it in the same turn) to the spawn done.
     pub spawn_overhead_ms: u64,
     /// In the order of their first spawn.
     pub services: Vec<MeasuredService>,
@@ -139,14 +140,25 @@ impl Profile {
             if dir == "in" {
                 last_input = Some(at);
             }
+            let counted_from = last_input.unwrap_or(0);
             match (dir, event, service) {
                 ("out", "target-complete", _)
                     if value.get("target").and_then(Value::as_str) == Some("boot") =>
                 {
                     complete.get_or_insert(at);
                 }
-                ("out", "spawn", Some(name)) if !runs.contains_key(name) => {
-                    overheads.push(at.saturating_sub(last_input.unwrap_or(0)));
+                ("out", "spawn", Some(name)) => {
+                    // Init carries out one turn's spawns one after the
+                    // other: each costs the time since the input, or
+                    // since the spawn before it in the same turn. Only
+                    // the boot's spawns are what a prediction adds up.
+                    if complete.is_none() {
+                        overheads.push(at.saturating_sub(counted_from));
+                    }
+                    last_input = Some(at);
+                    if runs.contains_key(name) {
+                        continue;
+                    }
                     let order = runs.len();
                     runs.insert(
                         name.to_string(),
@@ -218,7 +230,7 @@ impl Profile {
             .collect();
         Ok(Profile {
             boot_ms: complete,
-            spawn_overhead_ms: median(&mut overheads),
+            spawn_overhead_ms: mean(&overheads),
             services,
         })
     }
@@ -402,12 +414,13 @@ fn parse_service(words: &[&str]) -> Result<MeasuredService, String> {
     Ok(service)
 }
 
-/// The median (the lower of the middle two), or 0 for none.
-fn median(values: &mut [u64]) -> u64 {
-    values.sort_unstable();
+/// The mean, rounded to the nearest millisecond, or 0 for none. Not the
+/// median: a prediction adds the overhead up along a chain of spawns, and
+/// the mean is what such a sum comes to.
+fn mean(values: &[u64]) -> u64 {
     match values.len() {
         0 => 0,
-        n => values[(n - 1) / 2],
+        n => (values.iter().sum::<u64>() + n as u64 / 2) / n as u64,
     }
 }
 
