@@ -102,8 +102,10 @@ struct Run {
 
 impl Profile {
     /// Reads a trace (`init --trace FILE` or `init-sim run --json`): one
-    /// JSON object per line. Lines before the first `boot` are ignored, as
-    /// are events the profile has no use for.
+    /// JSON object per line. Init appends to its file, so it may hold
+    /// several boots: the last `boot` begins the one profiled. Lines
+    /// before it are only checked, as are events the profile has no use
+    /// for.
     pub fn from_trace(file: &str, text: &str) -> Result<Profile, ProfileError> {
         let error = |line: usize, message: String| ProfileError {
             file: file.to_string(),
@@ -129,11 +131,15 @@ impl Profile {
             let dir = value.get("dir").and_then(Value::as_str).unwrap_or("");
             let event = value.get("event").and_then(Value::as_str).unwrap_or("");
             let service = value.get("service").and_then(Value::as_str);
+            if dir == "in" && event == "boot" {
+                boot = Some(t);
+                complete = None;
+                runs.clear();
+                last_input = Some(0);
+                overheads.clear();
+                continue;
+            }
             let Some(start) = boot else {
-                if dir == "in" && event == "boot" {
-                    boot = Some(t);
-                    last_input = Some(0);
-                }
                 continue;
             };
             let at = t.saturating_sub(start);
@@ -471,6 +477,19 @@ service check   spawn-to-exit      3ms  spawned   127ms  exited   130ms  failed
         assert_eq!(profile.services[0].measure, Measure::SpawnToExit(117));
         assert_eq!(profile.services[1].measure, Measure::SpawnToReady(340));
         assert!(profile.services[2].failed);
+    }
+
+    #[test]
+    fn the_last_boot_of_a_file_init_appended_to_is_profiled() {
+        let earlier = r#"{"dir":"in","event":"boot","service":null,"t_ms":0}
+{"dir":"out","event":"spawn","exec":[["old"]],"service":"old","t_ms":9,"tty":null}
+"#;
+        let profile =
+            Profile::from_trace("boot.trace", &format!("{earlier}{TRACE}")).expect("reads");
+        assert_eq!(
+            profile,
+            Profile::from_trace("boot.trace", TRACE).expect("reads")
+        );
     }
 
     #[test]

@@ -430,11 +430,16 @@ pub fn measured_timeline(profile: &Profile, services: &[ServiceDef]) -> Timeline
             .exited_ms
             .map(|_| ExitStatus::Exited(i32::from(measured.failed)));
         let spawn_failed = matches!(measured.measure, Measure::SpawnFailed(_));
-        let ready_at = match (def.kind, &measured.measure) {
-            (_, Measure::SpawnFailed(_)) => Some(measured.spawned_ms),
-            (ServiceType::Wait, _) => measured.exited_ms,
-            (_, Measure::SpawnToExit(_)) => Some(measured.spawned_ms),
-            _ => measured.ready_ms,
+        // As the core counts it: a `wait` run at its exit, one that says
+        // it is ready at its word, any other at its spawn.
+        let ready_at = if spawn_failed {
+            Some(measured.spawned_ms)
+        } else if def.kind == ServiceType::Wait {
+            measured.exited_ms
+        } else if def.settings.ready.is_some() {
+            measured.ready_ms
+        } else {
+            Some(measured.spawned_ms)
         };
         let state = match (exit_status, spawn_failed) {
             (_, true) => ServiceState::Failed,

@@ -7,7 +7,7 @@ use init_core::name::EnabledName;
 use init_core::parse::parse_service;
 use init_core::service::ServiceDef;
 use init_sim::profile::Profile;
-use init_sim::whatif::{predict_boot, render_text, Assumptions};
+use init_sim::whatif::{measured_timeline, predict_boot, render_text, Assumptions};
 
 /// The corpus enabled as its README says: `.in` tokens substituted,
 /// `target %0` services for both final targets, parameterised ones once.
@@ -212,4 +212,25 @@ fn a_profile_predicts_its_own_boot_and_changed_ones() {
         "{read_back_text}\n{same}\n{added}\n{edge_removed}\n{sequential}",
         read_back_text = profile.render()
     ));
+}
+
+#[test]
+fn the_measured_boot_is_drawn_as_the_core_counts_readiness() {
+    let profile = Profile::from_trace("boot.trace", TRACE).expect("a trace");
+    // net is gone from this configuration: it keeps its row, as a `wait`
+    // service (it ran to its exit).
+    let defs = services(&[("mounts", MOUNTS), ("keys", KEYS), ("sshd", SSHD)]);
+    let timeline = measured_timeline(&profile, &defs);
+    let row = |name: &str| {
+        timeline
+            .services
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no row {name}"))
+    };
+    assert_eq!(row("keys").ready_at, row("keys").exited_at);
+    assert_eq!(row("net").ready_at.map(|t| t.0), Some(312));
+    assert_eq!(row("sshd").spawned_at.map(|t| t.0), Some(615));
+    assert_eq!(row("sshd").ready_at.map(|t| t.0), Some(655));
+    assert_eq!(timeline.now.map(|t| t.0), Some(656));
 }
