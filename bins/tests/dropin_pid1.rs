@@ -4,6 +4,7 @@
 //!
 //! Needs root for the namespaces; see reliability_support.
 
+mod pid1_support;
 mod reliability_support;
 
 use std::fs;
@@ -172,5 +173,5 @@ fn every_tool_works_where_var_run_is_not_a_link_to_run() {
             || poweroff.status.signal() == Some(nix::sys::signal::Signal::SIGTERM as i32),
         "{poweroff:?}"
     );
-    ns.wait_for_end(reliability_support::pid1_support::patience());
+    ns.wait_for_end(pid1_support::patience());
 }

@@ -424,14 +424,19 @@ fn a_double_forking_daemon_is_fully_stopped_through_its_cgroup() {
 
 /// A master that, like nginx's, starts a worker holding the port (a
 /// directory here) and stays in front of it. A second master cannot
-/// "bind" while a worker of the first still holds it.
+/// "bind" while a worker of the first still holds it. The master says it
+/// is up only once its worker is ready for TERM: a test that kills the
+/// master at its word must not find the port held by no one.
 fn enable_master_and_worker(cfg: &Config, extra: &str) {
     let master = cfg.script(
         "web.sh",
         "mkdir DIR/port 2>/dev/null || { echo bind-failed >> LOG; exit 1; }\n\
-         echo master-up >> LOG\n\
          (trap 'rmdir DIR/port; echo worker-ended >> LOG; exit 0' TERM\n \
+         touch DIR/worker-ready\n \
          while :; do sleep 0.05; done) &\n\
+         while [ ! -e DIR/worker-ready ]; do sleep 0.01; done\n\
+         rm DIR/worker-ready\n\
+         echo master-up >> LOG\n\
          exec sleep 1000",
     );
     cfg.enable(

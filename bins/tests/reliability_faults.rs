@@ -5,6 +5,7 @@
 //!
 //! Needs root for the namespaces; see reliability_support.
 
+mod pid1_support;
 mod reliability_support;
 
 use std::fs;

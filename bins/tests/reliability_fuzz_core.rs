@@ -1,13 +1,13 @@
-//! The supervisor fuzz entry point (fuzz/src/events.rs, included as
-//! source) as a fast, deterministic CI check: the committed seed corpus
-//! and a fixed range of seeds through init-sim's invariant checker, plus
-//! what the long libFuzzer runs found, kept as regressions.
-
-#[path = "../../fuzz/src/events.rs"]
-mod events;
+//! The supervisor fuzz entry point (`init_sim::fuzz::targets::core_events`,
+//! the body of the core_events cargo-fuzz target) as a fast, deterministic
+//! CI check: the committed seed corpus and a fixed range of seeds through
+//! init-sim's invariant checker, plus what the long libFuzzer runs found,
+//! kept as regressions.
 
 use std::fs;
 use std::path::PathBuf;
+
+use init_sim::fuzz::targets::core_events;
 
 #[test]
 fn the_core_events_corpus_passes() {
@@ -15,7 +15,7 @@ fn the_core_events_corpus_passes() {
     let mut seen = 0;
     for entry in fs::read_dir(&dir).unwrap().flatten() {
         let bytes = fs::read(entry.path()).unwrap();
-        events::core_events(&bytes);
+        core_events(&bytes);
         seen += 1;
     }
     assert!(seen > 0, "no seed corpus in {}", dir.display());
@@ -31,7 +31,7 @@ fn a_fixed_range_of_generated_timelines_keeps_every_invariant() {
             .to_le_bytes()
             .to_vec();
         bytes.push(seed as u8);
-        events::core_events(&bytes);
+        core_events(&bytes);
     }
 }
 

@@ -9,6 +9,7 @@
 //! docs/reliability.md shows. Needs root for the namespaces; see
 //! reliability_support.
 
+mod pid1_support;
 mod reliability_support;
 
 use std::fs;

@@ -5,6 +5,7 @@
 //!
 //! The init tests need root for the namespaces; see reliability_support.
 
+mod pid1_support;
 mod reliability_support;
 mod service_support;
 
@@ -25,7 +26,7 @@ const NOBODY_UID: u32 = 65534;
 /// `Config::request_as_nobody`).
 #[test]
 fn client_helper_for_other_users() {
-    reliability_support::pid1_support::run_client_helper();
+    pid1_support::run_client_helper();
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! nothing. The figures printed here are the ones docs/reliability.md
 //! reports.
 
+mod pid1_support;
 mod reliability_support;
 
 use std::fs;

@@ -6,6 +6,7 @@
 //! Needs root for the namespaces; see reliability_support. The figures
 //! printed here are the ones docs/reliability.md reports.
 
+mod pid1_support;
 mod reliability_support;
 
 use std::fs;

@@ -6,6 +6,12 @@
 //! [`dependency_dot`]. It reads no clock and no files; the live init and
 //! the simulator both hand it statuses, so a real boot and a predicted one
 //! are drawn by the same code.
+//!
+//! Not the supervisor, and nothing here decides: it lives in the core
+//! because it is pure functions over the core's own types (statuses,
+//! definitions, the resolver's order) that both `sim` (`init-sim --plot`,
+//! the what-if boot) and the service tool (`service analyze`) use, and the
+//! core is the one crate both depend on that does no I/O.
 
 mod blame;
 mod chain;

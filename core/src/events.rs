@@ -2,7 +2,9 @@
 //!
 //! Owns the vocabulary shared by the core and both drivers (`os-adapter`,
 //! `sim`): time, pids, service ids, the input events, the output commands and
-//! the status of a service. It holds no behaviour beyond formatting.
+//! the status of a service. It holds no behaviour beyond formatting, and
+//! the status an init that ends by exiting reports for how it ended
+//! ([`PowerAction::exit_code`]).
 
 use std::fmt;
 
@@ -27,7 +29,9 @@ impl Millis {
         Millis(self.0.saturating_add(ms))
     }
 
-    pub fn saturating_sub(self, earlier: Millis) -> u64 {
+    /// The milliseconds from `earlier` to this time; zero if `earlier`
+    /// is later.
+    pub fn ms_since(self, earlier: Millis) -> u64 {
         self.0.saturating_sub(earlier.0)
     }
 }
@@ -160,6 +164,27 @@ pub enum PowerAction {
     SwitchRoot,
 }
 
+impl PowerAction {
+    /// The status init exits with when it ends by exiting rather than by
+    /// reboot(2) (a container's init, or under `--supervise`): after a
+    /// power-off, the main service's status as a shell shows it (128 + N
+    /// for signal N), or 0 when no main service ended it; after a reboot
+    /// 129, as a shell shows the SIGHUP the kernel kills a PID namespace's
+    /// init with for a reboot, so that a runtime's restart policy can tell
+    /// it from a clean stop.
+    pub fn exit_code(self, main_service_exit: Option<ExitStatus>) -> i32 {
+        match self {
+            PowerAction::PowerOff => main_service_exit.map_or(0, ExitStatus::shell_code),
+            PowerAction::Reboot => ExitStatus::Signaled(SIGHUP).shell_code(),
+            // Refused outside a machine's init; never an exit.
+            PowerAction::SwitchRoot => 0,
+        }
+    }
+}
+
+/// SIGHUP's number: 1 on every architecture Linux runs on.
+const SIGHUP: i32 = 1;
+
 /// An input to the supervisor. Every one comes with the time it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -268,7 +293,9 @@ pub enum Report {
     Up,
 }
 
-/// The lifecycle state of one service, as `status` shows it.
+/// The lifecycle state of one service, as `status` shows it: a flat view
+/// of the supervisor's finer state (`supervisor::LifecycleKind`), which
+/// never changes what the control protocol, traces or saved states hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceState {
@@ -335,9 +362,11 @@ pub struct ServiceStatus {
     /// When it last stopped holding up the services after it: a `wait`
     /// service's exit, a `once` or `respawn` service's spawn (or its word
     /// with `ready-fd`/`ready-file`), a failed spawn, a milestone reached.
-    /// Cleared when its target queues it again.
-    #[serde(default)]
-    pub ready_at: Option<Millis>,
+    /// Cleared when its target queues it again. Saved as `ready_at`, its
+    /// name before "ready" came to mean only a service's own notice, so
+    /// that saved states read both ways across the rename.
+    #[serde(default, rename = "ready_at")]
+    pub satisfied_at: Option<Millis>,
 }
 
 impl ServiceStatus {
@@ -355,7 +384,30 @@ impl ServiceStatus {
             exited_at: None,
             error: None,
             ready: None,
-            ready_at: None,
+            satisfied_at: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_is_the_main_services_as_a_shell_shows_it() {
+        assert_eq!(PowerAction::PowerOff.exit_code(None), 0);
+        assert_eq!(
+            PowerAction::PowerOff.exit_code(Some(ExitStatus::Exited(3))),
+            3
+        );
+        assert_eq!(
+            PowerAction::PowerOff.exit_code(Some(ExitStatus::Signaled(15))),
+            143
+        );
+        assert_eq!(PowerAction::Reboot.exit_code(None), 129);
+        assert_eq!(
+            PowerAction::Reboot.exit_code(Some(ExitStatus::Exited(3))),
+            129
+        );
     }
 }

@@ -16,17 +16,24 @@
 //! - [`resolve`]: dependency order per target;
 //! - [`events`]: the inputs and outputs of the supervisor;
 //! - [`supervisor`]: the state machine that runs the targets;
+//! - [`drive`]: the one loop every driver runs: an input, its outputs in
+//!   order, then the answers they called for;
 //! - [`trace`]: the supervisor's inputs and outputs written down, the same
 //!   for the simulator and the real init;
 //! - [`protocol`]: the control protocol's requests and replies;
 //! - [`sandbox`]: the namespaces, mounts and filters a service runs in;
 //! - [`envfile`]: the `KEY=VALUE` environment file services get;
-//! - [`script`]: shell quoting for `service dumpscript`;
 //! - [`analyze`]: the boot read as a table, a chain, a chart and a graph.
+//!   Not the supervisor: pure functions over the core's types that the
+//!   simulator and the service tool share, kept here because the core is
+//!   the crate both depend on that does no I/O.
+
+#![forbid(unsafe_code)]
 
 pub mod analyze;
 pub mod commands;
 pub mod diag;
+pub mod drive;
 pub mod duration;
 pub mod envfile;
 pub mod events;
@@ -36,7 +43,6 @@ pub mod protocol;
 pub mod rawbytes;
 pub mod resolve;
 pub mod sandbox;
-pub mod script;
 pub mod service;
 pub mod supervisor;
 pub mod trace;

@@ -120,7 +120,7 @@ pub struct ServiceEntry {
     #[serde(default)]
     pub processes: Option<u32>,
     /// When it last stopped holding up the services after it (see
-    /// [`ServiceStatus::ready_at`]); what `service analyze` reads.
+    /// [`ServiceStatus::satisfied_at`]); what `service analyze` reads.
     #[serde(default)]
     pub ready_at_ms: Option<u64>,
     /// `after` and `before` as the file says them, so that a client can
@@ -153,7 +153,7 @@ impl ServiceEntry {
             ready: status.ready,
             stop_scope: None,
             processes: None,
-            ready_at_ms: status.ready_at.map(|t| t.0),
+            ready_at_ms: status.satisfied_at.map(|t| t.0),
             after: status.def.after.to_vec(),
             before: status.def.before.to_vec(),
             milestone: status.def.is_milestone(),
@@ -430,7 +430,7 @@ mod tests {
             exited_at: None,
             error: None,
             ready: None,
-            ready_at: None,
+            satisfied_at: None,
         }
     }
 

@@ -14,7 +14,8 @@
 //!   [`Supervisor::is_target_complete`], [`Supervisor::pending_in_run`],
 //!   [`Supervisor::is_finished`], [`Supervisor::ending_leftovers`],
 //!   [`Supervisor::timers`], [`Supervisor::due_timers`],
-//!   [`Supervisor::options`];
+//!   [`Supervisor::options`], [`Supervisor::lifecycle_kind`],
+//!   [`Supervisor::refused_transitions`];
 //! - inputs: [`Supervisor::handle_event`] (boot, spawn answers, exits,
 //!   targets, reload, admin requests) and [`Supervisor::handle_timeout`];
 //! - commands: there are none beyond events; admin requests are events
@@ -22,6 +23,27 @@
 //! - outputs: [`Supervisor::poll_output`], drained until `None` after every
 //!   input, and [`Supervisor::poll_timeout`], the next deadline at which
 //!   `handle_timeout` wants to be called.
+//!
+//! # State
+//!
+//! Each service is in one [`LifecycleKind`] at a time, held with its
+//! sub-state (what a stop leads to, why a respawn waits, whether a
+//! process has said it is ready) in `lifecycle.rs`. Every change goes
+//! through one function, `Entry::set_state`, which checks it against the
+//! table in [`LifecycleKind::may_become`] (the same as docs/services.md,
+//! "How a service's state changes") and refuses, and counts
+//! ([`Supervisor::refused_transitions`]), any change the table does not
+//! allow. The [`ServiceState`] of a status is the flat view of it, so
+//! that the protocol, traces and saved states never see the sub-states.
+//!
+//! # Words
+//!
+//! - *Ready*: only a service's own notice that it is ready (`ready-fd`,
+//!   `ready-file`; `ready.rs`).
+//! - *Satisfied*: no longer holds up the services after it in its
+//!   target's run ([`ServiceStatus::satisfied_at`]).
+//! - *Startable*: a slot of a run whose predecessors are all satisfied
+//!   (`predecessors.rs`).
 //!
 //! # Policy
 //!
@@ -160,8 +182,9 @@
 //!
 //! Cost. Starting a run and a reload resolve the target once,
 //! O((services + edges) log n); every other input costs O(log n) per
-//! service it changes, plus its outputs. Nothing scans every service per event: ready services come
-//! from counts of unsatisfied predecessors (`readiness.rs`), and services
+//! service it changes, plus its outputs. Nothing scans every service per
+//! event: the services whose turn has come are found from counts of
+//! unsatisfied predecessors (`predecessors.rs`), and services
 //! are found through indexes by id, name and pid, so that ten thousand
 //! services boot in well under a second.
 //!
@@ -175,8 +198,9 @@ mod adopt;
 mod backoff;
 mod entry;
 mod leftovers;
+mod lifecycle;
+mod predecessors;
 mod process;
-mod readiness;
 mod ready;
 mod reload;
 mod run;
@@ -197,6 +221,7 @@ use crate::service::{ServiceDef, ServiceSettings, Target};
 
 pub use adopt::AdoptedService;
 use entry::Entry;
+pub use lifecycle::LifecycleKind;
 use run::TargetRun;
 use table::Entries;
 use timers::Timers;
@@ -334,6 +359,9 @@ pub struct Supervisor {
     main_service_exit: Option<ExitStatus>,
     /// Not part of the saved state: a driver drains it before saving.
     outputs: VecDeque<Output>,
+    /// State changes refused (`Entry::set_state`) by entries since
+    /// dropped; the others keep their own count. Not saved.
+    refused_transitions_dropped: u32,
 }
 
 impl Supervisor {
@@ -353,6 +381,7 @@ impl Supervisor {
             wind_down: None,
             main_service_exit: None,
             outputs: VecDeque::new(),
+            refused_transitions_dropped: 0,
         };
         // Each definition moves into an entry of its own, and the list
         // gives its room back as it empties: the list and the entries
@@ -366,7 +395,7 @@ impl Supervisor {
                 services.shrink_to_fit();
             }
             if supervisor.entries.id_of(&def.name).is_none() {
-                supervisor.add_entry(def, ServiceState::Inactive);
+                supervisor.add_entry(def);
             }
         }
         supervisor.entries.shrink_to_fit();
@@ -419,10 +448,10 @@ impl Supervisor {
     pub fn pending_in_run(&self) -> Vec<ServiceId> {
         match &self.run {
             Some(run) if !run.complete => run
-                .steps
+                .slots
                 .iter()
-                .filter(|step| self.entry(step.id).is_some_and(|e| !e.is_satisfied()))
-                .map(|step| step.id)
+                .filter(|slot| self.entry(slot.id).is_some_and(|e| !e.is_satisfied()))
+                .map(|slot| slot.id)
                 .collect(),
             _ => Vec::new(),
         }
@@ -460,6 +489,27 @@ impl Supervisor {
             return Vec::new();
         }
         self.timers.due(now).collect()
+    }
+
+    /// Where `id` is in its life, finer than its status's state (which
+    /// is derived from it): docs/services.md has the kinds and the table
+    /// of changes between them.
+    pub fn lifecycle_kind(&self, id: ServiceId) -> Option<LifecycleKind> {
+        self.entry(id).map(|e| e.lifecycle().kind())
+    }
+
+    /// How many state changes the table refused since this supervisor was
+    /// made or read: each one is a bug in the supervisor (it went on in
+    /// the state it had). Tests and the simulator's checker require zero.
+    /// O(services).
+    pub fn refused_transitions(&self) -> u64 {
+        self.entries
+            .values()
+            .map(|e| u64::from(e.refused_transitions()))
+            .fold(
+                u64::from(self.refused_transitions_dropped),
+                u64::saturating_add,
+            )
     }
 
     // ---- inputs ----
@@ -588,18 +638,19 @@ impl Supervisor {
         self.entry_mut(id).filter(|entry| !entry.removed)
     }
 
-    fn add_entry(&mut self, def: ServiceDef, state: ServiceState) -> ServiceId {
+    /// A new service, Inactive.
+    fn add_entry(&mut self, def: ServiceDef) -> ServiceId {
         let id = ServiceId(self.next_id);
         // Four billion services is not a configuration; saturating keeps the
         // core panic-free rather than meaningful there.
         self.next_id = self.next_id.saturating_add(1);
-        let entry = Entry::new(ServiceStatus::new(id, def, state));
+        let entry = Entry::new(ServiceStatus::new(id, def, ServiceState::Inactive));
         self.entries.insert(entry);
         id
     }
 
     /// The only way a service's `satisfied` flag changes: the current
-    /// run's counts follow it, and so does `ready_at`, the time the boot
+    /// run's counts follow it, and so does `satisfied_at`, the time the boot
     /// analysis reads.
     fn set_satisfied(&mut self, now: Millis, id: ServiceId, satisfied: bool) {
         let Some(entry) = self.entry_mut(id) else {
@@ -609,9 +660,9 @@ impl Supervisor {
             return;
         }
         entry.set_satisfied_flag(satisfied);
-        entry.status.ready_at = satisfied.then_some(now);
+        entry.status.satisfied_at = satisfied.then_some(now);
         if let Some(run) = &mut self.run {
-            run.readiness.satisfied_changed(id, satisfied);
+            run.predecessors.satisfied_changed(id, satisfied);
         }
     }
 
@@ -648,9 +699,12 @@ impl Supervisor {
             let Some(entry) = self.entries.get(id) else {
                 continue;
             };
+            self.refused_transitions_dropped = self
+                .refused_transitions_dropped
+                .saturating_add(entry.refused_transitions());
             if !entry.is_satisfied() {
                 if let Some(run) = &mut self.run {
-                    run.readiness.satisfied_changed(id, true);
+                    run.predecessors.satisfied_changed(id, true);
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! The boot analysis views on one small boot, driven through the real
 //! supervisor so that every time in them is one the supervisor recorded:
-//! `ready_at` by the readiness rules, then blame, the critical chains, the
+//! `satisfied_at` by the ordering rules, then blame, the critical chains, the
 //! SVG chart and the dot graph as reviewed snapshots.
 
 mod supervisor_driver;
@@ -64,7 +64,7 @@ fn timeline(d: &Driver) -> Timeline {
 }
 
 fn ready_at(d: &Driver, name: &str) -> Option<u64> {
-    d.sup.service_by_name(name)?.ready_at.map(|t| t.0)
+    d.sup.service_by_name(name)?.satisfied_at.map(|t| t.0)
 }
 
 #[rstest]

@@ -1,7 +1,9 @@
 //! Random, often nonsensical event sequences against the supervisor: it must
 //! never panic, never output anything after `Power`, output `Power` at most
 //! once, never spawn a service whose process is alive, never signal a pid
-//! whose exit it has handled, and once going down always reach `Power`.
+//! whose exit it has handled, once going down always reach `Power`, and
+//! never make a state change its table refuses (docs/services.md, "How a
+//! service's state changes"), the status showing the flat view of it.
 //!
 //! The simulator checks the full invariants against a process model; this
 //! only makes sure the core itself is sound whatever it is fed.
@@ -11,7 +13,9 @@ use std::collections::BTreeSet;
 use init_core::events::{
     Event, ExitStatus, Millis, Output, Pid, ServiceId, ServiceState, SpawnError,
 };
-use init_core::service::{ServiceDef, ServiceType, Target};
+use init_core::service::{
+    OutOfLine, ReadyNotice, ServiceDef, ServiceSettings, ServiceType, Target,
+};
 use init_core::supervisor::{Options, Supervisor};
 use proptest::prelude::*;
 
@@ -33,30 +37,36 @@ fn def_strategy(name: &'static str) -> impl Strategy<Value = ServiceDef> {
         proptest::collection::vec(0usize..NAMES.len(), 0..3),
         proptest::bool::weighted(0.15),
         0u8..3,
+        proptest::bool::weighted(0.2),
     )
-        .prop_map(move |(kind, target, limit, after, milestone, variant)| {
-            let base = name.split('@').next().unwrap_or(name).to_string();
-            ServiceDef {
-                name: name.to_string(),
-                description: String::new(),
-                kind,
-                respawn_limit: limit,
-                target,
-                tty: None,
-                after: after
-                    .into_iter()
-                    .filter_map(|i| NAMES.get(i))
-                    .map(|n| n.split('@').next().unwrap_or(n).to_string())
-                    .collect(),
-                before: Box::default(),
-                exec: if milestone {
-                    Vec::new().into()
-                } else {
-                    vec![vec![base, variant.to_string()]].into()
-                },
-                settings: Default::default(),
-            }
-        })
+        .prop_map(
+            move |(kind, target, limit, after, milestone, variant, ready)| {
+                let base = name.split('@').next().unwrap_or(name).to_string();
+                ServiceDef {
+                    name: name.to_string(),
+                    description: String::new(),
+                    kind,
+                    respawn_limit: limit,
+                    target,
+                    tty: None,
+                    after: after
+                        .into_iter()
+                        .filter_map(|i| NAMES.get(i))
+                        .map(|n| n.split('@').next().unwrap_or(n).to_string())
+                        .collect(),
+                    before: Box::default(),
+                    exec: if milestone {
+                        Vec::new().into()
+                    } else {
+                        vec![vec![base, variant.to_string()]].into()
+                    },
+                    settings: OutOfLine::new(ServiceSettings {
+                        ready: ready.then_some(ReadyNotice::Fd(3)),
+                        ..Default::default()
+                    }),
+                }
+            },
+        )
 }
 
 fn config_strategy() -> impl Strategy<Value = Vec<ServiceDef>> {
@@ -71,14 +81,14 @@ fn config_strategy() -> impl Strategy<Value = Vec<ServiceDef>> {
 /// steps pick a target from the supervisor's state so that sequences also
 /// reach deep states.
 #[derive(Debug, Clone)]
-enum Step {
+enum Op {
     Raw(RawEvent),
     /// Answer the k-th outstanding spawn with a fresh pid.
     AnswerSpawn(usize),
     /// Fail the k-th outstanding spawn.
     FailSpawn(usize),
-    /// The k-th live process exits.
-    ExitLive(usize, i32),
+    /// The k-th live process exits, maybe leaving others of the service.
+    ExitLive(usize, i32, bool),
     /// Time passes, then the timers are handled (possibly early).
     Advance(u64),
     /// A driver bug: time goes backwards, then the timers are handled.
@@ -97,9 +107,11 @@ enum RawEvent {
     Spawned(u32, i32),
     SpawnFailed(u32),
     Exited(i32, i32),
+    Ready(u32),
+    LeftoversGone(u32),
 }
 
-fn step_strategy() -> impl Strategy<Value = Step> {
+fn op_strategy() -> impl Strategy<Value = Op> {
     let raw = prop_oneof![
         3 => Just(RawEvent::Boot),
         1 => Just(RawEvent::Shutdown),
@@ -111,14 +123,17 @@ fn step_strategy() -> impl Strategy<Value = Step> {
         1 => (0u32..10, 100i32..110).prop_map(|(s, p)| RawEvent::Spawned(s, p)),
         1 => (0u32..10).prop_map(RawEvent::SpawnFailed),
         1 => (100i32..110, -1i32..3).prop_map(|(p, c)| RawEvent::Exited(p, c)),
+        2 => (0u32..10).prop_map(RawEvent::Ready),
+        2 => (0u32..10).prop_map(RawEvent::LeftoversGone),
     ];
     prop_oneof![
-        2 => raw.prop_map(Step::Raw),
-        4 => (0usize..4).prop_map(Step::AnswerSpawn),
-        1 => (0usize..4).prop_map(Step::FailSpawn),
-        3 => (0usize..4, -1i32..3).prop_map(|(k, c)| Step::ExitLive(k, c)),
-        3 => prop_oneof![0u64..50, 50u64..500, 500u64..40_000].prop_map(Step::Advance),
-        1 => (0u64..1000).prop_map(Step::Rewind),
+        2 => raw.prop_map(Op::Raw),
+        4 => (0usize..4).prop_map(Op::AnswerSpawn),
+        1 => (0usize..4).prop_map(Op::FailSpawn),
+        3 => (0usize..4, -1i32..3, proptest::bool::weighted(0.2))
+            .prop_map(|(k, c, l)| Op::ExitLive(k, c, l)),
+        3 => prop_oneof![0u64..50, 50u64..500, 500u64..40_000].prop_map(Op::Advance),
+        1 => (0u64..1000).prop_map(Op::Rewind),
     ]
 }
 
@@ -248,6 +263,15 @@ impl Checker {
                 _ => {}
             }
         }
+        prop_assert_eq!(
+            self.sup.refused_transitions(),
+            0,
+            "a state change the table refuses"
+        );
+        for service in self.sup.services() {
+            let kind = self.sup.lifecycle_kind(service.id);
+            prop_assert_eq!(kind.map(|k| k.public()), Some(service.state));
+        }
         prop_assert!(self.boot_completions <= 1, "boot completed twice");
         prop_assert!(self.final_completions <= 1, "final target completed twice");
         if self.sup.is_finished() {
@@ -261,9 +285,9 @@ impl Checker {
         self.sup.services().filter_map(|s| s.pid).collect()
     }
 
-    fn step(&mut self, step: Step) -> Result<(), TestCaseError> {
+    fn step(&mut self, step: Op) -> Result<(), TestCaseError> {
         match step {
-            Step::Raw(raw) => {
+            Op::Raw(raw) => {
                 let event = match raw {
                     RawEvent::Boot => Event::Boot,
                     RawEvent::Shutdown => Event::Shutdown,
@@ -285,10 +309,12 @@ impl Checker {
                         status: status(code),
                         leftovers: false,
                     },
+                    RawEvent::Ready(id) => Event::Ready(ServiceId(id)),
+                    RawEvent::LeftoversGone(id) => Event::LeftoversGone(ServiceId(id)),
                 };
                 self.event(event)
             }
-            Step::AnswerSpawn(k) => {
+            Op::AnswerSpawn(k) => {
                 if self.outstanding.is_empty() {
                     return Ok(());
                 }
@@ -297,7 +323,7 @@ impl Checker {
                 self.next_pid += 1;
                 self.event(Event::Spawned { service, pid })
             }
-            Step::FailSpawn(k) => {
+            Op::FailSpawn(k) => {
                 if self.outstanding.is_empty() {
                     return Ok(());
                 }
@@ -307,22 +333,22 @@ impl Checker {
                     error: enoent(),
                 })
             }
-            Step::ExitLive(k, code) => {
+            Op::ExitLive(k, code, leftovers) => {
                 let pids = self.live_pids();
                 match pids.get(k % pids.len().max(1)) {
                     Some(&pid) => self.event(Event::Exited {
                         pid,
                         status: status(code),
-                        leftovers: false,
+                        leftovers,
                     }),
                     None => Ok(()),
                 }
             }
-            Step::Advance(ms) => {
+            Op::Advance(ms) => {
                 self.now = self.now.saturating_add(ms);
                 self.timeout()
             }
-            Step::Rewind(ms) => {
+            Op::Rewind(ms) => {
                 self.now = Millis(self.now.0.saturating_sub(ms));
                 self.timeout()
             }
@@ -350,7 +376,7 @@ proptest! {
     fn the_core_is_sound_whatever_it_is_fed(
         config in config_strategy(),
         sequential in any::<bool>(),
-        steps in proptest::collection::vec(step_strategy(), 0..80),
+        steps in proptest::collection::vec(op_strategy(), 0..80),
     ) {
         let mut checker = Checker::new(config, sequential);
         for step in steps {
@@ -366,7 +392,7 @@ proptest! {
     fn going_down_always_ends_in_power(
         config in config_strategy(),
         sequential in any::<bool>(),
-        steps in proptest::collection::vec(step_strategy(), 0..60),
+        steps in proptest::collection::vec(op_strategy(), 0..60),
         reboot in any::<bool>(),
     ) {
         let mut checker = Checker::new(config, sequential);
@@ -385,9 +411,9 @@ proptest! {
                 checker.now = checker.now.max(deadline);
             }
             prop_assert!(
-                checker.now.saturating_sub(start) <= bound_ms,
+                checker.now.ms_since(start) <= bound_ms,
                 "no Power after {} ms",
-                checker.now.saturating_sub(start)
+                checker.now.ms_since(start)
             );
             checker.timeout()?;
         }

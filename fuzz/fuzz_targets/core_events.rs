@@ -1,7 +1,5 @@
-//! cargo-fuzz target: see `src/events.rs` for the property checked.
+//! cargo-fuzz target: see `init_sim::fuzz::targets::core_events`
+//! (sim/src/fuzz/targets.rs) for the property checked.
 #![no_main]
 
-#[path = "../src/events.rs"]
-mod events;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| events::core_events(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| init_sim::fuzz::targets::core_events(data));

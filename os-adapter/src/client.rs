@@ -37,7 +37,7 @@ pub enum ClientError {
     /// A step of the exchange took longer than the timeout.
     TimedOut {
         socket: PathBuf,
-        waiting_for: Step,
+        waiting_for: Awaiting,
         timeout: Duration,
     },
     /// The exchange broke off.
@@ -51,7 +51,7 @@ pub enum ClientError {
 
 /// What a client waits for from init, in the order of an exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub enum Awaiting {
     /// To accept the connection (its listen backlog is full).
     Accept,
     /// To take the request (its side of the connection is full).
@@ -78,15 +78,15 @@ impl fmt::Display for ClientError {
                 let socket = socket.display();
                 let within = format_duration_ms(timeout.as_millis().try_into().unwrap_or(u64::MAX));
                 match waiting_for {
-                    Step::Accept => write!(
+                    Awaiting::Accept => write!(
                         f,
                         "init at {socket} did not accept the connection within {within}"
                     ),
-                    Step::Request => {
+                    Awaiting::Request => {
                         write!(f, "init at {socket} did not take the request within {within}")
                     }
-                    Step::Reply => write!(f, "no reply from init at {socket} within {within}"),
-                    Step::RestOfReply { received } => write!(
+                    Awaiting::Reply => write!(f, "no reply from init at {socket} within {within}"),
+                    Awaiting::RestOfReply { received } => write!(
                         f,
                         "init at {socket} stopped replying for {within}, {received} bytes into its reply"
                     ),
@@ -124,7 +124,7 @@ pub fn send(socket: &Path, command: Command, timeout: Duration) -> Result<Reply,
 /// How one exchange failed.
 enum Failure {
     Connect(std::io::Error),
-    TimedOut(Step),
+    TimedOut(Awaiting),
     /// Reset or hung up on before any byte of the reply: worth a retry.
     Reset(std::io::Error),
     Io(std::io::Error),
@@ -165,7 +165,7 @@ fn exchange(socket: &Path, request: &[u8], timeout: Duration) -> Result<Reply, F
         .map_err(Failure::Io)?;
     let reply = match stream.write_all(request) {
         Ok(()) => read_reply(&mut stream)?,
-        Err(e) if is_timeout(&e) => return Err(Failure::TimedOut(Step::Request)),
+        Err(e) if is_timeout(&e) => return Err(Failure::TimedOut(Awaiting::Request)),
         // init hung up before it took all of the request; it may have said
         // why first (busy; too large, from an init that did not read the
         // rest).
@@ -199,7 +199,7 @@ fn connect(socket: &Path, timeout: Duration) -> Result<UnixStream, Failure> {
         .map_err(Failure::Connect)?;
     match socket::connect(stream.as_raw_fd(), &address) {
         Ok(()) => Ok(stream),
-        Err(nix::errno::Errno::EAGAIN) => Err(Failure::TimedOut(Step::Accept)),
+        Err(nix::errno::Errno::EAGAIN) => Err(Failure::TimedOut(Awaiting::Accept)),
         Err(e) => Err(errno(e)),
     }
 }
@@ -222,8 +222,8 @@ fn read_reply(stream: &mut UnixStream) -> Result<Vec<u8>, Failure> {
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) if is_timeout(&e) => {
                 return Err(Failure::TimedOut(match reply.len() {
-                    0 => Step::Reply,
-                    received => Step::RestOfReply { received },
+                    0 => Awaiting::Reply,
+                    received => Awaiting::RestOfReply { received },
                 }))
             }
             Err(e) if reply.is_empty() && is_reset(&e) => return Err(Failure::Reset(e)),

@@ -1,8 +1,8 @@
-//! Containers: telling whether init is the init of one, and the status it
-//! exits with at the end.
+//! Containers: telling whether init is the init of one.
 //!
-//! Owns the detection rule and the exit status. It decides nothing about
-//! when the end comes (the core does) and runs no service.
+//! Owns the detection rule. It decides nothing about when the end comes
+//! nor the status a container's init exits with
+//! (`PowerAction::exit_code`, in the core), and runs no service.
 //!
 //! The rule, for a PID 1 given neither `--container` nor `--no-container`:
 //! init runs in a container when its PID namespace is not the initial one.
@@ -14,8 +14,6 @@
 //! systemd-nspawn follow; Docker mounts `/proc` anyway).
 
 use std::path::Path;
-
-use init_core::events::{ExitStatus, PowerAction};
 
 /// The inode of the initial PID namespace (`PROC_PID_INIT_INO`).
 pub const INITIAL_PID_NAMESPACE_INODE: u64 = 0xEFFF_FFFC;
@@ -55,21 +53,6 @@ impl Clues {
     }
 }
 
-/// The status init exits with when it ends by exiting rather than by
-/// reboot(2): after a power-off, the main service's status as a shell
-/// shows it (128 + N for signal N), or 0 when no main service ended it; after a
-/// reboot 129, as a shell shows the SIGHUP the kernel kills a PID
-/// namespace's init with for a reboot, so that a runtime's restart policy
-/// can tell it from a clean stop.
-pub fn exit_code(action: PowerAction, main_service_exit: Option<ExitStatus>) -> i32 {
-    match action {
-        PowerAction::PowerOff => main_service_exit.map_or(0, ExitStatus::shell_code),
-        PowerAction::Reboot => 128 + nix::libc::SIGHUP,
-        // Refused outside a machine's init; never an exit.
-        PowerAction::SwitchRoot => 0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,19 +87,5 @@ mod tests {
             Clues::read(Path::new("/nonexistent/ns/pid")).pid_namespace_inode,
             None
         );
-    }
-
-    #[test]
-    fn the_exit_code_is_the_main_services_as_a_shell_shows_it() {
-        assert_eq!(exit_code(PowerAction::PowerOff, None), 0);
-        assert_eq!(
-            exit_code(PowerAction::PowerOff, Some(ExitStatus::Exited(3))),
-            3
-        );
-        assert_eq!(
-            exit_code(PowerAction::PowerOff, Some(ExitStatus::Signaled(15))),
-            143
-        );
-        assert_eq!(exit_code(PowerAction::Reboot, None), 129);
     }
 }

@@ -11,15 +11,18 @@
 //! signalfd itself is gone, init falls back to reaping forever.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::os::fd::RawFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use init_core::commands::Commands;
+use init_core::drive::{self, Body};
 use init_core::events::{Event, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, Signal};
 use init_core::protocol::{self, Command, Reply, Request, ServiceEntry};
-use init_core::service::{ReadyNotice, ServiceType, Target};
+use init_core::service::{ExecSettings, ReadyNotice, ServiceType, Target, Tty};
 use init_core::supervisor::{Options, Supervisor};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
@@ -27,7 +30,6 @@ use crate::cgroup::{self, Cgroups};
 use crate::clock::Clock;
 use crate::config::{load_config, LoadedConfig};
 use crate::console::Console;
-use crate::container;
 use crate::control::{Answer, BindOutcome, ControlSocket, Handler};
 use crate::handover::{self, HandedOverListener, Received, SavedState};
 use crate::power::{self, Mode};
@@ -35,7 +37,7 @@ use crate::progress::{progress_line, BootProgress, DEFAULT_WIDTH};
 use crate::readiness::{HandedOverWatch, ReadinessWatch, FILE_CHECK_INTERVAL};
 use crate::reap::reap_exited;
 use crate::signals::{Caught, SignalReader};
-use crate::spawn::{spawn_service_with, Environment};
+use crate::spawn::{Environment, SpawnRequest};
 use crate::switch_root::{self, SwitchPlan};
 use crate::trace_file::TraceFile;
 
@@ -62,6 +64,11 @@ pub struct Settings {
     pub binary: Option<PathBuf>,
     /// `--trace FILE`: where the core's inputs and outputs are written.
     pub trace: Option<PathBuf>,
+    /// The arguments a re-exec passes the new init (after the binary) to
+    /// go on with these settings from the hand-over at the fd: the
+    /// program's command-line definition writes them (the bins'
+    /// `cli::init::reexec_args`), so that this crate keeps no copy of it.
+    pub reexec_args: fn(&Settings, RawFd) -> Vec<OsString>,
 }
 
 /// Everything but the control socket, so that the socket's request handler
@@ -102,10 +109,9 @@ struct World {
     running_waits: Vec<(ServiceId, String)>,
     /// The service whose `[ .. ]` line is the status line now.
     running_shown: Option<ServiceId>,
-    /// Inputs that carrying out outputs gave rise to (a spawn's answer,
-    /// leftovers found gone): fed after the drain, in the order of the
-    /// outputs, as every driver of the core does.
-    answers: VecDeque<Event>,
+    /// The service whose main process the input being fed is the exit
+    /// of, until its outputs are carried out.
+    ended: Option<ServiceId>,
     /// `--trace FILE`.
     trace: Option<TraceFile>,
 }
@@ -177,7 +183,7 @@ impl Driver {
                 progress,
                 running_waits: Vec::new(),
                 running_shown: None,
-                answers: VecDeque::new(),
+                ended: None,
                 trace,
             },
             boot_pending: true,
@@ -293,7 +299,7 @@ impl Driver {
         } else {
             // The processes that ended during the exec, and the spawns a
             // fallback asked for.
-            self.world.carry_out_outputs();
+            drive::carry_out_pending(&mut self.world);
             self.reap();
         }
         loop {
@@ -372,7 +378,7 @@ impl Driver {
 
         let now = self.world.clock.now();
         if self.world.core.poll_timeout().is_some_and(|at| at <= now) {
-            self.world.fire_timers(now);
+            drive::fire_timers(&mut self.world);
         }
         if std::mem::take(&mut self.world.check_socket) {
             self.bind_control_socket();
@@ -426,7 +432,7 @@ impl Driver {
         kept.extend(listener.map(|l| l.fd));
         // A request answered just now may have left outputs: carried out
         // before the state is written, as the core expects.
-        self.world.carry_out_outputs();
+        drive::carry_out_pending(&mut self.world);
         let state = SavedState {
             supervisor: self.world.core.clone(),
             clock_ms: self.world.clock.now().0,
@@ -506,60 +512,10 @@ impl Driver {
 
 impl World {
     /// Feeds one event at the current time and carries out what follows:
-    /// its outputs in order, then the answers they gave rise to, each fed
-    /// and carried out the same way.
+    /// its outputs in order, then the answers they call for
+    /// (`init_core::drive`).
     fn handle(&mut self, event: Event) {
-        self.answers.push_back(event);
-        self.feed_answers();
-    }
-
-    fn feed_answers(&mut self) {
-        while let Some(event) = self.answers.pop_front() {
-            self.feed(event);
-        }
-    }
-
-    /// One input to the core, traced, and its outputs carried out; their
-    /// answers wait in `answers`.
-    fn feed(&mut self, event: Event) {
-        let now = self.clock.now();
-        let ended = match &event {
-            Event::Exited { pid, .. } => self.pid_services.remove(pid),
-            _ => None,
-        };
-        let is_exit = matches!(event, Event::Exited { .. });
-        self.ahead.look_again(matches!(event, Event::Reload { .. }));
-        if let Some(trace) = &mut self.trace {
-            trace.input(now, &event);
-        }
-        self.core.handle_event(now, event);
-        if let Some(trace) = &mut self.trace {
-            trace.after_input(&self.core, is_exit);
-        }
-        self.drain();
-        if let Some(service) = ended {
-            // Ended without a report (stopped, removed): no `[ .. ]` more.
-            self.running_waits.retain(|(id, _)| *id != service);
-        }
-    }
-
-    /// Fires the core's timers due at `now` and carries out what follows.
-    fn fire_timers(&mut self, now: Millis) {
-        if let Some(trace) = &mut self.trace {
-            trace.timeouts(now, &self.core);
-        }
-        self.core.handle_timeout(now);
-        self.carry_out_outputs();
-    }
-
-    /// Carries out every queued output, in order; answers wait.
-    fn drain(&mut self) {
-        while let Some(output) = self.core.poll_output() {
-            if let Some(trace) = &mut self.trace {
-                trace.output(self.clock.now(), &output);
-            }
-            self.carry_out(output);
-        }
+        drive::feed(self, event);
     }
 
     /// Writes the trace's pending lines; says on the console if it stopped.
@@ -592,11 +548,10 @@ impl World {
 
     /// Carries out `SignalLeftovers`: signals what is left, or, with
     /// nothing left, says so at once.
-    fn signal_leftovers(&mut self, service: ServiceId, pid: Pid, signal: Signal) {
+    fn signal_leftovers(&mut self, service: ServiceId, pid: Pid, signal: Signal) -> Option<Event> {
         if !self.anything_left(service, pid) {
             self.ending_leftovers.remove(&service);
-            self.answers.push_back(Event::LeftoversGone(service));
-            return;
+            return Some(Event::LeftoversGone(service));
         }
         let by_cgroup = match (&self.cgroups, self.core.service(service)) {
             (Ok(cgroups), Some(status)) => cgroups.signal(&status.def.name, signal, None),
@@ -606,6 +561,7 @@ impl World {
             power::signal_group(pid, signal);
         }
         self.ending_leftovers.insert(service, pid);
+        None
     }
 
     /// Tells the core about every service whose signalled leftovers are
@@ -633,100 +589,25 @@ impl World {
         self.ahead.make_some(&self.core, cgroups)
     }
 
-    /// Carries out every queued output, then feeds the answers.
-    fn carry_out_outputs(&mut self) {
-        self.drain();
-        self.feed_answers();
-    }
-
-    fn carry_out(&mut self, output: Output) {
+    /// Carries out one output; returns the input it calls for.
+    fn carry_out_output(&mut self, output: Output) -> Option<Event> {
         match output {
             Output::Spawn {
                 service,
                 exec,
                 tty,
                 settings,
-            } => {
-                let name = self
-                    .core
-                    .service(service)
-                    .map(|s| s.def.name.clone())
-                    .unwrap_or_else(|| format!("#{}", service.0));
-                let ready = self
-                    .core
-                    .service(service)
-                    .and_then(|s| s.def.settings.ready.clone());
-                self.readiness.forget(service);
-                let ready_fd = match &ready {
-                    Some(ReadyNotice::Fd(fd)) => Some(*fd),
-                    Some(ReadyNotice::File(path)) => {
-                        // A file left by an earlier run must not pass for
-                        // this one's word.
-                        let _ = std::fs::remove_file(path);
-                        None
-                    }
-                    None => None,
-                };
-                let cgroup = match &self.cgroups {
-                    Ok(cgroups) => cgroups.place_for(&name),
-                    Err(_) => None,
-                };
-                if let Some(tty) = &tty {
-                    // What it writes there lands on init's screen if the
-                    // tty is the console (a getty's `login: `).
-                    self.console
-                        .watch_if_console(std::path::Path::new(&tty.path));
-                }
-                let spawned = spawn_service_with(
-                    &name,
-                    &exec,
-                    tty.as_ref(),
-                    &self.environment,
-                    &settings,
-                    ready_fd,
-                    cgroup.as_ref(),
-                );
-                let event = match spawned {
-                    Ok(spawned) => {
-                        if let Some(pipe) = spawned.ready_pipe {
-                            self.readiness.watch_fd(service, pipe);
-                        } else if let Some(ReadyNotice::File(path)) = ready {
-                            self.readiness.watch_file(service, path.into());
-                        }
-                        self.pid_services.insert(spawned.pid, service);
-                        self.note_running_wait(service);
-                        Event::Spawned {
-                            service,
-                            pid: spawned.pid,
-                        }
-                    }
-                    Err(error) => {
-                        self.console.message(&error.message);
-                        Event::SpawnFailed { service, error }
-                    }
-                };
-                // Answered after the drain, before anything else: the
-                // exit can only be reaped later, so the core always hears
-                // Spawned before Exited.
-                self.answers.push_back(event);
-            }
+            } => return Some(self.spawn(service, &exec, tty.as_ref(), &settings)),
             Output::Signal {
                 service,
                 pid,
                 signal,
-            } => {
-                power::signal_service(pid, signal);
-                // The cgroup reaches what left the process group too, and
-                // only that: the group has had its signal.
-                if let (Ok(cgroups), Some(status)) = (&self.cgroups, self.core.service(service)) {
-                    cgroups.signal(&status.def.name, signal, Some(pid.0));
-                }
-            }
+            } => self.signal(service, pid, signal),
             Output::SignalLeftovers {
                 service,
                 pid,
                 signal,
-            } => self.signal_leftovers(service, pid, signal),
+            } => return self.signal_leftovers(service, pid, signal),
             Output::KillAll { signal } => {
                 let known: Vec<Pid> = self.core.services().filter_map(|s| s.pid).collect();
                 power::kill_all(self.settings.mode, signal, &known);
@@ -739,40 +620,128 @@ impl World {
                 self.running_waits.retain(|(id, _)| *id != service);
                 self.console.report(&report, &text);
             }
-            Output::TargetComplete { target } => {
-                if target == Target::Boot {
-                    self.end_progress();
-                    self.check_socket = true;
-                    // A boot service may have mounted cgroup2 (a real
-                    // machine mounts it early in boot): the services
-                    // started from now on get cgroups.
-                    if self.cgroups.is_err() {
-                        self.cgroups = Cgroups::open();
-                    }
-                }
-            }
+            Output::TargetComplete { target } => self.target_complete(target),
             Output::Sync => nix::unistd::sync(),
             Output::Power {
                 action: PowerAction::SwitchRoot,
             } => self.switch_root(),
-            Output::Power { action } => {
-                let exit_code = container::exit_code(action, self.core.main_service_exit());
-                if self.settings.mode != Mode::Pid1 {
-                    self.console.message(&format!("exit status {exit_code}"));
+            Output::Power { action } => self.power(action),
+        }
+        None
+    }
+
+    /// Starts a service's process: its readiness watch, its cgroup, the
+    /// fork and exec. Returns the answer for the core: `Spawned`, or
+    /// `SpawnFailed` (said on the console too).
+    fn spawn(
+        &mut self,
+        service: ServiceId,
+        exec: &Commands,
+        tty: Option<&Tty>,
+        settings: &ExecSettings,
+    ) -> Event {
+        let name = self
+            .core
+            .service(service)
+            .map(|s| s.def.name.clone())
+            .unwrap_or_else(|| format!("#{}", service.0));
+        let ready = self
+            .core
+            .service(service)
+            .and_then(|s| s.def.settings.ready.clone());
+        self.readiness.forget(service);
+        let ready_fd = match &ready {
+            Some(ReadyNotice::Fd(fd)) => Some(*fd),
+            Some(ReadyNotice::File(path)) => {
+                // A file left by an earlier run must not pass for this
+                // one's word.
+                let _ = std::fs::remove_file(path);
+                None
+            }
+            None => None,
+        };
+        let cgroup = match &self.cgroups {
+            Ok(cgroups) => cgroups.place_for(&name),
+            Err(_) => None,
+        };
+        if let Some(tty) = tty {
+            // What it writes there lands on init's screen if the tty is
+            // the console (a getty's `login: `).
+            self.console
+                .watch_if_console(std::path::Path::new(&tty.path));
+        }
+        let spawned = SpawnRequest {
+            service: &name,
+            exec,
+            tty,
+            env: &self.environment,
+            settings,
+            ready_fd,
+            cgroup: cgroup.as_ref(),
+        }
+        .spawn();
+        match spawned {
+            Ok(spawned) => {
+                if let Some(pipe) = spawned.ready_pipe {
+                    self.readiness.watch_fd(service, pipe);
+                } else if let Some(ReadyNotice::File(path)) = ready {
+                    self.readiness.watch_file(service, path.into());
                 }
-                self.console.message(match action {
-                    PowerAction::PowerOff => "powering off",
-                    PowerAction::Reboot | PowerAction::SwitchRoot => "rebooting",
-                });
-                if let Ok(cgroups) = &mut self.cgroups {
-                    cgroups.remove_empty();
+                self.pid_services.insert(spawned.pid, service);
+                self.note_running_wait(service);
+                Event::Spawned {
+                    service,
+                    pid: spawned.pid,
                 }
-                self.flush_console_before_the_end();
-                let why = power::power(self.settings.mode, action, exit_code);
-                self.console.message(&why);
-                halt_forever(&mut self.console);
+            }
+            Err(error) => {
+                self.console.message(&error.message);
+                Event::SpawnFailed { service, error }
             }
         }
+    }
+
+    /// Signals a service's process group, and its cgroup for whatever
+    /// left the group.
+    fn signal(&mut self, service: ServiceId, pid: Pid, signal: Signal) {
+        power::signal_service(pid, signal);
+        // The cgroup reaches what left the process group too, and only
+        // that: the group has had its signal.
+        if let (Ok(cgroups), Some(status)) = (&self.cgroups, self.core.service(service)) {
+            cgroups.signal(&status.def.name, signal, Some(pid.0));
+        }
+    }
+
+    fn target_complete(&mut self, target: Target) {
+        if target == Target::Boot {
+            self.end_progress();
+            self.check_socket = true;
+            // A boot service may have mounted cgroup2 (a real machine
+            // mounts it early in boot): the services started from now on
+            // get cgroups.
+            if self.cgroups.is_err() {
+                self.cgroups = Cgroups::open();
+            }
+        }
+    }
+
+    /// The end: power off, reboot, or exit with the container's status.
+    fn power(&mut self, action: PowerAction) -> ! {
+        let exit_code = action.exit_code(self.core.main_service_exit());
+        if self.settings.mode != Mode::Pid1 {
+            self.console.message(&format!("exit status {exit_code}"));
+        }
+        self.console.message(match action {
+            PowerAction::PowerOff => "powering off",
+            PowerAction::Reboot | PowerAction::SwitchRoot => "rebooting",
+        });
+        if let Ok(cgroups) = &mut self.cgroups {
+            cgroups.remove_empty();
+        }
+        self.flush_console_before_the_end();
+        let why = power::power(self.settings.mode, action, exit_code);
+        self.console.message(&why);
+        halt_forever(&mut self.console);
     }
 
     /// Every service has stopped: move to the new root and exec its init.
@@ -1029,6 +998,56 @@ impl World {
 }
 
 /// The control socket's requests go to the world.
+/// The real init's side of the loop every driver runs
+/// (`init_core::drive`): outputs carried out against the kernel, the
+/// trace and the `[ .. ]` line kept around each input.
+impl Body for World {
+    fn core(&mut self) -> &mut Supervisor {
+        &mut self.core
+    }
+
+    fn now(&mut self) -> Millis {
+        self.clock.now()
+    }
+
+    fn carry_out(&mut self, now: Millis, output: Output) -> Option<Event> {
+        if let Some(trace) = &mut self.trace {
+            trace.output(now, &output);
+        }
+        self.carry_out_output(output)
+    }
+
+    fn before_input(&mut self, now: Millis, event: &Event) {
+        self.ended = match event {
+            Event::Exited { pid, .. } => self.pid_services.remove(pid),
+            _ => None,
+        };
+        self.ahead.look_again(matches!(event, Event::Reload { .. }));
+        if let Some(trace) = &mut self.trace {
+            trace.input(now, event);
+        }
+    }
+
+    fn after_input(&mut self, _now: Millis) {
+        if let Some(trace) = &mut self.trace {
+            trace.after_input(&self.core, self.ended.is_some());
+        }
+    }
+
+    fn after_outputs(&mut self, _now: Millis) {
+        if let Some(service) = self.ended.take() {
+            // Ended without a report (stopped, removed): no `[ .. ]` more.
+            self.running_waits.retain(|(id, _)| *id != service);
+        }
+    }
+
+    fn before_timers(&mut self, now: Millis) {
+        if let Some(trace) = &mut self.trace {
+            trace.timeouts(now, &self.core);
+        }
+    }
+}
+
 impl Handler for &mut World {
     fn handle(&mut self, request: Request) -> Answer {
         self.handle_request(request.command)

@@ -39,7 +39,7 @@ pub struct PreparedSettings {
 /// Which step failed in the child, as the report pipe carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
-pub enum Step {
+pub enum SettingsStep {
     Rlimit = 1,
     Nice,
     OomScoreAdjust,
@@ -49,16 +49,16 @@ pub enum Step {
     WorkingDir,
 }
 
-impl Step {
-    pub fn from_code(code: u32) -> Option<Step> {
+impl SettingsStep {
+    pub fn from_code(code: u32) -> Option<SettingsStep> {
         [
-            Step::Rlimit,
-            Step::Nice,
-            Step::OomScoreAdjust,
-            Step::Groups,
-            Step::Gid,
-            Step::Uid,
-            Step::WorkingDir,
+            SettingsStep::Rlimit,
+            SettingsStep::Nice,
+            SettingsStep::OomScoreAdjust,
+            SettingsStep::Groups,
+            SettingsStep::Gid,
+            SettingsStep::Uid,
+            SettingsStep::WorkingDir,
         ]
         .into_iter()
         .find(|step| *step as u32 == code)
@@ -298,11 +298,11 @@ fn resource_number(resource: Resource) -> RlimitResource {
 pub fn describe_failure(
     service: &str,
     settings: &ExecSettings,
-    step: Step,
+    step: SettingsStep,
     errno: Errno,
 ) -> String {
     let what = match step {
-        Step::Rlimit => {
+        SettingsStep::Rlimit => {
             let names: Vec<&str> = settings
                 .rlimits
                 .iter()
@@ -310,18 +310,18 @@ pub fn describe_failure(
                 .collect();
             format!("cannot set rlimit {}", names.join(", "))
         }
-        Step::Nice => format!("cannot set nice {}", settings.nice.unwrap_or(0)),
-        Step::OomScoreAdjust => format!(
+        SettingsStep::Nice => format!("cannot set nice {}", settings.nice.unwrap_or(0)),
+        SettingsStep::OomScoreAdjust => format!(
             "cannot set oom-score-adjust {}",
             settings.oom_score_adjust.unwrap_or(0)
         ),
-        Step::Groups => format!("cannot set the groups {}", settings.groups.join(" ")),
-        Step::Gid => "cannot set the group id".to_string(),
-        Step::Uid => format!(
+        SettingsStep::Groups => format!("cannot set the groups {}", settings.groups.join(" ")),
+        SettingsStep::Gid => "cannot set the group id".to_string(),
+        SettingsStep::Uid => format!(
             "cannot become user {}",
             settings.user.as_deref().unwrap_or("?")
         ),
-        Step::WorkingDir => format!(
+        SettingsStep::WorkingDir => format!(
             "cannot change to working-dir {}",
             settings.working_dir.as_deref().unwrap_or("?")
         ),
@@ -344,8 +344,8 @@ impl PreparedSettings {
     ///
     /// # Safety
     /// Only in a freshly forked child: it changes the calling process.
-    pub unsafe fn apply(&self) -> Result<(), (Step, Errno)> {
-        let check = |step: Step, result: libc::c_int| {
+    pub unsafe fn apply(&self) -> Result<(), (SettingsStep, Errno)> {
+        let check = |step: SettingsStep, result: libc::c_int| {
             if result == 0 {
                 Ok(())
             } else {
@@ -356,12 +356,15 @@ impl PreparedSettings {
         // root: all before the uid changes.
         for (resource, limit) in &self.rlimits {
             check(
-                Step::Rlimit,
+                SettingsStep::Rlimit,
                 libc::setrlimit(resource_number(*resource), limit),
             )?;
         }
         if let Some(nice) = self.nice {
-            check(Step::Nice, libc::setpriority(libc::PRIO_PROCESS, 0, nice))?;
+            check(
+                SettingsStep::Nice,
+                libc::setpriority(libc::PRIO_PROCESS, 0, nice),
+            )?;
         }
         if let Some(text) = &self.oom_score_adjust {
             let fd = libc::open(
@@ -369,30 +372,33 @@ impl PreparedSettings {
                 libc::O_WRONLY | libc::O_CLOEXEC,
             );
             if fd < 0 {
-                return Err((Step::OomScoreAdjust, Errno::last()));
+                return Err((SettingsStep::OomScoreAdjust, Errno::last()));
             }
             let written = libc::write(fd, text.as_ptr().cast(), text.len());
             let errno = Errno::last();
             libc::close(fd);
             if written < 0 {
-                return Err((Step::OomScoreAdjust, errno));
+                return Err((SettingsStep::OomScoreAdjust, errno));
             }
         }
         if let Some(mask) = self.umask {
             libc::umask(mask);
         }
         if let Some(groups) = &self.groups {
-            check(Step::Groups, libc::setgroups(groups.len(), groups.as_ptr()))?;
+            check(
+                SettingsStep::Groups,
+                libc::setgroups(groups.len(), groups.as_ptr()),
+            )?;
         }
         if let Some(gid) = self.gid {
-            check(Step::Gid, libc::setgid(gid))?;
+            check(SettingsStep::Gid, libc::setgid(gid))?;
         }
         if let Some(uid) = self.uid {
-            check(Step::Uid, libc::setuid(uid))?;
+            check(SettingsStep::Uid, libc::setuid(uid))?;
         }
         // After the switch, so that the directory is one the user may use.
         if let Some(dir) = &self.working_dir {
-            check(Step::WorkingDir, libc::chdir(dir.as_ptr()))?;
+            check(SettingsStep::WorkingDir, libc::chdir(dir.as_ptr()))?;
         }
         Ok(())
     }

@@ -16,9 +16,10 @@
 //!   that arrives during the exec is not lost (and init reaps every turn
 //!   anyway).
 
-use std::ffi::CString;
+use std::ffi::{CString, OsString};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ use init_core::supervisor::{AdoptedService, Supervisor};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-use crate::power::Mode;
+use crate::driver::Settings;
 use crate::readiness::HandedOverWatch;
 
 /// What the state says it is, so that some other memfd is never misread.
@@ -36,10 +37,6 @@ pub const FORMAT: &str = "pygos-init-handover";
 /// The version of [`SavedState`]'s shape. A binary reads only its own;
 /// any other falls back to adopting the processes (see [`Received`]).
 pub const VERSION: u32 = 2;
-
-/// The flag that tells a starting init it is taking over: the memfd's fd
-/// number follows.
-pub const HANDOVER_FLAG: &str = "--handover-fd";
 
 /// The largest state a new init reads: far beyond any real configuration,
 /// small enough that a corrupt size cannot take PID 1's memory.
@@ -187,52 +184,13 @@ pub fn decode(bytes: &[u8]) -> Result<Received, String> {
     })
 }
 
-/// The command line of the new init: the same settings, and the memfd.
-pub fn command_line(
-    binary: &Path,
-    settings: &crate::driver::Settings,
-    memfd: RawFd,
-) -> Vec<String> {
-    let mut args = vec![
-        binary.display().to_string(),
-        "--config-dir".to_string(),
-        settings.config_dir.display().to_string(),
-        "--env-file".to_string(),
-        settings.env_file.display().to_string(),
-        "--socket".to_string(),
-        settings.socket.display().to_string(),
-    ];
-    let options = &settings.options;
-    if options.sequential {
-        args.push("--sequential".to_string());
-    }
-    // The full state carries the options too; these are for a fallback.
-    for (flag, ms) in [
-        ("--stop-timeout", options.stop_timeout_ms),
-        ("--shutdown-stop-timeout", options.shutdown_stop_timeout_ms),
-        ("--ready-timeout", options.ready_timeout_ms),
-        ("--final-service-timeout", options.final_service_timeout_ms),
-        ("--kill-grace", options.kill_grace_ms),
-        ("--respawn-delay", options.respawn_delay_ms),
-        ("--respawn-delay-max", options.respawn_delay_max_ms),
-    ] {
-        args.push(flag.to_string());
-        args.push(format!("{ms}ms"));
-    }
-    args.push(
-        match settings.mode {
-            Mode::Supervise => "--supervise",
-            Mode::Container => "--container",
-            Mode::Pid1 => "--no-container",
-        }
-        .to_string(),
-    );
-    if let Some(trace) = &settings.trace {
-        args.push("--trace".to_string());
-        args.push(trace.display().to_string());
-    }
-    args.push(HANDOVER_FLAG.to_string());
-    args.push(memfd.to_string());
+/// The command line of the new init: `binary`, then the same settings
+/// and the memfd, as the program's own command-line definition writes
+/// them ([`Settings::reexec_args`]). The full state carries the options
+/// too; the command line is for a fallback.
+pub fn command_line(binary: &Path, settings: &Settings, memfd: RawFd) -> Vec<OsString> {
+    let mut args = vec![binary.as_os_str().to_owned()];
+    args.extend((settings.reexec_args)(settings, memfd));
     args
 }
 
@@ -293,17 +251,17 @@ pub fn close_on_exec(fd: RawFd) {
 }
 
 /// Execs `args[0]` with `args`. Returns only on failure, with the reason.
-pub fn exec(args: &[String]) -> String {
+pub fn exec(args: &[OsString]) -> String {
     let argv: Vec<CString> = args
         .iter()
-        .filter_map(|a| CString::new(a.as_str()).ok())
+        .filter_map(|a| CString::new(a.as_bytes()).ok())
         .collect();
     let Some(program) = argv.first() else {
         return "nothing to exec".to_string();
     };
     match nix::unistd::execv(program, &argv) {
         Ok(never) => match never {},
-        Err(e) => format!("cannot exec {}: {}", args[0], e.desc()),
+        Err(e) => format!("cannot exec {}: {}", args[0].to_string_lossy(), e.desc()),
     }
 }
 

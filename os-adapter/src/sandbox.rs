@@ -65,7 +65,7 @@ enum MountStep {
 /// Which part of the sandbox failed in the child, as the report pipe
 /// carries it. The index is the line's place among its keyword's paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub enum SandboxStep {
     Unshare,
     MakePrivate,
     PrivateTmp,
@@ -86,51 +86,51 @@ pub enum Step {
 /// Sandbox codes start here, above the execution settings' step codes.
 const CODE_BASE: u32 = 0x1_0000;
 
-impl Step {
-    const KINDS: [fn(u8) -> Step; 15] = [
-        |_| Step::Unshare,
-        |_| Step::MakePrivate,
-        |_| Step::PrivateTmp,
-        Step::Bind,
-        Step::ReadOnly,
-        Step::Inaccessible,
-        |_| Step::Proc,
-        |_| Step::Hostname,
-        |_| Step::Loopback,
-        |_| Step::BoundingSet,
-        |_| Step::KeepCapabilities,
-        |_| Step::Capabilities,
-        |_| Step::Ambient,
-        |_| Step::NoNewPrivileges,
-        |_| Step::Seccomp,
+impl SandboxStep {
+    const KINDS: [fn(u8) -> SandboxStep; 15] = [
+        |_| SandboxStep::Unshare,
+        |_| SandboxStep::MakePrivate,
+        |_| SandboxStep::PrivateTmp,
+        SandboxStep::Bind,
+        SandboxStep::ReadOnly,
+        SandboxStep::Inaccessible,
+        |_| SandboxStep::Proc,
+        |_| SandboxStep::Hostname,
+        |_| SandboxStep::Loopback,
+        |_| SandboxStep::BoundingSet,
+        |_| SandboxStep::KeepCapabilities,
+        |_| SandboxStep::Capabilities,
+        |_| SandboxStep::Ambient,
+        |_| SandboxStep::NoNewPrivileges,
+        |_| SandboxStep::Seccomp,
     ];
 
     /// The code for the report pipe: the kind in the second byte, the
     /// index in the first.
     pub fn code(self) -> u32 {
         let (kind, index) = match self {
-            Step::Unshare => (0, 0),
-            Step::MakePrivate => (1, 0),
-            Step::PrivateTmp => (2, 0),
-            Step::Bind(i) => (3, i),
-            Step::ReadOnly(i) => (4, i),
-            Step::Inaccessible(i) => (5, i),
-            Step::Proc => (6, 0),
-            Step::Hostname => (7, 0),
-            Step::Loopback => (8, 0),
-            Step::BoundingSet => (9, 0),
-            Step::KeepCapabilities => (10, 0),
-            Step::Capabilities => (11, 0),
-            Step::Ambient => (12, 0),
-            Step::NoNewPrivileges => (13, 0),
-            Step::Seccomp => (14, 0),
+            SandboxStep::Unshare => (0, 0),
+            SandboxStep::MakePrivate => (1, 0),
+            SandboxStep::PrivateTmp => (2, 0),
+            SandboxStep::Bind(i) => (3, i),
+            SandboxStep::ReadOnly(i) => (4, i),
+            SandboxStep::Inaccessible(i) => (5, i),
+            SandboxStep::Proc => (6, 0),
+            SandboxStep::Hostname => (7, 0),
+            SandboxStep::Loopback => (8, 0),
+            SandboxStep::BoundingSet => (9, 0),
+            SandboxStep::KeepCapabilities => (10, 0),
+            SandboxStep::Capabilities => (11, 0),
+            SandboxStep::Ambient => (12, 0),
+            SandboxStep::NoNewPrivileges => (13, 0),
+            SandboxStep::Seccomp => (14, 0),
         };
         CODE_BASE | (kind << 8) | u32::from(index)
     }
 
-    pub fn from_code(code: u32) -> Option<Step> {
+    pub fn from_code(code: u32) -> Option<SandboxStep> {
         let rest = code.checked_sub(CODE_BASE)?;
-        let kind = Step::KINDS.get(usize::try_from(rest >> 8).ok()?)?;
+        let kind = SandboxStep::KINDS.get(usize::try_from(rest >> 8).ok()?)?;
         Some(kind(u8::try_from(rest & 0xff).ok()?))
     }
 }
@@ -421,7 +421,7 @@ struct FilterProgram {
     filter: *const sock_filter,
 }
 
-fn checked(step: Step, result: libc::c_int) -> Result<(), (Step, Errno)> {
+fn checked(step: SandboxStep, result: libc::c_int) -> Result<(), (SandboxStep, Errno)> {
     if result == 0 {
         Ok(())
     } else {
@@ -510,10 +510,10 @@ unsafe fn hide(path: &CStr) -> libc::c_int {
 }
 
 impl MountStep {
-    unsafe fn apply(&self) -> Result<(), (Step, Errno)> {
+    unsafe fn apply(&self) -> Result<(), (SandboxStep, Errno)> {
         match self {
             MountStep::MakePrivate => checked(
-                Step::MakePrivate,
+                SandboxStep::MakePrivate,
                 libc::mount(
                     std::ptr::null(),
                     c"/".as_ptr(),
@@ -523,7 +523,7 @@ impl MountStep {
                 ),
             ),
             MountStep::PrivateTmp => checked(
-                Step::PrivateTmp,
+                SandboxStep::PrivateTmp,
                 libc::mount(
                     c"tmpfs".as_ptr(),
                     c"/tmp".as_ptr(),
@@ -538,21 +538,21 @@ impl MountStep {
                 target,
                 read_only,
             } => {
-                checked(Step::Bind(*index), bind_mount(source, target))?;
+                checked(SandboxStep::Bind(*index), bind_mount(source, target))?;
                 if *read_only {
-                    checked(Step::Bind(*index), remount_read_only(target, 0))?;
+                    checked(SandboxStep::Bind(*index), remount_read_only(target, 0))?;
                 }
                 Ok(())
             }
             MountStep::ReadOnly { index, path } => {
-                checked(Step::ReadOnly(*index), bind_mount(path, path))?;
-                checked(Step::ReadOnly(*index), remount_read_only(path, 0))
+                checked(SandboxStep::ReadOnly(*index), bind_mount(path, path))?;
+                checked(SandboxStep::ReadOnly(*index), remount_read_only(path, 0))
             }
             MountStep::Inaccessible { index, path } => {
-                checked(Step::Inaccessible(*index), hide(path))
+                checked(SandboxStep::Inaccessible(*index), hide(path))
             }
             MountStep::Proc => checked(
-                Step::Proc,
+                SandboxStep::Proc,
                 libc::mount(
                     c"proc".as_ptr(),
                     c"/proc".as_ptr(),
@@ -576,21 +576,21 @@ impl Prepared {
     ///
     /// # Safety
     /// Only in a freshly forked child: it changes the calling process.
-    pub unsafe fn apply_in_child(&self) -> Result<(), (Step, Errno)> {
+    pub unsafe fn apply_in_child(&self) -> Result<(), (SandboxStep, Errno)> {
         if self.unshare_flags != 0 {
-            checked(Step::Unshare, libc::unshare(self.unshare_flags))?;
+            checked(SandboxStep::Unshare, libc::unshare(self.unshare_flags))?;
         }
         for mount in &self.mounts {
             mount.apply()?;
         }
         if let Some(name) = &self.hostname {
             checked(
-                Step::Hostname,
+                SandboxStep::Hostname,
                 libc::sethostname(name.as_ptr().cast(), name.len()),
             )?;
         }
         if self.loopback_up {
-            checked(Step::Loopback, bring_loopback_up())?;
+            checked(SandboxStep::Loopback, bring_loopback_up())?;
         }
         if let Some(kept) = self.capabilities {
             for cap in 0..64u32 {
@@ -602,12 +602,12 @@ impl Prepared {
                     if Errno::last() == Errno::EINVAL {
                         break;
                     }
-                    return Err((Step::BoundingSet, Errno::last()));
+                    return Err((SandboxStep::BoundingSet, Errno::last()));
                 }
             }
             if self.ambient {
                 checked(
-                    Step::KeepCapabilities,
+                    SandboxStep::KeepCapabilities,
                     libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0),
                 )?;
             }
@@ -620,7 +620,7 @@ impl Prepared {
     ///
     /// # Safety
     /// Only in a freshly forked child: it changes the calling process.
-    pub unsafe fn restrict_in_child(&self) -> Result<(), (Step, Errno)> {
+    pub unsafe fn restrict_in_child(&self) -> Result<(), (SandboxStep, Errno)> {
         if let Some(kept) = self.capabilities {
             let low = kept as u32;
             let high = (kept >> 32) as u32;
@@ -641,11 +641,11 @@ impl Prepared {
                 },
             ];
             let result = libc::syscall(libc::SYS_capset, &mut header, data.as_ptr());
-            checked(Step::Capabilities, result as libc::c_int)?;
+            checked(SandboxStep::Capabilities, result as libc::c_int)?;
             if self.ambient {
                 for cap in (0..64u32).filter(|cap| kept & (1u64 << cap) != 0) {
                     checked(
-                        Step::Ambient,
+                        SandboxStep::Ambient,
                         libc::prctl(
                             libc::PR_CAP_AMBIENT,
                             libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
@@ -659,7 +659,7 @@ impl Prepared {
         }
         if self.no_new_privileges {
             checked(
-                Step::NoNewPrivileges,
+                SandboxStep::NoNewPrivileges,
                 libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
             )?;
         }
@@ -681,12 +681,12 @@ impl Prepared {
             // it) the kernel takes a filter only under no_new_privs.
             if result != 0 && Errno::last() == Errno::EACCES {
                 checked(
-                    Step::NoNewPrivileges,
+                    SandboxStep::NoNewPrivileges,
                     libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
                 )?;
                 result = install();
             }
-            checked(Step::Seccomp, result)?;
+            checked(SandboxStep::Seccomp, result)?;
         }
         Ok(())
     }
@@ -714,49 +714,58 @@ unsafe fn bring_loopback_up() -> libc::c_int {
 }
 
 /// What the parent says when the child reports `step` failed with `errno`.
-pub fn describe_failure(service: &str, sandbox: &Sandbox, step: Step, errno: Errno) -> String {
+pub fn describe_failure(
+    service: &str,
+    sandbox: &Sandbox,
+    step: SandboxStep,
+    errno: Errno,
+) -> String {
     let nth = |list: &[String], index: u8| {
         list.get(usize::from(index))
             .cloned()
             .unwrap_or_else(|| "?".to_string())
     };
     let what = match step {
-        Step::Unshare => format!(
+        SandboxStep::Unshare => format!(
             "cannot make its {} namespaces",
             sandbox.namespaces().join(", ")
         ),
-        Step::MakePrivate => "cannot make its mounts private".to_string(),
-        Step::PrivateTmp => "cannot mount its private /tmp".to_string(),
-        Step::Bind(index) => match sandbox.binds.get(usize::from(index)) {
+        SandboxStep::MakePrivate => "cannot make its mounts private".to_string(),
+        SandboxStep::PrivateTmp => "cannot mount its private /tmp".to_string(),
+        SandboxStep::Bind(index) => match sandbox.binds.get(usize::from(index)) {
             Some(bind) => format!("cannot bind {} on {}", bind.source, bind.target),
             None => "cannot bind".to_string(),
         },
-        Step::ReadOnly(index) => {
+        SandboxStep::ReadOnly(index) => {
             format!("cannot make {} read-only", nth(&sandbox.read_only, index))
         }
-        Step::Inaccessible(index) => {
+        SandboxStep::Inaccessible(index) => {
             format!("cannot hide {}", nth(&sandbox.inaccessible, index))
         }
-        Step::Proc => "cannot mount /proc for its PID namespace".to_string(),
-        Step::Hostname => format!(
+        SandboxStep::Proc => "cannot mount /proc for its PID namespace".to_string(),
+        SandboxStep::Hostname => format!(
             "cannot set hostname {}",
             sandbox.hostname.as_deref().unwrap_or("?")
         ),
-        Step::Loopback => "cannot bring up its loopback interface".to_string(),
-        Step::BoundingSet => "cannot drop capabilities from its bounding set".to_string(),
-        Step::KeepCapabilities => "cannot keep capabilities across the user change".to_string(),
-        Step::Capabilities => format!(
+        SandboxStep::Loopback => "cannot bring up its loopback interface".to_string(),
+        SandboxStep::BoundingSet => "cannot drop capabilities from its bounding set".to_string(),
+        SandboxStep::KeepCapabilities => {
+            "cannot keep capabilities across the user change".to_string()
+        }
+        SandboxStep::Capabilities => format!(
             "cannot set capabilities {}",
             capability_names(sandbox).join(" ")
         ),
-        Step::Ambient => "cannot raise ambient capabilities".to_string(),
-        Step::NoNewPrivileges => "cannot set no-new-privileges".to_string(),
-        Step::Seccomp => "cannot install its syscall filter".to_string(),
+        SandboxStep::Ambient => "cannot raise ambient capabilities".to_string(),
+        SandboxStep::NoNewPrivileges => "cannot set no-new-privileges".to_string(),
+        SandboxStep::Seccomp => "cannot install its syscall filter".to_string(),
     };
     // EINVAL from unshare or seccomp is the kernel saying it lacks the
     // feature (CONFIG_*_NS, CONFIG_SECCOMP_FILTER): say so.
     let hint = match (step, errno) {
-        (Step::Unshare | Step::Seccomp, Errno::EINVAL) => " (is it built into this kernel?)",
+        (SandboxStep::Unshare | SandboxStep::Seccomp, Errno::EINVAL) => {
+            " (is it built into this kernel?)"
+        }
         _ => "",
     };
     format!("{service}: sandbox: {what}: {}{hint}", errno.desc())
@@ -779,17 +788,17 @@ mod tests {
     #[test]
     fn step_codes_come_back_and_stay_clear_of_the_settings_codes() {
         for step in [
-            Step::Unshare,
-            Step::Bind(0),
-            Step::ReadOnly(7),
-            Step::Inaccessible(255),
-            Step::Seccomp,
+            SandboxStep::Unshare,
+            SandboxStep::Bind(0),
+            SandboxStep::ReadOnly(7),
+            SandboxStep::Inaccessible(255),
+            SandboxStep::Seccomp,
         ] {
             assert!(step.code() > 0xffff);
-            assert_eq!(Step::from_code(step.code()), Some(step));
+            assert_eq!(SandboxStep::from_code(step.code()), Some(step));
         }
-        assert_eq!(Step::from_code(3), None);
-        assert_eq!(Step::from_code(CODE_BASE | (15 << 8)), None);
+        assert_eq!(SandboxStep::from_code(3), None);
+        assert_eq!(SandboxStep::from_code(CODE_BASE | (15 << 8)), None);
     }
 
     /// A syscall of another architecture that this one lacks.
@@ -903,16 +912,16 @@ mod tests {
             ..Sandbox::default()
         };
         assert_eq!(
-            describe_failure("svc", &sandbox, Step::ReadOnly(1), Errno::ENOENT),
+            describe_failure("svc", &sandbox, SandboxStep::ReadOnly(1), Errno::ENOENT),
             "svc: sandbox: cannot make /b read-only: No such file or directory"
         );
         assert_eq!(
-            describe_failure("svc", &sandbox, Step::Unshare, Errno::EINVAL),
+            describe_failure("svc", &sandbox, SandboxStep::Unshare, Errno::EINVAL),
             "svc: sandbox: cannot make its mount, network namespaces: Invalid argument \
              (is it built into this kernel?)"
         );
         assert_eq!(
-            describe_failure("svc", &sandbox, Step::Capabilities, Errno::EPERM),
+            describe_failure("svc", &sandbox, SandboxStep::Capabilities, Errno::EPERM),
             "svc: sandbox: cannot set capabilities CAP_CHOWN: Operation not permitted"
         );
     }

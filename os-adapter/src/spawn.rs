@@ -18,6 +18,7 @@
 //! array is built before the fork.
 
 use std::ffi::{CString, NulError};
+use std::os::fd::RawFd;
 use std::os::raw::c_char;
 
 use init_core::commands::Commands;
@@ -30,7 +31,7 @@ use nix::libc;
 
 use crate::cgroup::ServiceCgroup;
 use crate::clone::{self, Forked};
-use crate::exec_settings::{self, PreparedSettings, Step};
+use crate::exec_settings::{self, PreparedSettings, SettingsStep};
 use crate::sandbox;
 
 /// Where a command without a `/` is looked for when the env file sets no
@@ -214,15 +215,16 @@ pub fn spawn_service(
     tty: Option<&Tty>,
     env: &Environment,
 ) -> Result<Pid, SpawnError> {
-    spawn_service_with(
+    SpawnRequest {
         service,
-        &Commands::from(exec.to_vec()),
+        exec: &Commands::from(exec.to_vec()),
         tty,
         env,
-        &ExecSettings::default(),
-        None,
-        None,
-    )
+        settings: &ExecSettings::default(),
+        ready_fd: None,
+        cgroup: None,
+    }
+    .spawn()
     .map(|spawned| spawned.pid)
 }
 
@@ -234,183 +236,241 @@ pub struct Spawned {
     pub ready_pipe: Option<std::os::fd::OwnedFd>,
 }
 
-/// Starts the process for `service`. Returns once forked (and, with
-/// settings, once the child has applied them); the exit comes later
-/// through SIGCHLD like any other. A setting the system refuses is a
-/// `SpawnError` naming it.
-pub fn spawn_service_with(
-    service: &str,
-    exec: &Commands,
-    tty: Option<&Tty>,
-    env: &Environment,
-    settings: &ExecSettings,
-    ready_fd: Option<u32>,
-    cgroup: Option<&ServiceCgroup>,
-) -> Result<Spawned, SpawnError> {
-    let prepared = if settings.is_empty() {
-        None
-    } else {
-        Some(exec_settings::prepare(service, settings)?)
-    };
-    let own_env;
-    let env = if settings.env.is_empty() && settings.env_file.is_none() {
-        env
-    } else {
-        own_env = Environment::from_vars(exec_settings::service_vars(
-            service,
-            settings,
-            prepared.as_ref(),
-            &env.vars,
-        )?);
-        &own_env
-    };
-    let sandbox = match settings.sandbox.is_empty() {
-        true => None,
-        false => Some(sandbox::prepare(
-            service,
-            &settings.sandbox,
-            settings.user.is_some(),
-        )?),
-    };
-    let commands = exec
-        .iter()
-        .map(|argv| prepare_command(service, &argv.to_vec(), env))
-        .collect::<Result<Vec<_>, _>>()?;
-    if commands.is_empty() {
-        return Err(SpawnError {
-            errno: "EINVAL".to_string(),
-            message: format!("{service}: nothing to run"),
-        });
-    }
-    let tty = tty
-        .map(|t| -> Result<PreparedTty, SpawnError> {
-            let path = t.path_bytes();
-            let opens_at_once = opens_at_once(&path);
-            Ok(PreparedTty {
-                path: CString::new(path.into_owned()).map_err(|e| invalid(service, "tty", e))?,
-                // What was a log file a moment ago may be a serial line by
-                // the child's open, while init waits for that child's exec
-                // (see below): opened without waiting, whatever it is. The
-                // child then makes the fd blocking again.
-                flags: match opens_at_once {
-                    true => tty_open_flags(t) | libc::O_NONBLOCK,
-                    false => tty_open_flags(t),
-                },
-                opens_at_once,
-                failure_prefix: format!(
-                    "init: {service}: cannot open {}: ",
-                    rawbytes::lossy(&t.path)
-                )
-                .into_bytes(),
-            })
-        })
-        .transpose()?;
-    let argvs: Vec<Vec<*const c_char>> = commands.iter().map(|c| pointer_array(&c.argv)).collect();
-    let script_argvs: Vec<Vec<Vec<*const c_char>>> =
-        commands.iter().map(PreparedCommand::script_argvs).collect();
-    let envp = pointer_array(&env.envp);
-    let fork_failure = format!("init: {service}: cannot fork: ").into_bytes();
-    // The child reports a setting it could not apply through this pipe;
-    // applying them all closes it. Only with settings: without, a spawn
-    // stays one fork and no wait.
-    let report = match &prepared {
-        Some(_) => Some(ReportPipe::open(service)?),
-        None => None,
-    };
-    // `ready-fd N`: the child gets the write end as fd N; init reads the
-    // other end, non-blocking, in its loop.
-    let ready = match ready_fd {
-        Some(target) => Some(ReadyPipe::open(service, target)?),
-        None => None,
-    };
+/// One service's process to start: what the driver hands over for the
+/// core's `Spawn`.
+#[derive(Clone, Copy)]
+pub struct SpawnRequest<'a> {
+    /// The service's name, for messages.
+    pub service: &'a str,
+    pub exec: &'a Commands,
+    pub tty: Option<&'a Tty>,
+    /// What every service gets (the env file's), before the service's own
+    /// `env` and `env-file`.
+    pub env: &'a Environment,
+    pub settings: &'a ExecSettings,
+    /// `ready-fd N`: the fd the child gets the ready pipe's write end as.
+    pub ready_fd: Option<u32>,
+    /// The service's cgroup, when init has cgroups.
+    pub cgroup: Option<&'a ServiceCgroup>,
+}
 
-    // Read (the first time) here, in init: the child may not allocate.
-    let ignored = ignored_signals();
-
-    let mut child = Child {
-        commands: &commands,
-        argvs: &argvs,
-        script_argvs: &script_argvs,
-        envp: &envp,
-        tty: tty.as_ref(),
-        fork_failure: &fork_failure,
-        settings: prepared.as_ref(),
-        sandbox: sandbox.as_ref(),
-        report_fd: report.as_ref().map(|r| r.write_fd),
-        ready: ready.as_ref().map(|r| (r.write_fd, r.target)),
-        cgroup_procs: None,
-        ignored,
-    };
-    let new_pid_namespace = sandbox.as_ref().is_some_and(|s| s.new_pid_namespace());
-    let cgroup_dir = cgroup.and_then(ServiceCgroup::dir_fd);
-
-    // The common case, one command and nothing to set up, in a child that
-    // shares init's memory until it execs (see `clone`). Not for a runner,
-    // which lives on; not with settings or a sandbox, whose steps are more
-    // than a few system calls; not for a tty whose open may wait (a serial
-    // line waiting for carrier), which would keep init waiting too.
-    let only_execs = commands.len() == 1
-        && prepared.is_none()
-        && sandbox.is_none()
-        && cgroup.is_some() == cgroup_dir.is_some()
-        && tty.as_ref().map_or(true, |t| t.opens_at_once);
-    if only_execs {
-        // SAFETY: `run_shared` makes only system calls on `child`, which
-        // outlives it, and execs or exits.
-        let shared = unsafe {
-            clone::spawn_sharing_memory(cgroup_dir, run_shared, std::ptr::from_ref(&child).cast())
+impl<'a> SpawnRequest<'a> {
+    /// Starts the process. Returns once forked (and, with settings, once
+    /// the child has applied them); the exit comes later through SIGCHLD
+    /// like any other. A setting the system refuses is a `SpawnError`
+    /// naming it.
+    ///
+    /// Everything the child touches is built first, here in init: between
+    /// fork and exec the child may not allocate.
+    pub fn spawn(&self) -> Result<Spawned, SpawnError> {
+        let service = self.service;
+        let prepared = match self.settings.is_empty() {
+            true => None,
+            false => Some(exec_settings::prepare(service, self.settings)?),
         };
-        if let Some(Forked { pid, .. }) = shared {
-            return Ok(Spawned {
-                pid: Pid(pid),
-                ready_pipe: ready.map(ReadyPipe::into_read_end),
+        let own_env = self.own_environment(prepared.as_ref())?;
+        let env = own_env.as_ref().unwrap_or(self.env);
+        let sandbox = match self.settings.sandbox.is_empty() {
+            true => None,
+            false => Some(sandbox::prepare(
+                service,
+                &self.settings.sandbox,
+                self.settings.user.is_some(),
+            )?),
+        };
+        let commands = self.prepare_commands(env)?;
+        let tty = self.tty.map(|t| prepare_tty(service, t)).transpose()?;
+        let argvs: Vec<Vec<*const c_char>> =
+            commands.iter().map(|c| pointer_array(&c.argv)).collect();
+        let script_argvs: Vec<Vec<Vec<*const c_char>>> =
+            commands.iter().map(PreparedCommand::script_argvs).collect();
+        let envp = pointer_array(&env.envp);
+        let fork_failure = format!("init: {service}: cannot fork: ").into_bytes();
+        // The child reports a setting it could not apply through this pipe;
+        // applying them all closes it. Only with settings: without, a spawn
+        // stays one fork and no wait.
+        let report = match &prepared {
+            Some(_) => Some(ReportPipe::open(service)?),
+            None => None,
+        };
+        // `ready-fd N`: the child gets the write end as fd N; init reads the
+        // other end, non-blocking, in its loop.
+        let ready = match self.ready_fd {
+            Some(target) => Some(ReadyPipe::open(service, target)?),
+            None => None,
+        };
+
+        let child = Child {
+            commands: &commands,
+            argvs: &argvs,
+            script_argvs: &script_argvs,
+            envp: &envp,
+            tty: tty.as_ref(),
+            fork_failure: &fork_failure,
+            settings: prepared.as_ref(),
+            sandbox: sandbox.as_ref(),
+            report_fd: report.as_ref().map(|r| r.write_fd),
+            ready: ready.as_ref().map(|r| (r.write_fd, r.target)),
+            cgroup_procs: None,
+            // Read (the first time) here, in init: the child may not
+            // allocate.
+            ignored: ignored_signals(),
+        };
+        let cgroup_dir = self.cgroup.and_then(ServiceCgroup::dir_fd);
+
+        // The common case, one command and nothing to set up, in a child
+        // that shares init's memory until it execs (see `clone`). Not for
+        // a runner, which lives on; not with settings or a sandbox, whose
+        // steps are more than a few system calls; not for a tty whose open
+        // may wait (a serial line waiting for carrier), which would keep
+        // init waiting too.
+        let only_execs = commands.len() == 1
+            && prepared.is_none()
+            && sandbox.is_none()
+            && self.cgroup.is_some() == cgroup_dir.is_some()
+            && tty.as_ref().map_or(true, |t| t.opens_at_once);
+        let shared = match only_execs {
+            true => spawn_sharing_memory(&child, cgroup_dir),
+            false => None,
+        };
+        let pid = match shared {
+            Some(pid) => pid,
+            None => {
+                let new_pid_namespace = sandbox.as_ref().is_some_and(|s| s.new_pid_namespace());
+                self.fork(child, new_pid_namespace, cgroup_dir, report)?
+            }
+        };
+        Ok(Spawned {
+            pid,
+            ready_pipe: ready.map(ReadyPipe::into_read_end),
+        })
+    }
+
+    /// The service's own environment, when its `env` or `env-file` add to
+    /// what every service gets; `None` when it gets just that.
+    fn own_environment(
+        &self,
+        prepared: Option<&PreparedSettings>,
+    ) -> Result<Option<Environment>, SpawnError> {
+        if self.settings.env.is_empty() && self.settings.env_file.is_none() {
+            return Ok(None);
+        }
+        let vars =
+            exec_settings::service_vars(self.service, self.settings, prepared, &self.env.vars)?;
+        Ok(Some(Environment::from_vars(vars)))
+    }
+
+    /// Every `exec` line, ready for execve with `env`: at least one.
+    fn prepare_commands(&self, env: &Environment) -> Result<Vec<PreparedCommand>, SpawnError> {
+        let commands = self
+            .exec
+            .iter()
+            .map(|argv| prepare_command(self.service, &argv.to_vec(), env))
+            .collect::<Result<Vec<_>, _>>()?;
+        if commands.is_empty() {
+            return Err(SpawnError {
+                errno: "EINVAL".to_string(),
+                message: format!("{}: nothing to run", self.service),
             });
         }
+        Ok(commands)
     }
 
-    // SAFETY: init is single-threaded, and the child below makes only
-    // async-signal-safe calls on memory prepared above, then execs or exits.
-    match unsafe { clone::fork(new_pid_namespace, cgroup_dir) } {
-        Err(errno) => Err(SpawnError {
-            errno: format!("{errno:?}"),
-            message: format!("{service}: fork failed: {}", errno.desc()),
-        }),
-        Ok(Forked { pid: 0, in_cgroup }) => {
-            if !in_cgroup {
-                child.cgroup_procs = cgroup.map(ServiceCgroup::procs_file);
-            }
-            // SAFETY: we are the freshly forked child. Nothing in `run`
-            // should panic, but a panic unwinding out of here would return
-            // into a second copy of init's loop: end the child instead.
-            let _ = std::panic::catch_unwind(|| unsafe { child.run() });
-            unsafe { libc::_exit(EXIT_CANNOT_RUN) }
-        }
-        Ok(Forked { pid, .. }) => match report.and_then(ReportPipe::wait_for_child) {
-            None => Ok(Spawned {
-                pid: Pid(pid),
-                ready_pipe: ready.map(ReadyPipe::into_read_end),
+    /// Forks the process that sets up and execs `child`; with settings
+    /// (`report`), waits for the child's word on them.
+    fn fork<'c>(
+        &self,
+        mut child: Child<'c>,
+        new_pid_namespace: bool,
+        cgroup_dir: Option<RawFd>,
+        report: Option<ReportPipe>,
+    ) -> Result<Pid, SpawnError>
+    where
+        'a: 'c,
+    {
+        // SAFETY: init is single-threaded, and the child below makes only
+        // async-signal-safe calls on memory prepared before, then execs or
+        // exits.
+        match unsafe { clone::fork(new_pid_namespace, cgroup_dir) } {
+            Err(errno) => Err(SpawnError {
+                errno: format!("{errno:?}"),
+                message: format!("{}: fork failed: {}", self.service, errno.desc()),
             }),
-            Some((code, errno)) => {
-                // The child has exited (or is about to): reap it here,
-                // since no service will ever own its pid.
-                // SAFETY: plain waitpid on our own child.
-                unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
-                let message = match (sandbox::Step::from_code(code), Step::from_code(code)) {
-                    (Some(step), _) => {
-                        sandbox::describe_failure(service, &settings.sandbox, step, errno)
-                    }
-                    (None, Some(step)) => {
-                        exec_settings::describe_failure(service, settings, step, errno)
-                    }
-                    (None, None) => format!("{service}: cannot set up: {}", errno.desc()),
-                };
-                Err(SpawnError {
-                    errno: format!("{errno:?}"),
-                    message,
-                })
+            Ok(Forked { pid: 0, in_cgroup }) => {
+                if !in_cgroup {
+                    child.cgroup_procs = self.cgroup.map(ServiceCgroup::procs_file);
+                }
+                // SAFETY: we are the freshly forked child. Nothing in `run`
+                // should panic, but a panic unwinding out of here would
+                // return into a second copy of init's loop: end the child
+                // instead.
+                let _ = std::panic::catch_unwind(|| unsafe { child.run() });
+                unsafe { libc::_exit(EXIT_CANNOT_RUN) }
             }
-        },
+            Ok(Forked { pid, .. }) => match report.and_then(ReportPipe::wait_for_child) {
+                None => Ok(Pid(pid)),
+                Some((code, errno)) => {
+                    // The child has exited (or is about to): reap it here,
+                    // since no service will ever own its pid.
+                    // SAFETY: plain waitpid on our own child.
+                    unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+                    Err(self.setup_failure(code, errno))
+                }
+            },
+        }
     }
+
+    /// What a child's report of the step `code` failing with `errno`
+    /// means, in the words of the setting it could not apply.
+    fn setup_failure(&self, code: u32, errno: Errno) -> SpawnError {
+        let (service, settings) = (self.service, self.settings);
+        let message = match (
+            sandbox::SandboxStep::from_code(code),
+            SettingsStep::from_code(code),
+        ) {
+            (Some(step), _) => sandbox::describe_failure(service, &settings.sandbox, step, errno),
+            (None, Some(step)) => exec_settings::describe_failure(service, settings, step, errno),
+            (None, None) => format!("{service}: cannot set up: {}", errno.desc()),
+        };
+        SpawnError {
+            errno: format!("{errno:?}"),
+            message,
+        }
+    }
+}
+
+/// `tty [truncate] PATH`, ready for the child to open.
+fn prepare_tty(service: &str, tty: &Tty) -> Result<PreparedTty, SpawnError> {
+    let path = tty.path_bytes();
+    let opens_at_once = opens_at_once(&path);
+    Ok(PreparedTty {
+        path: CString::new(path.into_owned()).map_err(|e| invalid(service, "tty", e))?,
+        // What was a log file a moment ago may be a serial line by the
+        // child's open, while init waits for that child's exec (see
+        // `SpawnRequest::spawn`): opened without waiting, whatever it is.
+        // The child then makes the fd blocking again.
+        flags: match opens_at_once {
+            true => tty_open_flags(tty) | libc::O_NONBLOCK,
+            false => tty_open_flags(tty),
+        },
+        opens_at_once,
+        failure_prefix: format!(
+            "init: {service}: cannot open {}: ",
+            rawbytes::lossy(&tty.path)
+        )
+        .into_bytes(),
+    })
+}
+
+/// Starts `child` in a process that shares init's memory until it execs
+/// (see `clone`): `None` when the kernel will not, for a fork instead.
+fn spawn_sharing_memory(child: &Child, cgroup_dir: Option<RawFd>) -> Option<Pid> {
+    // SAFETY: `run_shared` makes only system calls on `child`, which
+    // outlives it, and execs or exits.
+    let shared = unsafe {
+        clone::spawn_sharing_memory(cgroup_dir, run_shared, std::ptr::from_ref(child).cast())
+    };
+    shared.map(|Forked { pid, .. }| Pid(pid))
 }
 
 /// The pipe a `ready-fd` service writes its newline to.
@@ -730,7 +790,7 @@ impl Child<'_> {
 /// spawn_sharing_memory`): `argument` is the `Child`, on init's stack,
 /// which waits until this execs or exits.
 unsafe extern "C" fn run_shared(argument: *const libc::c_void) -> ! {
-    // SAFETY: the pointer spawn_service_with passed, to a live Child.
+    // SAFETY: the pointer spawn_sharing_memory passed, to a live Child.
     let child = unsafe { &*argument.cast::<Child<'_>>() };
     unsafe { child.run() }
 }
@@ -860,15 +920,16 @@ mod tests {
     /// whether the process was in it.
     fn spawned_into(cgroup: &ScratchCgroup) -> bool {
         let place = ServiceCgroup::at(cgroup).expect("the scratch cgroup");
-        let spawned = spawn_service_with(
-            "joiner",
-            &Commands::from(vec![argv(&["sleep", "5"])]),
-            None,
-            &default_env(),
-            &ExecSettings::default(),
-            None,
-            Some(&place),
-        )
+        let spawned = SpawnRequest {
+            service: "joiner",
+            exec: &Commands::from(vec![argv(&["sleep", "5"])]),
+            tty: None,
+            env: &default_env(),
+            settings: &ExecSettings::default(),
+            ready_fd: None,
+            cgroup: Some(&place),
+        }
+        .spawn()
         .expect("spawn");
         let pid = spawned.pid.0;
         // The fallback child joins between fork and exec: by the time it
@@ -923,15 +984,16 @@ mod tests {
             umask: Some(0o077),
             ..ExecSettings::default()
         };
-        let spawned = spawn_service_with(
-            "set",
-            &Commands::from(vec![argv(&["true"])]),
-            None,
-            &env,
-            &settings,
-            None,
-            None,
-        )
+        let spawned = SpawnRequest {
+            service: "set",
+            exec: &Commands::from(vec![argv(&["true"])]),
+            tty: None,
+            env: &env,
+            settings: &settings,
+            ready_fd: None,
+            cgroup: None,
+        }
+        .spawn()
         .expect("spawn");
         assert_eq!(wait(spawned.pid), ExitStatus::Exited(0));
         assert_eq!(shared(), before + lone);

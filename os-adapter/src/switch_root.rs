@@ -143,7 +143,7 @@ pub fn switch(plan: &SwitchPlan) -> String {
         return format!("cannot chroot into the new root: {}", e.desc());
     }
     let _ = std::env::set_current_dir("/");
-    let mut why = crate::handover::exec(&[plan.init.display().to_string()]);
+    let mut why = crate::handover::exec(&[plan.init.clone().into_os_string()]);
     if !warnings.is_empty() {
         why.push_str(&format!(" ({})", warnings.join(", ")));
     }

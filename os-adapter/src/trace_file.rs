@@ -12,7 +12,7 @@
 //! - a machine's init often starts before the file's file system is
 //!   writable (a read-only root, `/run` not mounted yet): the lines are
 //!   kept in memory, at most [`MAX_PENDING_BYTES`], and the open is tried
-//!   again after every exit of a service (a mount service may have made
+//!   again after every exit of a service's process (a mount service may have made
 //!   the place) until it works;
 //! - a write that fails (a full disk) ends the trace with one console
 //!   line; init goes on;
@@ -76,10 +76,12 @@ impl TraceFile {
         self.push(&line);
     }
 
-    /// Call after the core handled an input.
-    pub fn after_input(&mut self, core: &Supervisor, event_was_exit: bool) {
+    /// Call after the core handled an input; `service_ended`: it was the
+    /// exit of a service's process, after which the file may be tried
+    /// again.
+    pub fn after_input(&mut self, core: &Supervisor, service_ended: bool) {
         self.tracer.after_input(core);
-        if event_was_exit && matches!(self.sink, Sink::Waiting) {
+        if service_ended && matches!(self.sink, Sink::Waiting) {
             self.try_open();
         }
     }

@@ -12,13 +12,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use init_core::drive::{self, Body};
 use init_core::events::{Event, ExitStatus, Millis, Output, Pid, ServiceId, Signal, SpawnError};
 use init_core::name::EnabledName;
 use init_core::parse::parse_service;
 use init_core::service::ServiceDef;
 use init_core::supervisor::{Options, Supervisor};
 
-use crate::invariants::{Bounds, Checker, Invariant};
+use crate::invariants::{Checker, Invariant};
 
 /// At most this many services: small graphs keep an execution fast, and
 /// the keywords below still reach every feature of the core.
@@ -109,10 +110,12 @@ struct Run<'a> {
     /// Services whose ended process left others behind, still there.
     leftovers: BTreeSet<ServiceId>,
     next_pid: i32,
-    /// Inputs the outputs called for (spawn answers, deaths by signal),
-    /// fed before the next chosen event.
+    /// Deaths by signal the outputs caused, fed before the next chosen
+    /// event (the answers to spawns are fed by the shared loop).
     pending: VecDeque<Event>,
     powered: bool,
+    /// The input being fed, for the checker's look after it.
+    input: Option<Event>,
     /// The event log, kept only when a failing input is run again to
     /// explain itself (formatting every event would cost more than the run).
     log: Option<Vec<String>>,
@@ -127,33 +130,19 @@ impl Run<'_> {
         }
     }
 
+    /// Feeds `event`, its outputs and their answers (`init_core::drive`).
     fn feed(&mut self, event: Event) {
-        self.note(|| format!("in  {event:?}"));
-        self.checker.on_input(self.now, &event, &self.core);
-        let kept = event.clone();
-        self.core.handle_event(self.now, event);
-        self.checker.after_input(self.now, &kept, &self.core);
-        self.drain();
-        self.checker.end_of_step(self.now, &self.core);
+        drive::feed(self, event);
     }
 
     fn fire_timer(&mut self, at: Millis) {
         self.now = self.now.max(at);
-        self.note(|| "in  timeout".to_string());
-        self.core.handle_timeout(self.now);
-        self.drain();
-        self.checker.end_of_step(self.now, &self.core);
+        drive::fire_timers(self);
     }
 
-    fn drain(&mut self) {
-        while let Some(output) = self.core.poll_output() {
-            self.note(|| format!("out {output:?}"));
-            self.checker.on_output(self.now, &output);
-            self.carry_out(output);
-        }
-    }
-
-    fn carry_out(&mut self, output: Output) {
+    /// Carries out one output; returns the answer it calls for. Deaths by
+    /// signal wait in `pending`, fed before the next chosen event.
+    fn carry_out_output(&mut self, output: Output) -> Option<Event> {
         match output {
             Output::Spawn { service, .. } => {
                 // Most spawns work; a chosen few fail as fork or exec would.
@@ -162,14 +151,12 @@ impl Run<'_> {
                         errno: "EAGAIN".into(),
                         message: "fork failed".into(),
                     };
-                    self.pending
-                        .push_back(Event::SpawnFailed { service, error });
-                } else {
-                    let pid = Pid(self.next_pid);
-                    self.next_pid += 1;
-                    self.processes.insert(pid, Process { service });
-                    self.pending.push_back(Event::Spawned { service, pid });
+                    return Some(Event::SpawnFailed { service, error });
                 }
+                let pid = Pid(self.next_pid);
+                self.next_pid += 1;
+                self.processes.insert(pid, Process { service });
+                return Some(Event::Spawned { service, pid });
             }
             Output::Signal { pid, signal, .. } => self.deliver(pid, signal),
             Output::SignalLeftovers {
@@ -179,7 +166,7 @@ impl Run<'_> {
                 let end = signal == Signal::Kill || self.choices.next() % 4 != 3;
                 if end || !self.leftovers.contains(&service) {
                     self.leftovers.remove(&service);
-                    self.pending.push_back(Event::LeftoversGone(service));
+                    return Some(Event::LeftoversGone(service));
                 }
             }
             Output::KillAll { signal } => {
@@ -206,6 +193,7 @@ impl Run<'_> {
             }
             Output::Report { .. } | Output::TargetComplete { .. } | Output::Sync => {}
         }
+        None
     }
 
     /// KILL always kills; any other signal kills when the bytes say so (a
@@ -393,10 +381,9 @@ fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
         shutdown_stop_timeout_ms: 250,
         ready_timeout_ms: 400,
     };
-    let bounds = Bounds::from_options(&options);
     let services = configuration(&mut choices);
-    let core = Supervisor::new(services, options);
-    let checker = Checker::new(bounds, &core);
+    let core = Supervisor::new(services, options.clone());
+    let checker = Checker::new(options, &core);
     let mut run = Run {
         choices,
         now: Millis::ZERO,
@@ -407,6 +394,7 @@ fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
         next_pid: 100,
         pending: VecDeque::new(),
         powered: false,
+        input: None,
         log: keep_log.then(Vec::new),
     };
     run.feed(Event::Boot);
@@ -428,5 +416,42 @@ fn run(data: &[u8], keep_log: bool) -> Result<(), String> {
             let log = run.log.unwrap_or_default().join("\n");
             Err(format!("{violation}\n{log}"))
         }
+    }
+}
+
+/// The byte-driven side of the loop every driver runs (`init_core::drive`).
+impl Body for Run<'_> {
+    fn core(&mut self) -> &mut Supervisor {
+        &mut self.core
+    }
+
+    fn now(&mut self) -> Millis {
+        self.now
+    }
+
+    fn carry_out(&mut self, now: Millis, output: Output) -> Option<Event> {
+        self.note(|| format!("out {output:?}"));
+        self.checker.on_output(now, &output);
+        self.carry_out_output(output)
+    }
+
+    fn before_input(&mut self, now: Millis, event: &Event) {
+        self.note(|| format!("in  {event:?}"));
+        self.checker.on_input(now, event, &self.core);
+        self.input = Some(event.clone());
+    }
+
+    fn after_input(&mut self, now: Millis) {
+        if let Some(event) = self.input.take() {
+            self.checker.after_input(now, &event, &self.core);
+        }
+    }
+
+    fn after_outputs(&mut self, now: Millis) {
+        self.checker.end_of_step(now, &self.core);
+    }
+
+    fn before_timers(&mut self, _now: Millis) {
+        self.note(|| "in  timeout".to_string());
     }
 }

@@ -10,9 +10,10 @@
 //! pid (or, with a seed, in an order the seed shuffles); then scenario
 //! steps in file order; then the core's timer, if it is due.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use init_core::drive::{self, Body};
 use init_core::events::{
     Event, ExitStatus, Millis, Output, Pid, PowerAction, ServiceId, ServiceState, Signal,
 };
@@ -21,9 +22,9 @@ use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
 use init_core::trace::{TraceLine, Tracer};
 
-use crate::invariants::{Bounds, Checker, Invariant, Violation};
+use crate::invariants::{Checker, Invariant, Violation};
 use crate::model::{signal_number, ProcessModel, SpawnOutcome, Subject, SIGKILL, SIGTERM};
-use crate::scenario::{Action, Control, Scenario, Step};
+use crate::scenario::{Action, Control, Scenario, TimelineEntry};
 
 /// The first pid handed out; the rest count up and are never reused.
 pub const FIRST_PID: i32 = 100;
@@ -119,14 +120,18 @@ pub struct Sim {
     pid_owner: BTreeMap<Pid, ServiceId>,
     next_pid: i32,
     next_seq: u64,
-    inputs: VecDeque<Event>,
+    /// The input being fed, for the checker's look after it.
+    input: Option<Event>,
+    /// Inputs fed at `now` so far: a core that never lets the clock
+    /// move is stopped.
+    inputs_at_instant: (Millis, u32),
     model: ProcessModel,
     info: BTreeMap<ServiceId, Info>,
     ids_by_name: BTreeMap<String, ServiceId>,
     spawn_counts: BTreeMap<ServiceId, u32>,
     /// The instant of the last spawn and how many spawns it has had.
     spawns_at_instant: (Millis, u32),
-    timeline: Vec<Step>,
+    timeline: Vec<TimelineEntry>,
     seed: Option<u64>,
     record_trace: bool,
     tracer: Tracer,
@@ -175,9 +180,8 @@ impl Sim {
         model: ProcessModel,
         limits: RunLimits,
     ) -> Sim {
-        let bounds = Bounds::from_options(&options);
-        let supervisor = Supervisor::new(services, options);
-        let checker = Checker::new(bounds, &supervisor);
+        let supervisor = Supervisor::new(services, options.clone());
+        let checker = Checker::new(options, &supervisor);
         let mut sim = Sim {
             supervisor,
             now: Millis::ZERO,
@@ -188,7 +192,8 @@ impl Sim {
             pid_owner: BTreeMap::new(),
             next_pid: FIRST_PID,
             next_seq: 0,
-            inputs: VecDeque::new(),
+            input: None,
+            inputs_at_instant: (Millis::ZERO, 0),
             model,
             info: BTreeMap::new(),
             ids_by_name: BTreeMap::new(),
@@ -293,10 +298,6 @@ impl Sim {
         if self.power.is_some() {
             return StepResult::Stopped;
         }
-        if let Some(event) = self.inputs.pop_front() {
-            self.feed(event);
-            return StepResult::Went;
-        }
         if let Some(target) = self.stop_at_target {
             if self.target_complete.contains_key(&target) {
                 return StepResult::Stopped;
@@ -339,14 +340,7 @@ impl Sim {
         self.now = at;
         self.steps += 1;
         if is_timer {
-            let now = self.now;
-            if self.record_trace {
-                let lines = self.tracer.timeouts(now, &self.supervisor);
-                self.trace.extend(lines);
-            }
-            self.call_core(|s| s.handle_timeout(now));
-            self.drain();
-            self.checker.end_of_step(now, &self.supervisor);
+            self.guarded(drive::fire_timers);
         } else if let Some((_, due)) = self.agenda.pop_first() {
             self.handle_due(due);
         }
@@ -384,16 +378,16 @@ impl Sim {
                 });
             }
             Due::Step(index) => {
-                let Some(step) = self.timeline.get(index).cloned() else {
+                let Some(entry) = self.timeline.get(index).cloned() else {
                     return;
                 };
-                self.run_step(step);
+                self.run_timeline_entry(entry);
             }
         }
     }
 
-    fn run_step(&mut self, step: Step) {
-        match step.action {
+    fn run_timeline_entry(&mut self, entry: TimelineEntry) {
+        match entry.action {
             Action::Boot => self.feed(Event::Boot),
             Action::Shutdown => self.feed(Event::Shutdown),
             Action::Reboot => self.feed(Event::Reboot),
@@ -463,49 +457,53 @@ impl Sim {
         }
     }
 
-    /// Hands one input to the core and carries out what it says.
+    /// Hands one input to the core and carries out what it says, then
+    /// the answers that calls for (`init_core::drive`).
     fn feed(&mut self, event: Event) {
-        if self.record_trace {
-            let line = self.tracer.input(self.now, &event);
-            self.trace.push(line);
-        }
-        self.checker.on_input(self.now, &event, &self.supervisor);
-        let now = self.now;
-        let kept = event.clone();
-        self.call_core(move |s| s.handle_event(now, event));
-        self.checker.after_input(now, &kept, &self.supervisor);
-        self.tracer.after_input(&self.supervisor);
-        if let Event::Reload { services } = &kept {
-            self.refresh_names();
-            // A service the reload removed keeps its place in the order
-            // while its process runs.
-            let names: BTreeSet<&str> = services.iter().map(|d| d.name.as_str()).collect();
-            let mut ordered = services.clone();
-            ordered.extend(
-                self.supervisor
-                    .services()
-                    .filter(|s| {
-                        matches!(
-                            s.state,
-                            ServiceState::Starting | ServiceState::Running | ServiceState::Stopping
-                        ) && !names.contains(s.def.name.as_str())
-                    })
-                    .map(|s| s.def.clone()),
-            );
-            for note in resolver_notes(&ordered) {
-                self.note(note);
-            }
-        }
-        self.drain();
-        self.checker.end_of_step(now, &self.supervisor);
+        self.guarded(|sim| drive::feed(sim, event));
     }
 
-    fn drain(&mut self) {
-        while let Some(Some(output)) = self.call_core(|s| s.poll_output()) {
-            self.carry_out(output);
-            if !self.checker.violations().is_empty() {
-                return;
-            }
+    /// Runs the shared loop, turning a panic of the core into a violation.
+    fn guarded(&mut self, f: impl FnOnce(&mut Sim)) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| f(self))) {
+            self.report_panic(payload);
+        }
+    }
+
+    fn report_panic(&mut self, payload: Box<dyn std::any::Any + Send>) {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic with no message".to_string());
+        self.checker.report(
+            self.now,
+            Invariant::NoPanic,
+            format!("the core panicked: {message}"),
+        );
+    }
+
+    /// What the trace notes after a reload: the resolver's findings over
+    /// the new configuration.
+    fn note_reload(&mut self, services: &[ServiceDef]) {
+        self.refresh_names();
+        // A service the reload removed keeps its place in the order
+        // while its process runs.
+        let names: BTreeSet<&str> = services.iter().map(|d| d.name.as_str()).collect();
+        let mut ordered = services.to_vec();
+        ordered.extend(
+            self.supervisor
+                .services()
+                .filter(|s| {
+                    matches!(
+                        s.state,
+                        ServiceState::Starting | ServiceState::Running | ServiceState::Stopping
+                    ) && !names.contains(s.def.name.as_str())
+                })
+                .map(|s| s.def.clone()),
+        );
+        for note in resolver_notes(&ordered) {
+            self.note(note);
         }
     }
 
@@ -515,29 +513,19 @@ impl Sim {
         match catch_unwind(AssertUnwindSafe(|| f(supervisor))) {
             Ok(value) => Some(value),
             Err(payload) => {
-                let message = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a panic with no message".to_string());
-                self.checker.report(
-                    self.now,
-                    Invariant::NoPanic,
-                    format!("the core panicked: {message}"),
-                );
+                self.report_panic(payload);
                 None
             }
         }
     }
 
-    fn carry_out(&mut self, output: Output) {
-        if self.record_trace {
-            let line = self.tracer.output(self.now, &output);
-            self.trace.push(line);
-        }
-        self.checker.on_output(self.now, &output);
+    /// Carries out one output on the scripted processes; returns the
+    /// answer it calls for.
+    fn carry_out_output(&mut self, output: Output) -> Option<Event> {
         match output {
-            Output::Spawn { service, exec, .. } => self.spawn(service, &exec.to_vecs()),
+            Output::Spawn { service, exec, .. } => {
+                return Some(self.spawn(service, &exec.to_vecs()))
+            }
             Output::Signal {
                 service,
                 pid,
@@ -562,7 +550,7 @@ impl Sim {
                 let ignores = self.leftovers.get(&service).copied();
                 if signal == Signal::Kill || ignores != Some(true) {
                     self.leftovers.remove(&service);
-                    self.inputs.push_back(Event::LeftoversGone(service));
+                    return Some(Event::LeftoversGone(service));
                 }
             }
             Output::KillAll { signal } => {
@@ -586,6 +574,7 @@ impl Sim {
             }
             Output::Report { .. } | Output::Sync => {}
         }
+        None
     }
 
     /// Invariant 6: at power-off every process has ended (the final KILL
@@ -620,7 +609,8 @@ impl Sim {
             .and_then(|s| s.leaves_children)
     }
 
-    fn spawn(&mut self, service: ServiceId, exec: &[Vec<String>]) {
+    /// Starts a scripted process; returns the core's answer.
+    fn spawn(&mut self, service: ServiceId, exec: &[Vec<String>]) -> Event {
         let info = self.info_of(service);
         let index = self.spawn_counts.entry(service).or_insert(0);
         let spawn_index = *index;
@@ -642,7 +632,7 @@ impl Sim {
                     .or_default()
                     .spawn_failed
                     .get_or_insert(self.now);
-                self.inputs.push_back(Event::SpawnFailed { service, error });
+                Event::SpawnFailed { service, error }
             }
             SpawnOutcome::Runs(run) => {
                 let pid = Pid(self.next_pid);
@@ -686,7 +676,7 @@ impl Sim {
                     .or_default()
                     .spawned
                     .get_or_insert(self.now);
-                self.inputs.push_back(Event::Spawned { service, pid });
+                Event::Spawned { service, pid }
             }
         }
     }
@@ -846,4 +836,74 @@ enum StepResult {
     Went,
     Quiet,
     Stopped,
+}
+
+/// The simulator's side of the loop every driver runs
+/// (`init_core::drive`): outputs carried out on scripted processes, the
+/// trace written and the checker told around each input.
+impl Body for Sim {
+    fn core(&mut self) -> &mut Supervisor {
+        &mut self.supervisor
+    }
+
+    fn now(&mut self) -> Millis {
+        self.now
+    }
+
+    fn carry_out(&mut self, now: Millis, output: Output) -> Option<Event> {
+        if self.record_trace {
+            let line = self.tracer.output(now, &output);
+            self.trace.push(line);
+        }
+        self.checker.on_output(now, &output);
+        self.carry_out_output(output)
+    }
+
+    fn before_input(&mut self, now: Millis, event: &Event) {
+        let (instant, count) = &mut self.inputs_at_instant;
+        if *instant != now {
+            *instant = now;
+            *count = 0;
+        }
+        *count += 1;
+        if *count > MAX_STEPS_AT_ONE_INSTANT {
+            self.checker.report(
+                now,
+                Invariant::NoPanic,
+                format!("more than {MAX_STEPS_AT_ONE_INSTANT} inputs at one instant: the clock never moves"),
+            );
+        }
+        if self.record_trace {
+            let line = self.tracer.input(now, event);
+            self.trace.push(line);
+        }
+        self.checker.on_input(now, event, &self.supervisor);
+        self.input = Some(event.clone());
+    }
+
+    fn after_input(&mut self, now: Millis) {
+        let Some(event) = self.input.take() else {
+            return;
+        };
+        self.checker.after_input(now, &event, &self.supervisor);
+        self.tracer.after_input(&self.supervisor);
+        if let Event::Reload { services } = &event {
+            self.note_reload(services);
+        }
+    }
+
+    fn after_outputs(&mut self, now: Millis) {
+        self.checker.end_of_step(now, &self.supervisor);
+    }
+
+    fn before_timers(&mut self, now: Millis) {
+        if self.record_trace {
+            let lines = self.tracer.timeouts(now, &self.supervisor);
+            self.trace.extend(lines);
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        !self.checker.violations().is_empty()
+    }
 }

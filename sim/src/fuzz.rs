@@ -1,6 +1,7 @@
 //! Fuzzing from seeds: a seed's scenario (`generate.rs`), its run against
 //! the invariants, the shrinking of a failure (`shrink.rs`), and
-//! campaigns of seeds.
+//! campaigns of seeds; and the bodies of the libFuzzer targets
+//! ([`targets`]).
 //!
 //! Owns what a seed's verdict is and what a campaign counts. Every choice
 //! comes from the seed: the same seed always gives the same scenario and
@@ -8,6 +9,7 @@
 
 mod generate;
 mod shrink;
+pub mod targets;
 mod wording;
 
 use std::fmt;

@@ -159,38 +159,6 @@ impl fmt::Display for Violation {
     }
 }
 
-/// The policy numbers the checker needs to know bounds and exact times
-/// (it never applies them; the core does).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bounds {
-    pub sequential: bool,
-    pub respawn_delay_ms: u64,
-    pub respawn_delay_max_ms: u64,
-    pub kill_grace_ms: u64,
-    pub final_service_timeout_ms: u64,
-    /// The default stop timeout (a service may set its own).
-    pub stop_timeout_ms: u64,
-    /// The most any stop waits once the machine is going down.
-    pub shutdown_stop_timeout_ms: u64,
-    pub ready_timeout_ms: u64,
-}
-
-impl Bounds {
-    /// The bounds the core's `options` set.
-    pub fn from_options(options: &Options) -> Bounds {
-        Bounds {
-            sequential: options.sequential,
-            respawn_delay_ms: options.respawn_delay_ms,
-            respawn_delay_max_ms: options.respawn_delay_max_ms,
-            kill_grace_ms: options.kill_grace_ms,
-            final_service_timeout_ms: options.final_service_timeout_ms,
-            stop_timeout_ms: options.stop_timeout_ms,
-            shutdown_stop_timeout_ms: options.shutdown_stop_timeout_ms,
-            ready_timeout_ms: options.ready_timeout_ms,
-        }
-    }
-}
-
 /// Above this many services the checks that look at every service each
 /// step (the pids the core holds, the services its run waits for) look
 /// only at the services of the step, so that a what-if boot of ten
@@ -219,7 +187,9 @@ impl Down {
 /// of the machine, all as the inputs and outputs told it.
 #[derive(Debug, Clone)]
 struct World {
-    bounds: Bounds,
+    /// The policy numbers the core was given: the checker reads them to
+    /// know bounds and exact times (it never applies them; the core does).
+    options: Options,
     now: Millis,
     /// The configuration last loaded, by enabled name.
     config: BTreeMap<String, ServiceDef>,
@@ -370,9 +340,10 @@ pub struct Checker {
 }
 
 impl Checker {
-    pub fn new(bounds: Bounds, supervisor: &Supervisor) -> Checker {
+    /// A checker of a core made with `options`.
+    pub fn new(options: Options, supervisor: &Supervisor) -> Checker {
         let mut world = World {
-            bounds,
+            options,
             now: Millis::ZERO,
             config: BTreeMap::new(),
             id_of: BTreeMap::new(),
@@ -654,7 +625,7 @@ impl Checker {
     /// service bounded by the final-service timeout (one after the other in
     /// the worst case), then the grace before the final KILL, with slack.
     fn power_bound_ms(&self, members: u64) -> u64 {
-        let b = &self.world.bounds;
+        let b = &self.world.options;
         let per_service = b.final_service_timeout_ms + b.respawn_delay_ms + 1000;
         (members + 2) * per_service + 2 * b.kill_grace_ms + 1000
     }
@@ -673,9 +644,9 @@ impl Checker {
             .map(|d| {
                 d.settings
                     .stop_timeout_ms
-                    .unwrap_or(w.bounds.stop_timeout_ms)
-                    .min(w.bounds.shutdown_stop_timeout_ms)
-                    .saturating_add(w.bounds.kill_grace_ms)
+                    .unwrap_or(w.options.stop_timeout_ms)
+                    .min(w.options.shutdown_stop_timeout_ms)
+                    .saturating_add(w.options.kill_grace_ms)
             })
             .sum()
     }
@@ -736,7 +707,7 @@ impl Checker {
             } => {
                 let w = &mut self.world;
                 let deadline =
-                    (*signal == Signal::Kill).then(|| now.saturating_add(w.bounds.kill_grace_ms));
+                    (*signal == Signal::Kill).then(|| now.saturating_add(w.options.kill_grace_ms));
                 w.ending_leftovers.insert(*service, deadline);
                 w.leftovers_gone_at.remove(service);
             }

@@ -9,11 +9,14 @@
 //! - [`driver`]: the virtual clock, the process table and the event loop
 //!   (its trace is written by `init_core::trace`, as the real init's is);
 //! - [`invariants`]: what must hold after every step;
-//! - [`fuzz`]: seeded swarm scenarios and the shrinker;
+//! - [`fuzz`]: seeded swarm scenarios, the shrinker, and the bodies of the
+//!   libFuzzer targets in `fuzz/`;
 //! - [`bytes`]: the core driven by events that raw bytes choose (the
 //!   libFuzzer target's body);
 //! - [`profile`]: what a real boot measured, read from init's trace;
 //! - [`whatif`]: the predicted boot of a real configuration directory.
+
+#![forbid(unsafe_code)]
 
 pub mod bytes;
 pub mod driver;

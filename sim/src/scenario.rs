@@ -50,7 +50,7 @@ pub struct Scenario {
     /// enabled name, as the config-dir loader reads a directory).
     pub services: Vec<ServiceDef>,
     pub model: ProcessModel,
-    pub timeline: Vec<Step>,
+    pub timeline: Vec<TimelineEntry>,
     /// The source text before the first `at` line, for reproducers.
     pub preamble: String,
     /// Warnings the service parser gave, `FILE:LINE: warning: message`.
@@ -79,7 +79,7 @@ impl Default for ScenarioOptions {
 
 /// One timeline line (or `edit` block).
 #[derive(Debug, Clone)]
-pub struct Step {
+pub struct TimelineEntry {
     pub at: Millis,
     /// The line of the `at`, for messages.
     pub line: u32,
@@ -197,7 +197,7 @@ struct Reader {
     options: ScenarioOptions,
     config: Config,
     model: ProcessModel,
-    timeline: Vec<Step>,
+    timeline: Vec<TimelineEntry>,
     preamble: String,
     /// Source lines seen since the last step, for the next step's source.
     pending_source: String,
@@ -468,7 +468,7 @@ impl Reader {
     }
 
     fn push_step(&mut self, line: u32, at: Millis, action: Action) {
-        self.timeline.push(Step {
+        self.timeline.push(TimelineEntry {
             at,
             line,
             source: std::mem::take(&mut self.pending_source),

@@ -1,9 +1,11 @@
 //! What-if: the predicted boot of a real configuration, and the critical
 //! chain that decided when it completed.
 //!
-//! Owns the reading of a simulated boot (who became ready when, and which
-//! predecessor held each service back). The services are given; reading a
-//! directory is the loader's job and running them is the driver's.
+//! Owns running a configuration's boot in the simulator under the
+//! assumptions given, and the prediction's text. Reading the boot (who was
+//! ready when, which predecessor held each service back) is the core's
+//! boot analysis (`init_core::analyze`), the same that reads a real boot.
+//! The services are given; reading a directory is the loader's job.
 //!
 //! The model is deliberately simple: every command takes no time except
 //! `sleep X` and the programs the caller gives a duration, and
@@ -14,14 +16,13 @@
 
 use std::collections::BTreeMap;
 
-use init_core::analyze::{DependencyGraph, ServiceTimeline, Timeline};
-use init_core::events::{ExitStatus, Millis, ServiceId, ServiceState, ServiceStatus};
-use init_core::resolve::resolve;
+use init_core::analyze::{critical_chains, DependencyGraph, ServiceTimeline, Timeline};
+use init_core::events::{ExitStatus, Millis, ServiceState, ServiceStatus};
 use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::Options;
 use serde::Serialize;
 
-use crate::driver::{RunLimits, ServiceTimes, Sim};
+use crate::driver::{RunLimits, Sim};
 use crate::invariants::Violation;
 use crate::model::{is_known_errno, CommandSettings, ProcessModel, ProcessSettings, SpawnFailure};
 use crate::profile::{Measure, Profile};
@@ -217,75 +218,31 @@ pub fn predict_boot(services: Vec<ServiceDef>, assumptions: &Assumptions) -> Boo
     sim.boot_at_start();
     let outcome = sim.run();
 
-    let mut ids = Vec::new();
-    let mut defs = Vec::new();
-    let mut said_ready = Vec::new();
-    for status in sim.supervisor().services() {
-        ids.push(status.id);
-        defs.push(status.def.clone());
-        said_ready.push(status.ready_at);
-    }
-    let order = resolve(&defs, Target::Boot);
-    let ready = ready_times(
-        &defs,
-        &ids,
-        &order.order,
-        &order.predecessors,
-        sim.times(),
-        &said_ready,
-    );
-    let previous_in_order = |position: usize| {
-        position
-            .checked_sub(1)
-            .and_then(|p| order.order.get(p))
-            .copied()
-    };
-
-    let position_of: BTreeMap<usize, usize> = order
-        .order
-        .iter()
-        .enumerate()
-        .map(|(p, &i)| (i, p))
+    // The boot read by the core's own analysis, as `service analyze`
+    // reads a real one: the times the supervisor kept, the order it
+    // resolved.
+    let statuses: Vec<ServiceStatus> = sim.supervisor().services().cloned().collect();
+    let timeline = Timeline::from_statuses(&statuses).sequential(sequential);
+    let chain = critical_chains(&timeline)
+        .into_iter()
+        .find(|c| c.target == Target::Boot)
+        .map(|c| c.chain)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|link| ChainLink {
+            started_ms: link
+                .took_ms
+                .map(|took| link.ready_at_ms.saturating_sub(took)),
+            ready_ms: link.ready_at_ms,
+            service: link.service,
+            kind: link.kind,
+        })
         .collect();
-    let mut chain = Vec::new();
-    let last = order
-        .order
+    let stuck = timeline
+        .services
         .iter()
-        .rev()
-        .filter(|&&i| ready[i].is_some())
-        .max_by_key(|&&i| (ready[i], position_of.get(&i).copied()));
-    let mut current = last.copied();
-    while let Some(i) = current {
-        let Some(ready_at) = ready[i] else { break };
-        let times = ids
-            .get(i)
-            .and_then(|id| sim.times().get(id))
-            .copied()
-            .unwrap_or_default();
-        chain.push(ChainLink {
-            service: defs[i].name.clone(),
-            kind: kind_name(&defs[i]),
-            started_ms: times.spawned.or(times.spawn_failed).map(|t| t.0),
-            ready_ms: ready_at.0,
-        });
-        // What held it back: the predecessor ready last (in sequential
-        // mode the service before it in the order is one too).
-        let mut holders: Vec<usize> = order.predecessors.get(i).cloned().unwrap_or_default();
-        if sequential {
-            if let Some(previous) = position_of.get(&i).and_then(|&p| previous_in_order(p)) {
-                holders.push(previous);
-            }
-        }
-        current = holders
-            .into_iter()
-            .filter(|&h| ready[h].is_some())
-            .max_by_key(|&h| (ready[h], position_of.get(&h).copied()));
-    }
-    let stuck = order
-        .order
-        .iter()
-        .filter(|&&i| ready[i].is_none())
-        .map(|&i| defs[i].name.clone())
+        .filter(|s| s.target == Target::Boot && s.satisfied_or_done().is_none())
+        .map(|s| s.name.clone())
         .collect();
     let spawns = sim
         .first_spawns()
@@ -308,7 +265,7 @@ pub fn predict_boot(services: Vec<ServiceDef>, assumptions: &Assumptions) -> Boo
         spawns,
         profile: assumptions.profile.clone(),
         violations: outcome.violations,
-        statuses: sim.supervisor().services().cloned().collect(),
+        statuses,
     }
 }
 
@@ -352,59 +309,6 @@ fn render_profile_use(profile: &ProfileUse, boot_ms: Option<u64>) -> String {
         ));
     }
     text
-}
-
-fn kind_name(def: &ServiceDef) -> &'static str {
-    if def.is_milestone() {
-        "milestone"
-    } else {
-        def.kind.as_str()
-    }
-}
-
-/// When each service of the order was satisfied, by the core's rules as
-/// the trace shows them (a milestone: when its last predecessor was; a
-/// service with `ready-fd` or `ready-file`: when it said so, `said_ready`).
-fn ready_times(
-    defs: &[ServiceDef],
-    ids: &[ServiceId],
-    order: &[usize],
-    predecessors: &[Vec<usize>],
-    times: &BTreeMap<ServiceId, ServiceTimes>,
-    said_ready: &[Option<Millis>],
-) -> Vec<Option<Millis>> {
-    let mut ready: Vec<Option<Millis>> = vec![None; defs.len()];
-    for &i in order {
-        let def = &defs[i];
-        let t = ids
-            .get(i)
-            .and_then(|id| times.get(id))
-            .copied()
-            .unwrap_or_default();
-        ready[i] = if def.is_milestone() {
-            let preds = predecessors.get(i).map_or(&[][..], Vec::as_slice);
-            if preds.iter().all(|&p| ready[p].is_some()) {
-                Some(
-                    preds
-                        .iter()
-                        .filter_map(|&p| ready[p])
-                        .max()
-                        .unwrap_or(Millis::ZERO),
-                )
-            } else {
-                None
-            }
-        } else if let Some(failed) = t.spawn_failed {
-            Some(failed)
-        } else if def.kind == ServiceType::Wait {
-            t.exited
-        } else if def.settings.ready.is_some() {
-            said_ready.get(i).copied().flatten()
-        } else {
-            t.spawned
-        };
-    }
-    ready
 }
 
 /// The boot a profile measured, as the boot analysis reads one: each
@@ -454,7 +358,7 @@ pub fn measured_timeline(profile: &Profile, services: &[ServiceDef]) -> Timeline
             state,
             queued_at: Some(Millis::ZERO),
             spawned_at: (!spawn_failed).then_some(Millis(measured.spawned_ms)),
-            ready_at: ready_at.map(Millis),
+            satisfied_at: ready_at.map(Millis),
             exited_at: measured.exited_ms.map(Millis),
             exit_status,
             failed: measured.failed || spawn_failed,
@@ -465,6 +369,8 @@ pub fn measured_timeline(profile: &Profile, services: &[ServiceDef]) -> Timeline
         services: rows,
         graph: DependencyGraph::from_defs(&defs),
         now: profile.boot_ms.map(Millis),
+        // A trace does not say; the chart does not ask.
+        sequential: false,
     }
 }
 

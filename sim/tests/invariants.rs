@@ -12,7 +12,7 @@ use init_core::events::{
 };
 use init_core::supervisor::Supervisor;
 use init_sim::fuzz;
-use init_sim::invariants::{Bounds, Checker, Invariant};
+use init_sim::invariants::{Checker, Invariant};
 use init_sim::scenario::Scenario;
 use proptest::prelude::*;
 
@@ -34,7 +34,7 @@ impl Harness {
         let scenario = Scenario::parse("test.scn", text).expect("parses");
         let options = scenario.options.core.clone();
         let core = Supervisor::new(scenario.services, options.clone());
-        let checker = Checker::new(Bounds::from_options(&options), &core);
+        let checker = Checker::new(options, &core);
         Harness {
             core,
             checker,
@@ -735,7 +735,7 @@ fn a_core_that_reports_other_options_than_it_was_given_is_caught() {
         kill_grace_ms: 1,
         ..Default::default()
     };
-    let mut checker = Checker::new(Bounds::from_options(&told), &core);
+    let mut checker = Checker::new(told, &core);
     checker.end_of_step(Millis::ZERO, &core);
     assert_eq!(
         checker.violations().first().map(|v| v.invariant),

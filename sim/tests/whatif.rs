@@ -228,9 +228,9 @@ fn the_measured_boot_is_drawn_as_the_core_counts_readiness() {
             .find(|s| s.name == name)
             .unwrap_or_else(|| panic!("no row {name}"))
     };
-    assert_eq!(row("keys").ready_at, row("keys").exited_at);
-    assert_eq!(row("net").ready_at.map(|t| t.0), Some(312));
+    assert_eq!(row("keys").satisfied_at, row("keys").exited_at);
+    assert_eq!(row("net").satisfied_at.map(|t| t.0), Some(312));
     assert_eq!(row("sshd").spawned_at.map(|t| t.0), Some(615));
-    assert_eq!(row("sshd").ready_at.map(|t| t.0), Some(655));
+    assert_eq!(row("sshd").satisfied_at.map(|t| t.0), Some(655));
     assert_eq!(timeline.now.map(|t| t.0), Some(656));
 }

@@ -106,6 +106,7 @@ pub fn main(args: Vec<OsString>) -> ! {
         mode,
         binary,
         trace,
+        reexec_args: cli::init::reexec_args,
     };
     let Some(fd) = args.handover_fd else {
         Driver::new(settings, signals, clock).run()

@@ -9,11 +9,11 @@
 
 #![allow(dead_code)] // each test file uses part of the harness
 
-// Built on the PID-1 harness: its configuration, namespace, requests,
+// Built on the PID-1 harness (a test that uses this declares
+// `mod pid1_support;` beside it): its configuration, namespace, requests,
 // waits and cgroup clean-up; this adds the hostile starts and the view of
 // the namespace's processes from outside.
-#[path = "../pid1_support/mod.rs"]
-pub mod pid1_support;
+use crate::pid1_support;
 
 use std::ffi::OsString;
 use std::fs;

@@ -47,7 +47,7 @@ pub fn blame(timeline: &Timeline) -> Blame {
     let mut not_ready = Vec::new();
     for s in &timeline.services {
         let Some(queued) = s.queued_at else { continue };
-        let Some(ready) = s.ready_or_done() else {
+        let Some(ready) = s.satisfied_or_done() else {
             not_ready.push(s.name.clone());
             continue;
         };
@@ -57,9 +57,9 @@ pub fn blame(timeline: &Timeline) -> Blame {
             service: s.name.clone(),
             kind: s.kind_label(),
             target: s.target,
-            total_ms: ready.saturating_sub(queued),
-            waiting_ms: waiting_until.saturating_sub(queued),
-            starting_ms: spawned.map_or(0, |t| ready.saturating_sub(t)),
+            total_ms: ready.ms_since(queued),
+            waiting_ms: waiting_until.ms_since(queued),
+            starting_ms: spawned.map_or(0, |t| ready.ms_since(t)),
             queued_at_ms: queued.0,
             spawned_at_ms: spawned.map(|t| t.0),
             ready_at_ms: ready.0,

@@ -56,7 +56,7 @@ fn chain_of(timeline: &Timeline, target: Target) -> Option<TargetChain> {
     let position = |i: usize| timeline.graph.start_position.get(i).copied();
     let mut ready = Vec::with_capacity(members.len());
     for &i in &members {
-        ready.push((services[i].ready_or_done()?, position(i), i));
+        ready.push((services[i].satisfied_or_done()?, position(i), i));
     }
     let began = members
         .iter()
@@ -66,7 +66,7 @@ fn chain_of(timeline: &Timeline, target: Target) -> Option<TargetChain> {
     let ready_at = |i: usize| {
         services[i]
             .queued_at
-            .and_then(|_| services[i].ready_or_done())
+            .and_then(|_| services[i].satisfied_or_done())
     };
 
     let mut chain = Vec::new();
@@ -82,18 +82,15 @@ fn chain_of(timeline: &Timeline, target: Target) -> Option<TargetChain> {
         chain.push(ChainLink {
             service: s.name.clone(),
             kind: s.kind_label(),
-            ready_after_ms: at.saturating_sub(began),
-            took_ms: s.starting_spawn().map(|t| at.saturating_sub(t)),
+            ready_after_ms: at.ms_since(began),
+            took_ms: s.starting_spawn().map(|t| at.ms_since(t)),
             ready_at_ms: at.0,
             failed: s.failed,
         });
         current = timeline
-            .graph
-            .predecessors
-            .get(i)
+            .held_back_by(i)
             .into_iter()
-            .flatten()
-            .filter_map(|&p| ready_at(p).map(|t| (t, position(p), p)))
+            .filter_map(|p| ready_at(p).map(|t| (t, position(p), p)))
             .max()
             .map(|(_, _, p)| p);
     }
@@ -127,8 +124,8 @@ pub fn render_chains_text(chains: &[TargetChain]) -> String {
                 Millis(link.ready_after_ms),
                 indent = depth * 2
             );
-            if let Some(took) = link.took_ms.filter(|&t| t > 0) {
-                line.push_str(&format!(" +{}", Millis(took)));
+            if let Some(took_ms) = link.took_ms.filter(|&t| t > 0) {
+                line.push_str(&format!(" +{}", Millis(took_ms)));
             }
             if link.kind == "milestone" {
                 line.push_str(" (milestone)");

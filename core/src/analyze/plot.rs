@@ -46,16 +46,16 @@ const EXIT_STROKE: &str = "#1f2328";
 /// order they were first queued (or spawned), then by readiness, then load
 /// order.
 pub fn plot_svg(timeline: &Timeline) -> String {
-    let last = chart_end(timeline).0;
+    let last_ms = chart_end(timeline).0;
     let mut rows: Vec<&ServiceTimeline> = timeline
         .services
         .iter()
-        .filter(|s| s.first_seen().is_some_and(|t| t.0 <= last))
+        .filter(|s| s.first_seen().is_some_and(|t| t.0 <= last_ms))
         .collect();
-    rows.sort_by_key(|s| (s.first_seen(), s.spawned_at.or(s.ready_or_done())));
+    rows.sort_by_key(|s| (s.first_seen(), s.spawned_at.or(s.satisfied_or_done())));
     // A little room past the last event, so that what happens last (a
     // spawn at the very end) still shows as a bar.
-    let end = last.saturating_add((last / 50).max(1));
+    let end_ms = last_ms.saturating_add((last_ms / 50).max(1));
     let label_chars = rows
         .iter()
         .map(|s| s.name.chars().count())
@@ -64,8 +64,8 @@ pub fn plot_svg(timeline: &Timeline) -> String {
         .clamp(8, LABEL_CHARS_MAX);
     let layout = Layout {
         chart_x: MARGIN_PX as f64 + (label_chars as f64 * CHAR_PX).ceil() + 12.0,
-        px_per_ms: CHART_PX as f64 / end as f64,
-        end_ms: end,
+        px_per_ms: CHART_PX as f64 / end_ms as f64,
+        end_ms,
     };
     let width = layout.chart_x.ceil() as u64 + CHART_PX + 4 * MARGIN_PX;
     let rows_bottom = ROWS_Y_PX + ROW_PX * rows.len() as u64;
@@ -82,7 +82,7 @@ pub fn plot_svg(timeline: &Timeline) -> String {
         "<rect class=\"background\" width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>"
     );
     let failed = rows.iter().filter(|s| s.failed).count();
-    let mut title = format!("{} services, {}", rows.len(), Millis(last));
+    let mut title = format!("{} services, {}", rows.len(), Millis(last_ms));
     if failed > 0 {
         let _ = write!(title, ", {failed} failed");
     }
@@ -153,9 +153,9 @@ fn tick_step_ms(layout: &Layout) -> u64 {
     let mut power = 1u64;
     loop {
         for factor in [1, 2, 5] {
-            let step = power.saturating_mul(factor);
-            if step as f64 * layout.px_per_ms >= TICK_GAP_PX_MIN || step >= layout.end_ms {
-                return step;
+            let step_ms = power.saturating_mul(factor);
+            if step_ms as f64 * layout.px_per_ms >= TICK_GAP_PX_MIN || step_ms >= layout.end_ms {
+                return step_ms;
             }
         }
         power = power.saturating_mul(10);
@@ -163,22 +163,22 @@ fn tick_step_ms(layout: &Layout) -> u64 {
 }
 
 fn write_axis(svg: &mut String, layout: &Layout, rows_bottom: u64) {
-    let step = tick_step_ms(layout);
+    let step_ms = tick_step_ms(layout);
     svg.push_str("<g class=\"axis\">\n");
-    let mut at = 0u64;
-    while at <= layout.end_ms {
-        let x = layout.x(Millis(at));
+    let mut at_ms = 0u64;
+    while at_ms <= layout.end_ms {
+        let x = layout.x(Millis(at_ms));
         let _ = writeln!(
             svg,
             "<line x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" y2=\"{rows_bottom}\" stroke=\"#d0d7de\"/>\
              <text x=\"{x:.1}\" y=\"{AXIS_Y_PX}\" text-anchor=\"middle\">{}</text>\
              <text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
             ROWS_Y_PX - 4,
-            Millis(at),
+            Millis(at_ms),
             rows_bottom + 16,
-            Millis(at),
+            Millis(at_ms),
         );
-        at = match at.checked_add(step) {
+        at_ms = match at_ms.checked_add(step_ms) {
             Some(next) => next,
             None => break,
         };
@@ -210,7 +210,7 @@ fn write_row(svg: &mut String, layout: &Layout, s: &ServiceTimeline, top: u64, l
     }
     let mid = top as f64 + ROW_PX as f64 / 2.0;
     if s.milestone {
-        if let Some(at) = s.ready_at {
+        if let Some(at) = s.satisfied_at {
             let x = layout.x(at);
             let r = BAR_PX as f64 / 2.0;
             let _ = writeln!(
@@ -237,7 +237,7 @@ fn write_row(svg: &mut String, layout: &Layout, s: &ServiceTimeline, top: u64, l
         // even where the bar is too short to see its colour.
         let at = s
             .exited_at
-            .or(s.ready_at)
+            .or(s.satisfied_at)
             .filter(on_chart)
             .unwrap_or(Millis(layout.end_ms));
         let x = layout.x(at) + 4.0;
@@ -258,7 +258,7 @@ fn segments(s: &ServiceTimeline, end: Millis) -> Vec<(Millis, Millis, &'static s
     let Some(queued) = s.queued_at.or(s.spawned_at) else {
         return bars;
     };
-    let ready = s.ready_or_done();
+    let ready = s.satisfied_or_done();
     // Without the spawn of the run its target waited for (the latest is a
     // respawn), the row shows the service ready from its ready time on.
     let spawned = s.starting_spawn();
@@ -300,7 +300,7 @@ fn chart_end(timeline: &Timeline) -> Millis {
     let queued = timeline.services.iter().filter(|s| s.queued_at.is_some());
     let mut settled = Millis::ZERO;
     for s in queued {
-        match s.ready_or_done() {
+        match s.satisfied_or_done() {
             Some(ready) => settled = settled.max(ready),
             None => return timeline.end(),
         }
@@ -317,7 +317,7 @@ fn row_title(s: &ServiceTimeline) -> String {
     for (what, at) in [
         ("queued", s.queued_at),
         ("spawned", s.spawned_at),
-        ("ready", s.ready_at),
+        ("ready", s.satisfied_at),
         ("exited", s.exited_at),
     ] {
         if let Some(at) = at {

@@ -29,7 +29,7 @@ pub struct ServiceTimeline {
     pub spawned_at: Option<Millis>,
     /// When it stopped holding up the services after it.
     #[serde(rename = "ready_at_ms")]
-    pub ready_at: Option<Millis>,
+    pub satisfied_at: Option<Millis>,
     #[serde(rename = "exited_at_ms")]
     pub exited_at: Option<Millis>,
     pub exit_status: Option<ExitStatus>,
@@ -41,12 +41,12 @@ pub struct ServiceTimeline {
 impl ServiceTimeline {
     /// The first time anything happened to it.
     pub fn first_seen(&self) -> Option<Millis> {
-        self.queued_at.or(self.spawned_at).or(self.ready_at)
+        self.queued_at.or(self.spawned_at).or(self.satisfied_at)
     }
 
-    /// When it stopped holding anything up: ready, or else done.
-    pub fn ready_or_done(&self) -> Option<Millis> {
-        self.ready_at.or(self.exited_at)
+    /// When it stopped holding anything up: satisfied, or else done.
+    pub fn satisfied_or_done(&self) -> Option<Millis> {
+        self.satisfied_at.or(self.exited_at)
     }
 
     /// The spawn that began the run its target waited for: one between
@@ -55,7 +55,7 @@ impl ServiceTimeline {
     pub fn starting_spawn(&self) -> Option<Millis> {
         let spawned = self.spawned_at?;
         let after_queued = self.queued_at.map_or(true, |q| q <= spawned);
-        let before_ready = self.ready_or_done().map_or(true, |r| spawned <= r);
+        let before_ready = self.satisfied_or_done().map_or(true, |r| spawned <= r);
         (after_queued && before_ready).then_some(spawned)
     }
 
@@ -84,6 +84,10 @@ pub struct Timeline {
     /// how far a target still running has got.
     #[serde(rename = "now_ms")]
     pub now: Option<Millis>,
+    /// The boot ran one service at a time (`--sequential`): each service
+    /// also waited for the one before it in its target's start order.
+    #[serde(skip)]
+    pub sequential: bool,
 }
 
 impl Timeline {
@@ -111,7 +115,7 @@ impl Timeline {
                 state: e.state,
                 queued_at: e.queued_at_ms.map(Millis),
                 spawned_at: e.spawned_at_ms.map(Millis),
-                ready_at: e.ready_at_ms.map(Millis),
+                satisfied_at: e.ready_at_ms.map(Millis),
                 exited_at: e.exited_at_ms.map(Millis),
                 exit_status: e.exit_status,
                 failed: is_failed(e.state, e.exit_status, e.error.is_some()),
@@ -121,6 +125,7 @@ impl Timeline {
             services,
             graph: DependencyGraph::from_defs(&defs),
             now: None,
+            sequential: false,
         }
     }
 
@@ -129,12 +134,36 @@ impl Timeline {
         Timeline { now, ..self }
     }
 
+    /// The same, of a boot that ran one service at a time.
+    pub fn sequential(self, sequential: bool) -> Timeline {
+        Timeline { sequential, ..self }
+    }
+
+    /// The services `i` waited for: its predecessors and, in a sequential
+    /// boot, the service before it in its target's start order.
+    pub fn held_back_by(&self, i: usize) -> Vec<usize> {
+        let mut holders = self.graph.predecessors.get(i).cloned().unwrap_or_default();
+        if self.sequential {
+            let (Some(service), Some(&position)) =
+                (self.services.get(i), self.graph.start_position.get(i))
+            else {
+                return holders;
+            };
+            let previous = (0..self.services.len()).find(|&j| {
+                self.services[j].target == service.target
+                    && self.graph.start_position.get(j) == position.checked_sub(1).as_ref()
+            });
+            holders.extend(previous);
+        }
+        holders
+    }
+
     /// The latest time known: when the statuses were taken, or else the
     /// latest time any service mentions.
     pub fn end(&self) -> Millis {
         self.services
             .iter()
-            .flat_map(|s| [s.queued_at, s.spawned_at, s.ready_at, s.exited_at])
+            .flat_map(|s| [s.queued_at, s.spawned_at, s.satisfied_at, s.exited_at])
             .chain([self.now])
             .flatten()
             .max()
@@ -205,7 +234,7 @@ pub(crate) mod tests {
             exited_at: times[3].map(Millis),
             error: None,
             ready: None,
-            ready_at: times[2].map(Millis),
+            satisfied_at: times[2].map(Millis),
         }
     }
 
@@ -240,7 +269,7 @@ pub(crate) mod tests {
         assert_eq!(timeline.end(), Millis(60));
         assert_eq!(timeline.graph.predecessors[2], vec![1]);
         assert!(timeline.graph.nodes[1].milestone);
-        assert_eq!(timeline.services[0].ready_at, Some(Millis(50)));
+        assert_eq!(timeline.services[0].satisfied_at, Some(Millis(50)));
         let failed: Vec<bool> = timeline.services.iter().map(|s| s.failed).collect();
         assert_eq!(failed, [false, false, true]);
     }

@@ -627,7 +627,7 @@ fn stop_signal(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) 
 
 /// A keyword whose one argument is a duration above zero, e.g.
 /// `stop-timeout 10s`.
-fn duration_keyword(line: &Line<'_>, errors: &mut Vec<LineError>) -> Option<u64> {
+fn duration_ms_keyword(line: &Line<'_>, errors: &mut Vec<LineError>) -> Option<u64> {
     let keyword = line.keyword.text.as_ref();
     let expected = format!("a duration, as in `{keyword} 10s` or `{keyword} 500ms`");
     let token = single_argument(line, &expected, errors)?;
@@ -635,25 +635,25 @@ fn duration_keyword(line: &Line<'_>, errors: &mut Vec<LineError>) -> Option<u64>
 }
 
 fn stop_timeout(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
-    if let Some(ms) = duration_keyword(line, errors) {
+    if let Some(ms) = duration_ms_keyword(line, errors) {
         draft.settings.stop_timeout_ms = Some(ms);
     }
 }
 
 fn respawn_delay(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
-    if let Some(ms) = duration_keyword(line, errors) {
+    if let Some(ms) = duration_ms_keyword(line, errors) {
         draft.settings.respawn_delay_ms = Some(ms);
     }
 }
 
 fn respawn_delay_max(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
-    if let Some(ms) = duration_keyword(line, errors) {
+    if let Some(ms) = duration_ms_keyword(line, errors) {
         draft.settings.respawn_delay_max_ms = Some(ms);
     }
 }
 
 fn respawn_window(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
-    if let Some(ms) = duration_keyword(line, errors) {
+    if let Some(ms) = duration_ms_keyword(line, errors) {
         draft.settings.respawn_window_ms = Some(ms);
     }
 }
@@ -944,7 +944,7 @@ fn ready_file(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
 }
 
 fn ready_timeout(draft: &mut Draft, line: &Line<'_>, errors: &mut Vec<LineError>) {
-    if let Some(ms) = duration_keyword(line, errors) {
+    if let Some(ms) = duration_ms_keyword(line, errors) {
         draft.settings.ready_timeout_ms = Some(ms);
     }
 }

@@ -3,6 +3,7 @@
 //! Owns what an explicit request does in each state. An admin start ignores
 //! ordering; it never starts anything once the machine is going down.
 
+use super::lifecycle::{AfterStop, Lifecycle, Stop};
 use super::{Supervisor, TimerKind};
 use crate::events::{Millis, ServiceId, ServiceState};
 
@@ -23,7 +24,7 @@ impl Supervisor {
                 self.spawn(now, id);
             }
             // Being stopped: it comes back as soon as it is gone.
-            ServiceState::Stopping => entry.restart_after_exit = !entry.given_up,
+            ServiceState::Stopping => entry.restart_after_stop(),
             // Its turn comes in order, or it is alive already.
             ServiceState::Waiting | ServiceState::Starting | ServiceState::Running => {}
         }
@@ -34,23 +35,27 @@ impl Supervisor {
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
-        entry.restart_after_exit = false;
         let mut term = None;
-        match entry.state() {
-            ServiceState::Running | ServiceState::Starting => {
-                entry.status.state = ServiceState::Stopping;
+        match entry.lifecycle() {
+            Lifecycle::Up | Lifecycle::AwaitingReady | Lifecycle::Starting => {
+                entry.set_state(Lifecycle::stopping(AfterStop::Stopped));
                 // Without a pid yet, the TERM goes out with the Spawned.
                 term = entry.status.pid;
             }
-            ServiceState::Restarting | ServiceState::Waiting | ServiceState::Inactive => {
-                entry.status.state = ServiceState::Stopped;
+            Lifecycle::BackingOff(_) | Lifecycle::Waiting | Lifecycle::Inactive => {
+                entry.set_state(Lifecycle::Stopped);
             }
-            // Already being stopped by the core (a ready or final-service
-            // timeout gave up on it): the admin's stop still sticks, so the
-            // exit ends Stopped, not Failed, and no later target run of a
-            // reloaded definition starts it again.
-            ServiceState::Stopping => entry.given_up = false,
-            ServiceState::Done | ServiceState::Failed | ServiceState::Stopped => {}
+            // Already being stopped, for a restart or by the core (a ready
+            // or final-service timeout gave up on it): the admin's stop
+            // still sticks, so the exit ends Stopped, not Failed, and no
+            // later target run of a reloaded definition starts it again.
+            Lifecycle::Stopping(stop) => {
+                entry.set_state(Lifecycle::Stopping(Stop {
+                    then: AfterStop::Stopped,
+                    ..stop
+                }));
+            }
+            Lifecycle::Done | Lifecycle::Failed { .. } | Lifecycle::Stopped => {}
         }
         // A stopped service must not hold up the services after it.
         if matches!(
@@ -73,11 +78,10 @@ impl Supervisor {
         let mut term = None;
         match entry.state() {
             ServiceState::Running | ServiceState::Starting => {
-                entry.status.state = ServiceState::Stopping;
-                entry.restart_after_exit = true;
+                entry.set_state(Lifecycle::stopping(AfterStop::Restart));
                 term = entry.status.pid;
             }
-            ServiceState::Stopping => entry.restart_after_exit = !entry.given_up,
+            ServiceState::Stopping => entry.restart_after_stop(),
             _ => return self.handle_start(now, id),
         }
         if term.is_some() {

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::Lifecycle;
 use super::run::TargetRun;
 use super::{Options, Phase, Supervisor};
 use crate::events::{Millis, Pid, ServiceState};
@@ -73,35 +74,37 @@ impl Supervisor {
             let listed = adopted.iter().find(|a| a.name == entry.status.def.name);
             let of_boot = entry.status.def.target == Target::Boot;
             let pid = listed.and_then(|a| a.pid);
-            entry.status.state = match (listed.map(|a| a.state), pid) {
+            let adopted_as = match (listed.map(|a| a.state), pid) {
                 (_, Some(_)) => {
                     entry.status.runs = 1;
                     entry.status.spawned_at = Some(now);
                     entry.last_spawn_at = Some(now);
                     // Its [ UP ] was said by the old init.
                     entry.up_reported = true;
-                    ServiceState::Running
+                    Lifecycle::Up
                 }
-                (Some(state @ (ServiceState::Stopped | ServiceState::Failed)), None) => state,
+                (Some(ServiceState::Stopped), None) => Lifecycle::Stopped,
+                (Some(ServiceState::Failed), None) => Lifecycle::FAILED,
                 _ if of_boot && entry.kind() == ServiceType::Respawn => {
                     to_start.push(id);
-                    ServiceState::Done
+                    Lifecycle::Done
                 }
-                _ if of_boot => ServiceState::Done,
-                _ => ServiceState::Inactive,
+                _ if of_boot => Lifecycle::Done,
+                _ => Lifecycle::Inactive,
             };
+            entry.set_state(adopted_as);
             supervisor.set_pid(id, pid);
         }
-        let steps = supervisor.resolve_steps(Target::Boot);
-        for step in &steps {
-            supervisor.set_satisfied(now, step.id, true);
+        let slots = supervisor.resolve_slots(Target::Boot);
+        for slot in &slots {
+            supervisor.set_satisfied(now, slot.id, true);
         }
-        let readiness = supervisor.readiness_of(&steps);
+        let predecessors = supervisor.predecessor_counts(&slots);
         supervisor.run = Some(TargetRun {
             target: Target::Boot,
-            steps,
+            slots,
             complete: true,
-            readiness,
+            predecessors,
         });
         for id in to_start {
             supervisor.spawn(now, id);

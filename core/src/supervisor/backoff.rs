@@ -38,7 +38,7 @@ pub(super) fn note_run_length(entry: &mut Entry, now: Millis, defaults: Defaults
     let Some(spawned_at) = entry.status.spawned_at else {
         return;
     };
-    let ran_ms = now.saturating_sub(spawned_at);
+    let ran_ms = now.ms_since(spawned_at);
     if let Some(window_ms) = entry.status.def.settings.respawn_window_ms {
         if ran_ms >= window_ms {
             entry.status.runs = entry.status.runs.min(1);

@@ -8,6 +8,7 @@
 //! (`LeftoversGone`).
 
 use super::entry::LeftoversEnding;
+use super::lifecycle::{Backoff, Lifecycle};
 use super::{Supervisor, TimerKind};
 use crate::events::{Millis, Output, Pid, ServiceId, ServiceState, Signal};
 
@@ -85,7 +86,7 @@ impl Supervisor {
             return false;
         }
         if entry.state() != ServiceState::Waiting {
-            entry.status.state = ServiceState::Restarting;
+            entry.set_state(Lifecycle::BackingOff(Backoff::Leftovers));
         }
         self.timers.cancel(TimerKind::Respawn(id));
         true
@@ -95,10 +96,9 @@ impl Supervisor {
     /// passed, a restart, an admin start; a Waiting service by its turn.
     fn start_held_back(&mut self, now: Millis, id: ServiceId) {
         let owed = !self.phase.is_going_down()
-            && !self.timers.is_armed(TimerKind::Respawn(id))
             && self
                 .entry(id)
-                .is_some_and(|e| e.state() == ServiceState::Restarting);
+                .is_some_and(|e| e.lifecycle() == Lifecycle::BackingOff(Backoff::Leftovers));
         if owed {
             self.spawn(now, id);
         }

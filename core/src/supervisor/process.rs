@@ -4,6 +4,7 @@
 //! Owns the lifecycle of one service's process. It never decides when a
 //! service's turn comes (`run.rs` does) and never makes up a pid.
 
+use super::lifecycle::{AfterStop, Backoff, Lifecycle, Stop};
 use super::{backoff, Phase, Supervisor, TimerKind};
 use crate::events::{ExitStatus, Millis, Output, Pid, Report, ServiceId, ServiceState, Signal};
 use crate::service::{Leftovers, ServiceType};
@@ -31,14 +32,12 @@ impl Supervisor {
             return;
         };
         entry.apply_pending_def();
-        entry.given_up = false;
-        entry.spawn_abandoned = false;
         if entry.status.def.is_milestone() {
-            entry.status.state = ServiceState::Done;
+            entry.set_state(Lifecycle::Done);
             self.set_satisfied(now, id, true);
             return;
         }
-        entry.status.state = ServiceState::Starting;
+        entry.set_state(Lifecycle::Starting);
         entry.status.runs = entry.status.runs.saturating_add(1);
         if entry.status.runs == 1 {
             entry.up_reported = false;
@@ -70,13 +69,14 @@ impl Supervisor {
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
-        if entry.spawn_abandoned {
+        let abandoned = Lifecycle::Failed {
+            spawn_abandoned: true,
+        };
+        if entry.lifecycle() == abandoned {
             // Given up on, but a process exists now: track it until it is
             // gone, so that the kill grace waits for it.
-            entry.spawn_abandoned = false;
             entry.status.spawned_at = Some(now);
-            entry.status.state = ServiceState::Stopping;
-            entry.given_up = true;
+            entry.set_state(Lifecycle::stopping(AfterStop::Failed));
             self.set_pid(id, Some(pid));
             self.emit(Output::Signal {
                 service: id,
@@ -94,16 +94,16 @@ impl Supervisor {
         let mut term = false;
         let mut satisfied = false;
         let mut arm_ready = false;
-        match entry.state() {
-            ServiceState::Starting => {
-                entry.status.state = ServiceState::Running;
+        match entry.lifecycle() {
+            Lifecycle::Starting => {
                 entry.spawn_failure_reported = false;
                 let declares_ready =
                     entry.kind() != ServiceType::Wait && entry.status.def.settings.ready.is_some();
-                if declares_ready {
+                let running = if declares_ready {
                     // Satisfied, and UP, only once it says it is ready.
                     entry.status.ready = Some(false);
                     arm_ready = true;
+                    Lifecycle::AwaitingReady
                 } else {
                     entry.status.ready = None;
                     satisfied = entry.kind() != ServiceType::Wait;
@@ -111,12 +111,15 @@ impl Supervisor {
                         entry.up_reported = true;
                         report = Some(Report::Up);
                     }
-                }
+                    Lifecycle::Up
+                };
                 if in_kill_grace {
                     // The KillAll{TERM} went out before this process
                     // existed; it gets its own.
-                    entry.status.state = ServiceState::Stopping;
+                    entry.set_state(Lifecycle::stopping(AfterStop::Stopped));
                     term = true;
+                } else {
+                    entry.set_state(running);
                 }
             }
             // Stopped (or restarted) before the answer came.
@@ -152,8 +155,11 @@ impl Supervisor {
             return;
         };
         entry.status.error = Some(message);
-        if entry.spawn_abandoned {
-            entry.spawn_abandoned = false;
+        if let Lifecycle::Failed {
+            spawn_abandoned: true,
+        } = entry.lifecycle()
+        {
+            entry.set_state(Lifecycle::FAILED);
             return;
         }
         if !entry.awaits_spawn_answer() {
@@ -228,7 +234,11 @@ impl Supervisor {
             return;
         }
         let kind = entry.kind();
-        let was_stopped = entry.state() == ServiceState::Stopping;
+        let stop = match entry.lifecycle() {
+            Lifecycle::Stopping(stop) => Some(stop),
+            _ => None,
+        };
+        let was_stopped = stop.is_some();
         if status.is_some() {
             backoff::note_run_length(entry, now, backoff_defaults);
         }
@@ -238,63 +248,69 @@ impl Supervisor {
             .respawn_limit
             .is_some_and(|limit| entry.status.runs >= limit);
         let mut report = None;
-        let mut respawn = false;
+        // When the respawn is due, if one is owed.
+        let mut respawn = None;
         let mut restart = false;
-        match entry.state() {
-            ServiceState::Stopping => {
-                if entry.given_up {
-                    entry.status.state = ServiceState::Failed;
-                } else if entry.restart_after_exit && !going_down {
-                    // Not alive any more, so that the spawn below may go out.
-                    entry.status.state = ServiceState::Stopped;
-                    restart = true;
-                } else {
-                    entry.status.state = ServiceState::Stopped;
-                }
-                entry.restart_after_exit = false;
+        let ended = match stop {
+            Some(Stop {
+                then: AfterStop::Failed,
+                ..
+            }) => Lifecycle::FAILED,
+            Some(Stop {
+                then: AfterStop::Restart,
+                ..
+            }) if !going_down => {
+                // Not alive any more, so that the spawn below may go out.
+                restart = true;
+                Lifecycle::Stopped
             }
-            _ => match (kind, status) {
+            Some(_) => Lifecycle::Stopped,
+            None => match (kind, status) {
                 // The switch to shutdown or reboot stops respawning.
-                (ServiceType::Respawn, Some(_)) if going_down => {
-                    entry.status.state = ServiceState::Stopped;
-                }
+                (ServiceType::Respawn, Some(_)) if going_down => Lifecycle::Stopped,
                 (ServiceType::Respawn, None) if going_down => {
-                    entry.status.state = ServiceState::Failed;
                     report = Some(Report::Fail);
+                    Lifecycle::FAILED
                 }
                 (ServiceType::Respawn, _) if limit_reached => {
-                    entry.status.state = ServiceState::Failed;
                     report = Some(Report::Fail);
+                    Lifecycle::FAILED
                 }
                 (ServiceType::Respawn, _) => {
-                    entry.status.state = ServiceState::Restarting;
-                    respawn = true;
                     if status.is_none() && !entry.spawn_failure_reported {
                         entry.spawn_failure_reported = true;
                         report = Some(Report::Fail);
                     }
+                    // Never sooner than the respawn delay after the last
+                    // spawn; `schedule_respawn` spawns at once if that
+                    // has passed.
+                    let delay_ms = backoff::next_respawn_delay_ms(entry, backoff_defaults);
+                    let due = entry.last_spawn_at.unwrap_or(now).saturating_add(delay_ms);
+                    respawn = Some(due);
+                    Lifecycle::BackingOff(Backoff::Delay { until: due })
                 }
                 (_, Some(status)) => {
-                    entry.status.state = ServiceState::Done;
                     report = Some(if status.success() {
                         Report::Ok
                     } else {
                         Report::Fail
                     });
+                    Lifecycle::Done
                 }
                 (_, None) => {
-                    entry.status.state = ServiceState::Failed;
                     report = Some(Report::Fail);
+                    Lifecycle::FAILED
                 }
             },
-        }
-        if !respawn && !restart {
+        };
+        entry.set_state(ended);
+        if respawn.is_none() && !restart {
             entry.apply_pending_def();
         }
         let settings = &entry.status.def.settings;
         let leftover_signal = if was_stopped {
             Some(Signal::Kill)
-        } else if respawn && settings.leftovers == Leftovers::End {
+        } else if respawn.is_some() && settings.leftovers == Leftovers::End {
             Some(settings.stop_signal.unwrap_or(Signal::Term))
         } else {
             None
@@ -304,7 +320,7 @@ impl Supervisor {
         }
         // Ended for good without having been satisfied (a service that
         // never said it was ready): it must not hold up the rest.
-        let ended_for_good = !respawn && !restart;
+        let ended_for_good = respawn.is_none() && !restart;
         if let Some(report) = report {
             self.report(id, report);
         }
@@ -320,30 +336,26 @@ impl Supervisor {
                 entry.backoff_step = 0;
             }
             self.spawn(now, id);
-        } else if respawn {
-            self.schedule_respawn(now, id);
+        } else if let Some(due) = respawn {
+            self.schedule_respawn(now, id, due);
         }
         self.advance(now);
         self.wind_down_process_ended(now, id);
         self.finish_if_all_exited();
     }
 
-    /// Spawns again once the respawn delay has passed since the last
-    /// spawn: at once if it has, else after a Restarting wait.
-    fn schedule_respawn(&mut self, now: Millis, id: ServiceId) {
-        let backoff_defaults = self.backoff_defaults();
+    /// Spawns a service backing off at `due` again: at once if that has
+    /// passed, else when the `Respawn` timer fires.
+    fn schedule_respawn(&mut self, now: Millis, id: ServiceId, due: Millis) {
+        if due <= now {
+            self.spawn(now, id);
+            return;
+        }
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
-        let delay_ms = backoff::next_respawn_delay_ms(entry, backoff_defaults);
-        let due = entry.last_spawn_at.unwrap_or(now).saturating_add(delay_ms);
-        if due <= now {
-            self.spawn(now, id);
-        } else {
-            entry.status.state = ServiceState::Restarting;
-            entry.apply_pending_def();
-            self.timers.set(TimerKind::Respawn(id), due);
-        }
+        entry.apply_pending_def();
+        self.timers.set(TimerKind::Respawn(id), due);
     }
 
     fn backoff_defaults(&self) -> backoff::Defaults {
@@ -359,7 +371,7 @@ impl Supervisor {
         }
         if self
             .entry(id)
-            .is_some_and(|e| e.state() == ServiceState::Restarting)
+            .is_some_and(|e| matches!(e.lifecycle(), Lifecycle::BackingOff(_)))
         {
             self.spawn(now, id);
             self.advance(now);

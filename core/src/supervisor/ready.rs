@@ -1,11 +1,12 @@
-//! Readiness: a service with `ready-fd` or `ready-file` is satisfied when
-//! its process says it is ready, not when it is spawned.
+//! Ready notices: a service with `ready-fd` or `ready-file` is satisfied
+//! when its process says it is ready, not when it is spawned.
 //!
 //! Owns the ready event and the ready timeout. It does not watch fds or
 //! files (the driver does, and sends `Event::Ready`).
 
+use super::lifecycle::{AfterStop, Lifecycle};
 use super::{Supervisor, TimerKind};
-use crate::events::{Millis, Report, ServiceId, ServiceState};
+use crate::events::{Millis, Report, ServiceId};
 use crate::service::ServiceType;
 
 impl Supervisor {
@@ -23,9 +24,10 @@ impl Supervisor {
         };
         // Only the live process that has yet to say so; a late word from a
         // process being stopped changes nothing.
-        if entry.state() != ServiceState::Running || entry.status.ready != Some(false) {
+        if entry.lifecycle() != Lifecycle::AwaitingReady {
             return;
         }
+        entry.set_state(Lifecycle::Up);
         entry.status.ready = Some(true);
         let report_up = entry.kind() == ServiceType::Respawn && !entry.up_reported;
         if report_up {
@@ -49,11 +51,10 @@ impl Supervisor {
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
-        if entry.state() != ServiceState::Running || entry.status.ready != Some(false) {
+        if entry.lifecycle() != Lifecycle::AwaitingReady {
             return;
         }
-        entry.status.state = ServiceState::Stopping;
-        entry.given_up = true;
+        entry.set_state(Lifecycle::stopping(AfterStop::Failed));
         self.send_stop(now, id);
         self.set_satisfied(now, id, true);
         self.report(id, Report::Fail);

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use super::lifecycle::Lifecycle;
 use super::Supervisor;
 use crate::events::{Millis, ServiceState};
 use crate::service::ServiceDef;
@@ -44,14 +45,14 @@ impl Supervisor {
                 None if entry.is_live() => {
                     entry.removed = true;
                     entry.pending_def = None;
-                    entry.restart_after_exit = false;
+                    entry.forget_restart();
                 }
                 None => dropped.push(entry.status.id),
             }
         }
         self.drop_entries(&dropped);
         for def in incoming.into_iter().flatten() {
-            self.add_entry(def, ServiceState::Inactive);
+            self.add_entry(def);
         }
 
         // New services (or services moved) to the target that runs now join
@@ -76,11 +77,11 @@ impl Supervisor {
             match entry.state() {
                 ServiceState::Inactive if running == Some(target) => entry.queue(now),
                 ServiceState::Inactive if has_run => {
-                    entry.status.state = ServiceState::Done;
+                    entry.set_state(Lifecycle::Done);
                     reached.push(entry.status.id);
                 }
                 ServiceState::Waiting if !has_run => {
-                    entry.status.state = ServiceState::Inactive;
+                    entry.set_state(Lifecycle::Inactive);
                 }
                 _ => {}
             }
@@ -90,11 +91,11 @@ impl Supervisor {
         }
 
         if let Some(target) = self.run.as_ref().map(|r| r.target) {
-            let steps = self.resolve_steps(target);
-            let readiness = self.readiness_of(&steps);
+            let slots = self.resolve_slots(target);
+            let predecessors = self.predecessor_counts(&slots);
             if let Some(run) = &mut self.run {
-                run.steps = steps;
-                run.readiness = readiness;
+                run.slots = slots;
+                run.predecessors = predecessors;
             }
         }
         self.advance(now);

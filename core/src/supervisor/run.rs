@@ -7,7 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::readiness::Readiness;
+use super::lifecycle::{AfterStop, Lifecycle, Stop};
+use super::predecessors::PredecessorCounts;
 use super::{Phase, Supervisor, TimerKind};
 use crate::events::{
     ExitStatus, Millis, Output, PowerAction, Report, ServiceId, ServiceState, Signal,
@@ -15,10 +16,11 @@ use crate::events::{
 use crate::resolve::resolve_refs;
 use crate::service::{ServiceDef, ServiceType, Target};
 
-/// One service of a run with the services that must be satisfied first.
-/// A boxed slice: 8 bytes less than a `Vec` on every step of a run.
+/// One place in a target run: a service with the services that must be
+/// satisfied before it starts. A boxed slice: 8 bytes less than a `Vec`
+/// on every slot of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Step {
+pub(super) struct RunSlot {
     pub id: ServiceId,
     pub after: Box<[ServiceId]>,
 }
@@ -27,29 +29,33 @@ pub(super) struct Step {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct TargetRun {
     pub target: Target,
-    pub steps: Vec<Step>,
+    /// Saved as `steps`, their name before.
+    #[serde(rename = "steps")]
+    pub slots: Vec<RunSlot>,
     /// `TargetComplete` was output; it never is twice for one run.
     pub complete: bool,
-    /// Derived from `steps` and the services' `satisfied` flags.
-    pub readiness: Readiness,
+    /// Derived from `slots` and the services' `satisfied` flags. Saved
+    /// as `readiness`, its name before.
+    #[serde(rename = "readiness")]
+    pub predecessors: PredecessorCounts,
 }
 
 impl Supervisor {
-    /// The steps of `target` for the configuration as it stands: every
+    /// The slots of `target` for the configuration as it stands: every
     /// service not being removed, resolved by its configured definition,
     /// and every removed one that is still alive, by the definition it
     /// runs: it keeps its place until its process ends.
-    pub(super) fn resolve_steps(&self, target: Target) -> Vec<Step> {
-        self.resolve_steps_with(target, !self.options.sequential)
+    pub(super) fn resolve_slots(&self, target: Target) -> Vec<RunSlot> {
+        self.resolve_slots_with(target, !self.options.sequential)
     }
 
-    /// The steps of `target` with their predecessors, even in sequential
+    /// The slots of `target` with their predecessors, even in sequential
     /// mode: the wind-down stops services by what they depend on.
-    pub(super) fn resolve_steps_ordered(&self, target: Target) -> Vec<Step> {
-        self.resolve_steps_with(target, true)
+    pub(super) fn resolve_slots_ordered(&self, target: Target) -> Vec<RunSlot> {
+        self.resolve_slots_with(target, true)
     }
 
-    fn resolve_steps_with(&self, target: Target, with_predecessors: bool) -> Vec<Step> {
+    fn resolve_slots_with(&self, target: Target, with_predecessors: bool) -> Vec<RunSlot> {
         // Sorted by name, the order the loader hands services in, so that
         // the resolver's tie-break does not depend on reload history.
         let mut members: Vec<(&ServiceDef, ServiceId)> = self
@@ -63,9 +69,9 @@ impl Supervisor {
         let ids: Vec<ServiceId> = members.iter().map(|(_, id)| *id).collect();
         let order = resolve_refs(&defs, target);
 
-        let mut steps: Vec<Step> = Vec::new();
+        let mut slots: Vec<RunSlot> = Vec::new();
         let mut placed = vec![false; defs.len()];
-        let push_step = |index: usize, steps: &mut Vec<Step>, placed: &mut Vec<bool>| {
+        let push_slot = |index: usize, slots: &mut Vec<RunSlot>, placed: &mut Vec<bool>| {
             let Some(&id) = ids.get(index) else { return };
             let belongs = defs.get(index).is_some_and(|d| d.target == target);
             if !belongs || placed.get(index).copied().unwrap_or(true) {
@@ -88,22 +94,22 @@ impl Supervisor {
                     })
                     .unwrap_or_default()
             };
-            steps.push(Step { id, after });
+            slots.push(RunSlot { id, after });
             if let Some(flag) = placed.get_mut(index) {
                 *flag = true;
             }
         };
         for &index in &order.order {
-            push_step(index, &mut steps, &mut placed);
+            push_slot(index, &mut slots, &mut placed);
         }
         // A service the resolver left out still runs, last.
         for index in 0..defs.len() {
-            push_step(index, &mut steps, &mut placed);
+            push_slot(index, &mut slots, &mut placed);
         }
         // Kept for the whole run: without the room a list grown by
         // doubling has spare.
-        steps.shrink_to_fit();
-        steps
+        slots.shrink_to_fit();
+        slots
     }
 
     pub(super) fn handle_boot(&mut self, now: Millis) {
@@ -121,9 +127,9 @@ impl Supervisor {
         }
         self.phase = Phase::WindDown(action);
         for entry in self.entries.values_mut() {
-            entry.restart_after_exit = false;
+            entry.forget_restart();
             if entry.state() == ServiceState::Restarting {
-                entry.status.state = ServiceState::Stopped;
+                entry.set_state(Lifecycle::Stopped);
             }
         }
         self.timers
@@ -157,18 +163,18 @@ impl Supervisor {
         self.begin_run(now, target);
     }
 
-    /// Queues every service of `target` and starts what is ready.
+    /// Queues every service of `target` and starts what may start.
     fn begin_run(&mut self, now: Millis, target: Target) {
         if !self.targets_run.contains(&target) {
             self.targets_run.push(target);
         }
         // The old run's counts would only be kept up to date for nothing.
         self.run = None;
-        let steps = self.resolve_steps(target);
+        let slots = self.resolve_slots(target);
         let in_final_target = matches!(self.phase, Phase::FinalTarget(_));
         let final_deadline = now.saturating_add(self.options.final_service_timeout_ms);
-        for step in &steps {
-            let Some(entry) = self.entry_mut(step.id) else {
+        for slot in &slots {
+            let Some(entry) = self.entry_mut(slot.id) else {
                 continue;
             };
             let satisfied = match entry.state() {
@@ -189,26 +195,26 @@ impl Supervisor {
                 ServiceState::Starting => false,
             };
             let is_live = entry.is_live();
-            self.set_satisfied(now, step.id, satisfied);
+            self.set_satisfied(now, slot.id, satisfied);
             if in_final_target && is_live && !satisfied {
                 // Spawned before the switch, so no timer bounds it yet.
                 self.timers
-                    .set(TimerKind::FinalService(step.id), final_deadline);
+                    .set(TimerKind::FinalService(slot.id), final_deadline);
             }
         }
-        let readiness = self.readiness_of(&steps);
+        let predecessors = self.predecessor_counts(&slots);
         self.run = Some(TargetRun {
             target,
-            steps,
+            slots,
             complete: false,
-            readiness,
+            predecessors,
         });
         self.advance(now);
     }
 
-    /// Fresh counts for `steps` from the services' flags as they stand.
-    pub(super) fn readiness_of(&self, steps: &[Step]) -> Readiness {
-        Readiness::new(steps, self.options.sequential, |id| {
+    /// Fresh counts for `slots` from the services' flags as they stand.
+    pub(super) fn predecessor_counts(&self, slots: &[RunSlot]) -> PredecessorCounts {
+        PredecessorCounts::new(slots, self.options.sequential, |id| {
             self.entry(id).map_or(true, |e| e.is_satisfied())
         })
     }
@@ -228,22 +234,22 @@ impl Supervisor {
             if run.complete {
                 return;
             }
-            let Some(position) = run.readiness.pop_ready() else {
+            let Some(position) = run.predecessors.pop_startable() else {
                 break;
             };
-            let Some(id) = run.steps.get(position).map(|s| s.id) else {
+            let Some(id) = run.slots.get(position).map(|s| s.id) else {
                 continue;
             };
             let Some(entry) = self.entry_mut(id) else {
                 continue;
             };
-            // A step that is not Waiting now never is again in this run:
+            // A slot that is not Waiting now never is again in this run:
             // only a new run (or a reload's rebuilt counts) queues services.
             if entry.state() != ServiceState::Waiting {
                 continue;
             }
             if entry.status.def.is_milestone() {
-                entry.status.state = ServiceState::Done;
+                entry.set_state(Lifecycle::Done);
                 self.set_satisfied(now, id, true);
             } else {
                 self.spawn(now, id);
@@ -257,11 +263,11 @@ impl Supervisor {
         }
         let Some(run) = &mut self.run else { return };
         // A spawn that did not happen is tried again at the next advance,
-        // as a full pass over the steps would.
+        // as a full pass over the slots would.
         for position in still_waiting {
-            run.readiness.retry(position);
+            run.predecessors.retry(position);
         }
-        if run.readiness.all_satisfied() {
+        if run.predecessors.all_satisfied() {
             self.complete_run(now);
         }
     }
@@ -333,18 +339,23 @@ impl Supervisor {
         }
         // A `wait` process that has not ended, or one that has yet to say
         // it is ready (its ready timeout may be far longer), is given up.
-        let not_ready = entry.status.ready == Some(false);
+        let not_ready = entry.lifecycle() == Lifecycle::AwaitingReady;
         let kill = match (entry.state(), entry.status.pid) {
             (ServiceState::Running, Some(pid))
                 if entry.kind() == ServiceType::Wait || not_ready =>
             {
-                entry.status.state = ServiceState::Stopping;
-                entry.given_up = true;
+                // KILL goes out at once: the way down has no time for
+                // the stop signal.
+                entry.set_state(Lifecycle::Stopping(Stop {
+                    then: AfterStop::Failed,
+                    killed: true,
+                }));
                 Some(pid)
             }
             (ServiceState::Starting, _) => {
-                entry.status.state = ServiceState::Failed;
-                entry.spawn_abandoned = true;
+                entry.set_state(Lifecycle::Failed {
+                    spawn_abandoned: true,
+                });
                 None
             }
             _ => return,

@@ -4,8 +4,9 @@
 //! Owns the stop sequence and its timer. It does not decide when a service
 //! is stopped (admin requests and shutdown do) nor what follows the exit.
 
+use super::lifecycle::{Lifecycle, Stop};
 use super::{Supervisor, TimerKind};
-use crate::events::{Millis, Output, ServiceId, ServiceState, Signal};
+use crate::events::{Millis, Output, ServiceId, Signal};
 
 impl Supervisor {
     /// Sends the service's stop signal (default TERM) to its live process
@@ -18,7 +19,12 @@ impl Supervisor {
         let Some(pid) = entry.status.pid else {
             return;
         };
-        entry.stop_killed = false;
+        if let Lifecycle::Stopping(stop) = entry.lifecycle() {
+            entry.set_state(Lifecycle::Stopping(Stop {
+                killed: false,
+                ..stop
+            }));
+        }
         let signal = entry
             .status
             .def
@@ -70,7 +76,12 @@ impl Supervisor {
         let stopping: Vec<ServiceId> = self
             .entries
             .values()
-            .filter(|e| e.state() == ServiceState::Stopping && !e.stop_killed)
+            .filter(|e| {
+                matches!(
+                    e.lifecycle(),
+                    Lifecycle::Stopping(Stop { killed: false, .. })
+                )
+            })
             .map(|e| e.status.id)
             .collect();
         for id in stopping {
@@ -89,20 +100,23 @@ impl Supervisor {
         let Some(entry) = self.entry_mut(id) else {
             return;
         };
-        if entry.state() != ServiceState::Stopping {
+        let Lifecycle::Stopping(stop) = entry.lifecycle() else {
             return;
-        }
+        };
         let Some(pid) = entry.status.pid else {
             // The spawn was never answered: nothing to signal, and the
             // wind-down must not wait for an answer that may never come.
             self.wind_down_release(now, id);
             return;
         };
-        if entry.stop_killed {
+        if stop.killed {
             self.wind_down_release(now, id);
             return;
         }
-        entry.stop_killed = true;
+        entry.set_state(Lifecycle::Stopping(Stop {
+            killed: true,
+            ..stop
+        }));
         self.timers.set(
             TimerKind::StopTimeout(id),
             now.saturating_add(kill_grace_ms),

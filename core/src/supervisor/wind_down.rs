@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::{AfterStop, Lifecycle};
 use super::{Phase, Supervisor, TimerKind};
 use crate::events::{Millis, PowerAction, ServiceId, ServiceState};
 use crate::service::Target;
@@ -48,20 +49,20 @@ impl Supervisor {
             .map(|e| e.status.id)
             .collect();
         let mut plan = WindDown::default();
-        // Boot's steps come in start order, so a step's predecessors are
-        // known before it: the live ones a dead step stood for are carried
+        // Boot's slots come in start order, so a slot's predecessors are
+        // known before it: the live ones a dead slot stood for are carried
         // through it, keeping the order transitive.
         let mut live_before: BTreeMap<ServiceId, BTreeSet<ServiceId>> = BTreeMap::new();
-        for step in self.resolve_steps_ordered(Target::Boot) {
+        for slot in self.resolve_slots_ordered(Target::Boot) {
             let mut before = BTreeSet::new();
-            for p in step.after.iter() {
+            for p in slot.after.iter() {
                 if live.contains(p) {
                     before.insert(*p);
                 } else if let Some(through) = live_before.get(p) {
                     before.extend(through.iter().copied());
                 }
             }
-            live_before.insert(step.id, before);
+            live_before.insert(slot.id, before);
         }
         for &id in &live {
             let before: Vec<ServiceId> = live_before
@@ -133,13 +134,13 @@ impl Supervisor {
         };
         match entry.state() {
             ServiceState::Running => {
-                entry.status.state = ServiceState::Stopping;
+                entry.set_state(Lifecycle::stopping(AfterStop::Stopped));
                 self.send_stop(now, id);
             }
             // No pid yet: the stop goes out with the `Spawned`, and the
             // timeout bounds the wait for it.
             ServiceState::Starting => {
-                entry.status.state = ServiceState::Stopping;
+                entry.set_state(Lifecycle::stopping(AfterStop::Stopped));
                 self.arm_stop_timeout(now, id);
             }
             // Being stopped already (an admin stop): bounded like the rest,

@@ -6,8 +6,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::VecDeque;
-
+use init_core::drive::{self, Body};
 use init_core::events::{Event, ExitStatus, Millis, Output, Pid, ServiceId, SpawnError};
 use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
@@ -128,54 +127,11 @@ impl Driver {
         }
     }
 
-    /// Feeds one event, then drains the outputs; the answers to spawns
-    /// are fed after the drain, in the order of the spawns, as every
-    /// driver does.
+    /// Feeds one event, then carries out the outputs; the answers to
+    /// spawns are fed after them, in the order of the spawns, as every
+    /// driver does (`init_core::drive`).
     pub fn event(&mut self, event: Event) {
-        let mut queue = VecDeque::from([event]);
-        while let Some(event) = queue.pop_front() {
-            let line = self.tracer.input(self.now, &event);
-            self.trace.push(line);
-            self.sup.handle_event(self.now, event);
-            self.tracer.after_input(&self.sup);
-            self.drain(&mut queue);
-        }
-    }
-
-    /// Carries out every queued output; answers go to the back of `queue`.
-    fn drain(&mut self, queue: &mut VecDeque<Event>) {
-        while let Some(output) = self.sup.poll_output() {
-            let line = self.tracer.output(self.now, &output);
-            self.trace.push(line);
-            if let Output::Spawn { service, .. } = &output {
-                let name = self.name(*service);
-                let answer = self
-                    .answers
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, a)| *a)
-                    .unwrap_or(Answer::Spawn);
-                match answer {
-                    Answer::Spawn => {
-                        let pid = Pid(self.next_pid);
-                        self.next_pid += 1;
-                        queue.push_back(Event::Spawned {
-                            service: *service,
-                            pid,
-                        });
-                    }
-                    Answer::Fail => queue.push_back(Event::SpawnFailed {
-                        service: *service,
-                        error: SpawnError {
-                            errno: "ENOENT".to_string(),
-                            message: "No such file or directory".to_string(),
-                        },
-                    }),
-                    Answer::Never => {}
-                }
-            }
-            self.outputs.push((self.now, output));
-        }
+        drive::feed(self, event);
     }
 
     pub fn boot(&mut self) {
@@ -234,14 +190,7 @@ impl Driver {
                 break;
             }
             self.now = self.now.max(deadline);
-            let lines = self.tracer.timeouts(self.now, &self.sup);
-            self.trace.extend(lines);
-            self.sup.handle_timeout(self.now);
-            let mut queue = VecDeque::new();
-            self.drain(&mut queue);
-            while let Some(answer) = queue.pop_front() {
-                self.event(answer);
-            }
+            drive::fire_timers(self);
         }
         self.now = self.now.max(end);
     }
@@ -290,5 +239,67 @@ impl Driver {
     /// The trace so far, as `init-sim run` and `init --trace` write it.
     pub fn trace_text(&self) -> String {
         trace::render_text(&self.trace)
+    }
+}
+
+impl Body for Driver {
+    fn core(&mut self) -> &mut Supervisor {
+        &mut self.sup
+    }
+
+    fn now(&mut self) -> Millis {
+        self.now
+    }
+
+    fn before_input(&mut self, now: Millis, event: &Event) {
+        let line = self.tracer.input(now, event);
+        self.trace.push(line);
+    }
+
+    fn after_input(&mut self, _now: Millis) {
+        self.tracer.after_input(&self.sup);
+    }
+
+    fn before_timers(&mut self, now: Millis) {
+        let lines = self.tracer.timeouts(now, &self.sup);
+        self.trace.extend(lines);
+    }
+
+    /// Answers a spawn as the test said (the next pid by default).
+    fn carry_out(&mut self, now: Millis, output: Output) -> Option<Event> {
+        let line = self.tracer.output(now, &output);
+        self.trace.push(line);
+        let answer = match &output {
+            Output::Spawn { service, .. } => {
+                let name = self.name(*service);
+                let answer = self
+                    .answers
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, a)| *a)
+                    .unwrap_or(Answer::Spawn);
+                match answer {
+                    Answer::Spawn => {
+                        let pid = Pid(self.next_pid);
+                        self.next_pid += 1;
+                        Some(Event::Spawned {
+                            service: *service,
+                            pid,
+                        })
+                    }
+                    Answer::Fail => Some(Event::SpawnFailed {
+                        service: *service,
+                        error: SpawnError {
+                            errno: "ENOENT".to_string(),
+                            message: "No such file or directory".to_string(),
+                        },
+                    }),
+                    Answer::Never => None,
+                }
+            }
+            _ => None,
+        };
+        self.outputs.push((now, output));
+        answer
     }
 }

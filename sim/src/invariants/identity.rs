@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use init_core::events::{Event, Output, Pid, ServiceId, ServiceState, ServiceStatus};
 use init_core::supervisor::Supervisor;
 
-use super::{Bounds, Found, Invariant, World, FULL_CHECK_SERVICES};
+use super::{Found, Invariant, World, FULL_CHECK_SERVICES};
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct Identity {
@@ -23,6 +23,8 @@ pub(super) struct Identity {
     quiet: BTreeSet<ServiceId>,
     /// Services an input or output of this step named.
     named: BTreeSet<ServiceId>,
+    /// The state changes the core had refused by the last check.
+    refused_transitions: u64,
     /// The service whose process the input of this step says exited.
     exited: Option<(ServiceId, Pid)>,
 }
@@ -215,6 +217,22 @@ impl Identity {
         check_reported(w, supervisor, found);
         let named = std::mem::take(&mut self.named);
         let everyone = w.names.len() <= FULL_CHECK_SERVICES;
+        // Counting costs a pass over the services, as do the checks of
+        // every status below.
+        if everyone {
+            let refused = supervisor.refused_transitions();
+            if refused > self.refused_transitions {
+                found.add(
+                    w.now,
+                    Invariant::Pids,
+                    format!(
+                        "the core made {} state change(s) its table does not allow",
+                        refused - self.refused_transitions
+                    ),
+                );
+                self.refused_transitions = refused;
+            }
+        }
         let statuses: Vec<&ServiceStatus> = if everyone {
             supervisor.services().collect()
         } else {
@@ -271,7 +289,7 @@ impl Identity {
 /// once it ended, and a next timeout that is its earliest timer.
 fn check_reported(w: &World, supervisor: &Supervisor, found: &mut Found) {
     let mut wrong = Vec::new();
-    if Bounds::from_options(supervisor.options()) != w.bounds {
+    if *supervisor.options() != w.options {
         wrong.push("its options are not the ones it was given".to_string());
     }
     if supervisor.is_finished() {

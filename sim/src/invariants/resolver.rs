@@ -106,7 +106,7 @@ mod tests {
     use init_core::supervisor::{Options, Supervisor};
 
     use super::*;
-    use crate::invariants::{Bounds, Checker};
+    use crate::invariants::Checker;
     use crate::scenario::Scenario;
 
     /// The resolver's true answer over a small configuration (a after b,
@@ -147,7 +147,7 @@ end
 ";
         let scenario = Scenario::parse("test.scn", text).expect("parses");
         let supervisor = Supervisor::new(scenario.services.clone(), Options::default());
-        let checker = Checker::new(Bounds::from_options(&Options::default()), &supervisor);
+        let checker = Checker::new(Options::default(), &supervisor);
         let w = &checker.world;
         let ids: Vec<ServiceId> = w.configured().map(|(id, _)| id).collect();
         let graph = Graph::new(w.configured(), Target::Boot);

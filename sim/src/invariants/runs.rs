@@ -235,7 +235,7 @@ impl Runs {
                         .spawn_def
                         .get(service)
                         .and_then(|d| d.settings.ready_timeout_ms)
-                        .unwrap_or(w.bounds.ready_timeout_ms);
+                        .unwrap_or(w.options.ready_timeout_ms);
                     self.ready_due
                         .insert(*service, w.now.saturating_add(timeout_ms));
                 }
@@ -445,7 +445,7 @@ impl Runs {
         if run.complete || w.kill_all || !run.begun {
             return;
         }
-        if !w.bounds.sequential {
+        if !w.options.sequential {
             settle_milestones(run, w);
         }
         let target = run.target;
@@ -456,7 +456,7 @@ impl Runs {
                 format!("every service of {target} is satisfied, yet {target} is not complete"),
             );
         }
-        if !w.bounds.sequential {
+        if !w.options.sequential {
             let candidates: BTreeSet<ServiceId> = if run.check_all {
                 run.waiting.clone()
             } else {
@@ -637,7 +637,7 @@ fn check_order(run: &Run, w: &World, id: ServiceId, found: &mut Found) {
         }
         return;
     }
-    let preds: BTreeSet<ServiceId> = if w.bounds.sequential {
+    let preds: BTreeSet<ServiceId> = if w.options.sequential {
         run.graph.before_all(id, true)
     } else {
         run.graph.firm_preds(id).collect()

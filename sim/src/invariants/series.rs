@@ -108,10 +108,7 @@ impl Respawns {
         }
         let (base_ms, cap_ms) = delays_ms(w, def);
         if ran {
-            let ran_ms = w
-                .spawned_at
-                .get(&id)
-                .map_or(0, |&at| w.now.saturating_sub(at));
+            let ran_ms = w.spawned_at.get(&id).map_or(0, |&at| w.now.ms_since(at));
             match def.settings.respawn_window_ms {
                 Some(window_ms) if ran_ms >= window_ms => {
                     series.step = Some(0);
@@ -282,11 +279,11 @@ fn delays_ms(w: &World, def: &ServiceDef) -> (u64, u64) {
     let base_ms = def
         .settings
         .respawn_delay_ms
-        .unwrap_or(w.bounds.respawn_delay_ms);
+        .unwrap_or(w.options.respawn_delay_ms);
     let cap_ms = def
         .settings
         .respawn_delay_max_ms
-        .unwrap_or(w.bounds.respawn_delay_max_ms)
+        .unwrap_or(w.options.respawn_delay_max_ms)
         .max(base_ms);
     (base_ms, cap_ms)
 }

@@ -83,7 +83,7 @@ impl Stops {
     /// The switch to the way down: stops under way get their KILL by the
     /// shutdown ceiling at the latest, and the wind-down begins.
     pub fn on_down(&mut self, w: &World, down: Down) {
-        let latest = down.at.saturating_add(w.bounds.shutdown_stop_timeout_ms);
+        let latest = down.at.saturating_add(w.options.shutdown_stop_timeout_ms);
         for (_, due) in self.kill_due.values_mut() {
             *due = (*due).min(latest);
         }
@@ -193,9 +193,9 @@ impl Stops {
         }
         let own_ms = def
             .and_then(|d| d.settings.stop_timeout_ms)
-            .unwrap_or(w.bounds.stop_timeout_ms);
+            .unwrap_or(w.options.stop_timeout_ms);
         let timeout_ms = if w.down.is_some() {
-            own_ms.min(w.bounds.shutdown_stop_timeout_ms)
+            own_ms.min(w.options.shutdown_stop_timeout_ms)
         } else {
             own_ms
         };
@@ -276,7 +276,7 @@ impl Stops {
         let Some(plan) = &mut self.wind_down else {
             return false;
         };
-        let grace_ms = w.bounds.kill_grace_ms;
+        let grace_ms = w.options.kill_grace_ms;
         for (&id, &killed) in &plan.killed_at {
             let released = killed.saturating_add(grace_ms);
             if released <= w.now {

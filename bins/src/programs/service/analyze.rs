@@ -29,6 +29,7 @@ pub fn analyze(cli: &Cli, view: &AnalyzeView) -> Result<(), String> {
                 services: Vec::new(),
                 graph: DependencyGraph::from_defs(&loaded.services),
                 now: None,
+                sequential: false,
             };
             print_stdout(&render(View::Dot, &timeline, json)?);
             return Ok(());

@@ -1,15 +1,15 @@
 //! `service dumpscript`: one service's commands as a `/bin/sh` script.
 //!
 //! Owns the shape of the script (header, `set -e`, tty redirection, one
-//! quoted line per command). Quoting itself lives in `init_core::script`.
+//! quoted line per command). Quoting itself lives in `script`.
 
 use std::fmt::Write as _;
 
-use init_core::script::{shell_join, shell_quote};
 use init_core::ServiceDef;
 
 use super::names::{enabled_name, load_service};
 use super::report::{one_line, print_stdout_bytes};
+use super::script::{shell_join, shell_quote};
 use crate::cli::service::Cli;
 
 pub fn dumpscript(cli: &Cli, name: &str, arg: Option<&str>) -> Result<(), String> {

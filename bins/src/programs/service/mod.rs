@@ -11,6 +11,7 @@ mod enable;
 mod names;
 mod online;
 mod report;
+mod script;
 mod style;
 mod verify;
 mod verify_sandbox;

@@ -11,7 +11,6 @@ use init_core::duration::format_duration_ms;
 use init_core::events::Signal;
 use init_core::resolve::resolve;
 use init_core::sandbox::{BindMount, FilterMode, Network, Sandbox, SyscallFilter};
-use init_core::script::shell_join;
 use init_core::service::{ExecSettings, Leftovers, LimitValue, ReadyNotice};
 use init_core::{ServiceDef, ServiceType, Target};
 use init_os_adapter::loader::{available_threads, load_dir_on_threads};
@@ -19,6 +18,7 @@ use serde::Serialize;
 
 use super::names::{enabled_name, load_service};
 use super::report::{self, one_line, print_diagnostics, print_json, print_stdout};
+use super::script::shell_join;
 use super::verify::cycle_diagnostics;
 use crate::cli::service::Cli;
 

@@ -2,14 +2,12 @@
 //! files, control requests) as fast CI checks: the committed seed corpus,
 //! every crash input kept under fuzz/regressions/, and proptest-generated
 //! bytes, each through the very function the cargo-fuzz target calls
-//! (fuzz/src/parsers.rs, included as source).
-
-#[path = "../../fuzz/src/parsers.rs"]
-mod parsers;
+//! (`init_sim::fuzz::targets`).
 
 use std::fs;
 use std::path::PathBuf;
 
+use init_sim::fuzz::targets as parsers;
 use proptest::prelude::*;
 
 /// Every file of fuzz/corpus/TARGET and fuzz/regressions/TARGET.

@@ -2,7 +2,8 @@
 //! `/bin/sh` reads back as exactly the same argv.
 //!
 //! Owns the quoting rule and its inverse for the subset it produces. It
-//! builds no scripts and knows nothing of services; the CLI does that.
+//! builds no scripts and knows nothing of services; `dumpscript` does
+//! that.
 
 /// Characters that mean nothing to a POSIX shell anywhere in a word, so a
 /// word made only of them can go bare.
@@ -77,6 +78,7 @@ pub fn shell_join<S: AsRef<str>>(argv: impl IntoIterator<Item = S>) -> String {
 /// backslashes, double quotes, unsafe bare characters, an unterminated
 /// quote, doubled spaces) gives `None`, so a test can tell "not produced by
 /// `shell_quote`" from a wrong round trip.
+#[cfg(test)]
 pub fn shell_split(line: &str) -> Option<Vec<String>> {
     let mut words = Vec::new();
     if line.is_empty() {

@@ -1,8 +1,10 @@
-//! Which steps of a target run are ready to start: a count of unsatisfied
-//! predecessors per step and the steps whose count reached zero.
+//! Which slots of a target run may start: a count of unsatisfied
+//! predecessors per slot and the slots whose count reached zero.
+//! ("Ready" is kept for a service's own notice, `ready.rs`; here a slot
+//! is startable.)
 //!
 //! Owns only counting. It does not know service states and decides nothing;
-//! `run.rs` pops ready steps, and `Supervisor::set_satisfied` (and
+//! `run.rs` pops startable slots, and `Supervisor::set_satisfied` (and
 //! `drop_entry`, as a service that is gone blocks nothing) report every
 //! change here, so that a boot costs O((services + edges) log n) instead of
 //! a full scan per event.
@@ -11,80 +13,84 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::run::Step;
+use super::run::RunSlot;
 use crate::events::ServiceId;
 
-/// The derived bookkeeping of one run's steps. Rebuilt from scratch
-/// whenever the steps change (a new run, a reload); kept up to date by
-/// [`Readiness::satisfied_changed`] in between.
+/// The derived bookkeeping of one run's slots. Rebuilt from scratch
+/// whenever the slots change (a new run, a reload); kept up to date by
+/// [`PredecessorCounts::satisfied_changed`] in between.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Readiness {
-    /// Each step's position in the run, by service.
+pub(super) struct PredecessorCounts {
+    /// Each slot's position in the run, by service.
     position_of: Positions,
     /// `(predecessor, position)` for every edge of the run, sorted, so that
-    /// the steps waiting for one service are one contiguous range. Flat
+    /// the slots waiting for one service are one contiguous range. Flat
     /// rather than a map of lists: a run of thousands of services builds it
     /// with one sort instead of an allocation per service.
     successors: Vec<(ServiceId, usize)>,
     /// Per position: how many of its predecessors are not yet satisfied.
     unsatisfied_predecessors: Vec<u32>,
-    /// Steps whose service is not satisfied; the run is complete at zero.
-    unsatisfied_steps: usize,
+    /// Slots whose service is not satisfied; the run is complete at zero.
+    #[serde(rename = "unsatisfied_steps")]
+    unsatisfied_slots: usize,
     /// Positions whose count is zero and that `run.rs` has not looked at
     /// since. Ordered, so that popping the lowest position first starts
-    /// services in exactly the order of one pass over the steps: every
+    /// services in exactly the order of one pass over the slots: every
     /// predecessor comes earlier, so a cascade only adds higher positions.
-    ready: BTreeSet<usize>,
+    /// Saved under its name before, as are `unsatisfied_slots` and the
+    /// run's fields.
+    #[serde(rename = "ready")]
+    startable: BTreeSet<usize>,
     /// Sequential mode only: the positions whose service is not satisfied.
-    /// A step may start only when it is the lowest of them, that is when
-    /// every step before it is satisfied. Edges play no part then: the
+    /// A slot may start only when it is the lowest of them, that is when
+    /// every slot before it is satisfied. Edges play no part then: the
     /// original ran one service at a time in resolved order, and a service
     /// satisfied out of turn (an admin stop or start, a reload) must not
     /// let the one after it overtake those still running before it.
     sequence: Option<BTreeSet<usize>>,
 }
 
-impl Readiness {
-    /// Counts for `steps` given which services are satisfied now (a service
+impl PredecessorCounts {
+    /// Counts for `slots` given which services are satisfied now (a service
     /// that no longer exists counts as satisfied). `sequential` orders the
-    /// steps one after another, whatever their edges.
+    /// slots one after another, whatever their edges.
     pub fn new(
-        steps: &[Step],
+        slots: &[RunSlot],
         sequential: bool,
         is_satisfied: impl Fn(ServiceId) -> bool,
-    ) -> Readiness {
-        let mut readiness = Readiness::default();
+    ) -> PredecessorCounts {
+        let mut counts = PredecessorCounts::default();
         if sequential {
-            let unsatisfied: BTreeSet<usize> = (0..steps.len())
-                .filter(|&p| steps.get(p).is_some_and(|s| !is_satisfied(s.id)))
+            let unsatisfied: BTreeSet<usize> = (0..slots.len())
+                .filter(|&p| slots.get(p).is_some_and(|s| !is_satisfied(s.id)))
                 .collect();
-            readiness.unsatisfied_steps = unsatisfied.len();
-            readiness.ready.extend(unsatisfied.first().copied());
-            readiness.position_of = Positions::of(steps);
-            readiness.sequence = Some(unsatisfied);
-            return readiness;
+            counts.unsatisfied_slots = unsatisfied.len();
+            counts.startable.extend(unsatisfied.first().copied());
+            counts.position_of = Positions::of(slots);
+            counts.sequence = Some(unsatisfied);
+            return counts;
         }
-        readiness.position_of = Positions::of(steps);
-        for (position, step) in steps.iter().enumerate() {
-            if !is_satisfied(step.id) {
-                readiness.unsatisfied_steps += 1;
+        counts.position_of = Positions::of(slots);
+        for (position, slot) in slots.iter().enumerate() {
+            if !is_satisfied(slot.id) {
+                counts.unsatisfied_slots += 1;
             }
             let mut unsatisfied: u32 = 0;
-            for &predecessor in step.after.iter() {
-                readiness.successors.push((predecessor, position));
+            for &predecessor in slot.after.iter() {
+                counts.successors.push((predecessor, position));
                 if !is_satisfied(predecessor) {
                     unsatisfied = unsatisfied.saturating_add(1);
                 }
             }
-            readiness.unsatisfied_predecessors.push(unsatisfied);
+            counts.unsatisfied_predecessors.push(unsatisfied);
             if unsatisfied == 0 {
-                readiness.ready.insert(position);
+                counts.startable.insert(position);
             }
         }
-        readiness.successors.sort_unstable();
-        readiness.successors.shrink_to_fit();
-        readiness.unsatisfied_predecessors.shrink_to_fit();
-        readiness
+        counts.successors.sort_unstable();
+        counts.successors.shrink_to_fit();
+        counts.unsatisfied_predecessors.shrink_to_fit();
+        counts
     }
 
     /// `id`'s `satisfied` flag changed to `satisfied` (a service that is
@@ -101,19 +107,19 @@ impl Readiness {
             };
             if changed {
                 if satisfied {
-                    self.unsatisfied_steps = self.unsatisfied_steps.saturating_sub(1);
+                    self.unsatisfied_slots = self.unsatisfied_slots.saturating_sub(1);
                 } else {
-                    self.unsatisfied_steps += 1;
+                    self.unsatisfied_slots += 1;
                 }
             }
-            self.ready.extend(sequence.first().copied());
+            self.startable.extend(sequence.first().copied());
             return;
         }
         if self.position_of.get(id).is_some() {
             if satisfied {
-                self.unsatisfied_steps = self.unsatisfied_steps.saturating_sub(1);
+                self.unsatisfied_slots = self.unsatisfied_slots.saturating_sub(1);
             } else {
-                self.unsatisfied_steps += 1;
+                self.unsatisfied_slots += 1;
             }
         }
         let start = self.successors.partition_point(|&(p, _)| p < id);
@@ -125,17 +131,17 @@ impl Readiness {
             if satisfied {
                 *count = count.saturating_sub(1);
                 if *count == 0 {
-                    self.ready.insert(position);
+                    self.startable.insert(position);
                 }
             } else {
-                // A position still in `ready` is skipped when popped.
+                // A position still in `startable` is skipped when popped.
                 *count = count.saturating_add(1);
             }
         }
     }
 
-    /// Whether every step `position` waits for is satisfied.
-    fn is_ready(&self, position: usize) -> bool {
+    /// Whether every slot `position` waits for is satisfied.
+    fn is_startable(&self, position: usize) -> bool {
         match &self.sequence {
             Some(sequence) => sequence.first().map_or(true, |&first| first >= position),
             None => self.unsatisfied_predecessors.get(position) == Some(&0),
@@ -143,25 +149,25 @@ impl Readiness {
     }
 
     /// Takes the lowest position whose predecessors are all satisfied.
-    pub fn pop_ready(&mut self) -> Option<usize> {
-        while let Some(position) = self.ready.pop_first() {
-            if self.is_ready(position) {
+    pub fn pop_startable(&mut self) -> Option<usize> {
+        while let Some(position) = self.startable.pop_first() {
+            if self.is_startable(position) {
                 return Some(position);
             }
         }
         None
     }
 
-    /// Offers `position` again at the next pop, if it is still ready.
+    /// Offers `position` again at the next pop, if it may still start.
     pub fn retry(&mut self, position: usize) {
-        if self.is_ready(position) {
-            self.ready.insert(position);
+        if self.is_startable(position) {
+            self.startable.insert(position);
         }
     }
 
-    /// Every step's service is satisfied.
+    /// Every slot's service is satisfied.
     pub fn all_satisfied(&self) -> bool {
-        self.unsatisfied_steps == 0
+        self.unsatisfied_slots == 0
     }
 }
 
@@ -179,15 +185,15 @@ impl Positions {
         self.by_id.get(at).map(|&(_, position)| position as usize)
     }
 
-    /// The positions of `steps`, made with one sort. A run longer than
-    /// four billion steps is no configuration; a position past that is
+    /// The positions of `slots`, made with one sort. A run longer than
+    /// four billion slots is no configuration; a position past that is
     /// not kept rather than wrapped.
-    fn of(steps: &[Step]) -> Positions {
+    fn of(slots: &[RunSlot]) -> Positions {
         Positions::from_pairs(
-            steps
+            slots
                 .iter()
                 .enumerate()
-                .map(|(position, step)| (step.id, position)),
+                .map(|(position, slot)| (slot.id, position)),
         )
     }
 
@@ -229,7 +235,7 @@ mod tests {
 
     use super::*;
 
-    /// A run described by position: which earlier positions each step waits
+    /// A run described by position: which earlier positions each slot waits
     /// for, and whether it is a milestone (satisfied as soon as it starts).
     /// Ids are positions reversed, so that a mix-up of the two shows.
     #[derive(Debug, Clone)]
@@ -269,34 +275,34 @@ mod tests {
 
     #[test]
     fn positions_are_saved_as_a_map_by_id() {
-        let steps = [
-            Step {
+        let slots = [
+            RunSlot {
                 id: ServiceId(4),
                 after: Box::default(),
             },
-            Step {
+            RunSlot {
                 id: ServiceId(1),
                 after: [ServiceId(4)].into(),
             },
         ];
-        let readiness = Readiness::new(&steps, false, |_| false);
-        assert_eq!(readiness.position_of.get(ServiceId(4)), Some(0));
-        assert_eq!(readiness.position_of.get(ServiceId(1)), Some(1));
-        assert_eq!(readiness.position_of.get(ServiceId(2)), None);
-        assert_eq!(readiness.position_of.get(ServiceId(9)), None);
-        let saved = serde_json::to_value(&readiness).unwrap_or_default();
+        let counts = PredecessorCounts::new(&slots, false, |_| false);
+        assert_eq!(counts.position_of.get(ServiceId(4)), Some(0));
+        assert_eq!(counts.position_of.get(ServiceId(1)), Some(1));
+        assert_eq!(counts.position_of.get(ServiceId(2)), None);
+        assert_eq!(counts.position_of.get(ServiceId(9)), None);
+        let saved = serde_json::to_value(&counts).unwrap_or_default();
         assert_eq!(saved["position_of"], serde_json::json!({ "1": 1, "4": 0 }));
-        let read: Readiness = serde_json::from_value(saved).unwrap_or_default();
-        assert_eq!(read, readiness);
+        let read: PredecessorCounts = serde_json::from_value(saved).unwrap_or_default();
+        assert_eq!(read, counts);
     }
 
-    /// The reference: one pass over every step in order, as the supervisor
+    /// The reference: one pass over every slot in order, as the supervisor
     /// once did on every event.
     fn full_pass(plan: &Plan, satisfied: &mut [bool], waiting: &mut [bool]) -> Vec<usize> {
         let mut started = Vec::new();
         for position in 0..plan.after.len() {
-            let ready = plan.after[position].iter().all(|&p| satisfied[p]);
-            if waiting[position] && ready {
+            let startable = plan.after[position].iter().all(|&p| satisfied[p]);
+            if waiting[position] && startable {
                 waiting[position] = false;
                 started.push(position);
                 if plan.milestone[position] {
@@ -314,24 +320,24 @@ mod tests {
             ..ProptestConfig::default()
         })]
 
-        /// Popping ready steps lowest first, and satisfying milestones as
+        /// Popping startable slots lowest first, and satisfying milestones as
         /// they start, starts exactly what a full pass would, in the same
-        /// order, whatever order the other steps are satisfied in later.
+        /// order, whatever order the other slots are satisfied in later.
         #[test]
-        fn ready_steps_come_out_in_the_order_of_a_full_pass(
+        fn startable_slots_come_out_in_the_order_of_a_full_pass(
             plan in plan_strategy(),
             picks in proptest::collection::vec(any::<prop::sample::Index>(), 0..40),
         ) {
             let len = plan.after.len();
-            let steps: Vec<Step> = (0..len)
-                .map(|position| Step {
+            let slots: Vec<RunSlot> = (0..len)
+                .map(|position| RunSlot {
                     id: id_of(&plan, position),
                     after: plan.after[position].iter().map(|&p| id_of(&plan, p)).collect(),
                 })
                 .collect();
             let mut satisfied = plan.satisfied_at_start.clone();
             let mut waiting = vec![true; len];
-            let mut readiness = Readiness::new(&steps, false, |id| {
+            let mut counts = PredecessorCounts::new(&slots, false, |id| {
                 (0..len).any(|p| id_of(&plan, p) == id && satisfied[p])
             });
             let mut picks = picks.into_iter();
@@ -341,7 +347,7 @@ mod tests {
                 let expected = full_pass(&plan, &mut model_satisfied, &mut model_waiting);
 
                 let mut started = Vec::new();
-                while let Some(position) = readiness.pop_ready() {
+                while let Some(position) = counts.pop_startable() {
                     if !waiting[position] {
                         continue;
                     }
@@ -349,14 +355,14 @@ mod tests {
                     started.push(position);
                     if plan.milestone[position] && !satisfied[position] {
                         satisfied[position] = true;
-                        readiness.satisfied_changed(id_of(&plan, position), true);
+                        counts.satisfied_changed(id_of(&plan, position), true);
                     }
                 }
                 prop_assert_eq!(&started, &expected);
                 prop_assert_eq!(&satisfied, &model_satisfied);
-                prop_assert_eq!(readiness.all_satisfied(), satisfied.iter().all(|&s| s));
+                prop_assert_eq!(counts.all_satisfied(), satisfied.iter().all(|&s| s));
 
-                // Something outside satisfies one started step (an exit, a
+                // Something outside satisfies one started slot (an exit, a
                 // spawn answer): the next event.
                 let unsatisfied: Vec<usize> =
                     (0..len).filter(|&p| !waiting[p] && !satisfied[p]).collect();
@@ -366,7 +372,7 @@ mod tests {
                 }
                 let position = unsatisfied[pick.index(unsatisfied.len())];
                 satisfied[position] = true;
-                readiness.satisfied_changed(id_of(&plan, position), true);
+                counts.satisfied_changed(id_of(&plan, position), true);
             }
         }
     }

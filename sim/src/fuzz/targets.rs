@@ -1,15 +1,19 @@
-//! Fuzz entry points for the byte-level inputs of the core: service files,
-//! env files and control requests. Each checks a property on any bytes and
-//! panics when it breaks; it must never do I/O.
+//! The bodies of the cargo-fuzz (libFuzzer) targets in `fuzz/`: each
+//! takes any bytes, checks a property, and panics when it breaks. The
+//! byte-level inputs of the core (service files, env files, control
+//! requests) and the supervisor under a generated scenario the bytes
+//! choose; `crate::bytes` is the body of `core_bytes`.
 //!
-//! Shared as source: the cargo-fuzz targets call these, and
-//! core/tests/fuzz_regressions.rs includes this file so that the same
-//! checks run under proptest and on the committed corpus in CI.
+//! Owns the properties and nothing else: no I/O. The CI tests
+//! (sim/tests/fuzz_regressions.rs, bins/tests/reliability_fuzz_core.rs)
+//! run the same functions on the committed corpus and under proptest.
 
 use init_core::envfile::parse_env_file;
 use init_core::name::EnabledName;
 use init_core::parse::parse_service;
 use init_core::protocol::{decode_request, encode_request, DecodeError, MAX_REQUEST_BYTES};
+
+use super::{check, generate};
 
 /// The service-file parser: total, and a file it accepts has a name and
 /// no error among its diagnostics.
@@ -63,4 +67,38 @@ pub fn protocol(data: &[u8]) {
             let _ = e.to_string();
         }
     }
+}
+
+/// At most this many services per scenario: small graphs keep each
+/// execution fast (millions of runs), and the swarm knobs still reach
+/// every feature.
+pub const MAX_SERVICES: usize = 12;
+
+/// Bytes 0..8 are the seed (little-endian, zero-padded), byte 8 the number
+/// of services.
+pub fn seed_and_services(data: &[u8]) -> (u64, usize) {
+    let mut seed = [0u8; 8];
+    let n = data.len().min(8);
+    seed[..n].copy_from_slice(&data[..n]);
+    let services = data
+        .get(8)
+        .map_or(4, |b| usize::from(*b) % MAX_SERVICES + 1);
+    (u64::from_le_bytes(seed), services)
+}
+
+/// Runs the scenario the bytes choose; panics on any invariant violation,
+/// and on a generated scenario that does not parse (a seed that never
+/// ran must not pass).
+pub fn core_events(data: &[u8]) {
+    let (seed, services) = seed_and_services(data);
+    let text = generate(seed, services);
+    let problem = match check(&text, Some(seed)) {
+        Ok(None) => return,
+        Ok(Some(violation)) => format!("breaks an invariant: {violation}"),
+        Err(error) => format!("gives a scenario that does not parse: {error}"),
+    };
+    panic!(
+        "seed {seed} with {services} services {problem}\n\
+         reproduce: init-sim fuzz --start {seed} --seeds 1 --services {services}\n{text}"
+    );
 }
