@@ -115,7 +115,9 @@ impl Profile {
         let mut boot: Option<u64> = None;
         let mut complete: Option<u64> = None;
         let mut runs: BTreeMap<String, Run> = BTreeMap::new();
-        let mut last_input: Option<u64> = None;
+        // What the next spawn's cost counts from: the latest input, or the
+        // spawn after it.
+        let mut cost_since: Option<u64> = None;
         let mut overheads: Vec<u64> = Vec::new();
         for (index, line) in text.lines().enumerate() {
             let number = index + 1;
@@ -135,7 +137,7 @@ impl Profile {
                 boot = Some(t);
                 complete = None;
                 runs.clear();
-                last_input = Some(0);
+                cost_since = Some(0);
                 overheads.clear();
                 continue;
             }
@@ -144,9 +146,9 @@ impl Profile {
             };
             let at = t.saturating_sub(start);
             if dir == "in" {
-                last_input = Some(at);
+                cost_since = Some(at);
             }
-            let counted_from = last_input.unwrap_or(0);
+            let counted_from = cost_since.unwrap_or(0);
             match (dir, event, service) {
                 ("out", "target-complete", _)
                     if value.get("target").and_then(Value::as_str) == Some("boot") =>
@@ -161,7 +163,7 @@ impl Profile {
                     if complete.is_none() {
                         overheads.push(at.saturating_sub(counted_from));
                     }
-                    last_input = Some(at);
+                    cost_since = Some(at);
                     if runs.contains_key(name) {
                         continue;
                     }
