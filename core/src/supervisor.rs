@@ -166,7 +166,10 @@
 //! removed while it waited for its turn; one of a target whose run is over
 //! is Done without being started, as in the original; one of a target yet
 //! to run is Inactive. A live process keeps its old definition until it
-//! ends; everything else takes the new one at once. The current run is
+//! ends; everything else takes the new one at once. A `respawn` process
+//! whose service the new definition makes another type or moves to another
+//! target is not respawned when it ends (Done, no report): the new
+//! definition takes over as if the service had not been running. The current run is
 //! re-resolved. Reload is ignored once shutdown or reboot has begun.
 //!
 //! Console reports. `Ok`: a `wait` or `once` process exited 0. `Fail`: a

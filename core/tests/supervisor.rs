@@ -9,7 +9,7 @@ use init_core::events::{
 };
 use init_core::service::ServiceType::{Once, Respawn, Wait};
 use init_core::service::Target::{Boot, Reboot, Shutdown};
-use init_core::service::{ServiceType, Target};
+use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::{Options, Supervisor};
 use rstest::rstest;
 use supervisor_driver::{svc, Answer, DefExt, Driver};
@@ -822,6 +822,48 @@ fn a_running_service_keeps_its_definition_until_it_is_restarted() {
         _ => None,
     });
     assert_eq!(last_spawn, Some(new.exec));
+}
+
+/// A reload that makes a running respawn service something else (another
+/// type, another target) ends its respawning with its process: the end is
+/// the old definition's, quiet, and the new one takes over as it would
+/// have had the service not been running. A reload that keeps it a
+/// respawn service of its target respawns it with the new definition.
+#[rstest]
+#[case::moved_to_shutdown(svc("getty", Respawn, Shutdown), false)]
+#[case::made_a_wait_service(svc("getty", Wait, Boot), false)]
+#[case::still_a_respawn_service(svc("getty", Respawn, Boot).exec(&["agetty", "tty2"]), true)]
+fn a_respawn_service_a_reload_made_something_else_ends_with_its_process(
+    #[case] new: ServiceDef,
+    #[case] respawned: bool,
+) {
+    let mut d = Driver::new(vec![svc("getty", Respawn, Boot)]);
+    d.boot();
+    let id = d.id("getty");
+    d.event(Event::Reload {
+        services: vec![new.clone()],
+    });
+    assert_eq!(d.sup.pending_definition(id), Some(&new));
+    let reports = d.count(|o| matches!(o, Output::Report { .. }));
+    d.exit("getty", 1);
+    d.advance_by(1_000);
+    assert_eq!(
+        d.spawns("getty"),
+        if respawned { 2 } else { 1 },
+        "{}",
+        d.trace_text()
+    );
+    assert_eq!(d.sup.service(id).map(|s| &s.def), Some(&new));
+    if !respawned {
+        assert_eq!(d.state("getty"), "done");
+        assert_eq!(
+            d.count(|o| matches!(o, Output::Report { .. })),
+            reports,
+            "no report: {}",
+            d.trace_text()
+        );
+    }
+    assert_eq!(d.sup.refused_transitions(), 0);
 }
 
 #[test]

@@ -247,6 +247,12 @@ impl Supervisor {
             .def
             .respawn_limit
             .is_some_and(|limit| entry.status.runs >= limit);
+        // A reload made it something else while the process ran (another
+        // type, another target): its end is the end of the old definition,
+        // and the new one is not respawned into a run it is no part of.
+        let moved_away = entry.pending_def.as_deref().is_some_and(|new| {
+            new.kind != ServiceType::Respawn || new.target != entry.status.def.target
+        });
         let mut report = None;
         // When the respawn is due, if one is owed.
         let mut respawn = None;
@@ -270,6 +276,17 @@ impl Supervisor {
                 (ServiceType::Respawn, Some(_)) if going_down => Lifecycle::Stopped,
                 (ServiceType::Respawn, None) if going_down => {
                     report = Some(Report::Fail);
+                    Lifecycle::FAILED
+                }
+                // Not respawned: Done once its process ran, quietly as a
+                // removed respawn service; a failed spawn is said once,
+                // as any respawn service's.
+                (ServiceType::Respawn, Some(_)) if moved_away => Lifecycle::Done,
+                (ServiceType::Respawn, None) if moved_away => {
+                    if !entry.spawn_failure_reported {
+                        entry.spawn_failure_reported = true;
+                        report = Some(Report::Fail);
+                    }
                     Lifecycle::FAILED
                 }
                 (ServiceType::Respawn, _) if limit_reached => {

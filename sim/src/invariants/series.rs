@@ -97,7 +97,13 @@ impl Respawns {
         };
         self.dues.remove(&id);
         let series = self.series.entry(id).or_default();
+        // A reload that made it another type or moved it to another
+        // target while it ran: its end is the old definition's end.
+        let still_respawn = w
+            .def(id)
+            .is_some_and(|now| now.kind == ServiceType::Respawn && now.target == def.target);
         let up_to_the_rule = def.kind == ServiceType::Respawn
+            && still_respawn
             && !self.admin_since.contains(&id)
             && !w.stopping.contains(&id)
             && w.down.is_none()
