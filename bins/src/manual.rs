@@ -195,7 +195,7 @@ pub fn programs() -> Vec<Program> {
                 (1, "an invariant broke, or a fuzz seed failed"),
                 (
                     2,
-                    "usage error, or the scenario file cannot be read or parsed",
+                    "usage error, or the scenario, trace or profile cannot be read or parsed",
                 ),
             ],
             sections: &[],

@@ -255,3 +255,91 @@ fn the_predicted_chain_is_the_what_if_chain() {
     assert_eq!(blame["services"][0]["service"], "sshd", "{blame:#}");
     assert_eq!(blame["not_ready"], Value::Array(vec![]));
 }
+
+/// A trace as the real init writes one (`init --trace`): a mount, then a
+/// slower service, with init's own 4 ms between each input and its spawn.
+const REAL_TRACE: &str = r#"{"dir":"in","event":"boot","service":null,"t_ms":20}
+{"dir":"out","event":"spawn","exec":[["mount","-a"]],"service":"mounts","t_ms":24,"tty":null}
+{"dir":"in","event":"spawned","pid":2,"service":"mounts","t_ms":24}
+{"dir":"in","event":"exit","pid":2,"service":"mounts","signal":null,"status":0,"t_ms":124}
+{"dir":"out","event":"report","report":"OK","service":"mounts","t_ms":124}
+{"dir":"out","event":"spawn","exec":[["ssh-keygen","-A"]],"service":"keys","t_ms":128,"tty":null}
+{"dir":"in","event":"spawned","pid":3,"service":"keys","t_ms":128}
+{"dir":"in","event":"exit","pid":3,"service":"keys","signal":null,"status":0,"t_ms":428}
+{"dir":"out","event":"report","report":"OK","service":"keys","t_ms":428}
+{"dir":"out","event":"target-complete","service":null,"t_ms":428,"target":"boot"}
+"#;
+
+#[test]
+fn a_profile_of_a_real_boot_predicts_a_changed_directory() {
+    let dir = temp_dir("profile");
+    let trace = dir.join("boot.trace");
+    std::fs::write(&trace, REAL_TRACE).expect("write");
+    let profile_text = succeeded(&["profile", trace.to_str().expect("utf-8 path")]);
+    assert!(
+        profile_text.contains("\nboot 408ms\ninit spawn-overhead 4ms\n"),
+        "{profile_text}"
+    );
+    let profile = dir.join("boot.profile");
+    std::fs::write(&profile, &profile_text).expect("write");
+    let config = dir.join("config");
+    std::fs::create_dir_all(&config).expect("config dir");
+    for (name, body) in [
+        ("mounts", "type wait\ntarget boot\nexec mount -a\n"),
+        (
+            "keys",
+            "type wait\ntarget boot\nafter mounts\nexec ssh-keygen -A\n",
+        ),
+        // Added since the profiled boot.
+        (
+            "slow",
+            "type wait\ntarget boot\nafter keys\nexec sleep 0.5\n",
+        ),
+    ] {
+        std::fs::write(config.join(name), body).expect("service file");
+    }
+    let args = [
+        "boot",
+        "--config-dir",
+        config.to_str().expect("utf-8 path"),
+        "--profile",
+        profile.to_str().expect("utf-8 path"),
+    ];
+    let text = succeeded(&args);
+    assert!(
+        text.starts_with(
+            "boot complete at 0.912s (3 services, parallel)\n\
+             profiled boot 0.408s: +0.504s (+123.5%)\n\
+             measured times for 2 services, 4ms of init per spawn\n\
+             not in the profile (sleep and --takes, else no time): slow\n"
+        ),
+        "{text}"
+    );
+    let json: Value =
+        serde_json::from_str(&succeeded(&[&args[..], &["--json"]].concat())).expect("JSON");
+    assert_eq!(json["profile"]["unprofiled"][0], "slow");
+    assert_eq!(json["profile"]["profiled_boot_ms"], 408);
+    let plot = succeeded(&[&args[..], &["--plot"]].concat());
+    assert_eq!(
+        plot.matches("<svg ").count(),
+        3,
+        "one chart beside the other"
+    );
+    assert!(plot.contains(">measured: "), "{plot}");
+    assert!(plot.contains(">predicted: "), "{plot}");
+
+    // A broken profile says where.
+    std::fs::write(
+        &profile,
+        "boot 1s\ninit spawn-overhead 2ms\nservice a lasted 5ms\n",
+    )
+    .expect("write");
+    let out = init_sim(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("boot.profile:3: unknown measure 'lasted'"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

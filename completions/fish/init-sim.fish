@@ -27,6 +27,7 @@ end
 complete -c init-sim -n "__fish_init_sim_needs_command" -s h -l help -d 'Print help'
 complete -c init-sim -n "__fish_init_sim_needs_command" -f -a "run" -d 'Replay a scenario file and print its trace; exit 1 if an invariant breaks'
 complete -c init-sim -n "__fish_init_sim_needs_command" -f -a "boot" -d 'Simulate the boot of a configuration directory: predicted boot time and critical chain'
+complete -c init-sim -n "__fish_init_sim_needs_command" -f -a "profile" -d 'Measure a real boot from init\'s trace (`init --trace FILE`, or `init-sim run --json`): each service\'s time from spawn to exit or to ready, and init\'s own time per spawn, as a profile for `boot --profile`'
 complete -c init-sim -n "__fish_init_sim_needs_command" -f -a "fuzz" -d 'Run seeded random scenarios against the invariants; write a shrunk reproducer for every failing seed'
 complete -c init-sim -n "__fish_init_sim_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c init-sim -n "__fish_init_sim_using_subcommand run" -l seed -d 'Shuffle the order of process exits that fall on the same millisecond (nothing else changes)' -r
@@ -38,6 +39,7 @@ complete -c init-sim -n "__fish_init_sim_using_subcommand run" -l blame -d 'Prin
 complete -c init-sim -n "__fish_init_sim_using_subcommand run" -s h -l help -d 'Print help'
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l config-dir -r -F
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l takes -d 'Assume PROGRAM takes DURATION (e.g. `--takes ssh-keygen=2s`); every other command takes no time except `sleep X`. Repeatable' -r
+complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l profile -d 'Give the services a real boot measured (`init-sim profile`) the times they took, and init\'s own time per spawn; compare with that boot (with --plot: its chart beside the prediction)' -r -F
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l json -d 'One JSON object instead of the text report (with a view: its JSON)'
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l plot -d 'Print an SVG Gantt chart of the run'
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l dot -d 'Print the dependency graph in Graphviz\'s dot language'
@@ -45,13 +47,15 @@ complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l critical-chai
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l blame -d 'Print the services by time from queued to ready, longest first'
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -l sequential -d 'One service at a time, as the original init'
 complete -c init-sim -n "__fish_init_sim_using_subcommand boot" -s h -l help -d 'Print help'
+complete -c init-sim -n "__fish_init_sim_using_subcommand profile" -s h -l help -d 'Print help'
 complete -c init-sim -n "__fish_init_sim_using_subcommand fuzz" -l seeds -d 'How many seeds' -r
 complete -c init-sim -n "__fish_init_sim_using_subcommand fuzz" -l start -d 'The first seed' -r
 complete -c init-sim -n "__fish_init_sim_using_subcommand fuzz" -l services -d 'Services per scenario' -r
 complete -c init-sim -n "__fish_init_sim_using_subcommand fuzz" -l out -d 'Where reproducers go' -r -F
 complete -c init-sim -n "__fish_init_sim_using_subcommand fuzz" -l json -d 'One JSON object per failing seed and a summary object, one per line, instead of text'
 complete -c init-sim -n "__fish_init_sim_using_subcommand fuzz" -s h -l help -d 'Print help'
-complete -c init-sim -n "__fish_init_sim_using_subcommand help; and not __fish_seen_subcommand_from run boot fuzz help" -f -a "run" -d 'Replay a scenario file and print its trace; exit 1 if an invariant breaks'
-complete -c init-sim -n "__fish_init_sim_using_subcommand help; and not __fish_seen_subcommand_from run boot fuzz help" -f -a "boot" -d 'Simulate the boot of a configuration directory: predicted boot time and critical chain'
-complete -c init-sim -n "__fish_init_sim_using_subcommand help; and not __fish_seen_subcommand_from run boot fuzz help" -f -a "fuzz" -d 'Run seeded random scenarios against the invariants; write a shrunk reproducer for every failing seed'
-complete -c init-sim -n "__fish_init_sim_using_subcommand help; and not __fish_seen_subcommand_from run boot fuzz help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c init-sim -n "__fish_init_sim_using_subcommand help; and not __fish_seen_subcommand_from run boot profile fuzz help" -f -a "run" -d 'Replay a scenario file and print its trace; exit 1 if an invariant breaks'
+complete -c init-sim -n "__fish_init_sim_using_subcommand help; and not __fish_seen_subcommand_from run boot profile fuzz help" -f -a "boot" -d 'Simulate the boot of a configuration directory: predicted boot time and critical chain'
+complete -c init-sim -n "__fish_init_sim_using_subcommand help; and not __fish_seen_subcommand_from run boot profile fuzz help" -f -a "profile" -d 'Measure a real boot from init\'s trace (`init --trace FILE`, or `init-sim run --json`): each service\'s time from spawn to exit or to ready, and init\'s own time per spawn, as a profile for `boot --profile`'
+complete -c init-sim -n "__fish_init_sim_using_subcommand help; and not __fish_seen_subcommand_from run boot profile fuzz help" -f -a "fuzz" -d 'Run seeded random scenarios against the invariants; write a shrunk reproducer for every failing seed'
+complete -c init-sim -n "__fish_init_sim_using_subcommand help; and not __fish_seen_subcommand_from run boot profile fuzz help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

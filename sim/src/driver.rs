@@ -129,6 +129,8 @@ pub struct Sim {
     info: BTreeMap<ServiceId, Info>,
     ids_by_name: BTreeMap<String, ServiceId>,
     spawn_counts: BTreeMap<ServiceId, u32>,
+    /// The instant of the last spawn and how many spawns it has had.
+    spawns_at_instant: (Millis, u32),
     timeline: Vec<TimelineEntry>,
     seed: Option<u64>,
     record_trace: bool,
@@ -196,6 +198,7 @@ impl Sim {
             info: BTreeMap::new(),
             ids_by_name: BTreeMap::new(),
             spawn_counts: BTreeMap::new(),
+            spawns_at_instant: (Millis::ZERO, 0),
             timeline: Vec::new(),
             seed: None,
             record_trace: true,
@@ -621,7 +624,12 @@ impl Sim {
             base: &info.base,
             kind: info.kind,
         };
-        match self.model.spawn(subject, exec, spawn_index) {
+        let spawns_before = match self.spawns_at_instant {
+            (at, count) if at == self.now => count,
+            _ => 0,
+        };
+        self.spawns_at_instant = (self.now, spawns_before + 1);
+        match self.model.spawn(subject, exec, spawn_index, spawns_before) {
             SpawnOutcome::Fails(error) => {
                 self.times
                     .entry(service)

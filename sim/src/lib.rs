@@ -13,6 +13,7 @@
 //!   libFuzzer targets in `fuzz/`;
 //! - [`bytes`]: the core driven by events that raw bytes choose (the
 //!   libFuzzer target's body);
+//! - [`profile`]: what a real boot measured, read from init's trace;
 //! - [`whatif`]: the predicted boot of a real configuration directory.
 
 #![forbid(unsafe_code)]
@@ -23,6 +24,7 @@ pub mod duration;
 pub mod fuzz;
 pub mod invariants;
 pub mod model;
+pub mod profile;
 pub mod rng;
 pub mod scenario;
 pub mod whatif;

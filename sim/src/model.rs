@@ -69,6 +69,13 @@ pub struct ProcessModel {
     /// What-if mode: `once` and `respawn` services are daemons that keep
     /// running once their commands are done, as they do on a real machine.
     pub daemons_run_forever: bool,
+    /// What-if with a profile: init's own time per spawn. Init carries
+    /// out the spawns of one turn one after the other, so the k-th spawn
+    /// of an instant (from 0) starts (k + 1) times this late. The
+    /// simulator answers a spawn at once, so the delay is added where the
+    /// services after this one see it: to when the run ends and when it
+    /// says it is ready.
+    pub spawn_overhead_ms: u64,
 }
 
 /// What the driver does with a Spawn.
@@ -104,13 +111,18 @@ impl ProcessModel {
             .or_else(|| self.services.get(subject.base))
     }
 
-    /// Decides how the `spawn_index`-th spawn (0-based) of `subject` goes.
+    /// Decides how the `spawn_index`-th spawn (0-based) of `subject` goes,
+    /// the `spawns_before`-th spawn at this instant (0-based).
     pub fn spawn(
         &self,
         subject: Subject<'_>,
         exec: &[Vec<String>],
         spawn_index: u32,
+        spawns_before: u32,
     ) -> SpawnOutcome {
+        let overhead_ms = self
+            .spawn_overhead_ms
+            .saturating_mul(u64::from(spawns_before) + 1);
         let defaults = ProcessSettings::default();
         let settings = self.settings_for(subject).unwrap_or(&defaults);
         if let Some(failure) = &settings.spawn_fails {
@@ -126,6 +138,7 @@ impl ProcessModel {
             if let Some(takes) = settings.takes_ms {
                 *elapsed_ms = takes;
             }
+            *elapsed_ms = elapsed_ms.saturating_add(overhead_ms);
             if let Some(code) = settings.exit_code {
                 *status = ExitStatus::Exited(code);
             }
@@ -151,7 +164,12 @@ impl ProcessModel {
             ready_after_ms: if settings.never_ready {
                 None
             } else {
-                Some(settings.ready_after_ms.unwrap_or(0))
+                Some(
+                    settings
+                        .ready_after_ms
+                        .unwrap_or(0)
+                        .saturating_add(overhead_ms),
+                )
             },
         })
     }
@@ -264,7 +282,7 @@ mod tests {
         let mut model = ProcessModel::default();
         let exec = vec![argv("sleep 0.5"), argv("false"), argv("sleep 2")];
         assert_eq!(
-            model.spawn(WEB, &exec, 0),
+            model.spawn(WEB, &exec, 0, 0),
             SpawnOutcome::Runs(Run {
                 end: Some((2500, ExitStatus::Exited(0))),
                 ignores_term: false,
@@ -278,7 +296,7 @@ mod tests {
                 ..CommandSettings::default()
             },
         );
-        let SpawnOutcome::Runs(run) = model.spawn(WEB, &exec, 0) else {
+        let SpawnOutcome::Runs(run) = model.spawn(WEB, &exec, 0, 0) else {
             panic!("spawns")
         };
         assert_eq!(run.end, Some((500, ExitStatus::Exited(1))));
@@ -297,11 +315,11 @@ mod tests {
                 ..ProcessSettings::default()
             },
         );
-        let SpawnOutcome::Runs(short) = model.spawn(WEB, &[argv("sleep 0.5")], 0) else {
+        let SpawnOutcome::Runs(short) = model.spawn(WEB, &[argv("sleep 0.5")], 0, 0) else {
             panic!("spawns")
         };
         assert_eq!(short.end, Some((500, ExitStatus::Exited(0))));
-        let SpawnOutcome::Runs(long) = model.spawn(WEB, &[argv("sleep infinity")], 0) else {
+        let SpawnOutcome::Runs(long) = model.spawn(WEB, &[argv("sleep infinity")], 0, 0) else {
             panic!("spawns")
         };
         assert_eq!(long.end, Some((1000, ExitStatus::Signaled(11))));
@@ -321,10 +339,10 @@ mod tests {
             },
         );
         assert!(
-            matches!(model.spawn(WEB, &[argv("web")], 0), SpawnOutcome::Fails(e) if e.errno == "EAGAIN")
+            matches!(model.spawn(WEB, &[argv("web")], 0, 0), SpawnOutcome::Fails(e) if e.errno == "EAGAIN")
         );
         assert!(matches!(
-            model.spawn(WEB, &[argv("web")], 1),
+            model.spawn(WEB, &[argv("web")], 1, 0),
             SpawnOutcome::Runs(_)
         ));
     }

@@ -10,19 +10,22 @@
 //! The model is deliberately simple: every command takes no time except
 //! `sleep X` and the programs the caller gives a duration, and
 //! `once`/`respawn` services are daemons that keep running once their
-//! commands are done.
+//! commands are done. With a boot profile ([`crate::profile`]) the
+//! services it measured take the times they took, and every spawn init's
+//! own time.
 
 use std::collections::BTreeMap;
 
-use init_core::analyze::{critical_chains, Timeline};
-use init_core::events::{Millis, ServiceStatus};
-use init_core::service::{ServiceDef, Target};
+use init_core::analyze::{critical_chains, DependencyGraph, ServiceTimeline, Timeline};
+use init_core::events::{ExitStatus, Millis, ServiceState, ServiceStatus};
+use init_core::service::{ServiceDef, ServiceType, Target};
 use init_core::supervisor::Options;
 use serde::Serialize;
 
 use crate::driver::{RunLimits, Sim};
 use crate::invariants::Violation;
-use crate::model::{CommandSettings, ProcessModel};
+use crate::model::{is_known_errno, CommandSettings, ProcessModel, ProcessSettings, SpawnFailure};
+use crate::profile::{Measure, Profile};
 
 /// How long a what-if boot may run in virtual time before it is called
 /// stuck: a day.
@@ -43,6 +46,9 @@ pub struct BootPrediction {
     /// Every service spawned during the boot, in the order the core asked
     /// for them (its first spawn only), with the virtual time.
     pub spawns: Vec<SpawnAt>,
+    /// What the profile given (if one was) measured and what it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileUse>,
     #[serde(skip)]
     pub violations: Vec<Violation>,
     /// Every service as the boot left it, for the boot analysis views
@@ -78,6 +84,101 @@ pub struct Assumptions {
     /// How long a program takes (by `argv[0]` or its last component),
     /// beyond the default of no time at all.
     pub command_ms: BTreeMap<String, u64>,
+    /// How each run of a service goes, by enabled name, whatever its
+    /// commands say (from a profile).
+    pub service_runs: BTreeMap<String, ProcessSettings>,
+    /// Init's own time per spawn (from a profile).
+    pub spawn_overhead_ms: u64,
+    /// The profile these came from, to compare with.
+    pub profile: Option<ProfileUse>,
+}
+
+/// How a prediction used a boot profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProfileUse {
+    /// The boot time the profile measured (None: that boot never
+    /// completed).
+    pub profiled_boot_ms: Option<u64>,
+    pub spawn_overhead_ms: u64,
+    /// Boot services whose runs take the times the profile measured.
+    pub measured: Vec<String>,
+    /// Boot services of the configuration the profile has no time for:
+    /// they take what their commands do (`sleep`, `--takes`), else no
+    /// time.
+    pub unprofiled: Vec<String>,
+    /// Services the profile measured that are not in the configuration.
+    pub removed: Vec<String>,
+}
+
+impl Assumptions {
+    /// These assumptions, with the times `profile` measured for `services`
+    /// (the configuration to predict, which may differ from the profiled
+    /// one). A service takes its measured time when the measure fits its
+    /// type: a `wait` service needs the time to its exit.
+    pub fn with_profile(mut self, profile: &Profile, services: &[ServiceDef]) -> Assumptions {
+        let mut using = ProfileUse {
+            profiled_boot_ms: profile.boot_ms,
+            spawn_overhead_ms: profile.spawn_overhead_ms,
+            ..ProfileUse::default()
+        };
+        let boot_processes = services
+            .iter()
+            .filter(|d| d.target == Target::Boot && !d.is_milestone());
+        for def in boot_processes {
+            let settings = profile
+                .service(&def.name)
+                .and_then(|measured| run_settings(def, &measured.measure, measured.failed));
+            match settings {
+                Some(settings) => {
+                    self.service_runs.insert(def.name.clone(), settings);
+                    using.measured.push(def.name.clone());
+                }
+                None => using.unprofiled.push(def.name.clone()),
+            }
+        }
+        using.removed = profile
+            .services
+            .iter()
+            .filter(|m| !services.iter().any(|d| d.name == m.name))
+            .map(|m| m.name.clone())
+            .collect();
+        self.spawn_overhead_ms = profile.spawn_overhead_ms;
+        self.profile = Some(using);
+        self
+    }
+}
+
+/// How each run of `def` goes, given what its profiled run measured; None
+/// when the measure does not fit (a `wait` service measured as a daemon).
+fn run_settings(def: &ServiceDef, measure: &Measure, failed: bool) -> Option<ProcessSettings> {
+    let declares_ready = def.kind != ServiceType::Wait && def.settings.ready.is_some();
+    let mut settings = ProcessSettings::default();
+    match measure {
+        Measure::SpawnToExit(ms) => {
+            settings.takes_ms = Some(*ms);
+            settings.exit_code = failed.then_some(1);
+        }
+        Measure::SpawnToReady(_) if def.kind == ServiceType::Wait => return None,
+        Measure::SpawnToReady(ms) => {
+            if declares_ready {
+                settings.ready_after_ms = Some(*ms);
+                settings.hangs = true;
+            }
+        }
+        Measure::SpawnFailed(errno) => {
+            let errno = if is_known_errno(errno) {
+                errno.clone()
+            } else {
+                "ENOENT".to_string()
+            };
+            settings.spawn_fails = Some(SpawnFailure { errno, first: None });
+        }
+        Measure::Running => {
+            settings.hangs = true;
+            settings.never_ready = true;
+        }
+    }
+    Some(settings)
 }
 
 /// Simulates the boot of `services` and reads the critical chain.
@@ -100,9 +201,10 @@ pub fn predict_boot(services: Vec<ServiceDef>, assumptions: &Assumptions) -> Boo
         })
         .collect();
     let model = ProcessModel {
+        services: assumptions.service_runs.clone(),
         commands,
         daemons_run_forever: true,
-        ..ProcessModel::default()
+        spawn_overhead_ms: assumptions.spawn_overhead_ms,
     };
     // A boot that never completes while something respawns in a loop
     // must still end: a generous cap on steps.
@@ -161,9 +263,181 @@ pub fn predict_boot(services: Vec<ServiceDef>, assumptions: &Assumptions) -> Boo
         chain,
         stuck,
         spawns,
+        profile: assumptions.profile.clone(),
         violations: outcome.violations,
         statuses,
     }
+}
+
+/// What the prediction took from the profile, and how it compares.
+fn render_profile_use(profile: &ProfileUse, boot_ms: Option<u64>) -> String {
+    let mut text = match (profile.profiled_boot_ms, boot_ms) {
+        (Some(then), Some(now)) => {
+            let difference = now as i64 - then as i64;
+            let sign = if difference < 0 { '-' } else { '+' };
+            let mut line = format!(
+                "profiled boot {}: {sign}{}",
+                Millis(then),
+                Millis(difference.unsigned_abs())
+            );
+            if then > 0 {
+                line.push_str(&format!(
+                    " ({sign}{:.1}%)",
+                    difference.unsigned_abs() as f64 * 100.0 / then as f64
+                ));
+            }
+            line + "\n"
+        }
+        (Some(then), None) => format!("profiled boot {}\n", Millis(then)),
+        (None, _) => "profiled boot: never completed\n".to_string(),
+    };
+    text.push_str(&format!(
+        "measured times for {} services, {}ms of init per spawn\n",
+        profile.measured.len(),
+        profile.spawn_overhead_ms
+    ));
+    if !profile.unprofiled.is_empty() {
+        text.push_str(&format!(
+            "not in the profile (sleep and --takes, else no time): {}\n",
+            profile.unprofiled.join(", ")
+        ));
+    }
+    if !profile.removed.is_empty() {
+        text.push_str(&format!(
+            "in the profile, not in this configuration: {}\n",
+            profile.removed.join(", ")
+        ));
+    }
+    text
+}
+
+/// The boot a profile measured, as the boot analysis reads one: each
+/// service's type from `services` (the predicted configuration) when it is
+/// there, else from what it did (a run that ended is drawn as `wait`, one
+/// that became ready as `respawn`).
+pub fn measured_timeline(profile: &Profile, services: &[ServiceDef]) -> Timeline {
+    let mut defs = Vec::new();
+    let mut rows = Vec::new();
+    for measured in &profile.services {
+        let def = services
+            .iter()
+            .find(|d| d.name == measured.name)
+            .cloned()
+            .unwrap_or_else(|| {
+                let kind = match measured.measure {
+                    Measure::SpawnToExit(_) => ServiceType::Wait,
+                    _ => ServiceType::Respawn,
+                };
+                stand_in_def(&measured.name, kind)
+            });
+        let exit_status = measured
+            .exited_ms
+            .map(|_| ExitStatus::Exited(i32::from(measured.failed)));
+        let spawn_failed = matches!(measured.measure, Measure::SpawnFailed(_));
+        // As the core counts it: a `wait` run at its exit, one that says
+        // it is ready at its word, any other at its spawn.
+        let ready_at = if spawn_failed {
+            Some(measured.spawned_ms)
+        } else if def.kind == ServiceType::Wait {
+            measured.exited_ms
+        } else if def.settings.ready.is_some() {
+            measured.ready_ms
+        } else {
+            Some(measured.spawned_ms)
+        };
+        let state = match (exit_status, spawn_failed) {
+            (_, true) => ServiceState::Failed,
+            (Some(_), _) => ServiceState::Done,
+            (None, _) => ServiceState::Running,
+        };
+        rows.push(ServiceTimeline {
+            name: def.name.clone(),
+            kind: def.kind,
+            target: def.target,
+            milestone: false,
+            state,
+            queued_at: Some(Millis::ZERO),
+            spawned_at: (!spawn_failed).then_some(Millis(measured.spawned_ms)),
+            satisfied_at: ready_at.map(Millis),
+            exited_at: measured.exited_ms.map(Millis),
+            exit_status,
+            failed: measured.failed || spawn_failed,
+        });
+        defs.push(def);
+    }
+    Timeline {
+        services: rows,
+        graph: DependencyGraph::from_defs(&defs),
+        now: profile.boot_ms.map(Millis),
+        // A trace does not say; the chart does not ask.
+        sequential: false,
+    }
+}
+
+/// A service the configuration does not have, for the chart: only its
+/// name and type are real.
+fn stand_in_def(name: &str, kind: ServiceType) -> ServiceDef {
+    ServiceDef {
+        name: name.to_string(),
+        description: String::new(),
+        kind,
+        respawn_limit: None,
+        target: Target::Boot,
+        tty: None,
+        after: Box::new([]),
+        before: Box::new([]),
+        exec: [[name]].into_iter().collect(),
+        settings: Default::default(),
+    }
+}
+
+/// Two charts of [`init_core::analyze::plot_svg`] side by side in one
+/// SVG document, each under a heading: the measured boot on the left, the
+/// predicted one on the right.
+pub fn plot_beside(left: (&str, &str), right: (&str, &str)) -> String {
+    const GAP_PX: u64 = 20;
+    const HEADING_PX: u64 = 28;
+    let size = |svg: &str| {
+        let attribute = |name: &str| {
+            svg.split_once(&format!(" {name}=\""))
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .and_then(|(value, _)| value.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        (attribute("width"), attribute("height"))
+    };
+    let (left_width, left_height) = size(left.1);
+    let (right_width, right_height) = size(right.1);
+    let width = left_width + GAP_PX + right_width;
+    let height = HEADING_PX + left_height.max(right_height);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" font-family=\"DejaVu Sans Mono, monospace\" font-size=\"14\">\n\
+         <rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n"
+    );
+    for (x, (heading, chart)) in [(0, left), (left_width + GAP_PX, right)] {
+        svg.push_str(&format!(
+            "<text x=\"{}\" y=\"20\" font-weight=\"bold\">{}</text>\n",
+            x + 10,
+            escape_xml(heading)
+        ));
+        // A nested <svg> is its own viewport: the chart keeps its
+        // coordinates, moved by x and y.
+        svg.push_str(&chart.trim_end().replacen(
+            "<svg ",
+            &format!("<svg x=\"{x}\" y=\"{HEADING_PX}\" "),
+            1,
+        ));
+        svg.push('\n');
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+fn escape_xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The prediction as text: the boot time, then the chain, last first.
@@ -184,6 +458,9 @@ pub fn render_text(prediction: &BootPrediction) -> String {
             prediction.services
         ),
     };
+    if let Some(profile) = &prediction.profile {
+        text.push_str(&render_profile_use(profile, prediction.boot_ms));
+    }
     if !prediction.stuck.is_empty() {
         text.push_str(&format!("never ready: {}\n", prediction.stuck.join(", ")));
     }

@@ -10,11 +10,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use init_bins::cli::init_sim::{Cli, Command};
-use init_core::analyze::{render, Timeline, View};
+use init_core::analyze::{plot_svg, render, Timeline, View};
 use init_core::events::{Millis, ServiceStatus};
 
 use init_core::trace;
 use init_sim::fuzz;
+use init_sim::profile::Profile;
 use init_sim::scenario::Scenario;
 use init_sim::whatif;
 use init_sim::Sim;
@@ -52,13 +53,22 @@ fn main() -> ExitCode {
             view,
             sequential,
             takes,
+            profile,
         } => {
             let assumptions = whatif::Assumptions {
                 sequential,
                 command_ms: takes.into_iter().collect(),
+                ..whatif::Assumptions::default()
             };
-            boot(&config_dir, json, view.view(), &assumptions)
+            boot(
+                &config_dir,
+                json,
+                view.view(),
+                assumptions,
+                profile.as_deref(),
+            )
         }
+        Command::Profile { trace } => profile(&trace),
         Command::Fuzz {
             seeds,
             start,
@@ -109,12 +119,50 @@ fn run(file: &Path, seed: Option<u64>, json: bool, view: Option<View>) -> ExitCo
     }
 }
 
+/// A file's text, or standard input's for `-`.
+fn read_input(path: &Path) -> Result<String, String> {
+    let name = path.display().to_string();
+    if name == "-" {
+        return std::io::read_to_string(std::io::stdin()).map_err(|e| format!("stdin: {e}"));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))
+}
+
+fn profile(trace: &Path) -> ExitCode {
+    let measured = read_input(trace).and_then(|text| {
+        Profile::from_trace(&trace.display().to_string(), &text).map_err(|e| e.to_string())
+    });
+    match measured {
+        Ok(profile) => {
+            print!("{}", profile.render());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("init-sim: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn boot(
     config_dir: &Path,
     json: bool,
     view: Option<View>,
-    assumptions: &whatif::Assumptions,
+    assumptions: whatif::Assumptions,
+    profile_file: Option<&Path>,
 ) -> ExitCode {
+    let profile = match profile_file.map(|path| {
+        read_input(path).and_then(|text| {
+            Profile::parse(&path.display().to_string(), &text).map_err(|e| e.to_string())
+        })
+    }) {
+        None => None,
+        Some(Ok(profile)) => Some(profile),
+        Some(Err(e)) => {
+            eprintln!("init-sim: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let loaded = init_os_adapter::loader::load_dir_on_threads(
         config_dir,
         init_os_adapter::loader::available_threads(),
@@ -122,8 +170,25 @@ fn boot(
     for diagnostic in &loaded.diagnostics {
         eprintln!("init-sim: {diagnostic}");
     }
-    let prediction = whatif::predict_boot(loaded.services, assumptions);
-    if let Some(view) = view {
+    let assumptions = match &profile {
+        Some(profile) => assumptions.with_profile(profile, &loaded.services),
+        None => assumptions,
+    };
+    let prediction = whatif::predict_boot(loaded.services, &assumptions);
+    if let (Some(View::Plot), false, Some(profile), Some(file)) =
+        (view, json, &profile, profile_file)
+    {
+        let defs: Vec<_> = prediction.statuses.iter().map(|s| s.def.clone()).collect();
+        let measured = plot_svg(&whatif::measured_timeline(profile, &defs));
+        let predicted = plot_svg(&Timeline::from_statuses(&prediction.statuses));
+        print!(
+            "{}",
+            whatif::plot_beside(
+                (&format!("measured: {}", file.display()), &measured),
+                (&format!("predicted: {}", config_dir.display()), &predicted),
+            )
+        );
+    } else if let Some(view) = view {
         let printed = print_view(view, &prediction.statuses, None, json);
         if printed != ExitCode::SUCCESS {
             return printed;

@@ -50,6 +50,19 @@ pub enum Command {
         /// every other command takes no time except `sleep X`. Repeatable.
         #[arg(long, value_name = "PROGRAM=DURATION", value_parser = parse_takes)]
         takes: Vec<(String, u64)>,
+        /// Give the services a real boot measured (`init-sim profile`) the
+        /// times they took, and init's own time per spawn; compare with
+        /// that boot (with --plot: its chart beside the prediction).
+        #[arg(long, value_name = "PROFILE")]
+        profile: Option<PathBuf>,
+    },
+    /// Measure a real boot from init's trace (`init --trace FILE`, or
+    /// `init-sim run --json`): each service's time from spawn to exit or
+    /// to ready, and init's own time per spawn, as a profile for `boot
+    /// --profile`.
+    Profile {
+        /// The trace, JSON lines (`-`: standard input).
+        trace: PathBuf,
     },
     /// Run seeded random scenarios against the invariants; write a shrunk
     /// reproducer for every failing seed.
