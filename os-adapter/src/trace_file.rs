@@ -16,7 +16,8 @@
 //!   the place) until it works;
 //! - a write that fails (a full disk) ends the trace with one console
 //!   line; init goes on;
-//! - lines are written once a turn of init's loop, not one syscall each.
+//! - lines are written once a turn of init's loop (or every 64 KiB within
+//!   a long one), not one syscall each.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -31,6 +32,10 @@ use nix::fcntl::OFlag;
 /// The most trace kept in memory while the file cannot be opened: a boot
 /// of a thousand services writes about 400 kB.
 pub const MAX_PENDING_BYTES: usize = 4 << 20;
+
+/// Once the file is open, lines are written when this much is pending, or
+/// at the end of the turn.
+const WRITE_CHUNK_BYTES: usize = 64 << 10;
 
 /// Where the trace stands.
 enum Sink {
@@ -108,14 +113,7 @@ impl TraceFile {
     /// Writes what is pending, if the file is open. Returns why the trace
     /// stopped, once, for the console.
     pub fn flush(&mut self) -> Option<String> {
-        if let Sink::Open(file) = &mut self.sink {
-            if !self.pending.is_empty() {
-                match file.write_all(&self.pending) {
-                    Ok(()) => self.pending.clear(),
-                    Err(e) => self.stop(format!("cannot write to it: {e}")),
-                }
-            }
-        }
+        self.write_pending();
         self.stopped
             .take()
             .map(|why| format!("trace {}: {why}; tracing stopped", self.path.display()))
@@ -129,11 +127,27 @@ impl TraceFile {
         self.pending
             .extend_from_slice(line.render_json().as_bytes());
         self.pending.push(b'\n');
-        if matches!(self.sink, Sink::Waiting) && self.pending.len() > MAX_PENDING_BYTES {
-            self.stop(format!(
+        match self.sink {
+            Sink::Waiting if self.pending.len() > MAX_PENDING_BYTES => self.stop(format!(
                 "still not writable after {} kB of trace",
                 MAX_PENDING_BYTES >> 10
-            ));
+            )),
+            // One turn may hold a whole boot (thousands of spawns): the
+            // lines go out as they fill a chunk, not all at the turn's end.
+            Sink::Open(_) if self.pending.len() >= WRITE_CHUNK_BYTES => self.write_pending(),
+            _ => {}
+        }
+    }
+
+    /// Writes what is pending to the open file; a failure stops the trace.
+    fn write_pending(&mut self) {
+        if let Sink::Open(file) = &mut self.sink {
+            if !self.pending.is_empty() {
+                match file.write_all(&self.pending) {
+                    Ok(()) => self.pending.clear(),
+                    Err(e) => self.stop(format!("cannot write to it: {e}")),
+                }
+            }
         }
     }
 
@@ -200,6 +214,26 @@ mod tests {
             "{\"dir\":\"in\",\"event\":\"boot\",\"service\":null,\"t_ms\":0}\n\
              {\"dir\":\"in\",\"event\":\"shutdown\",\"service\":null,\"t_ms\":5}\n"
         );
+    }
+
+    #[test]
+    fn a_long_turn_writes_as_it_goes() {
+        let dir = crate::scratch::ScratchDir::new("trace-chunks");
+        let path = dir.join("init.trace");
+        let core = core();
+        let mut trace = TraceFile::new(&path, &core);
+        for ms in 0..2_000 {
+            trace.input(Millis(ms), &Event::Boot);
+        }
+        let written = std::fs::metadata(&path).expect("the trace").len();
+        assert!(
+            written >= WRITE_CHUNK_BYTES as u64,
+            "{written} bytes before the flush"
+        );
+        assert!(trace.pending.len() < WRITE_CHUNK_BYTES);
+        assert_eq!(trace.flush(), None);
+        let text = std::fs::read_to_string(&path).expect("the trace");
+        assert_eq!(text.lines().count(), 2_000);
     }
 
     #[test]
