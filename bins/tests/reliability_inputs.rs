@@ -1,6 +1,6 @@
 //! Hostile files against the real init as PID 1 of a PID namespace: every
 //! file init reads (the env file, a service file, a service's `env-file`,
-//! the config directory) made a FIFO, a symlink to one, a huge sparse
+//! the config directory), and the trace file it writes, made a FIFO, a symlink to one, a huge sparse
 //! file, `/proc/self/pagemap`, a megabyte of garbage, a directory, a
 //! dangling symlink, or replaced before a reload. Whatever it is, init must
 //! answer, say one line naming the file, keep supervising, and not grow.
@@ -31,6 +31,8 @@ enum Input {
     Service,
     /// `hostile.env`, the `env-file` of the service `hostile`.
     ServiceEnv,
+    /// `init.trace`, given as `--trace`: written, not read, but opened.
+    Trace,
 }
 
 impl Input {
@@ -39,6 +41,7 @@ impl Input {
             Input::Env => "env file (`--env-file`)",
             Input::Service => "service file",
             Input::ServiceEnv => "a service's `env-file`",
+            Input::Trace => "the trace file (`--trace`)",
         }
     }
 
@@ -48,6 +51,7 @@ impl Input {
             Input::Env => "initd.env",
             Input::Service => "init.d/hostile",
             Input::ServiceEnv => "hostile.env",
+            Input::Trace => "init.trace",
         }
     }
 }
@@ -255,6 +259,21 @@ const ROWS: &[Row] = &[
         hazard: Hazard::Dangling,
         says: "cannot read env-file DIR/hostile.env: no such file or directory",
     },
+    Row {
+        input: Input::Trace,
+        hazard: Hazard::Fifo,
+        says: "not a regular file; tracing stopped",
+    },
+    Row {
+        input: Input::Trace,
+        hazard: Hazard::SymlinkToFifo,
+        says: "not a regular file; tracing stopped",
+    },
+    Row {
+        input: Input::Trace,
+        hazard: Hazard::Directory,
+        says: "not a regular file; tracing stopped",
+    },
 ];
 
 /// The hostile service of the `env-file` rows: it would write its
@@ -297,7 +316,7 @@ fn configuration(name: &str, input: Input, as_nobody: bool) -> Config {
         }
         // A fine service until the row makes its file something else.
         Input::Service => cfg.enable("hostile", "type once\ntarget boot\nexec true\n"),
-        Input::Env => {}
+        Input::Env | Input::Trace => {}
     }
     cfg
 }
@@ -363,8 +382,13 @@ fn run_row(index: usize, row: &Row, (base_peak, base_anon): (u64, u64)) -> Strin
         row.hazard.make(&cfg, &path);
     }
     let case = format!("{} / {}", row.input.describe(), row.hazard.describe());
+    let trace = format!("--trace={}", path.display());
+    let flags: &[&str] = match row.input {
+        Input::Trace => &[&trace],
+        _ => &[],
+    };
     let ns = cfg
-        .boot()
+        .boot_with(flags)
         .unwrap_or_else(|| panic!("{case}: init never came up"));
     if reload {
         ns.wait_for_state("talker", ServiceState::Done);
