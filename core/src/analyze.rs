@@ -24,7 +24,7 @@ pub use blame::{blame, render_blame_text, Blame, BlameLine};
 pub use chain::{critical_chains, render_chains_text, ChainLink, TargetChain};
 pub use dot::dependency_dot;
 pub use graph::{DependencyEdge, DependencyGraph, EdgeKind, GraphNode};
-pub use plot::{plot_svg, FAILED_FILL, READY_FILL, STARTING_FILL, WAITING_FILL};
+pub use plot::{plot_beside, plot_svg, FAILED_FILL, READY_FILL, STARTING_FILL, WAITING_FILL};
 pub use timeline::{kind_label, ServiceTimeline, Timeline};
 
 /// One of the views, as the command lines name them.

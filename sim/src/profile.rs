@@ -323,7 +323,7 @@ impl Profile {
                     }
                     boot = Some(match rest {
                         ["never"] => None,
-                        [time] => Some(duration(time).map_err(error)?),
+                        [time] => Some(parse_duration_ms(time).map_err(error)?),
                         _ => return Err(error("write `boot DURATION` or `boot never`".into())),
                     });
                 }
@@ -332,7 +332,7 @@ impl Profile {
                         if overhead.is_some() {
                             return Err(error("a second spawn-overhead line".to_string()));
                         }
-                        overhead = Some(duration(time).map_err(error)?);
+                        overhead = Some(parse_duration_ms(time).map_err(error)?);
                     }
                     _ => return Err(error("write `init spawn-overhead DURATION`".into())),
                 },
@@ -363,18 +363,14 @@ impl Profile {
     }
 }
 
-fn duration(text: &str) -> Result<u64, String> {
-    parse_duration_ms(text)
-}
-
 /// `NAME MEASURE [DURATION|ERRNO] spawned T [ready T] [exited T] [failed]`.
 fn parse_service(words: &[&str]) -> Result<MeasuredService, String> {
     let (name, measure, mut rest) = match words {
         [name, "spawn-to-exit", time, rest @ ..] => {
-            (name, Measure::SpawnToExit(duration(time)?), rest)
+            (name, Measure::SpawnToExit(parse_duration_ms(time)?), rest)
         }
         [name, "spawn-to-ready", time, rest @ ..] => {
-            (name, Measure::SpawnToReady(duration(time)?), rest)
+            (name, Measure::SpawnToReady(parse_duration_ms(time)?), rest)
         }
         [name, "spawn-failed", errno, rest @ ..] => {
             (name, Measure::SpawnFailed(errno.to_string()), rest)
@@ -405,7 +401,7 @@ fn parse_service(words: &[&str]) -> Result<MeasuredService, String> {
         let Some((&time, after)) = after.split_first() else {
             return Err(format!("'{word}' needs a time"));
         };
-        let time = duration(time)?;
+        let time = parse_duration_ms(time)?;
         match word {
             "spawned" => spawned = Some(time),
             "ready" => service.ready_ms = Some(time),

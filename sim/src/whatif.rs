@@ -391,55 +391,6 @@ fn stand_in_def(name: &str, kind: ServiceType) -> ServiceDef {
     }
 }
 
-/// Two charts of [`init_core::analyze::plot_svg`] side by side in one
-/// SVG document, each under a heading: the measured boot on the left, the
-/// predicted one on the right.
-pub fn plot_beside(left: (&str, &str), right: (&str, &str)) -> String {
-    const GAP_PX: u64 = 20;
-    const HEADING_PX: u64 = 28;
-    let size = |svg: &str| {
-        let attribute = |name: &str| {
-            svg.split_once(&format!(" {name}=\""))
-                .and_then(|(_, rest)| rest.split_once('"'))
-                .and_then(|(value, _)| value.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        (attribute("width"), attribute("height"))
-    };
-    let (left_width, left_height) = size(left.1);
-    let (right_width, right_height) = size(right.1);
-    let width = left_width + GAP_PX + right_width;
-    let height = HEADING_PX + left_height.max(right_height);
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
-         viewBox=\"0 0 {width} {height}\" font-family=\"DejaVu Sans Mono, monospace\" font-size=\"14\">\n\
-         <rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n"
-    );
-    for (x, (heading, chart)) in [(0, left), (left_width + GAP_PX, right)] {
-        svg.push_str(&format!(
-            "<text x=\"{}\" y=\"20\" font-weight=\"bold\">{}</text>\n",
-            x + 10,
-            escape_xml(heading)
-        ));
-        // A nested <svg> is its own viewport: the chart keeps its
-        // coordinates, moved by x and y.
-        svg.push_str(&chart.trim_end().replacen(
-            "<svg ",
-            &format!("<svg x=\"{x}\" y=\"{HEADING_PX}\" "),
-            1,
-        ));
-        svg.push('\n');
-    }
-    svg.push_str("</svg>\n");
-    svg
-}
-
-fn escape_xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 /// The prediction as text: the boot time, then the chain, last first.
 pub fn render_text(prediction: &BootPrediction) -> String {
     let mode = if prediction.sequential {

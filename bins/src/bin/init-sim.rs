@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use init_bins::cli::init_sim::{Cli, Command};
-use init_core::analyze::{plot_svg, render, Timeline, View};
+use init_core::analyze::{plot_beside, plot_svg, render, Timeline, View};
 use init_core::events::{Millis, ServiceStatus};
 
 use init_core::trace;
@@ -183,7 +183,7 @@ fn boot(
         let predicted = plot_svg(&Timeline::from_statuses(&prediction.statuses));
         print!(
             "{}",
-            whatif::plot_beside(
+            plot_beside(
                 (&format!("measured: {}", file.display()), &measured),
                 (&format!("predicted: {}", config_dir.display()), &predicted),
             )

@@ -343,6 +343,49 @@ fn cut(name: &str, max: usize) -> String {
     cut
 }
 
+/// Two charts of [`plot_svg`] side by side in one
+/// SVG document, each under a heading (`init-sim boot --profile --plot`:
+/// the measured boot on the left, the predicted one on the right).
+pub fn plot_beside(left: (&str, &str), right: (&str, &str)) -> String {
+    const GAP_PX: u64 = 20;
+    const HEADING_PX: u64 = 28;
+    let size = |svg: &str| {
+        let attribute = |name: &str| {
+            svg.split_once(&format!(" {name}=\""))
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .and_then(|(value, _)| value.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        (attribute("width"), attribute("height"))
+    };
+    let (left_width, left_height) = size(left.1);
+    let (right_width, right_height) = size(right.1);
+    let width = left_width + GAP_PX + right_width;
+    let height = HEADING_PX + left_height.max(right_height);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" font-family=\"DejaVu Sans Mono, monospace\" font-size=\"14\">\n\
+         <rect width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n"
+    );
+    for (x, (heading, chart)) in [(0, left), (left_width + GAP_PX, right)] {
+        svg.push_str(&format!(
+            "<text x=\"{}\" y=\"20\" font-weight=\"bold\">{}</text>\n",
+            x + 10,
+            escape(heading)
+        ));
+        // A nested <svg> is its own viewport: the chart keeps its
+        // coordinates, moved by x and y.
+        svg.push_str(&chart.trim_end().replacen(
+            "<svg ",
+            &format!("<svg x=\"{x}\" y=\"{HEADING_PX}\" "),
+            1,
+        ));
+        svg.push('\n');
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 /// Text for XML content and attributes.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
